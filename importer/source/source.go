@@ -1,0 +1,83 @@
+// Package source streams rows out of CSV and XLSX files.
+//
+// A Reader yields one Row at a time and never holds the whole sheet in
+// memory. Problems that concern a single row (a ragged row, invalid text)
+// are reported on that row (Row.Err) and reading goes on; problems that
+// concern the whole file (unreadable, not a spreadsheet, duplicate header,
+// zip bomb) are returned as a *FileError and stop the read.
+package source
+
+import (
+	"fmt"
+)
+
+// Kind says what a cell held in the file. CSV cells are always Text; XLSX
+// cells keep the type Excel stored so that a converter can tell a real date
+// from text that looks like one.
+type Kind uint8
+
+const (
+	// Text is a string cell (every CSV cell, and XLSX inline/shared strings).
+	Text Kind = iota
+	// Number is an XLSX numeric cell that is not formatted as a date.
+	// Value holds its exact decimal text ("12500.5").
+	Number
+	// Bool is an XLSX boolean cell; Value is "true" or "false".
+	Bool
+	// Date is an XLSX numeric cell formatted as a date or time. Value holds
+	// the RFC 3339 timestamp (UTC wall clock as Excel stores no zone), e.g.
+	// "2024-03-01T00:00:00Z".
+	Date
+)
+
+// Cell is one cell of a row.
+type Cell struct {
+	Value string
+	Kind  Kind
+}
+
+// Row is one data row. Number is the row number a spreadsheet user sees
+// (the header is row 1; for CSV, the line where the record starts).
+// Cells has one entry per header column (missing trailing cells are empty
+// Text cells). Err, when not nil, is a row-level problem (*RowError): the
+// row is invalid but the read goes on.
+type Row struct {
+	Number int
+	Cells  []Cell
+	Err    error
+}
+
+// Reader yields the rows of one sheet.
+type Reader interface {
+	// Header returns the header cells (row 1), trimmed, with columns named
+	// "_row" and "_error" (written by our own errors CSV) already removed
+	// from both the header and every row.
+	Header() []string
+	// Next returns the next data row, or io.EOF after the last one.
+	// Fully empty rows are skipped. Any other error is a *FileError.
+	Next() (Row, error)
+	// Where names a cell for a person: "Tickets!C12" for XLSX,
+	// `tickets.csv:14 column "Priority"` for CSV. col is a header index
+	// (or -1 for the row as a whole: "Tickets!12", "tickets.csv:14").
+	Where(row, col int) string
+	// Close releases the file (and excelize's temp files).
+	Close() error
+}
+
+// FileError is a problem with the whole file: nothing can be imported.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// RowError is a problem with one row (wrong number of fields, invalid
+// UTF-8, a cell over the size limit).
+type RowError struct {
+	Where string // as Reader.Where
+	Msg   string
+}
+
+func (e *RowError) Error() string { return e.Where + ": " + e.Msg }
