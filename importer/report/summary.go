@@ -1,0 +1,100 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Summary is the outcome of one run. The JSON form is what --summary-json
+// writes for scripts and cron wrappers; String is the line people read.
+type Summary struct {
+	Rows         int      `json:"rows"`
+	Valid        int      `json:"valid"`
+	Invalid      int      `json:"invalid"`
+	Warnings     []string `json:"warnings"`
+	Created      int      `json:"created"`
+	Skipped      int      `json:"skipped"`
+	Failed       int      `json:"failed"`
+	NotAttempted int      `json:"not_attempted"`
+	Reconciled   int      `json:"reconciled"`
+	Requests     int      `json:"requests"`
+	Throttled    int      `json:"throttled"`
+	ThrottledS   float64  `json:"throttled_s"`
+	DurationS    float64  `json:"duration_s"`
+	DryRun       bool     `json:"dry_run"`
+	Stopped      string   `json:"stopped,omitempty"`
+	ExitCode     int      `json:"exit_code"`
+	ErrorsCSV    string   `json:"errors_csv,omitempty"`
+	Checkpoint   string   `json:"checkpoint,omitempty"`
+}
+
+// WriteJSON writes the summary to path with mode 0600.
+func (s Summary) WriteJSON(path string) error {
+	if s.Warnings == nil {
+		s.Warnings = []string{}
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// Line renders the one-line end-of-run summary, for example
+// `created 9,870  skipped 0  invalid 12  failed 118  in 16m40s (9.9 rows/s); 3 rate-limit waits (41 s)`.
+func (s Summary) Line(d time.Duration) string {
+	var b strings.Builder
+	if s.DryRun {
+		fmt.Fprintf(&b, "rows %s  valid %s  invalid %s", Thousands(s.Rows), Thousands(s.Valid), Thousands(s.Invalid))
+	} else {
+		fmt.Fprintf(&b, "created %s  skipped %s  invalid %s  failed %s",
+			Thousands(s.Created), Thousands(s.Skipped), Thousands(s.Invalid), Thousands(s.Failed))
+		if s.NotAttempted > 0 {
+			fmt.Fprintf(&b, "  not attempted %s", Thousands(s.NotAttempted))
+		}
+	}
+	d = d.Round(time.Second / 10)
+	if d >= time.Second {
+		d = d.Round(time.Second)
+	}
+	rate := 0.0
+	if secs := d.Seconds(); secs > 0 {
+		rate = float64(s.Rows) / secs
+	}
+	fmt.Fprintf(&b, "  in %s (%.1f rows/s)", d, rate)
+	if s.Throttled > 0 {
+		fmt.Fprintf(&b, "; %d rate-limit waits (%.0f s)", s.Throttled, s.ThrottledS)
+	}
+	return b.String()
+}
+
+// Thousands formats n with comma separators: 9870 -> "9,870".
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 && !(neg && b.Len() == 1) {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
