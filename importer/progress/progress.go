@@ -1,0 +1,169 @@
+// Package progress shows a run's advance: a progress bar on a terminal, or
+// plain log lines (one every interval and one per throttle) under cron,
+// where nobody watches a bar and a log file must stay readable.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Counters are the live totals of a run. The pipeline updates them; a
+// Display reads them. The zero value is ready to use.
+type Counters struct {
+	Done    atomic.Int64 // rows with a final outcome in this run
+	Created atomic.Int64
+	Skipped atomic.Int64
+	Invalid atomic.Int64
+	Failed  atomic.Int64
+}
+
+// Options configure a Display.
+type Options struct {
+	// Bar selects the progress bar (a terminal); false selects log lines.
+	Bar bool
+	// Total is the number of rows expected, or -1 when unknown (a spinner
+	// with counts is shown instead of a bar).
+	Total int64
+	// Out receives the bar (normally stderr).
+	Out io.Writer
+	// Logger receives the log lines.
+	Logger *slog.Logger
+	// Every is the log-line interval (default 10s). The bar redraws
+	// every 250ms.
+	Every time.Duration
+	// Paused reports the instant sending resumes after a rate-limit
+	// pause, or the zero time when not paused.
+	Paused func() time.Time
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Tick, when not nil, replaces the internal ticker (tests).
+	Tick <-chan time.Time
+}
+
+// Display renders progress until Stop.
+type Display struct {
+	c     *Counters
+	opt   Options
+	bar   *progressbar.ProgressBar
+	start time.Time
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+// Start begins rendering c.
+func Start(c *Counters, opt Options) *Display {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Every <= 0 {
+		opt.Every = 10 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Paused == nil {
+		opt.Paused = func() time.Time { return time.Time{} }
+	}
+	d := &Display{c: c, opt: opt, start: opt.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	tick := opt.Tick
+	var ticker *time.Ticker
+	if tick == nil {
+		every := opt.Every
+		if opt.Bar {
+			every = 250 * time.Millisecond
+		}
+		ticker = time.NewTicker(every)
+		tick = ticker.C
+	}
+	if opt.Bar {
+		d.bar = progressbar.NewOptions64(opt.Total,
+			progressbar.OptionSetWriter(opt.Out),
+			progressbar.OptionSetItsString("rows"),
+			progressbar.OptionShowIts(),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	go func() {
+		defer close(d.done)
+		if ticker != nil {
+			defer ticker.Stop()
+		}
+		for {
+			select {
+			case <-d.stop:
+				return
+			case <-tick:
+				d.render()
+			}
+		}
+	}()
+	return d
+}
+
+// Throttled announces a rate-limit pause until the given instant: a log
+// line in log mode (every throttle is logged), a note on the bar otherwise.
+func (d *Display) Throttled(until time.Time) {
+	wait := until.Sub(d.opt.Now()).Round(time.Second)
+	if d.bar != nil {
+		d.bar.Describe(fmt.Sprintf("rate limited: resuming in %s", wait))
+		return
+	}
+	d.opt.Logger.Info("rate limited", "resume_in", wait.String(), "done", d.c.Done.Load())
+}
+
+func (d *Display) render() {
+	done := d.c.Done.Load()
+	if d.bar != nil {
+		desc := fmt.Sprintf("created %d failed %d invalid %d", d.c.Created.Load(), d.c.Failed.Load(), d.c.Invalid.Load())
+		if until := d.opt.Paused(); !until.IsZero() {
+			if wait := until.Sub(d.opt.Now()); wait > 0 {
+				desc = fmt.Sprintf("rate limited: resuming in %s", wait.Round(time.Second))
+			}
+		}
+		d.bar.Describe(desc)
+		_ = d.bar.Set64(done)
+		return
+	}
+	elapsed := d.opt.Now().Sub(d.start)
+	attrs := []any{
+		"done", done,
+		"created", d.c.Created.Load(),
+		"skipped", d.c.Skipped.Load(),
+		"invalid", d.c.Invalid.Load(),
+		"failed", d.c.Failed.Load(),
+		"elapsed", elapsed.Round(time.Second).String(),
+	}
+	if d.opt.Total > 0 {
+		attrs = append(attrs, "total", d.opt.Total)
+	}
+	if secs := elapsed.Seconds(); secs > 0 {
+		attrs = append(attrs, "rows_per_s", fmt.Sprintf("%.1f", float64(done)/secs))
+	}
+	d.opt.Logger.Info("progress", attrs...)
+}
+
+// Stop ends the display; the bar is cleared so the summary stands alone.
+// It is safe to call more than once.
+func (d *Display) Stop() {
+	d.once.Do(func() {
+		close(d.stop)
+		<-d.done
+		if d.bar != nil {
+			_ = d.bar.Set64(d.c.Done.Load())
+			_ = d.bar.Finish()
+			_ = d.bar.Clear()
+		}
+	})
+}

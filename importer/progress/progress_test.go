@@ -1,0 +1,70 @@
+package progress
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuf is a bytes.Buffer safe for the display goroutine and the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLogLines(t *testing.T) {
+	var out syncBuf
+	tick := make(chan time.Time)
+	now := time.Unix(1000, 0)
+	var c Counters
+	d := Start(&c, Options{
+		Logger: slog.New(slog.NewTextHandler(&out, nil)),
+		Total:  10,
+		Tick:   tick,
+		Now:    func() time.Time { return now },
+	})
+	c.Done.Store(4)
+	c.Created.Store(3)
+	c.Failed.Store(1)
+	now = now.Add(2 * time.Second)
+	tick <- now
+	tick <- now // the second send returns only after the first render finished
+	d.Throttled(now.Add(27 * time.Second))
+	d.Stop()
+	d.Stop()
+	got := out.String()
+	for _, want := range []string{"msg=progress", "done=4", "created=3", "failed=1", "total=10", "rows_per_s=2.0", "msg=\"rate limited\"", "resume_in=27s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestBarWritesToOut(t *testing.T) {
+	var out syncBuf
+	tick := make(chan time.Time)
+	var c Counters
+	d := Start(&c, Options{Bar: true, Total: 5, Out: &out, Tick: tick})
+	c.Done.Store(3)
+	tick <- time.Now()
+	tick <- time.Now()
+	d.Stop()
+	if !strings.Contains(out.String(), "3/5") {
+		t.Errorf("bar output lacks 3/5: %q", out.String())
+	}
+}
