@@ -1,0 +1,55 @@
+// Package checkpoint is the importer's crash-safe memory: an append-only
+// JSON Lines journal of what happened to every input row, and a run lock
+// that keeps two imports off the same journal.
+//
+// Re-running the same command after a crash (or Ctrl-C, or a lost network)
+// reads the journal back, skips every row already created and never creates
+// a work twice. A killed process loses at most the lines of requests still
+// in flight: every Append is one write(2) of one whole line, handed to the
+// OS before Append returns, and fsync is batched in the background.
+//
+// # File format
+//
+// The file is UTF-8 JSON Lines, created with mode 0600. Line 1 is the
+// header, describing the run that created the file:
+//
+//	{"checkpoint":1,"input":"/abs/tickets.csv","size":12345,"mapping_hash":"sha256:...","created":"2025-01-02T03:04:05Z","tool":"devrev-import/0.1.0"}
+//
+// "checkpoint" is the format version; a reader refuses versions it does
+// not know. Every later run on the same file appends a run line before its
+// entries (the header counts as run 1), recording what that run was given:
+//
+//	{"run":2,"started":"2025-01-02T04:00:00.123Z","input":"/abs/tickets.csv","size":12345,"mapping_hash":"sha256:...","tool":"devrev-import/0.1.0"}
+//
+// All other lines are entries, one per outcome, keyed by the row key (the
+// identity of a row across runs, e.g. "TKT-9|..."); "row" is the 1-based
+// row number the user sees, for messages only:
+//
+//	{"row":14,"key":"TKT-9","status":"sending","ts":"...","attempt":1,"title":"Printer on fire"}
+//	{"row":14,"key":"TKT-9","status":"created","ts":"...","id":"don:core:...","display_id":"ISS-42","type":"issue"}
+//	{"row":15,"key":"TKT-10","status":"invalid","ts":"...","errors":["priority: unknown value \"P9\""]}
+//	{"row":16,"key":"TKT-11","status":"failed","ts":"...","http_status":400,"error":{"type":"bad_request","message":"..."},"attempts":3}
+//	{"row":14,"key":"TKT-9","status":"deleted","ts":"...","id":"don:core:..."}
+//
+// A line is told apart by its keys: "checkpoint" (header, line 1 only),
+// "run" (run line), otherwise an entry, which must have a non-empty "key"
+// and a known "status". Blank lines are ignored.
+//
+// # Crash tolerance
+//
+// Only the last line can be torn by a crash (a partial write, or garbage
+// after a power loss): a last line that is not valid JSON is ignored with a
+// warning by Read and cut off by Open before it appends. A line that is not
+// valid JSON anywhere else, or a valid line that makes no sense (unknown
+// status, missing key, second header), is an error naming its line number:
+// the file was damaged or edited, and guessing could create duplicates.
+//
+// # State
+//
+// Reading the journal yields a State: the last entry per key, except that a
+// `created` entry is only replaced by a later `created` or `deleted` one (a
+// stray `sending` or `failed` after a success must not make the importer
+// create the work again). A key whose last entry is `sending` is in doubt:
+// the request may or may not have reached DevRev, and the importer must
+// reconcile it (e.g. by looking for the title) before sending again.
+package checkpoint

@@ -1,0 +1,334 @@
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// DefaultSyncEvery is how often the background goroutine fsyncs a journal
+// that has new lines, when Options.SyncEvery is 0.
+const DefaultSyncEvery = 200 * time.Millisecond
+
+// ErrClosed is returned by Append and Sync after Close.
+var ErrClosed = errors.New("checkpoint journal is closed")
+
+// Options tune a Journal. The zero value is ready to use.
+type Options struct {
+	// SyncEvery bounds how often the background goroutine fsyncs: at most
+	// once per SyncEvery, and only when lines were appended since the last
+	// fsync. 0 means DefaultSyncEvery; a negative value fsyncs after every
+	// Append (slow; for tests and paranoid users). Lines reach the OS on
+	// every Append regardless, so a killed process loses nothing; the
+	// batching only matters if the machine itself goes down.
+	SyncEvery time.Duration
+	// Clock stamps entries without a TS, the header and run lines;
+	// time.Now when nil.
+	Clock func() time.Time
+
+	// syncHook, when set (tests only), is called after every fsync.
+	syncHook func()
+}
+
+// Journal appends entries to a checkpoint file. It is safe for concurrent
+// use; create it with Open and finish with Close.
+type Journal struct {
+	path     string
+	f        *os.File
+	clock    func() time.Time
+	syncEach bool
+	syncHook func()
+	run      int
+	bufs     sync.Pool // *bytes.Buffer for marshalling lines
+
+	mu      sync.Mutex // serializes writes; guards the fields below
+	size    int64      // bytes in the file
+	written uint64     // lines written
+	closed  bool
+	err     error // sticky write or fsync failure
+
+	syncMu     sync.Mutex // serializes fsyncs; guards the fields below
+	synced     uint64     // value of written covered by the last fsync
+	fileClosed bool
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the journal at path for appending, creating it (mode 0600,
+// with hdr as line 1) if it does not exist. If it exists, Open reads it
+// first and returns the State earlier runs left; a header that names a
+// different input path, input size or mapping hash than hdr yields a
+// warning, not an error (the user may have fixed the mapping on purpose;
+// rows keep their keys). A torn last line is cut off before appending, and
+// a run line is appended to mark where this run starts.
+//
+// Open does not lock: take Lock first so that two imports never append to
+// the same journal.
+func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, error) {
+	if opt.SyncEvery == 0 {
+		opt.SyncEvery = DefaultSyncEvery
+	}
+	if opt.Clock == nil {
+		opt.Clock = time.Now
+	}
+	_, statErr := os.Lstat(path)
+	existed := statErr == nil
+
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("opening checkpoint: %w", err)
+	}
+	j := &Journal{
+		path:     path,
+		f:        f,
+		clock:    opt.Clock,
+		syncEach: opt.SyncEvery < 0,
+		syncHook: opt.syncHook,
+	}
+	st, warnings, err := j.prepare(hdr, existed)
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	if err := j.Sync(); err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	if !existed {
+		syncDir(filepath.Dir(path))
+	}
+	j.stop, j.done = make(chan struct{}), make(chan struct{})
+	if j.syncEach {
+		close(j.done)
+	} else {
+		go j.syncLoop(opt.SyncEvery)
+	}
+	return j, st, warnings, nil
+}
+
+// prepare reads what is in the file, repairs its tail and writes the
+// header or run line.
+func (j *Journal) prepare(hdr Header, existed bool) (*State, []string, error) {
+	fi, err := j.f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening checkpoint: %w", err)
+	}
+	sc, err := scan(io.NewSectionReader(j.f, 0, fi.Size()), j.path)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings := sc.warnings
+	if sc.end != fi.Size() {
+		if err := j.f.Truncate(sc.end); err != nil {
+			return nil, nil, fmt.Errorf("cutting torn tail off checkpoint: %w", err)
+		}
+	}
+	j.size = sc.end
+	if sc.unterminated {
+		if err := j.write([]byte("\n"), false); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	if !sc.hasHeader {
+		if existed && !sc.torn {
+			warnings = append(warnings, fmt.Sprintf("checkpoint %s was empty; starting it anew", j.path))
+		}
+		if hdr.Created.IsZero() {
+			hdr.Created = j.clock().Truncate(time.Second)
+		}
+		j.run = 1
+		sc.state.runs = 0 // the state describes earlier runs: none
+		line := headerLine{Checkpoint: Version, Input: hdr.Input, Size: hdr.Size, MappingHash: hdr.MappingHash, Created: hdr.Created, Tool: hdr.Tool}
+		return sc.state, warnings, j.marshalAndWrite(&line)
+	}
+
+	old := sc.header
+	if old.Input != hdr.Input {
+		warnings = append(warnings, fmt.Sprintf("checkpoint %s was written for input %s, not %s; rows are matched by key", j.path, old.Input, hdr.Input))
+	} else if old.Size != hdr.Size {
+		warnings = append(warnings, fmt.Sprintf("input %s changed size since checkpoint %s was started (%d bytes, now %d); rows are matched by key", hdr.Input, j.path, old.Size, hdr.Size))
+	}
+	if old.MappingHash != hdr.MappingHash {
+		warnings = append(warnings, fmt.Sprintf("the mapping changed since checkpoint %s was started (%s, now %s); rows already created keep their old values", j.path, old.MappingHash, hdr.MappingHash))
+	}
+	j.run = sc.state.runs + 1
+	line := runLine{Run: j.run, Started: j.clock(), Input: hdr.Input, Size: hdr.Size, MappingHash: hdr.MappingHash, Tool: hdr.Tool}
+	return sc.state, warnings, j.marshalAndWrite(&line)
+}
+
+// Path returns the journal's file path.
+func (j *Journal) Path() string { return j.path }
+
+// Run returns this run's number: 1 for the run that created the journal.
+func (j *Journal) Run() int { return j.run }
+
+// Append writes e as one line with a single write(2) and returns once the
+// OS has it, so the line survives the process being killed. A zero TS is
+// set from the clock. Append is safe for concurrent use. After a write or
+// fsync failure every later Append returns that failure: the importer must
+// stop, since it could no longer remember what it did.
+func (j *Journal) Append(e Entry) error {
+	if err := e.validate(); err != nil {
+		return fmt.Errorf("appending to checkpoint: %w", err)
+	}
+	if e.TS.IsZero() {
+		e.TS = j.clock()
+	}
+	if err := j.marshalAndWrite(&e); err != nil {
+		return err
+	}
+	if j.syncEach {
+		return j.Sync()
+	}
+	return nil
+}
+
+// marshalAndWrite encodes v as one JSON line (outside the write lock) and
+// writes it.
+func (j *Journal) marshalAndWrite(v any) error {
+	buf, _ := j.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			j.bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode ends the line with '\n'
+		return fmt.Errorf("encoding checkpoint line: %w", err)
+	}
+	return j.write(buf.Bytes(), true)
+}
+
+// write appends one whole line under the write lock. On failure it tries
+// to cut a partial line off again and makes the failure sticky.
+func (j *Journal) write(line []byte, count bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if j.err != nil {
+		return j.err
+	}
+	n, err := j.f.Write(line)
+	if err != nil {
+		if n > 0 {
+			_ = j.f.Truncate(j.size) // best effort: keep the file parseable
+		}
+		j.err = fmt.Errorf("writing checkpoint %s: %w", j.path, err)
+		return j.err
+	}
+	j.size += int64(n)
+	if count {
+		j.written++
+	}
+	return nil
+}
+
+// Sync fsyncs everything appended so far (a no-op if nothing is new).
+func (j *Journal) Sync() error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.fileClosed {
+		return ErrClosed
+	}
+	if err := j.syncLocked(); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
+
+// syncLocked fsyncs if lines were written since the last fsync; the caller
+// holds syncMu. A failure becomes sticky.
+func (j *Journal) syncLocked() error {
+	j.mu.Lock()
+	w := j.written
+	j.mu.Unlock()
+	if w == j.synced {
+		return nil
+	}
+	if err := j.f.Sync(); err != nil {
+		err = fmt.Errorf("syncing checkpoint %s: %w", j.path, err)
+		j.mu.Lock()
+		if j.err == nil {
+			j.err = err
+		}
+		j.mu.Unlock()
+		return err
+	}
+	j.synced = w
+	if j.syncHook != nil {
+		j.syncHook()
+	}
+	return nil
+}
+
+// syncLoop fsyncs at most every period until Close.
+func (j *Journal) syncLoop(period time.Duration) {
+	defer close(j.done)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+			j.syncMu.Lock()
+			_ = j.syncLocked() // a failure is sticky and surfaces on the next Append
+			j.syncMu.Unlock()
+		}
+	}
+}
+
+// Close stops the background fsync, fsyncs a last time and closes the
+// file. Appends after Close fail with ErrClosed. Close is idempotent: later
+// calls return the first call's result.
+func (j *Journal) Close() error {
+	j.closeOnce.Do(func() {
+		j.mu.Lock()
+		j.closed = true
+		sticky := j.err
+		j.mu.Unlock()
+		close(j.stop)
+		<-j.done
+
+		j.syncMu.Lock()
+		defer j.syncMu.Unlock()
+		syncErr := j.syncLocked()
+		j.fileClosed = true
+		closeErr := j.f.Close()
+		if closeErr != nil {
+			closeErr = fmt.Errorf("closing checkpoint %s: %w", j.path, closeErr)
+		}
+		j.closeErr = errors.Join(sticky, syncErr, closeErr)
+	})
+	return j.closeErr
+}
+
+// syncDir fsyncs a directory so that a newly created file's name survives
+// a power loss. Best effort: some platforms cannot fsync directories.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}

@@ -1,0 +1,215 @@
+package checkpoint
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Version is the format version written in the header's "checkpoint" key.
+const Version = 1
+
+// Header describes the run that created a journal: which input it was for
+// and with which mapping, so that a later run can warn when they differ.
+type Header struct {
+	// Input is the absolute path of the input file.
+	Input string
+	// Size is the input file's size in bytes.
+	Size int64
+	// MappingHash identifies the mapping, e.g. "sha256:...".
+	MappingHash string
+	// Tool names the writer, e.g. "devrev-import/0.1.0".
+	Tool string
+	// Created is when the journal was created (defaults to Options.Clock).
+	Created time.Time
+}
+
+// headerLine is the JSON form of line 1.
+type headerLine struct {
+	Checkpoint  int       `json:"checkpoint"`
+	Input       string    `json:"input"`
+	Size        int64     `json:"size"`
+	MappingHash string    `json:"mapping_hash"`
+	Created     time.Time `json:"created"`
+	Tool        string    `json:"tool"`
+}
+
+// runLine is the JSON form of the line a later run appends before its
+// entries.
+type runLine struct {
+	Run         int       `json:"run"`
+	Started     time.Time `json:"started"`
+	Input       string    `json:"input"`
+	Size        int64     `json:"size"`
+	MappingHash string    `json:"mapping_hash"`
+	Tool        string    `json:"tool"`
+}
+
+// anyLine decodes every kind of line in one pass; which keys are set says
+// which kind it is.
+type anyLine struct {
+	Entry
+	Checkpoint  int       `json:"checkpoint"`
+	Run         int       `json:"run"`
+	Started     time.Time `json:"started"`
+	Input       string    `json:"input"`
+	Size        int64     `json:"size"`
+	MappingHash string    `json:"mapping_hash"`
+	Created     time.Time `json:"created"`
+	Tool        string    `json:"tool"`
+}
+
+// headerPrefix is how every header line starts; a torn first line that
+// matches it is a header cut short while the file was being created.
+const headerPrefix = `{"checkpoint":`
+
+// scanned is what scan learned about a journal.
+type scanned struct {
+	header    Header
+	hasHeader bool
+	state     *State
+	warnings  []string
+	// end is the offset just past the last line worth keeping: Open
+	// truncates the file there before appending.
+	end int64
+	// unterminated says the kept part does not end in '\n' (the last line
+	// is complete JSON that lost only its newline).
+	unterminated bool
+	// torn says a torn last line was dropped (end is before it).
+	torn bool
+}
+
+// badLine is a line that is not valid JSON; it is an error unless it turns
+// out to be the last line.
+type badLine struct {
+	no    int
+	start int64
+	size  int
+	head  []byte // first bytes, to recognise a torn header
+	err   error
+}
+
+// Read parses the journal at path: its header, the State earlier runs
+// left, and warnings. A torn last line (left by a crash) is ignored with a
+// warning; a damaged line elsewhere is an error naming its line number. An
+// empty file yields a zero Header and a warning.
+func Read(path string) (Header, *State, []string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, nil, nil, fmt.Errorf("reading checkpoint: %w", err)
+	}
+	defer f.Close()
+	sc, err := scan(f, path)
+	if err != nil {
+		return Header{}, nil, nil, err
+	}
+	if !sc.hasHeader && !sc.torn {
+		sc.warnings = append(sc.warnings, fmt.Sprintf("checkpoint %s is empty", path))
+	}
+	return sc.header, sc.state, sc.warnings, nil
+}
+
+// scan reads a whole journal from r; name is used in messages.
+func scan(r io.Reader, name string) (*scanned, error) {
+	sc := &scanned{state: &State{}}
+	warn := func(msg string) { sc.warnings = append(sc.warnings, msg) }
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		off     int64
+		lineNo  int
+		pending *badLine
+		long    []byte
+	)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("reading checkpoint %s: %w", name, err)
+		}
+		if len(line) == 0 {
+			break
+		}
+		lineNo++
+		start := off
+		off += int64(len(line))
+		terminated := line[len(line)-1] == '\n'
+		content := bytes.TrimRight(line, "\r\n")
+
+		if len(bytes.TrimSpace(content)) == 0 {
+			if pending == nil {
+				sc.end, sc.unterminated = off, !terminated
+			}
+			continue
+		}
+		if pending != nil {
+			// Something follows the bad line, so it was not torn by a crash.
+			return nil, fmt.Errorf("checkpoint %s line %d: damaged line: %w", name, pending.no, pending.err)
+		}
+		var l anyLine
+		if err := json.Unmarshal(content, &l); err != nil {
+			var syn *json.SyntaxError
+			if !errors.As(err, &syn) {
+				return nil, fmt.Errorf("checkpoint %s line %d: %w", name, lineNo, err)
+			}
+			pending = &badLine{no: lineNo, start: start, size: len(line), head: bytes.Clone(content[:min(len(content), len(headerPrefix))]), err: err}
+			continue
+		}
+		if err := sc.take(&l, warn); err != nil {
+			return nil, fmt.Errorf("checkpoint %s line %d: %w", name, lineNo, err)
+		}
+		sc.end, sc.unterminated = off, !terminated
+	}
+	if pending != nil {
+		sc.torn = true
+		if !sc.hasHeader {
+			if !bytes.HasPrefix(pending.head, []byte(headerPrefix)) && !bytes.HasPrefix([]byte(headerPrefix), pending.head) {
+				return nil, fmt.Errorf("checkpoint %s is not a checkpoint file (line %d: %v)", name, pending.no, pending.err)
+			}
+			warn(fmt.Sprintf("checkpoint %s: ignoring its torn header (%d bytes) left by an interrupted first run", name, pending.size))
+		} else {
+			warn(fmt.Sprintf("checkpoint %s line %d: ignoring torn last line (%d bytes) left by an interrupted run", name, pending.no, pending.size))
+		}
+		sc.end, sc.unterminated = pending.start, false
+	}
+	return sc, nil
+}
+
+// take interprets one well-formed line.
+func (sc *scanned) take(l *anyLine, warn func(string)) error {
+	if !sc.hasHeader {
+		switch {
+		case l.Checkpoint == 0:
+			return errors.New("not a checkpoint file: the first line is not a checkpoint header")
+		case l.Checkpoint != Version:
+			return fmt.Errorf("checkpoint format version %d is not supported (this tool reads version %d)", l.Checkpoint, Version)
+		}
+		sc.hasHeader = true
+		sc.header = Header{Input: l.Input, Size: l.Size, MappingHash: l.MappingHash, Tool: l.Tool, Created: l.Created}
+		sc.state.runs = 1
+		return nil
+	}
+	switch {
+	case l.Checkpoint != 0:
+		return errors.New("unexpected second checkpoint header")
+	case l.Run != 0:
+		sc.state.runs++
+		return nil
+	}
+	if err := l.Entry.validate(); err != nil {
+		return err
+	}
+	sc.state.apply(l.Entry, warn)
+	return nil
+}

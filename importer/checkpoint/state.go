@@ -1,0 +1,185 @@
+package checkpoint
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is the outcome an entry records for one row.
+type Status string
+
+// The statuses an entry can have.
+const (
+	// Sending is written just before a create request goes out; if it is
+	// the last entry for a key, that row is in doubt after a crash.
+	Sending Status = "sending"
+	// Created records a work that exists in DevRev (ID, DisplayID, Type).
+	Created Status = "created"
+	// Invalid records a row rejected locally before sending (Errors).
+	Invalid Status = "invalid"
+	// Failed records a row DevRev (or the network) refused for good
+	// (HTTPStatus, Error, Attempts).
+	Failed Status = "failed"
+	// Deleted records that a created work was deleted again (ID), e.g. by
+	// an undo; the row no longer counts as imported.
+	Deleted Status = "deleted"
+)
+
+// valid reports whether s is one of the known statuses.
+func (s Status) valid() bool {
+	switch s {
+	case Sending, Created, Invalid, Failed, Deleted:
+		return true
+	}
+	return false
+}
+
+// ErrorInfo is the error DevRev (or the transport) gave for a failed row.
+type ErrorInfo struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// Entry is one journal line about one row. Which optional fields are set
+// depends on Status; see the package documentation.
+type Entry struct {
+	Row        int        `json:"row"`
+	Key        string     `json:"key"`
+	Status     Status     `json:"status"`
+	TS         time.Time  `json:"ts"`
+	Attempt    int        `json:"attempt,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	ID         string     `json:"id,omitempty"`
+	DisplayID  string     `json:"display_id,omitempty"`
+	Type       string     `json:"type,omitempty"`
+	Errors     []string   `json:"errors,omitempty"`
+	HTTPStatus int        `json:"http_status,omitempty"`
+	Error      *ErrorInfo `json:"error,omitempty"`
+	Attempts   int        `json:"attempts,omitempty"`
+}
+
+// validate checks what every entry needs to be read back unambiguously.
+func (e *Entry) validate() error {
+	if e.Key == "" {
+		return fmt.Errorf("entry for row %d has no key", e.Row)
+	}
+	if !e.Status.valid() {
+		return fmt.Errorf("entry %q has unknown status %q", e.Key, e.Status)
+	}
+	return nil
+}
+
+// State is what earlier runs left in a journal: the last entry per key,
+// where a `created` entry is only replaced by a later `created` or
+// `deleted` one. It is a snapshot taken when the journal was read; entries
+// appended afterwards do not change it. The zero value is an empty state.
+type State struct {
+	entries []Entry        // last entry per key, in first-seen order
+	index   map[string]int // key -> position in entries
+	runs    int
+}
+
+// apply folds one entry (in file order) into the state. warn is told about
+// a key created twice, which means two works exist for one row.
+func (s *State) apply(e Entry, warn func(string)) {
+	if s.index == nil {
+		s.index = make(map[string]int)
+	}
+	i, ok := s.index[e.Key]
+	if !ok {
+		s.index[e.Key] = len(s.entries)
+		s.entries = append(s.entries, e)
+		return
+	}
+	cur := &s.entries[i]
+	if cur.Status == Created {
+		switch e.Status {
+		case Created:
+			if cur.ID != e.ID && warn != nil {
+				warn(fmt.Sprintf("row key %q was created twice (%s and %s); keeping the later", e.Key, describe(*cur), describe(e)))
+			}
+		case Deleted:
+		default:
+			return // created is sticky: a stray later line must not undo it
+		}
+	}
+	*cur = e
+}
+
+// describe names a created work for a message.
+func describe(e Entry) string {
+	if e.DisplayID != "" {
+		return e.DisplayID
+	}
+	return e.ID
+}
+
+// Last returns the entry that decides the key's fate, and whether the key
+// appears at all.
+func (s *State) Last(key string) (Entry, bool) {
+	if s == nil {
+		return Entry{}, false
+	}
+	i, ok := s.index[key]
+	if !ok {
+		return Entry{}, false
+	}
+	return s.entries[i], true
+}
+
+// Len returns the number of distinct keys.
+func (s *State) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.entries)
+}
+
+// Runs returns how many runs wrote to the journal (the header counts as
+// run 1); 0 for a journal without a header.
+func (s *State) Runs() int {
+	if s == nil {
+		return 0
+	}
+	return s.runs
+}
+
+// Counts returns the number of keys by their last status. The map is new
+// on every call.
+func (s *State) Counts() map[Status]int {
+	c := make(map[Status]int)
+	if s == nil {
+		return c
+	}
+	for i := range s.entries {
+		c[s.entries[i].Status]++
+	}
+	return c
+}
+
+// Each calls fn with the last entry of every key, in the order the keys
+// first appeared, until fn returns false.
+func (s *State) Each(fn func(Entry) bool) {
+	if s == nil {
+		return
+	}
+	for i := range s.entries {
+		if !fn(s.entries[i]) {
+			return
+		}
+	}
+}
+
+// InDoubt returns the entries of keys whose last line is `sending`, in
+// first-seen order: a create request went out and no outcome was recorded,
+// so the work may or may not exist.
+func (s *State) InDoubt() []Entry {
+	var out []Entry
+	s.Each(func(e Entry) bool {
+		if e.Status == Sending {
+			out = append(out, e)
+		}
+		return true
+	})
+	return out
+}
