@@ -1,0 +1,503 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/pipeline"
+	"github.com/devrev-import/devrev-import/importer/progress"
+	"github.com/devrev-import/devrev-import/importer/reconcile"
+	"github.com/devrev-import/devrev-import/importer/report"
+	"github.com/devrev-import/devrev-import/importer/simulator"
+	"github.com/devrev-import/devrev-import/importer/source"
+	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/mapping"
+)
+
+// importFlags are the flags of validate and import.
+type importFlags struct {
+	typ, mappingPath, sheet, delimiter, encoding, timezone string
+	key                                                    listFlag
+	errorsCSV, summaryJSON, checkpoint                     string
+	strict, dryRun                                         bool
+	maxCellBytes                                           int
+
+	// import only
+	sandbox                                   bool
+	endpoint, tokenFile                       string
+	timeout                                   time.Duration
+	workers, burst, maxRetries, maxConsecFail int
+	rate, maxErrors, onDoubt                  string
+	maxDuration, maxWait, waitLock            time.Duration
+	progress, logFormat                       string
+}
+
+func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
+	fs.StringVar(&f.typ, "type", "", "default work type when no column gives it: issue|ticket|task|opportunity")
+	fs.StringVar(&f.mappingPath, "mapping", "", "mapping file (YAML); default: header names are field names")
+	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
+	fs.Var(&f.key, "key", "column(s) identifying a row across runs, comma-separated (default: the mapping's key, else a hash of the row's cells)")
+	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter (default: detect among , ; tab |)")
+	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
+	fs.StringVar(&f.timezone, "timezone", "", "time zone for dates without one, e.g. Europe/Berlin (default: the mapping's, else UTC)")
+	fs.StringVar(&f.errorsCSV, "errors-csv", "", "where invalid and failed rows go (default FILE.errors.csv)")
+	fs.StringVar(&f.summaryJSON, "summary-json", "", "write a machine-readable summary here")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint journal (default FILE.checkpoint.jsonl)")
+	fs.BoolVar(&f.strict, "strict", false, "unknown columns are an error instead of a warning")
+	fs.IntVar(&f.maxCellBytes, "max-cell-bytes", 1<<20, "largest cell accepted, in bytes")
+	if cmd != "import" {
+		return
+	}
+	fs.BoolVar(&f.dryRun, "dry-run", false, "validate only, send nothing (same as the validate command)")
+	fs.BoolVar(&f.sandbox, "sandbox", false, "import into the built-in simulator started in-process (no token needed)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.IntVar(&f.workers, "workers", 8, "concurrent requests")
+	fs.StringVar(&f.rate, "rate", "auto", "requests per second: auto (pace to the X-RateLimit headers) or a number")
+	fs.IntVar(&f.burst, "burst", 0, "token-bucket burst (default: 1 for auto, the worker count otherwise)")
+	fs.IntVar(&f.maxRetries, "max-retries", 6, "retries per row for 5xx and network errors (429s do not count)")
+	fs.IntVar(&f.maxConsecFail, "max-consecutive-failures", 25, "stop the run after this many 5xx/network failures in a row (exit 3)")
+	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop taking rows after this long, finish in-flight requests, exit 3 (0 = no limit)")
+	fs.StringVar(&f.maxErrors, "max-errors", "", "stop once N rows (or N% of rows) have failed, exit 1")
+	fs.DurationVar(&f.maxWait, "max-wait", 15*time.Minute, "longest rate-limit wait accepted; a longer one stops the run (exit 3)")
+	fs.StringVar(&f.onDoubt, "on-doubt", "reconcile", "rows whose request may have been performed: reconcile|resend|skip")
+	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log line format: text|json")
+}
+
+// runImport is the validate and import commands.
+func runImport(ctx context.Context, cmd string, args []string, env Env) int {
+	var f importFlags
+	fs := newFlagSet(cmd, cmd+" FILE [flags]", env)
+	f.register(fs, cmd)
+	pos, code, ok := parseOrExit(fs, args, env)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(env.Stderr, "devrev-import %s: need exactly one FILE (got %d)\n", cmd, len(pos))
+		return ExitUsage
+	}
+	dry := cmd == "validate" || f.dryRun
+	return (&importRun{f: f, file: pos[0], dry: dry, env: env}).run(ctx)
+}
+
+type importRun struct {
+	f    importFlags
+	file string
+	dry  bool
+	env  Env
+	log  *slog.Logger
+	// ckPath is the checkpoint journal of an import ("" in a dry run).
+	ckPath string
+}
+
+// fail prints one message and returns the exit code.
+func (r *importRun) fail(code int, format string, a ...any) int {
+	fmt.Fprintf(r.env.Stderr, "devrev-import: "+format+"\n", a...)
+	return code
+}
+
+func (r *importRun) run(ctx context.Context) int {
+	f := &r.f
+	r.log = newLogger(r.env, f.logFormat)
+
+	var cfg *mapping.Config
+	var mappingBytes []byte
+	if f.mappingPath != "" {
+		b, err := os.ReadFile(f.mappingPath)
+		if err != nil {
+			return r.fail(ExitUsage, "mapping: %v", err)
+		}
+		mappingBytes = b
+		if cfg, err = mapping.Parse(f.mappingPath, b); err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+	}
+	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, MaxCellBytes: f.maxCellBytes}
+	if f.delimiter != "" {
+		d, err := parseDelimiter(f.delimiter)
+		if err != nil {
+			return r.fail(ExitUsage, "--delimiter: %v", err)
+		}
+		opt.Delimiter = d
+	}
+	if cfg != nil {
+		opt.AllowDuplicate = cfg.IsListColumn
+	}
+	var loc *time.Location
+	if f.timezone != "" {
+		l, err := time.LoadLocation(f.timezone)
+		if err != nil {
+			return r.fail(ExitUsage, "--timezone %q: %v", f.timezone, err)
+		}
+		loc = l
+	}
+
+	src, err := source.Open(r.file, opt)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	defer src.Close()
+	mapper, warnings, err := mapping.Compile(cfg, src.Header(), mapping.Options{Type: f.typ, Key: f.key, Location: loc, Strict: f.strict})
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	for _, l := range mapper.LookupColumns() {
+		warnings = append(warnings, fmt.Sprintf("column %q (%s): lookup %s unchecked: needs a token (names are resolved when importing)", l.Column, l.Field, l.Lookup))
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
+	}
+
+	errorsPath := f.errorsCSV
+	if errorsPath == "" {
+		errorsPath = r.file + ".errors.csv"
+	}
+	errs := report.NewErrorsCSV(errorsPath, src.Header())
+	counters := new(progress.Counters)
+	pcfg := pipeline.Config{
+		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
+	}
+
+	var stopRun func()
+	var code int
+	if !r.dry {
+		var cleanup func()
+		cleanup, code = r.setupSend(ctx, &pcfg, cfg, mappingBytes)
+		if cleanup != nil {
+			defer cleanup()
+		}
+		if code != 0 {
+			errs.Close()
+			return code
+		}
+	}
+
+	// Signals: the first stops intake (in-flight requests finish), the
+	// second abandons everything at once.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	pcfg.Stop = stop
+	stopRun = func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+	}
+	if r.env.Signals != nil {
+		go func() {
+			n := 0
+			for {
+				select {
+				case <-r.env.Signals:
+					n++
+					if n == 1 {
+						fmt.Fprintln(r.env.Stderr, "\ninterrupted: finishing requests in flight (interrupt again to quit at once)")
+						stopRun()
+					} else {
+						cancel()
+						return
+					}
+				case <-runCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	var display *progress.Display
+	if !r.dry {
+		total := int64(-1)
+		if n, err := source.Count(r.file, opt); err == nil && n >= 0 {
+			total = int64(n)
+		}
+		bar := f.progress == "always" || (f.progress == "auto" && r.env.IsTerminal)
+		popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log}
+		if pcfg.Limiter != nil {
+			popt.Paused = pcfg.Limiter.Paused
+		}
+		display = progress.Start(counters, popt)
+		pcfg.Throttle = display.Throttled
+	}
+
+	res, runErr := pipeline.Run(runCtx, pcfg)
+	if display != nil {
+		display.Stop()
+	}
+	if err := errs.Close(); err != nil {
+		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", err)
+	}
+	if pcfg.Journal != nil {
+		if err := pcfg.Journal.Close(); err != nil {
+			fmt.Fprintf(r.env.Stderr, "devrev-import: checkpoint: %v\n", err)
+		}
+	}
+	return r.finish(res, runErr, errs, pcfg.Journal != nil, warnings)
+}
+
+// setupSend prepares everything an import needs besides reading: the
+// token, the client (or the in-process simulator), the limiter, the lock
+// and the checkpoint journal.
+func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *mapping.Config, mappingBytes []byte) (func(), int) {
+	f := &r.f
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	switch f.onDoubt {
+	case pipeline.OnDoubtReconcile, pipeline.OnDoubtResend, pipeline.OnDoubtSkip:
+	default:
+		return cleanup, r.fail(ExitUsage, "--on-doubt %q: must be one of reconcile, resend, skip", f.onDoubt)
+	}
+	rate, err := parseRate(f.rate)
+	if err != nil {
+		return cleanup, r.fail(ExitUsage, "--rate: %v", err)
+	}
+	maxErrors, maxErrorsPct, err := parseMaxErrors(f.maxErrors)
+	if err != nil {
+		return cleanup, r.fail(ExitUsage, "--max-errors: %v", err)
+	}
+
+	endpoint, token := f.endpoint, ""
+	if f.sandbox {
+		sim, err := simulator.Start(simulator.Options{Limit: 20, Window: 5 * time.Second})
+		if err != nil {
+			return cleanup, r.fail(ExitUsage, "sandbox: %v", err)
+		}
+		cleanups = append(cleanups, func() { sim.Close() })
+		endpoint, token = sim.URL, "sandbox-token"
+		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (20 requests per 5 s window)\n", sim.URL)
+	} else {
+		if endpoint == "" {
+			endpoint = r.env.Getenv("DEVREV_ENDPOINT")
+		}
+		token, err = readToken(f.tokenFile, r.env)
+		if err != nil {
+			return cleanup, r.fail(ExitUsage, "%v", err)
+		}
+	}
+	client, err := devrev.New(devrev.Options{Endpoint: endpoint, Token: token, Timeout: f.timeout, MaxConns: f.workers, UserAgent: "devrev-import/" + Version})
+	if err != nil {
+		return cleanup, r.fail(ExitUsage, "%v", err)
+	}
+	lim := throttle.NewLimiter(throttle.Config{Rate: rate, Burst: f.burst})
+
+	ckPath := f.checkpoint
+	if ckPath == "" {
+		ckPath = r.file + ".checkpoint.jsonl"
+	}
+	lock, err := checkpoint.Lock(ctx, ckPath, f.waitLock)
+	if err != nil {
+		var le *checkpoint.LockedError
+		if errors.As(err, &le) {
+			return cleanup, r.fail(ExitLocked, "%v", le)
+		}
+		return cleanup, r.fail(ExitUsage, "checkpoint lock: %v", err)
+	}
+	cleanups = append(cleanups, func() { lock.Unlock() })
+
+	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Tool: "devrev-import/" + Version}
+	if fi, err := os.Stat(r.file); err == nil {
+		hdr.Size = fi.Size()
+	}
+	journal, state, warns, err := checkpoint.Open(ckPath, hdr, checkpoint.Options{})
+	if err != nil {
+		return cleanup, r.fail(ExitUsage, "checkpoint: %v", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(r.env.Stderr, "warning: checkpoint: %s\n", w)
+	}
+
+	keyField := ""
+	if cfg != nil {
+		keyField = keyCustomField(cfg, f.key)
+	}
+	rec := reconcile.New(reconcile.Options{Client: client, Limiter: lim, KeyField: keyField})
+	state.Each(func(e checkpoint.Entry) bool {
+		if e.Status == checkpoint.Created {
+			rec.Known(e.ID)
+		}
+		return true
+	})
+
+	pcfg.Client, pcfg.Limiter, pcfg.Journal, pcfg.State, pcfg.Reconciler = client, lim, journal, state, rec
+	pcfg.OnDoubt = f.onDoubt
+	pcfg.Workers = f.workers
+	pcfg.MaxRetries = f.maxRetries
+	if f.maxRetries == 0 {
+		pcfg.MaxRetries = -1
+	}
+	pcfg.MaxConsecutiveFailures = f.maxConsecFail
+	pcfg.MaxDuration = f.maxDuration
+	pcfg.MaxErrors, pcfg.MaxErrorsPct = maxErrors, maxErrorsPct
+	pcfg.MaxWait = f.maxWait
+	r.ckPath = ckPath
+	return cleanup, 0
+}
+
+// finish prints the summary, writes --summary-json and picks the exit code.
+func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.ErrorsCSV, sent bool, warnings []string) int {
+	s := res.Summary
+	s.Warnings = append(warnings, s.Warnings...)
+	if errs.Rows() > 0 {
+		s.ErrorsCSV = errs.Path()
+	}
+	s.Checkpoint = r.ckPath
+	code := ExitOK
+	if s.Invalid > 0 || s.Failed > 0 {
+		code = ExitRowsFailed
+	}
+	var fe *source.FileError
+	var se *pipeline.StopError
+	switch {
+	case errors.As(runErr, &fe):
+		code = ExitUsage
+		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", fe)
+	case errors.As(runErr, &se):
+		switch se.Reason {
+		case "unauthorized":
+			code = ExitAuth
+			fmt.Fprintf(r.env.Stderr, "devrev-import: the API refused the token: %v\n", se.Err)
+		case "max_errors":
+			code = ExitRowsFailed
+			fmt.Fprintf(r.env.Stderr, "devrev-import: stopped: %v\n", se.Err)
+		default:
+			code = ExitStopped
+			fmt.Fprintf(r.env.Stderr, "devrev-import: stopped (%s): run the same command again to resume\n", se)
+		}
+	case runErr != nil:
+		code = ExitStopped
+		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", runErr)
+	}
+	s.ExitCode = code
+
+	w := r.env.Stderr
+	for _, m := range res.Messages {
+		fmt.Fprintln(w, m)
+	}
+	if more := res.MessageCount - len(res.Messages); more > 0 {
+		fmt.Fprintf(w, "... and %s more in %s\n", report.Thousands(more), errs.Path())
+	} else if errs.Rows() > 0 {
+		fmt.Fprintf(w, "invalid and failed rows: %s\n", errs.Path())
+	}
+	d := time.Duration(s.DurationS * float64(time.Second))
+	if r.dry {
+		fmt.Fprintf(w, "%s; %d warnings\n", s.Line(d), len(s.Warnings))
+	} else {
+		fmt.Fprintln(w, s.Line(d))
+		if sent {
+			fmt.Fprintf(w, "checkpoint: %s\n", r.ckPath)
+		}
+	}
+	if r.f.summaryJSON != "" {
+		if err := s.WriteJSON(r.f.summaryJSON); err != nil {
+			fmt.Fprintf(w, "devrev-import: %v\n", err)
+		}
+	}
+	return code
+}
+
+func newLogger(env Env, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(env.Stderr, nil))
+}
+
+func parseDelimiter(s string) (rune, error) {
+	switch strings.ToLower(s) {
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	}
+	r := []rune(s)
+	if len(r) != 1 {
+		return 0, fmt.Errorf("%q is not a single character (use one of , ; | tab)", s)
+	}
+	return r[0], nil
+}
+
+func parseRate(s string) (float64, error) {
+	if s == "" || s == "auto" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%q: want auto or a positive number of requests per second", s)
+	}
+	return v, nil
+}
+
+func parseMaxErrors(s string) (int, float64, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || v <= 0 || v > 100 {
+			return 0, 0, fmt.Errorf("%q: want N or N%% with 0 < N <= 100", s)
+		}
+		return 0, v, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, 0, fmt.Errorf("%q: want a positive whole number or N%%", s)
+	}
+	return n, 0, nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// hashMapping identifies the mapping (file and mapping flags), so a
+// checkpoint can warn when a later run maps rows differently.
+func hashMapping(b []byte, f *importFlags) string {
+	h := sha256.New()
+	h.Write(b)
+	fmt.Fprintf(h, "\x00type=%s\x00key=%s\x00tz=%s", f.typ, strings.Join(f.key, ","), f.timezone)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// keyCustomField names the custom field that stores the row key, when the
+// key is one column mapped to a text custom field: reconciliation can then
+// find a work by its key instead of by its title.
+func keyCustomField(cfg *mapping.Config, flagKey []string) string {
+	key := cfg.Key
+	if len(flagKey) > 0 {
+		key = flagKey
+	}
+	if len(key) != 1 {
+		return ""
+	}
+	for _, c := range cfg.Columns {
+		if c.Column != key[0] {
+			continue
+		}
+		if name, ok := strings.CutPrefix(c.Field, "custom_fields."); ok && (c.As == "" || c.As == "text") {
+			return name
+		}
+	}
+	return ""
+}

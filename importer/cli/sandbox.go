@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/simulator"
+)
+
+// runSandbox serves the built-in DevRev simulator until interrupted.
+func runSandbox(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("sandbox", "sandbox [--addr ADDR] [flags]", env)
+	addr := fs.String("addr", "127.0.0.1:8089", "loopback address to listen on")
+	limit := fs.Int("limit", 0, "requests per window per token (0 = unlimited)")
+	window := fs.Duration("window", time.Minute, "rate-limit window")
+	f500 := fs.Float64("fail-500", 0, "probability of a 500 internal_error on works.create")
+	f503 := fs.Float64("fail-503", 0, "probability of a 503 service_unavailable on works.create")
+	dropBefore := fs.Float64("drop-before", 0, "probability of dropping the connection before the create")
+	dropAfter := fs.Float64("drop-after", 0, "probability of dropping the connection after the work was created")
+	latency := fs.Duration("latency", 0, "added latency per request")
+	jitter := fs.Duration("jitter", 0, "random extra latency in [0, jitter)")
+	seed := fs.Int64("seed", 1, "seed for faults and jitter")
+	verbose := fs.Bool("v", false, "log every request")
+	_, code, ok := parseOrExit(fs, args, env)
+	if !ok {
+		return code
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil || !isLoopback(host) {
+		fmt.Fprintf(env.Stderr, "devrev-import sandbox: --addr %q: must be a loopback address such as 127.0.0.1:8089\n", *addr)
+		return ExitUsage
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	sim := simulator.New(simulator.Options{
+		Limit: *limit, Window: *window, Latency: *latency, Jitter: *jitter, Seed: *seed,
+		Faults: simulator.Faults{Err500: *f500, Err503: *f503, DropBefore: *dropBefore, DropAfter: *dropAfter},
+		Log:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "devrev-import sandbox: %v\n", err)
+		return ExitUsage
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(env.Stdout, "DevRev simulator listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(env.Stdout, "use: DEVREV_ENDPOINT=http://%s DEVREV_TOKEN=sandbox-token devrev-import import FILE\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case <-env.Signals:
+	case err := <-errc:
+		fmt.Fprintf(env.Stderr, "devrev-import sandbox: %v\n", err)
+		return ExitStopped
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	st := sim.Stats()
+	fmt.Fprintf(env.Stdout, "served %d requests, created %d works, %d throttled, %d early\n", st.Requests, st.Creates, st.Throttled, st.Early)
+	return ExitOK
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// readToken returns the API token from --token-file or $DEVREV_TOKEN. The
+// token is never a flag value: flags show up in process lists and shell
+// history.
+func readToken(path string, env Env) (string, error) {
+	if path != "" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(env.Stderr, "warning: token file %s is readable by others (mode %v); chmod 600 it\n", path, fi.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", fmt.Errorf("--token-file %s is empty", path)
+		}
+		return tok, nil
+	}
+	if tok := strings.TrimSpace(env.Getenv("DEVREV_TOKEN")); tok != "" {
+		return tok, nil
+	}
+	return "", errors.New("no API token: set DEVREV_TOKEN or use --token-file (or try the built-in simulator with --sandbox)")
+}

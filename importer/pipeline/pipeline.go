@@ -1,0 +1,410 @@
+// Package pipeline runs an import: rows stream from a source, are mapped
+// and validated, and valid rows go through a pool of workers that share one
+// rate limiter and record every outcome in the checkpoint journal.
+//
+// Row-level problems (an invalid cell, a 400 from the API) are recorded and
+// the run goes on; only conditions that would fail every row (401/403, the
+// API down, a wait longer than allowed) or a broken source file end it, as
+// a *StopError or a *source.FileError.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/progress"
+	"github.com/devrev-import/devrev-import/importer/reconcile"
+	"github.com/devrev-import/devrev-import/importer/report"
+	"github.com/devrev-import/devrev-import/importer/source"
+	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/mapping"
+)
+
+// Doubt policies for rows whose request may or may not have been performed.
+const (
+	OnDoubtReconcile = "reconcile" // look the work up before any resend
+	OnDoubtResend    = "resend"    // send again (may duplicate)
+	OnDoubtSkip      = "skip"      // leave the row for a person
+)
+
+// Config wires one run. Source and Mapper are required; DryRun needs
+// nothing else. An import also needs Client, Limiter and Journal.
+type Config struct {
+	Source source.Reader
+	Mapper *mapping.Mapper
+	DryRun bool
+
+	Client     *devrev.Client
+	Limiter    *throttle.Limiter
+	Journal    *checkpoint.Journal
+	State      *checkpoint.State // what earlier runs left; nil = nothing
+	Reconciler *reconcile.Reconciler
+	OnDoubt    string // OnDoubtReconcile (default), OnDoubtResend or OnDoubtSkip
+
+	Errors   *report.ErrorsCSV   // invalid and failed rows; nil = none
+	Counters *progress.Counters  // live totals; nil = private
+	Throttle func(until time.Time) // told about every rate-limit pause
+
+	Workers                int           // default 8
+	MaxRetries             int           // per row, for 5xx and network errors; default 6
+	MaxConsecutiveFailures int           // 5xx/network failures in a row that stop the run; default 25
+	MaxDuration            time.Duration // stop taking rows after this; 0 = no limit
+	MaxErrors              int           // stop once this many rows failed; 0 = no limit
+	MaxErrorsPct           float64       // stop once this share (0..100) of finished rows failed; 0 = no limit
+	MaxWait                time.Duration // longest rate-limit wait accepted; default 15m
+	Backoff                throttle.Backoff
+	Clock                  throttle.Clock
+	Logger                 *slog.Logger
+
+	// Stop, when closed, stops taking new rows; requests in flight finish.
+	Stop <-chan struct{}
+	// FirstErrors is how many formatted messages Result keeps (default 20).
+	FirstErrors int
+}
+
+// Result is what a run did.
+type Result struct {
+	Summary report.Summary
+	// Messages holds the first FirstErrors row messages, formatted with
+	// their cell reference; MessageCount counts all of them.
+	Messages     []string
+	MessageCount int
+}
+
+// StopError ends a run before every row was tried. The run is resumable.
+type StopError struct {
+	Reason string // "interrupted", "api_unavailable", "max_duration", "max_errors", "wait_too_long", "unauthorized"
+	Err    error
+}
+
+func (e *StopError) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *StopError) Unwrap() error { return e.Err }
+
+// job is one valid row on its way to a worker.
+type job struct {
+	row   source.Row
+	key   string
+	work  *mapping.Work
+	doubt *checkpoint.Entry // last entry of an earlier run when it was "sending"
+}
+
+type run struct {
+	cfg      Config
+	c        *progress.Counters
+	res      Result
+	mu       sync.Mutex // guards res.Messages, res.MessageCount, res.Summary's Warnings
+	seed     maphash.Seed
+	requests atomic.Int64
+	throttle atomic.Int64
+	recon    atomic.Int64
+	consec   atomic.Int64
+	notTried atomic.Int64
+	stopOnce sync.Once
+	stopCh   chan struct{}
+	stopWhy  atomic.Value // *StopError
+	start    time.Time
+	// intake is cancelled when the run stops taking rows, so a worker
+	// blocked on the limiter gives its row back instead of sending it.
+	intake       context.Context
+	cancelIntake context.CancelFunc
+}
+
+// Run reads every row and, unless DryRun, sends the valid ones. ctx ends
+// the run at once (requests in flight are abandoned); Config.Stop ends it
+// gracefully.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	} else if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 6
+	}
+	if cfg.MaxConsecutiveFailures <= 0 {
+		cfg.MaxConsecutiveFailures = 25
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 15 * time.Minute
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = throttle.FullJitter(500*time.Millisecond, 30*time.Second, nil)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = throttle.RealClock()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.FirstErrors <= 0 {
+		cfg.FirstErrors = 20
+	}
+	if cfg.OnDoubt == "" {
+		cfg.OnDoubt = OnDoubtReconcile
+	}
+	r := &run{cfg: cfg, c: cfg.Counters, seed: maphash.MakeSeed(), stopCh: make(chan struct{}), start: cfg.Clock.Now()}
+	if r.c == nil {
+		r.c = new(progress.Counters)
+	}
+	r.res.Summary.DryRun = cfg.DryRun
+	err := r.execute(ctx)
+	s := &r.res.Summary
+	s.Created = int(r.c.Created.Load())
+	s.Skipped = int(r.c.Skipped.Load())
+	s.Invalid = int(r.c.Invalid.Load())
+	s.Failed = int(r.c.Failed.Load())
+	s.NotAttempted = int(r.notTried.Load())
+	s.Requests = int(r.requests.Load())
+	s.Reconciled = int(r.recon.Load())
+	if cfg.Limiter != nil {
+		n, d := cfg.Limiter.Stats()
+		s.Throttled, s.ThrottledS = n, d.Seconds()
+	}
+	s.DurationS = cfg.Clock.Now().Sub(r.start).Seconds()
+	if err == nil {
+		if se, ok := r.stopWhy.Load().(*StopError); ok {
+			err = se
+		}
+	}
+	if se := (*StopError)(nil); errors.As(err, &se) {
+		s.Stopped = se.Reason
+	}
+	return r.res, err
+}
+
+// stop ends the intake of rows with the given reason (first one wins).
+func (r *run) stop(se *StopError) {
+	r.stopOnce.Do(func() {
+		r.stopWhy.Store(se)
+		close(r.stopCh)
+		r.cancelIntake()
+	})
+}
+
+func (r *run) stopped() bool {
+	select {
+	case <-r.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *run) execute(ctx context.Context) error {
+	r.intake, r.cancelIntake = context.WithCancel(ctx)
+	defer r.cancelIntake()
+	if r.cfg.Stop != nil {
+		go func() {
+			select {
+			case <-r.cfg.Stop:
+				r.stop(&StopError{Reason: "interrupted"})
+			case <-r.stopCh:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	if r.cfg.MaxDuration > 0 {
+		deadline := r.cfg.Clock.After(r.cfg.MaxDuration)
+		go func() {
+			select {
+			case <-deadline:
+				r.stop(&StopError{Reason: "max_duration", Err: fmt.Errorf("--max-duration %s reached", r.cfg.MaxDuration)})
+			case <-r.stopCh:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	if r.cfg.DryRun {
+		return r.produce(ctx, nil)
+	}
+	// Workers record per-row outcomes themselves and end the run through
+	// stop(), so requests in flight finish; only ctx abandons them.
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job, r.cfg.Workers*2)
+	for range r.cfg.Workers {
+		g.Go(func() error {
+			for j := range jobs {
+				if err := r.send(gctx, j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	perr := r.produce(gctx, jobs)
+	close(jobs)
+	gerr := g.Wait()
+	if perr != nil {
+		return perr
+	}
+	return gerr
+}
+
+// produce reads, maps and validates rows; valid rows go to jobs (nil in a
+// dry run).
+func (r *run) produce(ctx context.Context, jobs chan<- job) error {
+	src, s := r.cfg.Source, &r.res.Summary
+	seen := make(map[uint64]int32)
+	for {
+		if r.stopped() {
+			return nil
+		}
+		row, err := src.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.Rows++
+		res := r.cfg.Mapper.Map(row)
+		if len(res.Problems) > 0 {
+			r.invalid(row, res)
+			continue
+		}
+		s.Valid++
+		h := maphash.String(r.seed, res.Key)
+		if first, dup := seen[h]; dup {
+			r.failed(row, res.Key, 0, "duplicate_key",
+				fmt.Sprintf("key %q was already used by row %d of this file", res.Key, first), 0)
+			continue
+		}
+		seen[h] = int32(row.Number)
+		var doubt *checkpoint.Entry
+		if r.cfg.State != nil {
+			if last, ok := r.cfg.State.Last(res.Key); ok {
+				switch last.Status {
+				case checkpoint.Created:
+					r.c.Skipped.Add(1)
+					r.c.Done.Add(1)
+					continue
+				case checkpoint.Sending:
+					e := last
+					doubt = &e
+				}
+			}
+		}
+		if jobs == nil {
+			r.c.Done.Add(1)
+			continue
+		}
+		select {
+		case jobs <- job{row: row, key: res.Key, work: res.Work, doubt: doubt}:
+		case <-r.stopCh:
+			r.notTried.Add(1)
+			return nil
+		case <-ctx.Done():
+			r.notTried.Add(1)
+			return nil
+		}
+	}
+}
+
+// invalid records a row that failed validation.
+func (r *run) invalid(row source.Row, res mapping.Result) {
+	msgs := make([]string, len(res.Problems))
+	for i, p := range res.Problems {
+		msgs[i] = p.Format(r.cfg.Source.Where(row.Number, p.Col))
+	}
+	r.c.Invalid.Add(1)
+	r.c.Done.Add(1)
+	r.note(msgs)
+	if r.cfg.Journal != nil {
+		r.journal(checkpoint.Entry{Row: row.Number, Key: res.Key, Status: checkpoint.Invalid, Errors: msgs})
+	}
+	r.errorRow(row, msgs)
+}
+
+// note keeps the first messages for the summary.
+func (r *run) note(msgs []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range msgs {
+		if len(r.res.Messages) < r.cfg.FirstErrors {
+			r.res.Messages = append(r.res.Messages, m)
+		}
+	}
+	r.res.MessageCount += len(msgs)
+}
+
+func (r *run) warn(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Summary.Warnings = append(r.res.Summary.Warnings, msg)
+}
+
+func (r *run) errorRow(row source.Row, msgs []string) {
+	if r.cfg.Errors == nil {
+		return
+	}
+	cells := make([]string, len(row.Cells))
+	for i, c := range row.Cells {
+		cells[i] = c.Value
+	}
+	if err := r.cfg.Errors.Add(row.Number, msgs, cells); err != nil {
+		r.cfg.Logger.Error("errors CSV", "err", err)
+	}
+}
+
+// failed records a row the API (or the run) refused.
+func (r *run) failed(row source.Row, key string, status int, typ, msg string, attempts int) {
+	where := r.cfg.Source.Where(row.Number, -1)
+	full := fmt.Sprintf("%s: %s: %s", where, typ, msg)
+	if status > 0 {
+		full = fmt.Sprintf("%s: HTTP %d %s: %s", where, status, typ, msg)
+	}
+	r.c.Failed.Add(1)
+	r.c.Done.Add(1)
+	r.note([]string{full})
+	if r.cfg.Journal != nil {
+		r.journal(checkpoint.Entry{Row: row.Number, Key: key, Status: checkpoint.Failed, HTTPStatus: status,
+			Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
+	}
+	r.errorRow(row, []string{full})
+	r.checkErrorBudget()
+}
+
+func (r *run) checkErrorBudget() {
+	failed := r.c.Failed.Load()
+	if r.cfg.MaxErrors > 0 && failed >= int64(r.cfg.MaxErrors) {
+		r.stop(&StopError{Reason: "max_errors", Err: fmt.Errorf("%d rows failed (--max-errors %d)", failed, r.cfg.MaxErrors)})
+	}
+	if pct := r.cfg.MaxErrorsPct; pct > 0 {
+		done := r.c.Done.Load()
+		if done >= 20 && float64(failed)*100 >= pct*float64(done) {
+			r.stop(&StopError{Reason: "max_errors", Err: fmt.Errorf("%d of %d rows failed (--max-errors %s%%)", failed, done, strconv.FormatFloat(pct, 'f', -1, 64))})
+		}
+	}
+}
+
+func (r *run) journal(e checkpoint.Entry) {
+	if e.TS.IsZero() {
+		e.TS = r.cfg.Clock.Now()
+	}
+	if err := r.cfg.Journal.Append(e); err != nil {
+		// A journal that cannot be written means exactly-once is lost: stop.
+		r.stop(&StopError{Reason: "checkpoint", Err: err})
+	}
+}
+
+// marshal encodes a work body.
+func marshal(w *mapping.Work) ([]byte, error) { return json.Marshal(w) }

@@ -1,0 +1,231 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/reconcile"
+	"github.com/devrev-import/devrev-import/importer/throttle"
+)
+
+// send creates one row's work, retrying what is worth retrying. Per-row
+// failures are recorded, never returned: only a condition that ends the
+// whole run comes back, as a *StopError, after stop() was called.
+func (r *run) send(ctx context.Context, j job) error {
+	if r.stopped() {
+		r.notTried.Add(1)
+		return nil
+	}
+	if j.doubt != nil {
+		done, err := r.resolveEarlierDoubt(ctx, j)
+		if done || err != nil {
+			return err
+		}
+	}
+	body, err := marshal(j.work)
+	if err != nil {
+		r.failed(j.row, j.key, 0, "encode", err.Error(), 0)
+		return nil
+	}
+	lim := r.cfg.Limiter
+	attempts, sentLine := 0, false
+	for {
+		if err := lim.Wait(r.intake); err != nil {
+			return r.leave(j, attempts)
+		}
+		if !sentLine {
+			// Write-ahead: the journal knows about the request before it leaves.
+			e := checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Sending, Attempt: 1, Title: j.work.Title, TS: r.cfg.Clock.Now()}
+			if err := r.cfg.Journal.Append(e); err != nil {
+				se := &StopError{Reason: "checkpoint", Err: err}
+				r.stop(se)
+				r.notTried.Add(1)
+				return nil
+			}
+			sentLine = true
+		}
+		attempts++
+		sentAt := r.cfg.Clock.Now()
+		created, resp, err := r.cfg.Client.CreateWork(ctx, body)
+		r.requests.Add(1)
+		lim.Observe(resp.Rate, sentAt)
+		switch throttle.Classify(err) {
+		case throttle.Done:
+			r.consec.Store(0)
+			r.created(j, created.ID, created.DisplayID, created.Type, attempts)
+			return nil
+		case throttle.RetryThrottled:
+			attempts-- // a 429 does not use up the retry budget
+			if stop := r.pause(err); stop != nil {
+				r.stop(stop)
+				return r.leave(j, attempts)
+			}
+			continue
+		case throttle.Fail:
+			var ae *devrev.APIError
+			errors.As(err, &ae)
+			r.consec.Store(0)
+			r.failed(j.row, j.key, ae.Status, ae.Type, apiMessage(ae), attempts)
+			return nil
+		case throttle.Fatal:
+			var ae *devrev.APIError
+			errors.As(err, &ae)
+			r.stop(&StopError{Reason: "unauthorized", Err: err})
+			// The row was refused, not performed: leave it for the next run.
+			return r.leave(j, attempts)
+		case throttle.InDoubt:
+			found, stop := r.reconcileInFlight(ctx, j, sentAt)
+			if stop != nil {
+				r.stop(stop)
+				return r.leave(j, attempts)
+			}
+			if found {
+				return nil
+			}
+			// Not performed: an ordinary transient failure.
+		}
+		// Retry: 5xx, timeouts, dropped connections that did not create.
+		if n := r.consec.Add(1); n >= int64(r.cfg.MaxConsecutiveFailures) {
+			r.stop(&StopError{Reason: "api_unavailable", Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
+			return r.leave(j, attempts)
+		}
+		if attempts > r.cfg.MaxRetries {
+			status, typ := 0, "network_error"
+			var ae *devrev.APIError
+			if errors.As(err, &ae) {
+				status, typ = ae.Status, ae.Type
+			}
+			r.failed(j.row, j.key, status, typ, fmt.Sprintf("gave up after %d attempts: %v", attempts, err), attempts)
+			return nil
+		}
+		select {
+		case <-r.cfg.Clock.After(r.cfg.Backoff(attempts)):
+		case <-r.stopCh:
+			return r.leave(j, attempts)
+		case <-ctx.Done():
+			return r.leave(j, attempts)
+		}
+	}
+}
+
+// leave gives a row back unfinished. A row that never left is not
+// attempted; a row whose last attempt was definitely not performed is
+// recorded as failed ("interrupted") so the next run sends it again.
+func (r *run) leave(j job, attempts int) error {
+	if attempts == 0 {
+		r.notTried.Add(1)
+		return nil
+	}
+	r.notTried.Add(1)
+	r.journal(checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Failed,
+		Error: &checkpoint.ErrorInfo{Type: "interrupted", Message: "the run stopped before this row finished"}, Attempts: attempts})
+	return nil
+}
+
+// pause handles a 429: every worker waits until the retry instant. It
+// returns a StopError when the wait is longer than --max-wait.
+func (r *run) pause(err error) *StopError {
+	var ae *devrev.APIError
+	errors.As(err, &ae)
+	now := r.cfg.Clock.Now()
+	until, ok := throttle.RetryInstant(now, ae)
+	if !ok {
+		// No hint at all: back off on our own, shared by everyone.
+		until = now.Add(r.cfg.Backoff(int(r.throttle.Add(1))))
+	}
+	if wait := until.Sub(now); wait > r.cfg.MaxWait {
+		return &StopError{Reason: "wait_too_long", Err: fmt.Errorf("the API asks to wait %s, more than --max-wait %s; run again later", wait.Round(time.Second), r.cfg.MaxWait)}
+	}
+	r.cfg.Limiter.PauseUntil(until)
+	if r.cfg.Throttle != nil {
+		r.cfg.Throttle(until)
+	}
+	r.cfg.Logger.Info("rate limited", "resume_at", until.Format(time.RFC3339), "wait", until.Sub(now).Round(time.Millisecond).String())
+	return nil
+}
+
+func (r *run) created(j job, id, displayID, typ string, attempts int) {
+	if typ == "" {
+		typ = j.work.Type
+	}
+	r.journal(checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Created, ID: id, DisplayID: displayID, Type: typ, Attempts: attempts})
+	if r.cfg.Reconciler != nil {
+		r.cfg.Reconciler.Known(id)
+	}
+	r.c.Created.Add(1)
+	r.c.Done.Add(1)
+}
+
+// reconcileInFlight looks a work up after a request whose answer was lost.
+// found means the row is finished (created, or failed as ambiguous).
+func (r *run) reconcileInFlight(ctx context.Context, j job, sentAt time.Time) (found bool, stop *StopError) {
+	if r.cfg.Reconciler == nil || r.cfg.OnDoubt == OnDoubtResend {
+		return false, nil
+	}
+	return r.reconcile(ctx, j, sentAt)
+}
+
+// resolveEarlierDoubt handles a row an earlier run left as "sending".
+func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (done bool, err error) {
+	switch r.cfg.OnDoubt {
+	case OnDoubtResend:
+		return false, nil
+	case OnDoubtSkip:
+		r.warn(fmt.Sprintf("%s: key %q was in flight when an earlier run stopped; skipped (--on-doubt skip)", r.cfg.Source.Where(j.row.Number, -1), j.key))
+		r.notTried.Add(1)
+		return true, nil
+	}
+	if r.cfg.Reconciler == nil {
+		return false, nil
+	}
+	found, stop := r.reconcile(ctx, j, j.doubt.TS)
+	if stop != nil {
+		r.stop(stop)
+		r.notTried.Add(1)
+		return true, nil
+	}
+	return found, nil
+}
+
+func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time) (found bool, stop *StopError) {
+	res, err := r.cfg.Reconciler.Find(ctx, reconcile.Query{Key: j.key, Work: j.work, SentAt: sentAt})
+	if err != nil {
+		var ae *devrev.APIError
+		if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
+			return false, &StopError{Reason: "unauthorized", Err: err}
+		}
+		// Could not tell: never resend blindly. The row stays in doubt
+		// (its last journal line is "sending") for the next run.
+		r.notTried.Add(1)
+		r.warn(fmt.Sprintf("%s: key %q is in doubt and could not be reconciled: %v", r.cfg.Source.Where(j.row.Number, -1), j.key, err))
+		return true, nil
+	}
+	switch res.Outcome {
+	case reconcile.Found:
+		r.recon.Add(1)
+		r.created(j, res.ID, res.DisplayID, j.work.Type, 0)
+		return true, nil
+	case reconcile.Ambiguous:
+		r.recon.Add(1)
+		r.failed(j.row, j.key, 0, "in_doubt_ambiguous",
+			fmt.Sprintf("the request may have been performed and several works match: %v; check them and record the right one", res.Candidates), 0)
+		return true, nil
+	}
+	return false, nil
+}
+
+// apiMessage renders an API refusal for a person.
+func apiMessage(ae *devrev.APIError) string {
+	msg := ae.Message
+	if ae.FieldName != "" {
+		msg = ae.FieldName + ": " + msg
+	}
+	if len(ae.AllowedValues) > 0 {
+		msg += fmt.Sprintf(" (allowed: %v)", ae.AllowedValues)
+	}
+	return msg
+}
