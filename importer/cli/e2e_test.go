@@ -1,0 +1,298 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/simulator"
+)
+
+// These tests run the whole command in-process against the simulator over
+// real HTTP on loopback: nothing stands in for the network.
+
+const ticketMapping = `type: ticket
+key: Ticket ID
+columns:
+  Ticket ID: custom_fields.tnt__external_id
+  Subject: title
+  Description: body
+  Priority:
+    field: severity
+    values: {Urgent: blocker, High: high, Normal: medium, Low: low}
+  Assignee: owned_by
+defaults:
+  applies_to_part: PROD-1
+`
+
+// writeTickets writes n ticket rows and the mapping into a temp dir.
+func writeTickets(t *testing.T, n int) (csvPath, mappingPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Ticket ID,Subject,Description,Priority,Assignee\n")
+	prios := []string{"Urgent", "High", "Normal", "Low"}
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "ZD-%d,\"Printer %d, on fire\",\"Line one\nline \"\"two\"\"\",%s,DEVU-%d\n", i, i, prios[i%4], 1+i%4)
+	}
+	csvPath = filepath.Join(dir, "tickets.csv")
+	mappingPath = filepath.Join(dir, "tickets.yaml")
+	if err := os.WriteFile(csvPath, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mappingPath, []byte(ticketMapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return csvPath, mappingPath
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	summary        map[string]any
+}
+
+// run runs the command line in-process with the simulator's endpoint and token.
+func run(t *testing.T, url string, signals <-chan os.Signal, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	if args[0] == "import" || args[0] == "validate" {
+		args = append(args, "--summary-json", summary)
+	}
+	if args[0] == "import" {
+		args = append(args, "--progress", "never")
+	}
+	env := Env{
+		Stdout: &out, Stderr: &errb, Signals: signals,
+		Getenv: func(k string) string {
+			switch k {
+			case "DEVREV_ENDPOINT":
+				return url
+			case "DEVREV_TOKEN":
+				return "sandbox-token"
+			}
+			return ""
+		},
+	}
+	code := Main(context.Background(), args, env)
+	res := result{code: code, stdout: out.String(), stderr: errb.String()}
+	if b, err := os.ReadFile(summary); err == nil {
+		if err := json.Unmarshal(b, &res.summary); err != nil {
+			t.Fatalf("summary JSON: %v", err)
+		}
+	}
+	return res
+}
+
+func (r result) num(key string) int {
+	v, _ := r.summary[key].(float64)
+	return int(v)
+}
+
+// assertExactlyOnce checks, through the simulator's own record, that every
+// key ZD-1..ZD-n exists exactly once.
+func assertExactlyOnce(t *testing.T, sim *simulator.Server, n int) {
+	t.Helper()
+	count := map[string]int{}
+	for _, w := range sim.Works() {
+		count[fmt.Sprint(w.CustomFields["tnt__external_id"])]++
+	}
+	for i := 1; i <= n; i++ {
+		k := fmt.Sprintf("ZD-%d", i)
+		if count[k] != 1 {
+			t.Errorf("key %s created %d times", k, count[k])
+		}
+	}
+	if len(sim.Works()) != n {
+		t.Errorf("simulator holds %d works, want %d", len(sim.Works()), n)
+	}
+}
+
+func startSim(t *testing.T, opt simulator.Options) *simulator.Server {
+	t.Helper()
+	sim, err := simulator.Start(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+func TestImportCreatesEveryRowOnceWithTheRightBody(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	csvPath, mappingPath := writeTickets(t, 120)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	assertExactlyOnce(t, sim, 120)
+	if got := res.num("created"); got != 120 {
+		t.Errorf("summary created = %d, want 120", got)
+	}
+	for _, w := range sim.Works() {
+		if w.DisplayID == "ZD-7" {
+			continue
+		}
+		if fmt.Sprint(w.CustomFields["tnt__external_id"]) == "ZD-7" {
+			if w.Title != "Printer 7, on fire" || w.Body != "Line one\nline \"two\"" || w.Type != "ticket" {
+				t.Errorf("ZD-7 stored as %+v", w)
+			}
+			if sev := w.Raw["severity"]; sev != "blocker" {
+				t.Errorf("ZD-7 severity %v, want blocker (Urgent)", sev)
+			}
+		}
+	}
+	// The same command again creates nothing and skips everything.
+	again := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if again.code != ExitOK || again.num("skipped") != 120 || again.num("created") != 0 {
+		t.Fatalf("rerun: exit %d skipped %d created %d\n%s", again.code, again.num("skipped"), again.num("created"), again.stderr)
+	}
+	assertExactlyOnce(t, sim, 120)
+	if _, st, _, err := checkpoint.Read(csvPath + ".checkpoint.jsonl"); err != nil {
+		t.Fatal(err)
+	} else if c := st.Counts()[checkpoint.Created]; c != 120 {
+		t.Errorf("checkpoint says %d created, want 120", c)
+	}
+}
+
+func TestImportHonoursRetryAfterWithNoEarlyRequests(t *testing.T) {
+	// Without rate headers the client cannot pace: it meets 429s and must
+	// wait them out, every worker, to the instant.
+	sim := startSim(t, simulator.Options{Limit: 15, Window: time.Second, NoRateHeaders: true})
+	csvPath, mappingPath := writeTickets(t, 40)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--rate", "100", "--workers", "8")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	st := sim.Stats()
+	if st.Throttled == 0 {
+		t.Errorf("expected 429s from a 15/s window at 100 req/s")
+	}
+	if st.Early != 0 {
+		t.Errorf("%d requests arrived before their Retry-After elapsed", st.Early)
+	}
+	assertExactlyOnce(t, sim, 40)
+}
+
+func TestImportAutoRatePacesToHeadersWithout429(t *testing.T) {
+	sim := startSim(t, simulator.Options{Limit: 20, Window: time.Second})
+	csvPath, mappingPath := writeTickets(t, 50)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if st := sim.Stats(); st.Throttled != 0 {
+		t.Errorf("auto pacing met %d 429s with headers present", st.Throttled)
+	}
+	assertExactlyOnce(t, sim, 50)
+}
+
+func TestImportSurvivesServerFaults(t *testing.T) {
+	sim := startSim(t, simulator.Options{Seed: 7, Faults: simulator.Faults{Err500: 0.07, Err503: 0.07, DropBefore: 0.07}})
+	csvPath, mappingPath := writeTickets(t, 100)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--max-consecutive-failures", "100")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if st := sim.Stats(); st.ByStatus[500] == 0 || st.ByStatus[503] == 0 {
+		t.Errorf("faults not injected: %v", st.ByStatus)
+	}
+	assertExactlyOnce(t, sim, 100)
+}
+
+func TestImportDropAfterCreateIsReconciled(t *testing.T) {
+	// A key of two columns is not stored in one custom field, so the
+	// reconciler falls back to matching titles.
+	for _, tc := range []struct {
+		name  string
+		extra []string
+	}{
+		{"custom field key", nil},
+		{"title match", []string{"--key", "Ticket ID,Subject"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := startSim(t, simulator.Options{Seed: 3, Faults: simulator.Faults{DropAfter: 0.15}})
+			csvPath, mappingPath := writeTickets(t, 60)
+			res := run(t, sim.URL, nil, append([]string{"import", csvPath, "--mapping", mappingPath}, tc.extra...)...)
+			if res.code != ExitOK {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			if res.num("reconciled") == 0 {
+				t.Errorf("no row was reconciled; faults: %v", sim.Stats().ByStatus)
+			}
+			assertExactlyOnce(t, sim, 60)
+		})
+	}
+}
+
+func TestImportUnauthorizedStopsWithExit4(t *testing.T) {
+	sim := startSim(t, simulator.Options{Tokens: map[string]string{"other-token": "DEVU-1"}})
+	csvPath, mappingPath := writeTickets(t, 30)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if res.code != ExitAuth {
+		t.Fatalf("exit %d, want %d\n%s", res.code, ExitAuth, res.stderr)
+	}
+	if n := sim.Stats().Creates; n != 0 {
+		t.Errorf("%d works created with a refused token", n)
+	}
+	if strings.Contains(res.stderr, "sandbox-token") {
+		t.Errorf("the token appears in the output:\n%s", res.stderr)
+	}
+}
+
+// countingHandler tells a channel when the simulator has answered n creates.
+type countingHandler struct {
+	h     http.Handler
+	n     int64
+	seen  atomic.Int64
+	reach chan struct{}
+	once  sync.Once
+}
+
+func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.h.ServeHTTP(w, r)
+	if r.URL.Path == "/works.create" && c.seen.Add(1) == c.n {
+		c.once.Do(func() { close(c.reach) })
+	}
+}
+
+func TestImportInterruptThenResumeCreatesTheRestOnce(t *testing.T) {
+	sim := simulator.New(simulator.Options{Latency: 2 * time.Millisecond})
+	ch := &countingHandler{h: sim, n: 40, reach: make(chan struct{})}
+	srv := httptest.NewServer(ch)
+	defer srv.Close()
+	csvPath, mappingPath := writeTickets(t, 200)
+
+	sigs := make(chan os.Signal, 1)
+	go func() {
+		<-ch.reach
+		sigs <- os.Interrupt
+	}()
+	first := run(t, srv.URL, sigs, "import", csvPath, "--mapping", mappingPath, "--workers", "4")
+	if first.code != ExitStopped {
+		t.Fatalf("interrupted run: exit %d, want %d\n%s", first.code, ExitStopped, first.stderr)
+	}
+	if first.num("created") >= 200 || first.num("created") < 40 {
+		t.Errorf("interrupted run created %d", first.num("created"))
+	}
+	second := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if second.code != ExitOK {
+		t.Fatalf("resumed run: exit %d\n%s", second.code, second.stderr)
+	}
+	if got := second.num("skipped"); got != first.num("created") {
+		t.Errorf("resumed run skipped %d, first run created %d", got, first.num("created"))
+	}
+	assertExactlyOnce(t, sim, 200)
+}
