@@ -1,0 +1,112 @@
+// Command gendata writes the sample spreadsheets and large benchmark files
+// for devrev-import.
+//
+// Usage:
+//
+//	go run ./scripts/gendata samples [-dir samples]
+//	go run ./scripts/gendata csv  -rows 1000000 -out bench-data/works.csv  [-mapping FILE] [-seed 1]
+//	go run ./scripts/gendata xlsx -rows 1000000 -out bench-data/works.xlsx [-mapping FILE] [-seed 1]
+//
+// samples rewrites samples/*.xlsx from the Go tables in samples.go (typed
+// cells: real dates, numbers, booleans). The CSVs next to them are
+// hand-written text files that carry the same rows; the package test checks
+// that they stay in step.
+//
+// csv and xlsx stream -rows generated works (issues, tickets and tasks in
+// turn, all valid against the simulator's seeded directory) to -out, and
+// write a matching mapping to -out + ".yaml" (or to -mapping; "-" prints it).
+// The same -seed gives the same file. Both stream, so memory stays flat at
+// a million rows.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gendata:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = "usage: gendata samples [-dir DIR] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N]"
+
+// run executes one subcommand. Summary lines go to stdout, or to stderr
+// when the mapping is printed to stdout.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", usage)
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "samples":
+		fs := flag.NewFlagSet("samples", flag.ContinueOnError)
+		dir := fs.String("dir", "samples", "directory the sample XLSX files are written to")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		paths, err := writeSamples(*dir)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			fmt.Fprintln(stdout, "wrote", p)
+		}
+		return nil
+	case "csv", "xlsx":
+		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+		rows := fs.Int("rows", 1000, "number of data rows")
+		out := fs.String("out", "", "output file (required)")
+		mapping := fs.String("mapping", "", `where the mapping goes ("-" = stdout); default OUT.yaml`)
+		seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same file")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *out == "" || *rows < 0 || fs.NArg() > 0 {
+			return fmt.Errorf("%s", usage)
+		}
+		return generate(cmd, *out, *mapping, *rows, *seed, stdout, stderr)
+	default:
+		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
+	}
+}
+
+// generate writes the big file and its mapping and prints what it wrote.
+func generate(kind, out, mappingPath string, rows int, seed uint64, stdout, stderr io.Writer) error {
+	write := writeCSV
+	if kind == "xlsx" {
+		write = writeXLSX
+	}
+	if err := write(out, rows, seed); err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		return err
+	}
+	text := benchMapping(kind)
+	summary := stdout
+	switch mappingPath {
+	case "-":
+		if _, err := io.WriteString(stdout, text); err != nil {
+			return err
+		}
+		summary = stderr
+	case "":
+		mappingPath = out + ".yaml"
+		fallthrough
+	default:
+		if err := os.WriteFile(mappingPath, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("write mapping: %w", err)
+		}
+	}
+	fmt.Fprintf(summary, "wrote %d rows, %d bytes to %s\n", rows, info.Size(), out)
+	if mappingPath != "-" {
+		fmt.Fprintf(summary, "wrote mapping to %s\n", mappingPath)
+	}
+	return nil
+}
