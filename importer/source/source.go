@@ -36,11 +36,21 @@ type Cell struct {
 	Kind  Kind
 }
 
-// Row is one data row. Number is the row number a spreadsheet user sees
-// (the header is row 1; for CSV, the line where the record starts).
+// Row is one data row.
+//
+// Number is the row number a spreadsheet user sees, the header being row 1:
+// for XLSX the sheet's row number; for CSV the record's 1-based ordinal
+// (header = 1, the second record = 2), which is what Excel shows when it
+// opens the CSV even when a quoted field spans several lines. It is the value
+// for the "_row" column of the errors CSV. Messages for a CSV point at the
+// *line* where the record starts instead (what an editor shows); use
+// Reader.Where to get it.
+//
 // Cells has one entry per header column (missing trailing cells are empty
-// Text cells). Err, when not nil, is a row-level problem (*RowError): the
-// row is invalid but the read goes on.
+// Text cells). Err, when not nil, is a row-level problem: a *RowError, or an
+// errors.Join of several when the row has more than one (errors.As finds
+// the first). The row is invalid but the read goes on; Cells still holds
+// what the file had, so the row can be written back to an errors CSV.
 type Row struct {
 	Number int
 	Cells  []Cell
@@ -57,8 +67,14 @@ type Reader interface {
 	// Fully empty rows are skipped. Any other error is a *FileError.
 	Next() (Row, error)
 	// Where names a cell for a person: "Tickets!C12" for XLSX,
-	// `tickets.csv:14 column "Priority"` for CSV. col is a header index
-	// (or -1 for the row as a whole: "Tickets!12", "tickets.csv:14").
+	// `tickets.csv:14 column "Priority"` for CSV. row is a Row.Number; col
+	// is a header index (or -1 for the row as a whole: "Tickets!12",
+	// "tickets.csv:14"). For CSV the number after the colon is the line
+	// where the record starts, not Row.Number; it is exact for every row
+	// read so far unless the file has more than 65536 multi-line records,
+	// in which case rows far behind the reader are named by number
+	// ("tickets.csv row 14"). Where is safe to call from other goroutines,
+	// also while Next runs.
 	Where(row, col int) string
 	// Close releases the file (and excelize's temp files).
 	Close() error

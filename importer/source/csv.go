@@ -1,0 +1,440 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// csvBufSize is the read buffer around the file: large enough that the
+// encoding/csv loop is not bound by read syscalls.
+const csvBufSize = 256 << 10
+
+// notUTF8Hint is added to every invalid UTF-8 message.
+const notUTF8Hint = "file is not UTF-8; try --encoding windows-1252"
+
+// csvReader streams the records of a CSV file. See OpenCSV.
+type csvReader struct {
+	path    string
+	file    *os.File
+	r       *csv.Reader
+	hdr     header
+	maxCell int
+	ordinal int // 1-based ordinal of the last record read
+	lines   lineMap
+
+	// queue holds rows read ahead: the first data row (read by OpenCSV to
+	// tell a header-only file) and the record after a quote error (read to
+	// tell whether the reader can go on).
+	queue []Row
+	err   error // sticky error after a FileError or io.EOF
+}
+
+// OpenCSV opens a CSV file and reads its header.
+//
+// The file is read through a 256 KiB buffer and, when Options.Encoding asks
+// for it (or a UTF-16 BOM is found), a golang.org/x/text decoder. The field
+// separator is detected from the header line unless Options.Delimiter sets
+// it. Records are parsed by encoding/csv with strict quoting: quoted fields
+// may hold separators, doubled quotes and newlines; a stray quote makes that
+// record invalid (or the file, when an unterminated quote swallows the rest
+// of it).
+//
+// Row.Number is the record's 1-based ordinal (header = 1), which is the row
+// Excel shows for the record; Where names the line where the record starts,
+// which is what an editor shows. The two differ after a quoted field spans
+// lines or after blank lines (which encoding/csv skips and which are not
+// counted as rows).
+//
+// Row-level problems (a record with a different number of fields than the
+// header, invalid UTF-8, a cell over the size limit, a stray quote) are
+// reported in Row.Err; file-level problems (unreadable, empty, binary, a
+// zip or .xls file, no data rows, a repeated header) are a *FileError.
+func OpenCSV(path string, opt Options) (Reader, error) {
+	head, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case bytes.HasPrefix(head, magicZip):
+		return nil, &FileError{Path: path, Err: errors.New("this is a zip file (an Excel .xlsx workbook?), not CSV text: give it the .xlsx extension, or save the sheet as CSV")}
+	case bytes.HasPrefix(head, magicOLE):
+		return nil, oleError(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
+	}
+	c := &csvReader{path: path, file: f, maxCell: opt.maxCell()}
+	if err := c.start(opt); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start sets up decoding and the csv.Reader, reads the header and the first
+// data row.
+func (c *csvReader) start(opt Options) error {
+	text, err := decodeCSV(bufio.NewReaderSize(c.file, csvBufSize), opt.Encoding)
+	if err != nil {
+		return &FileError{Path: c.path, Err: err}
+	}
+	delim := opt.Delimiter
+	if delim == 0 {
+		delim = detectDelimiter(text)
+	}
+	if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
+		return &FileError{Path: c.path, Err: fmt.Errorf("%q cannot be the field delimiter", delim)}
+	}
+	c.r = csv.NewReader(text)
+	c.r.Comma = delim
+	c.r.FieldsPerRecord = -1 // widths are checked here, as row errors
+	c.r.LazyQuotes = false
+	c.r.ReuseRecord = false // Cells keep the strings
+
+	var raw []string
+	for {
+		rec, err := c.r.Read()
+		if err == io.EOF {
+			return &FileError{Path: c.path, Err: errors.New("the file has no header (only blank lines)")}
+		}
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			return &FileError{Path: c.path, Err: fmt.Errorf("the header is not valid CSV: line %d, column %d: %w", perr.Line, perr.Column, perr.Err)}
+		}
+		if err != nil {
+			return &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file: %w", err)}
+		}
+		c.ordinal++
+		if !blank(rec) {
+			raw = rec
+			break
+		}
+	}
+	line, _ := c.r.FieldPos(0)
+	c.lines.add(c.ordinal, line)
+	for _, cell := range raw {
+		if strings.IndexByte(cell, 0) >= 0 {
+			return &FileError{Path: c.path, Err: errors.New("the header holds NUL bytes: this is a binary file, not CSV text (if it is UTF-16 without a BOM, use --encoding utf-16)")}
+		}
+		if !utf8.ValidString(cell) {
+			return &FileError{Path: c.path, Err: fmt.Errorf("line %d: the header is not valid UTF-8 (%s)", line, notUTF8Hint)}
+		}
+	}
+	if c.hdr, err = buildHeader(raw, opt.AllowDuplicate); err != nil {
+		return &FileError{Path: c.path, Err: err}
+	}
+	first, err := c.next()
+	if err == io.EOF {
+		return &FileError{Path: c.path, Err: errors.New("no data rows: the file has only a header")}
+	}
+	if err != nil {
+		return err
+	}
+	c.queue = append(c.queue, first)
+	return nil
+}
+
+// decodeCSV returns the text of the file as UTF-8 according to the encoding
+// name, stripping a byte order mark.
+func decodeCSV(br *bufio.Reader, name string) (io.Reader, error) {
+	bom, _ := br.Peek(3)
+	utf8BOM := bytes.HasPrefix(bom, []byte("\xEF\xBB\xBF"))
+	var dec *encoding.Decoder
+	switch strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(strings.TrimSpace(name))) {
+	case "":
+		switch {
+		case bytes.HasPrefix(bom, []byte("\xFF\xFE")):
+			dec = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		case bytes.HasPrefix(bom, []byte("\xFE\xFF")):
+			dec = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
+		}
+	case "utf8":
+	case "windows1252", "cp1252":
+		dec = charmap.Windows1252.NewDecoder()
+		utf8BOM = false
+	case "utf16", "utf16le":
+		dec = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()
+		utf8BOM = false
+	case "utf16be":
+		dec = unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder()
+		utf8BOM = false
+	default:
+		return nil, fmt.Errorf("unknown encoding %q (want utf-8, windows-1252 or utf-16)", name)
+	}
+	if utf8BOM && dec == nil {
+		_, _ = br.Discard(3)
+	}
+	if dec == nil {
+		return br, nil
+	}
+	return bufio.NewReaderSize(transform.NewReader(br, dec), 64<<10), nil
+}
+
+// delimiters are the separators detectDelimiter chooses among, in the
+// order that breaks ties.
+var delimiters = [...]byte{',', ';', '\t', '|'}
+
+// detectDelimiter picks the separator seen most often outside quotes on the
+// first line of text (without consuming it); ',' when there is none.
+func detectDelimiter(text io.Reader) rune {
+	br, ok := text.(*bufio.Reader)
+	if !ok {
+		return ','
+	}
+	buf, _ := br.Peek(br.Size())
+	var counts [len(delimiters)]int
+	quoted := false
+scan:
+	for _, b := range buf {
+		switch {
+		case b == '"':
+			quoted = !quoted
+		case quoted:
+		case b == '\n':
+			break scan
+		default:
+			for i, d := range delimiters {
+				if b == d {
+					counts[i]++
+				}
+			}
+		}
+	}
+	best := 0
+	for i := range counts {
+		if counts[i] > counts[best] {
+			best = i
+		}
+	}
+	return rune(delimiters[best])
+}
+
+// blank reports whether every cell is empty or white space.
+func blank(rec []string) bool {
+	for _, s := range rec {
+		if strings.TrimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Header implements Reader.
+func (c *csvReader) Header() []string { return append([]string(nil), c.hdr.names...) }
+
+// Next implements Reader.
+func (c *csvReader) Next() (Row, error) {
+	if len(c.queue) > 0 {
+		row := c.queue[0]
+		c.queue = c.queue[1:]
+		return row, nil
+	}
+	if c.err != nil {
+		return Row{}, c.err
+	}
+	row, err := c.next()
+	if err != nil {
+		c.err = err
+	}
+	return row, err
+}
+
+// next reads records until one that is not blank and turns it into a Row.
+func (c *csvReader) next() (Row, error) {
+	for {
+		rec, err := c.r.Read()
+		if err == io.EOF {
+			return Row{}, io.EOF
+		}
+		c.ordinal++
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			return c.quoteError(rec, perr)
+		}
+		if err != nil {
+			return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file after line %d: %w", c.lines.last(), err)}
+		}
+		line, _ := c.r.FieldPos(0)
+		c.lines.add(c.ordinal, line)
+		if c.blankRow(rec) {
+			continue
+		}
+		return c.row(rec, line, true), nil
+	}
+}
+
+// quoteError handles a record encoding/csv could not parse. It is an
+// invalid row when reading can go on after it; when the quote error ran to
+// the end of the file (an unterminated quoted field swallowed the rest of
+// it), it is a FileError, since the rows after it are lost.
+func (c *csvReader) quoteError(rec []string, perr *csv.ParseError) (Row, error) {
+	number := c.ordinal
+	c.lines.add(number, perr.StartLine)
+	row := c.row(rec, perr.StartLine, false)
+	rowErr := &RowError{
+		Where: fmt.Sprintf("%s:%d", c.path, perr.StartLine),
+		Msg:   fmt.Sprintf("line %d, column %d: %v (a quote inside a field must be doubled, and the field quoted)", perr.Line, perr.Column, perr.Err),
+	}
+	row.Err = joinErrs(rowErr, row.Err)
+	if !errors.Is(perr.Err, csv.ErrQuote) {
+		return row, nil
+	}
+	after, err := c.next()
+	switch {
+	case err == io.EOF && perr.StartLine != perr.Line:
+		return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("line %d: a quoted field starts here and never ends (a missing closing quote swallows the rest of the file)", perr.StartLine)}
+	case err == io.EOF:
+		c.err = io.EOF
+	case err != nil:
+		return Row{}, err
+	default:
+		c.queue = append(c.queue, after)
+	}
+	return row, nil
+}
+
+// blankRow reports whether every cell the rows keep is empty or white space.
+func (c *csvReader) blankRow(rec []string) bool {
+	for i, s := range rec {
+		if !c.hdr.dropped(i) && strings.TrimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// row builds the Row of a record whose first field starts on line, and
+// checks it (fieldPos says whether c.r.FieldPos describes rec).
+func (c *csvReader) row(rec []string, line int, fieldPos bool) Row {
+	row := Row{Number: c.ordinal, Cells: make([]Cell, len(c.hdr.src))}
+	for k, i := range c.hdr.src {
+		if i < len(rec) {
+			row.Cells[k].Value = rec[i]
+		}
+	}
+	var errs []error
+	if fieldPos && len(rec) != c.hdr.width {
+		errs = append(errs, &RowError{
+			Where: fmt.Sprintf("%s:%d", c.path, line),
+			Msg:   fmt.Sprintf("has %d fields, header has %d", len(rec), c.hdr.width),
+		})
+	}
+	for i, s := range rec {
+		bad := ""
+		switch {
+		case len(s) > c.maxCell:
+			bad = fmt.Sprintf("cell is %d bytes, over the limit of %d", len(s), c.maxCell)
+		case !utf8.ValidString(s):
+			bad = "invalid UTF-8 (" + notUTF8Hint + ")"
+		default:
+			continue
+		}
+		at := line
+		if fieldPos {
+			at, _ = c.r.FieldPos(i)
+		}
+		errs = append(errs, &RowError{Where: c.where(at, i), Msg: bad})
+	}
+	row.Err = joinErrs(errs...)
+	return row
+}
+
+// where names the file's column i on a line.
+func (c *csvReader) where(line, i int) string {
+	for k, s := range c.hdr.src {
+		if s == i {
+			return c.whereCol(fmt.Sprintf("%s:%d", c.path, line), k)
+		}
+	}
+	return fmt.Sprintf("%s:%d column %s", c.path, line, columnLetters(i))
+}
+
+// whereCol appends header column k to a position.
+func (c *csvReader) whereCol(pos string, k int) string {
+	if k < 0 || k >= len(c.hdr.names) {
+		return pos
+	}
+	name := c.hdr.names[k]
+	if name == "column "+columnLetters(c.hdr.src[k]) {
+		return pos + " " + name // an unnamed column: `column C`
+	}
+	return fmt.Sprintf("%s column %q", pos, name)
+}
+
+// Where implements Reader.
+func (c *csvReader) Where(row, col int) string {
+	if line, ok := c.lines.lookup(row); ok {
+		return c.whereCol(fmt.Sprintf("%s:%d", c.path, line), col)
+	}
+	return c.whereCol(fmt.Sprintf("%s row %d", c.path, row), col)
+}
+
+// Close implements Reader.
+func (c *csvReader) Close() error {
+	if c.file == nil {
+		return nil
+	}
+	err := c.file.Close()
+	c.file = nil
+	if err != nil {
+		return &FileError{Path: c.path, Err: err}
+	}
+	return nil
+}
+
+// countCSV counts the records of a CSV file with a byte scan that honours
+// quotes and skips blank lines, minus the header.
+func countCSV(path string, opt Options) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
+	}
+	defer f.Close()
+	text, err := decodeCSV(bufio.NewReaderSize(f, csvBufSize), opt.Encoding)
+	if err != nil {
+		return 0, &FileError{Path: path, Err: err}
+	}
+	buf := make([]byte, csvBufSize)
+	records, quoted, content := 0, false, false
+	for {
+		n, err := text.Read(buf)
+		for _, b := range buf[:n] {
+			switch b {
+			case '"':
+				quoted = !quoted
+				content = true
+			case '\n':
+				if !quoted && content {
+					records++
+					content = false
+				}
+			case '\r':
+			default:
+				content = true
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
+		}
+	}
+	if content {
+		records++
+	}
+	return max(records-1, 0), nil
+}
