@@ -1,0 +1,347 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options are the command-line settings that override the mapping file.
+type Options struct {
+	// Type is the default work type (--type). Precedence: Type, then the
+	// mapping's type:, then none; with none and no column mapped to type,
+	// Compile fails.
+	Type string
+	// Key lists the key columns (--key); it replaces the mapping's key:.
+	Key []string
+	// Location reads dates without a zone (--timezone). nil means the
+	// mapping's timezone:, or UTC.
+	Location *time.Location
+	// Strict makes unmapped columns an error instead of a warning.
+	Strict bool
+}
+
+// Mapper converts the rows of one file. It is built by Compile, never
+// changes afterwards, and is safe for concurrent use by several goroutines.
+type Mapper struct {
+	header   []string
+	loc      *time.Location
+	defType  string
+	typeBind *binding   // the column mapped to type, if any
+	cols     []*binding // the other mapped columns, in header order
+	defaults []defaultBinding
+	keyCols  []int
+	required []requiredField
+	devWith  int // target index of developed_with, -1 if unmapped
+	lookups  []ColumnRule
+	fields   []string
+}
+
+// defaultBinding is a default value ready to be converted into a row.
+type defaultBinding struct {
+	b      *binding
+	values []string
+}
+
+// requiredField is a field the API refuses a work without.
+type requiredField struct {
+	field  string
+	types  typeSet // rows of these types need it
+	target int     // -1 when no column or default feeds it
+	col    int     // first column that feeds it, -1 if none
+}
+
+// Compile binds a mapping (nil: header names are field names, matched
+// case-insensitively, e.g. "Title", "applies_to_part", "stage.name",
+// "custom_fields.tnt__x", "value.amount") to a file's header.
+//
+// It returns warnings (a column that maps to nothing, a column whose field
+// does not exist for the default type) and, for file-level problems, an
+// error made of *ConfigError values joined with errors.Join: a mapped or key
+// column missing from the header, a repeated header that is not a list
+// field, no work type at all, unmapped columns with Strict, a default that
+// cannot apply to the only work type.
+func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, error) {
+	tab := fieldTable()
+	file := ""
+	if cfg != nil {
+		file = cfg.File
+	}
+	var errs []error
+	var warns []string
+	fail := func(line, col int, format string, args ...any) {
+		errs = append(errs, &ConfigError{File: file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+	}
+	flagFail := func(format string, args ...any) {
+		errs = append(errs, &ConfigError{Msg: fmt.Sprintf(format, args...)})
+	}
+
+	m := &Mapper{header: append([]string(nil), header...), devWith: -1}
+	m.loc = opt.Location
+	if m.loc == nil && cfg != nil {
+		m.loc = cfg.Location
+	}
+	if m.loc == nil {
+		m.loc = time.UTC
+	}
+	if opt.Type != "" {
+		i := enumIndex(strings.TrimSpace(opt.Type), workTypes[:])
+		if i < 0 {
+			flagFail("--type %q is not a work type%s (allowed: %s)", opt.Type, didYouMean(opt.Type, workTypes[:]), strings.Join(workTypes[:], ", "))
+		} else {
+			m.defType = workTypes[i]
+		}
+	} else if cfg != nil {
+		m.defType = cfg.Type
+	}
+
+	// Which header positions each rule takes.
+	var binds []boundRule
+	claimed := make([]bool, len(header))
+	dupHeaders := map[string][]int{}
+	for i, h := range header {
+		k := strings.ToLower(strings.TrimSpace(h))
+		dupHeaders[k] = append(dupHeaders[k], i)
+	}
+	ignored := map[string]bool{"": true} // unnamed columns are skipped
+	if cfg != nil {
+		for _, ig := range cfg.Ignore {
+			ignored[strings.ToLower(strings.TrimSpace(ig))] = true
+		}
+	}
+	unmapped := func(i int, h string) {
+		msg := fmt.Sprintf("column %q is not mapped to any field%s", h, didYouMean(normalizeHeader(h), fieldNames(tab)))
+		if opt.Strict {
+			flagFail("%s (--strict)", msg)
+		} else {
+			warns = append(warns, msg+"; ignored")
+		}
+	}
+	if cfg == nil {
+		seen := map[string]bool{}
+		var rules []ColumnRule
+		for i, h := range header {
+			k := strings.ToLower(strings.TrimSpace(h))
+			if ignored[k] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			path := normalizeHeader(h)
+			if a, ok := fieldAliases[path]; ok {
+				path = a
+			}
+			if msg := fieldProblem(tab, path); msg != "" {
+				if strings.HasPrefix(path, customPrefix) {
+					flagFail("column %q: %s", h, msg)
+				} else {
+					unmapped(i, h)
+				}
+				continue
+			}
+			rules = append(rules, ColumnRule{Column: strings.TrimSpace(h), Field: path})
+		}
+		for _, e := range targetConflicts(tab, rules) {
+			errs = append(errs, e)
+		}
+		for i := range rules {
+			r := &rules[i]
+			cols := dupHeaders[strings.ToLower(r.Column)]
+			binds = append(binds, boundRule{r, cols})
+		}
+	} else {
+		for i := range cfg.Columns {
+			r := &cfg.Columns[i]
+			cols := dupHeaders[strings.ToLower(r.Column)]
+			if len(cols) == 0 {
+				fail(r.Line, r.Col, "column %q is not in the header%s", r.Column, headerHint(r.Column, header))
+				continue
+			}
+			binds = append(binds, boundRule{r, cols})
+		}
+	}
+	for _, b := range binds {
+		for _, c := range b.cols {
+			claimed[c] = true
+		}
+	}
+	for i, h := range header {
+		k := strings.ToLower(strings.TrimSpace(h))
+		if claimed[i] || ignored[k] {
+			continue
+		}
+		if dupHeaders[k][0] != i {
+			continue // reported with its first occurrence
+		}
+		if cfg != nil {
+			unmapped(i, h)
+		}
+	}
+	// A repeated header is only allowed for list fields and ignored columns.
+	reported := map[string]bool{}
+	for i, h := range header {
+		k := strings.ToLower(strings.TrimSpace(h))
+		if len(dupHeaders[k]) < 2 || ignored[k] || reported[k] {
+			continue
+		}
+		if claimed[i] && isListRule(tab, binds, i) {
+			continue
+		}
+		reported[k] = true
+		flagFail("column %q appears %d times in the header; only a column mapped to a list field (owned_by, tags, ...) may repeat", strings.TrimSpace(h), len(dupHeaders[k]))
+	}
+
+	// Bindings, in header order.
+	sort.SliceStable(binds, func(i, j int) bool { return binds[i].cols[0] < binds[j].cols[0] })
+	targets := map[string]int{}
+	target := func(path string) int {
+		if i, ok := targets[path]; ok {
+			return i
+		}
+		targets[path] = len(targets)
+		return targets[path]
+	}
+	seenField := map[string]bool{}
+	for _, bd := range binds {
+		b := newBinding(tab, bd.rule, m.loc)
+		b.cols = bd.cols
+		b.target = target(b.field)
+		if !seenField[b.field] {
+			seenField[b.field] = true
+			m.fields = append(m.fields, b.field)
+		}
+		if bd.rule.Lookup != "" {
+			m.lookups = append(m.lookups, *bd.rule)
+		}
+		if b.f.kind == kType {
+			m.typeBind = b
+			continue
+		}
+		m.cols = append(m.cols, b)
+	}
+	if m.defType == "" && m.typeBind == nil {
+		flagFail("no work type: pass --type (%s), put type: in the mapping, or map a column to type", strings.Join(workTypes[:], ", "))
+	}
+	defBit := typeBit(m.defType)
+	if m.typeBind == nil && defBit != 0 {
+		for _, b := range m.cols {
+			if b.f.types&defBit == 0 {
+				warns = append(warns, fmt.Sprintf("column %q feeds %s, which is not a field of %s works (it belongs to %s); every non-empty cell will be an error", b.column, b.field, m.defType, b.f.types.names()))
+			}
+		}
+	}
+
+	// Defaults.
+	if cfg != nil {
+		for _, field := range cfg.DefaultOrder {
+			dv := cfg.Defaults[field]
+			r := defaultRule(cfg, field, dv)
+			b := newBinding(tab, &r, m.loc)
+			if m.typeBind == nil && defBit != 0 && b.f.types&defBit == 0 {
+				fail(dv.Line, dv.Col, "default for %s cannot be used: %s is not a field of %s works (it belongs to %s)", field, field, m.defType, b.f.types.names())
+				continue
+			}
+			b.target = target(b.field)
+			m.defaults = append(m.defaults, defaultBinding{b: b, values: dv.Values})
+		}
+	}
+
+	// Key columns.
+	keys, fromFlag := opt.Key, true
+	if len(keys) == 0 && cfg != nil {
+		keys, fromFlag = cfg.Key, false
+	}
+	for _, k := range keys {
+		cols := dupHeaders[strings.ToLower(strings.TrimSpace(k))]
+		if len(cols) == 0 {
+			if fromFlag {
+				flagFail("--key: column %q is not in the header%s", k, headerHint(k, header))
+			} else {
+				fail(cfg.KeyLine, cfg.KeyCol, "key column %q is not in the header%s", k, headerHint(k, header))
+			}
+			continue
+		}
+		m.keyCols = append(m.keyCols, cols[0])
+	}
+
+	// Required fields.
+	for _, rq := range []struct {
+		field string
+		types typeSet
+	}{{"title", tAll}, {"applies_to_part", tAll}, {"owned_by", tAll}, {"account", tOpportunity}} {
+		r := requiredField{field: rq.field, types: rq.types, target: -1, col: -1}
+		if i, ok := targets[rq.field]; ok {
+			r.target = i
+		}
+		for _, b := range m.cols {
+			if b.field == rq.field {
+				r.col = b.cols[0]
+				break
+			}
+		}
+		m.required = append(m.required, r)
+	}
+	if i, ok := targets["developed_with"]; ok {
+		m.devWith = i
+	}
+
+	if len(errs) > 0 {
+		return nil, warns, errors.Join(errs...)
+	}
+	return m, warns, nil
+}
+
+// boundRule is a rule with the header positions it takes.
+type boundRule struct {
+	rule *ColumnRule
+	cols []int
+}
+
+// isListRule reports whether header position i is taken by a list field.
+func isListRule(tab map[string]*fieldDef, binds []boundRule, i int) bool {
+	for _, b := range binds {
+		for _, c := range b.cols {
+			if c == i {
+				def, _ := findField(tab, b.rule.Field)
+				return def != nil && def.kind.isList()
+			}
+		}
+	}
+	return false
+}
+
+// headerHint suggests the closest header name, or lists a short header.
+func headerHint(col string, header []string) string {
+	if s := suggest(col, header); s != "" {
+		return " (did you mean " + strconv.Quote(s) + "?)"
+	}
+	if len(header) <= 20 {
+		q := make([]string, len(header))
+		for i, h := range header {
+			q[i] = strconv.Quote(h)
+		}
+		return " (the header has " + strings.Join(q, ", ") + ")"
+	}
+	return ""
+}
+
+// Type returns the default work type ("" when every row's type comes from
+// a column).
+func (m *Mapper) Type() string { return m.defType }
+
+// Fields returns the field paths fed by columns, in header order.
+func (m *Mapper) Fields() []string { return append([]string(nil), m.fields...) }
+
+// LookupColumns returns the rules of columns whose values are names or
+// emails to resolve through the API (lookup:). Map leaves their raw values
+// in the Work; without a token they stay unchecked.
+func (m *Mapper) LookupColumns() []ColumnRule { return append([]ColumnRule(nil), m.lookups...) }
+
+// Header returns the header the Mapper was compiled for.
+func (m *Mapper) Header() []string { return append([]string(nil), m.header...) }
+
+// KeyColumns returns the header indices of the key columns (empty: the key
+// is a hash of the row's cells).
+func (m *Mapper) KeyColumns() []int { return append([]int(nil), m.keyCols...) }

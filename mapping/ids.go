@@ -1,0 +1,168 @@
+package mapping
+
+import "strings"
+
+// idKind is the kind of object an ID field must point at.
+type idKind uint8
+
+const (
+	idAny idKind = iota // any well-formed display ID or DON
+	idDevUser
+	idPart
+	idAccount
+	idRevOrg
+	idTag
+	idRevUser
+	idArtifact
+)
+
+// idKindInfo says how to recognise IDs of one kind: display ID prefixes
+// (PROD-12) and the object type of a DON's last segment (…:product/12).
+type idKindInfo struct {
+	noun     string   // "dev user ID"
+	prefixes []string // display ID prefixes
+	dons     []string // DON object types
+}
+
+// idKinds is indexed by idKind.
+var idKinds = [...]idKindInfo{
+	idAny:      {noun: "ID"},
+	idDevUser:  {noun: "dev user ID", prefixes: []string{"DEVU"}, dons: []string{"devu"}},
+	idPart:     {noun: "part ID", prefixes: []string{"PROD", "CAPL", "FEAT", "ENH"}, dons: []string{"product", "capability", "feature", "enhancement"}},
+	idAccount:  {noun: "account ID", prefixes: []string{"ACC"}, dons: []string{"account"}},
+	idRevOrg:   {noun: "Rev org ID", prefixes: []string{"REV"}, dons: []string{"revo"}},
+	idTag:      {noun: "tag ID", prefixes: []string{"TAG"}, dons: []string{"tag"}},
+	idRevUser:  {noun: "Rev user ID", prefixes: []string{"REVU"}, dons: []string{"revu"}},
+	idArtifact: {noun: "artifact ID", prefixes: []string{"ARTIFACT"}, dons: []string{"artifact"}},
+}
+
+// idRule returns the message for a value that is not an ID of kind k in
+// field, e.g. "is not a dev user ID (owned_by needs DEVU-… or
+// don:…:devu/…)". It is computed once per column, never per row.
+func idRule(field string, k idKind) string {
+	info := idKinds[k]
+	if k == idAny {
+		return "is not an ID (" + field + " needs a display ID such as PROD-12 or a DON such as don:core:dvrv-us-1:devo/0:product/12)"
+	}
+	var b strings.Builder
+	b.WriteString("is not a ")
+	b.WriteString(info.noun)
+	b.WriteString(" (")
+	b.WriteString(field)
+	b.WriteString(" needs ")
+	for i, p := range info.prefixes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p)
+		b.WriteString("-…")
+	}
+	b.WriteString(" or ")
+	for i, d := range info.dons {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("don:…:")
+		b.WriteString(d)
+		b.WriteString("/…")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// checkID reports whether s is a display ID or DON of kind k. It returns
+// the ID to send: display ID prefixes are upper-cased ("devu-3" → "DEVU-3").
+func checkID(s string, k idKind) (string, bool) {
+	if strings.HasPrefix(s, "don:") {
+		typ, ok := donType(s)
+		if !ok {
+			return s, false
+		}
+		if k == idAny {
+			return s, true
+		}
+		for _, d := range idKinds[k].dons {
+			if typ == d {
+				return s, true
+			}
+		}
+		return s, false
+	}
+	dash := strings.IndexByte(s, '-')
+	if dash <= 0 || dash == len(s)-1 {
+		return s, false
+	}
+	prefix, suffix := s[:dash], s[dash+1:]
+	upper := true
+	for i := 0; i < len(prefix); i++ {
+		c := prefix[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+		case c >= 'a' && c <= 'z':
+			upper = false
+		default:
+			return s, false
+		}
+	}
+	for i := 0; i < len(suffix); i++ {
+		c := suffix[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return s, false
+		}
+	}
+	if k != idAny {
+		found := false
+		for _, p := range idKinds[k].prefixes {
+			if strings.EqualFold(prefix, p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return s, false
+		}
+	}
+	if !upper {
+		s = strings.ToUpper(prefix) + s[dash:]
+	}
+	return s, true
+}
+
+// donType checks the shape of a DON, don:SERVICE:PARTITION:TYPE/ID[:TYPE/ID…],
+// and returns the object type of its last segment.
+func donType(s string) (string, bool) {
+	rest := s[len("don:"):]
+	var parts int
+	var last string
+	for {
+		i := strings.IndexByte(rest, ':')
+		seg := rest
+		if i >= 0 {
+			seg = rest[:i]
+		}
+		if seg == "" {
+			return "", false
+		}
+		for j := 0; j < len(seg); j++ {
+			if c := seg[j]; c <= ' ' || c == 0x7f {
+				return "", false
+			}
+		}
+		parts++
+		if parts >= 3 {
+			slash := strings.IndexByte(seg, '/')
+			if slash <= 0 || slash == len(seg)-1 || strings.IndexByte(seg[slash+1:], '/') >= 0 {
+				return "", false
+			}
+			last = seg[:slash]
+		}
+		if i < 0 {
+			break
+		}
+		rest = rest[i+1:]
+	}
+	if parts < 3 {
+		return "", false
+	}
+	return last, true
+}

@@ -1,0 +1,280 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/devrev-import/devrev-import/importer/source"
+)
+
+// Result is one converted row.
+type Result struct {
+	// Work is the request body. It is filled as far as the row allows even
+	// when there are problems; a row with problems must not be sent.
+	Work *Work
+	// Key identifies the row across runs: the key cells joined with "|" (in
+	// key column order), or without key columns "h:" and the first 16 hex
+	// digits of a SHA-256 over the row's cells (length-prefixed, header
+	// order).
+	Key string
+	// Problems lists everything wrong with the row; empty means valid.
+	Problems []Problem
+}
+
+// Problem is one thing wrong with a row.
+type Problem struct {
+	Col    int    // header index, -1 for the row as a whole
+	Column string // header name ("" for row-level)
+	Field  string // target field ("" when the problem is not about a field)
+	Value  string // offending value, cut to 80 characters with "…"
+	Msg    string // the rule, e.g. "is not one of blocker, high, medium, low"
+}
+
+// Format renders a problem after a location from the reader
+// (source.Reader.Where(row, col)):
+//
+//	tickets.csv:14 column "Priority" (severity): "urgent" is not one of blocker, high, medium, low
+//	tickets.csv:14 (title): required field is empty
+func (p Problem) Format(where string) string {
+	var b strings.Builder
+	b.Grow(len(where) + len(p.Field) + len(p.Value) + len(p.Msg) + 8)
+	b.WriteString(where)
+	if p.Field != "" {
+		b.WriteString(" (")
+		b.WriteString(p.Field)
+		b.WriteByte(')')
+	}
+	b.WriteString(": ")
+	if p.Value != "" {
+		b.WriteString(strconv.Quote(p.Value))
+		b.WriteByte(' ')
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Messages that do not depend on the row.
+const (
+	msgRequired   = "required field is empty"
+	msgNoType     = "required field is empty (no type in this row and no default type)"
+	msgEmptyKey   = "key is empty: the row cannot be told apart from others across runs"
+	msgNoAmount   = "has a currency but no amount"
+	msgNoCurrency = "has an amount but no currency (write \"12500.50 USD\", or add a currency column or default)"
+)
+
+// Map converts one row. It never fails as a whole: every problem of the
+// row is listed, including row.Err (as a row-level problem, Col -1).
+func (m *Mapper) Map(row source.Row) Result {
+	st := rowState{m: m, w: &Work{}}
+	if row.Err != nil {
+		msg := row.Err.Error()
+		var re *source.RowError
+		if errors.As(row.Err, &re) {
+			msg = re.Msg
+		}
+		st.probs = append(st.probs, Problem{Col: -1, Msg: msg})
+	}
+	cells := row.Cells
+
+	// The row's work type comes first: it decides which fields are allowed.
+	st.w.Type = m.defType
+	typeFailed := false
+	if b := m.typeBind; b != nil {
+		for _, c := range b.cols {
+			if s, k := cellAt(cells, c); s != "" {
+				st.col = c
+				before := len(st.probs)
+				b.apply(&st, s, k)
+				if typeFailed = len(st.probs) > before; typeFailed {
+					st.w.Type = "" // unknown: no field can be checked against it
+				}
+				st.filled.set(b.target)
+				break
+			}
+		}
+	}
+	typ := typeBit(st.w.Type)
+	if st.w.Type == "" && !typeFailed {
+		st.probs = append(st.probs, m.rowProblem("type", -1, msgNoType))
+	}
+
+	for _, b := range m.cols {
+		for _, c := range b.cols {
+			s, k := cellAt(cells, c)
+			if s == "" {
+				continue
+			}
+			st.col = c
+			st.filled.set(b.target)
+			if typ != 0 && b.f.types&typ == 0 {
+				st.problem(b, s, "cannot be set: "+b.field+" is not a field of "+st.w.Type+" works (it belongs to "+b.f.types.names()+")")
+				continue
+			}
+			b.apply(&st, s, k)
+		}
+	}
+
+	st.col = -1
+	for _, d := range m.defaults {
+		b := d.b
+		if st.filled.has(b.target) || (typ != 0 && b.f.types&typ == 0) || !defaultApplies(b, st.w) {
+			continue
+		}
+		for _, v := range d.values {
+			b.convert(&st, v, source.Text)
+		}
+	}
+
+	m.finish(&st, typ)
+	return Result{Work: st.w, Key: m.key(cells, &st), Problems: st.probs}
+}
+
+// defaultApplies reports whether a money default fits what the row has:
+// a currency default completes an amount, it never creates a value alone.
+func defaultApplies(b *binding, w *Work) bool {
+	switch b.f.kind {
+	case kMoney:
+		return *b.f.money(w) == nil
+	case kMoneyAmount:
+		mo := *b.f.money(w)
+		return mo == nil || mo.Amount == ""
+	case kMoneyCurrency:
+		mo := *b.f.money(w)
+		return mo != nil && mo.Currency == ""
+	}
+	return true
+}
+
+// finish runs the checks that need the whole row: required fields, list
+// lengths, complete money values, the custom schema spec.
+func (m *Mapper) finish(st *rowState, typ typeSet) {
+	w := st.w
+	for _, r := range m.required {
+		if typ != 0 && r.types&typ == 0 {
+			continue
+		}
+		if r.target >= 0 && st.filled.has(r.target) {
+			continue // a cell was there; if it was bad, that is reported
+		}
+		if !isEmptyField(w, r.field) {
+			continue // a default filled it
+		}
+		st.probs = append(st.probs, m.rowProblem(r.field, r.col, msgRequired))
+	}
+	if n := len(w.DevelopedWith); n > 8 {
+		st.probs = append(st.probs, m.rowProblem("developed_with", m.firstCol("developed_with"), "has "+strconv.Itoa(n)+" parts; at most 8 are allowed"))
+	}
+	m.checkMoney(st, w.Value, "value")
+	m.checkMoney(st, w.AnnualContractValue, "annual_contract_value")
+	if len(w.CustomFields) > 0 {
+		w.CustomSchemaSpec = &CustomSchemaSpec{TenantFragment: true}
+	}
+}
+
+// checkMoney reports a money value with only one of its two parts.
+func (m *Mapper) checkMoney(st *rowState, v *Money, field string) {
+	if v == nil {
+		return
+	}
+	if v.Amount == "" {
+		st.probs = append(st.probs, m.rowProblem(field, m.firstCol(field, field+".amount", field+".currency"), msgNoAmount))
+	}
+	if v.Currency == "" {
+		st.probs = append(st.probs, m.rowProblem(field, m.firstCol(field, field+".amount", field+".currency"), msgNoCurrency))
+	}
+}
+
+// isEmptyField reports whether a required field has no value in w.
+func isEmptyField(w *Work, field string) bool {
+	switch field {
+	case "title":
+		return w.Title == ""
+	case "applies_to_part":
+		return w.AppliesToPart == ""
+	case "owned_by":
+		return len(w.OwnedBy) == 0
+	case "account":
+		return w.Account == ""
+	}
+	return false
+}
+
+// firstCol returns the first header index feeding any of fields, or -1.
+func (m *Mapper) firstCol(fields ...string) int {
+	for _, b := range m.cols {
+		for _, f := range fields {
+			if b.field == f {
+				return b.cols[0]
+			}
+		}
+	}
+	return -1
+}
+
+// rowProblem builds a problem about a field as a whole.
+func (m *Mapper) rowProblem(field string, col int, msg string) Problem {
+	p := Problem{Col: col, Field: field, Msg: msg}
+	if col >= 0 && col < len(m.header) {
+		p.Column = m.header[col]
+	}
+	return p
+}
+
+// cellAt returns the trimmed value and kind of a cell (empty if missing).
+func cellAt(cells []source.Cell, i int) (string, source.Kind) {
+	if i < 0 || i >= len(cells) {
+		return "", source.Text
+	}
+	c := cells[i]
+	return strings.TrimSpace(c.Value), c.Kind
+}
+
+// key computes the row's key (see Result.Key).
+func (m *Mapper) key(cells []source.Cell, st *rowState) string {
+	if len(m.keyCols) == 0 {
+		h := sha256.New()
+		var lenBuf [binary.MaxVarintLen64]byte
+		for _, c := range cells {
+			n := binary.PutUvarint(lenBuf[:], uint64(len(c.Value)))
+			h.Write(lenBuf[:n])
+			h.Write([]byte(c.Value))
+		}
+		var sum [sha256.Size]byte
+		var out [2 + 16]byte
+		out[0], out[1] = 'h', ':'
+		hex.Encode(out[2:], h.Sum(sum[:0])[:8])
+		return string(out[:])
+	}
+	if len(m.keyCols) == 1 {
+		s, _ := cellAt(cells, m.keyCols[0])
+		if s == "" {
+			m.emptyKey(st, m.keyCols[0])
+		}
+		return s
+	}
+	var b strings.Builder
+	empty := true
+	for i, c := range m.keyCols {
+		s, _ := cellAt(cells, c)
+		if s != "" {
+			empty = false
+		}
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(s)
+	}
+	if empty {
+		m.emptyKey(st, m.keyCols[0])
+	}
+	return b.String()
+}
+
+// emptyKey reports a row whose key cells are all empty.
+func (m *Mapper) emptyKey(st *rowState, col int) {
+	st.probs = append(st.probs, m.rowProblem("", col, msgEmptyKey))
+}
