@@ -48,9 +48,9 @@ func TestStateSemantics(t *testing.T) {
 			inDoubt: []string{"a", "c"},
 		},
 		{
-			name:     "created twice warns and keeps the later",
-			in:       []Entry{e("a", Created, "w1"), e("a", Created, "w2")},
-			want:     map[string]Status{"a": Created}, wantID: map[string]string{"a": "w2"},
+			name: "created twice warns and keeps the later",
+			in:   []Entry{e("a", Created, "w1"), e("a", Created, "w2")},
+			want: map[string]Status{"a": Created}, wantID: map[string]string{"a": "w2"},
 			warnWith: `"a" was created twice (w1 and w2)`,
 		},
 	}
