@@ -302,11 +302,21 @@ var routes = map[string]route{
 
 // call carries one request through the pipeline and records its outcome.
 type call struct {
-	s      *Server
-	path   string
-	token  string
-	user   *entity
-	status int // 0 until a response is written; stays 0 for dropped connections
+	s        *Server
+	path     string
+	token    string
+	user     *entity
+	status   int  // 0 until a response is written; stays 0 for dropped connections
+	recorded bool // the outcome has been counted in Stats.ByStatus
+}
+
+// record counts the call's outcome before its response leaves, so that a
+// client that has read a response sees it in Stats.
+func (c *call) record(status int) {
+	c.status, c.recorded = status, true
+	c.s.mu.Lock()
+	c.s.stats.ByStatus[status]++
+	c.s.mu.Unlock()
 }
 
 // ServeHTTP implements http.Handler.
@@ -319,9 +329,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.ByPath[c.path]++
 	s.mu.Unlock()
 	defer func() {
-		s.mu.Lock()
-		s.stats.ByStatus[c.status]++
-		s.mu.Unlock()
+		if !c.recorded {
+			c.record(0) // the client went away before anything was written
+		}
 		s.log.Debug("simulator request", "method", r.Method, "path", c.path, "status", c.status,
 			"user", userID(c.user), "elapsed", time.Since(began))
 	}()
@@ -438,18 +448,20 @@ func (s *Server) admit(w http.ResponseWriter, c *call, entry time.Time) bool {
 		return true
 	}
 	retry := max(1, ceilDiv(end-ns, int64(time.Second)))
-	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
-	c.fail(w, &APIError{Status: http.StatusTooManyRequests, Type: ErrTypeTooManyRequests,
-		Message:    fmt.Sprintf("rate limit of %d requests per %s exceeded; retry after %d s", limit, window, retry),
-		RetryAfter: &retry})
-	written := s.now()
+	// Record the wait before writing, so that no request the client sends
+	// after reading this 429 can be checked against an older record. The
+	// write itself is covered by the grace period.
 	retryAt := time.Unix(0, end)
 	s.mu.Lock()
 	s.stats.Throttled++
 	if !st.retryAt.Equal(retryAt) {
-		st.throttledAt, st.retryAt = written, retryAt
+		st.throttledAt, st.retryAt = s.now(), retryAt
 	}
 	s.mu.Unlock()
+	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+	c.fail(w, &APIError{Status: http.StatusTooManyRequests, Type: ErrTypeTooManyRequests,
+		Message:    fmt.Sprintf("rate limit of %d requests per %s exceeded; retry after %d s", limit, window, retry),
+		RetryAfter: &retry})
 	return false
 }
 
@@ -511,7 +523,7 @@ func (s *Server) postFaults(w http.ResponseWriter, c *call, okStatus int) bool {
 		return true
 	case s.draw(f.BadBody):
 		w.Header().Set("Content-Type", "application/json")
-		c.status = okStatus
+		c.record(okStatus)
 		w.WriteHeader(okStatus)
 		_, _ = io.WriteString(w, "<html><body>upstream hiccup</body></html>")
 		return true
@@ -523,7 +535,7 @@ func (s *Server) postFaults(w http.ResponseWriter, c *call, okStatus int) bool {
 // connection cannot be hijacked (HTTP/2), it aborts the handler the way
 // net/http documents, which resets the stream.
 func (c *call) drop(w http.ResponseWriter) {
-	c.status = 0
+	c.record(0)
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
@@ -532,17 +544,17 @@ func (c *call) drop(w http.ResponseWriter) {
 }
 
 func (c *call) fail(w http.ResponseWriter, e *APIError) {
-	c.status = e.Status
+	c.record(e.Status)
 	writeError(w, e)
 }
 
 func (c *call) writeJSON(w http.ResponseWriter, status int, v any) {
-	c.status = status
+	c.record(status)
 	writeJSON(w, status, v)
 }
 
 func (c *call) writeRaw(w http.ResponseWriter, status int, body []byte) {
-	c.status = status
+	c.record(status)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
