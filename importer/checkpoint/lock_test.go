@@ -131,27 +131,3 @@ func TestLockContextCanceled(t *testing.T) {
 		t.Errorf("Lock = %v, want context.Canceled wrapping a *LockedError", err)
 	}
 }
-
-func TestLockHeldByKilledProcessIsReleased(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cp.jsonl")
-	cmd, out, _ := startChild(t, "lock", path)
-	if !out.Scan() || out.Text() != "locked" {
-		t.Fatalf("child did not lock: %q %v", out.Text(), out.Err())
-	}
-	_, err := Lock(t.Context(), path, 0)
-	var le *LockedError
-	if !errors.As(err, &le) || le.PID != cmd.Process.Pid {
-		t.Fatalf("Lock while the child holds it = %v, want *LockedError with pid %d", err, cmd.Process.Pid)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait() // reaped: the OS has closed its files and released the lock
-	l, err := Lock(t.Context(), path, 0)
-	if err != nil {
-		t.Fatalf("Lock after the holder died: %v", err)
-	}
-	if err := l.Unlock(); err != nil {
-		t.Fatal(err)
-	}
-}

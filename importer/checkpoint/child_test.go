@@ -1,3 +1,5 @@
+//go:build unix
+
 package checkpoint
 
 import (
@@ -163,5 +165,29 @@ func TestCrashKeepsEveryReturnedAppend(t *testing.T) {
 	}
 	if _, _, _, err := Read(path); err != nil {
 		t.Fatalf("Read after resuming: %v", err)
+	}
+}
+
+func TestLockHeldByKilledProcessIsReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cp.jsonl")
+	cmd, out, _ := startChild(t, "lock", path)
+	if !out.Scan() || out.Text() != "locked" {
+		t.Fatalf("child did not lock: %q %v", out.Text(), out.Err())
+	}
+	_, err := Lock(t.Context(), path, 0)
+	var le *LockedError
+	if !errors.As(err, &le) || le.PID != cmd.Process.Pid {
+		t.Fatalf("Lock while the child holds it = %v, want *LockedError with pid %d", err, cmd.Process.Pid)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait() // reaped: the OS has closed its files and released the lock
+	l, err := Lock(t.Context(), path, 0)
+	if err != nil {
+		t.Fatalf("Lock after the holder died: %v", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
 	}
 }
