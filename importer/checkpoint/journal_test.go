@@ -404,3 +404,23 @@ func TestSyncEveryAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWriteFailureIsSticky(t *testing.T) {
+	j, _, _ := openT(t, filepath.Join(t.TempDir(), "cp.jsonl"), testHeader, Options{SyncEvery: time.Hour})
+	if err := j.f.Close(); err != nil { // simulate a failing disk
+		t.Fatal(err)
+	}
+	err1 := j.Append(Entry{Row: 1, Key: "a", Status: Sending})
+	if err1 == nil || !strings.Contains(err1.Error(), "writing checkpoint") {
+		t.Fatalf("Append on a broken file = %v, want a write error", err1)
+	}
+	if err := j.Append(Entry{Row: 2, Key: "b", Status: Sending}); err != err1 {
+		t.Errorf("next Append = %v, want the same sticky error", err)
+	}
+	if err := j.Sync(); err != err1 {
+		t.Errorf("Sync = %v, want the sticky error", err)
+	}
+	if err := j.Close(); !errors.Is(err, err1) {
+		t.Errorf("Close = %v, want it to report the sticky error", err)
+	}
+}
