@@ -34,10 +34,11 @@ type csvReader struct {
 	ordinal int // 1-based ordinal of the last record read
 	lines   lineMap
 
-	// queue holds rows read ahead: the first data row (read by OpenCSV to
-	// tell a header-only file) and the record after a quote error (read to
-	// tell whether the reader can go on).
+	// queue holds the first data row, read by OpenCSV to tell a
+	// header-only file; stash the record after a quote error, read to tell
+	// whether the reader can go on.
 	queue []Row
+	stash *stashed
 	err   error // sticky error after a FileError or io.EOF
 }
 
@@ -255,14 +256,24 @@ func (c *csvReader) Next() (Row, error) {
 // next reads records until one that is not blank and turns it into a Row.
 func (c *csvReader) next() (Row, error) {
 	for {
-		rec, err := c.r.Read()
+		var rec []string
+		var err error
+		if c.stash != nil {
+			st := c.stash
+			c.stash = nil
+			if st.perr == nil {
+				return st.row, nil
+			}
+			return c.quoteError(st.number, st.rec, st.perr)
+		}
+		rec, err = c.r.Read()
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
 		c.ordinal++
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
-			return c.quoteError(rec, perr)
+			return c.quoteError(c.ordinal, rec, perr)
 		}
 		if err != nil {
 			return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file after line %d: %w", c.lines.last(), err)}
@@ -272,36 +283,55 @@ func (c *csvReader) next() (Row, error) {
 		if c.blankRow(rec) {
 			continue
 		}
-		return c.row(rec, line, true), nil
+		return c.row(c.ordinal, rec, line, true), nil
 	}
+}
+
+// stashed is a record read ahead by quoteError: a finished row, or a record
+// that is itself a parse error (handled on the next call, so that a run of
+// bad records never recurses).
+type stashed struct {
+	row    Row
+	number int
+	rec    []string
+	perr   *csv.ParseError
 }
 
 // quoteError handles a record encoding/csv could not parse. It is an
 // invalid row when reading can go on after it; when the quote error ran to
 // the end of the file (an unterminated quoted field swallowed the rest of
-// it), it is a FileError, since the rows after it are lost.
-func (c *csvReader) quoteError(rec []string, perr *csv.ParseError) (Row, error) {
-	number := c.ordinal
+// it), it is a FileError, since the rows after it are lost. To tell, it
+// reads the next record ahead.
+func (c *csvReader) quoteError(number int, rec []string, perr *csv.ParseError) (Row, error) {
 	c.lines.add(number, perr.StartLine)
-	row := c.row(rec, perr.StartLine, false)
-	rowErr := &RowError{
+	row := c.row(number, rec, perr.StartLine, false)
+	row.Err = joinErrs(&RowError{
 		Where: fmt.Sprintf("%s:%d", c.path, perr.StartLine),
 		Msg:   fmt.Sprintf("line %d, column %d: %v (a quote inside a field must be doubled, and the field quoted)", perr.Line, perr.Column, perr.Err),
-	}
-	row.Err = joinErrs(rowErr, row.Err)
+	}, row.Err)
 	if !errors.Is(perr.Err, csv.ErrQuote) {
 		return row, nil
 	}
-	after, err := c.next()
+	after, err := c.r.Read()
+	if err == io.EOF {
+		if perr.StartLine != perr.Line {
+			return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("line %d: a quoted field starts here and never ends (a missing closing quote swallows the rest of the file)", perr.StartLine)}
+		}
+		return row, nil
+	}
+	c.ordinal++
+	var perr2 *csv.ParseError
 	switch {
-	case err == io.EOF && perr.StartLine != perr.Line:
-		return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("line %d: a quoted field starts here and never ends (a missing closing quote swallows the rest of the file)", perr.StartLine)}
-	case err == io.EOF:
-		c.err = io.EOF
+	case errors.As(err, &perr2):
+		c.stash = &stashed{number: c.ordinal, rec: after, perr: perr2}
 	case err != nil:
-		return Row{}, err
+		return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file after line %d: %w", perr.Line, err)}
 	default:
-		c.queue = append(c.queue, after)
+		line, _ := c.r.FieldPos(0)
+		c.lines.add(c.ordinal, line)
+		if !c.blankRow(after) {
+			c.stash = &stashed{row: c.row(c.ordinal, after, line, true)}
+		}
 	}
 	return row, nil
 }
@@ -318,8 +348,8 @@ func (c *csvReader) blankRow(rec []string) bool {
 
 // row builds the Row of a record whose first field starts on line, and
 // checks it (fieldPos says whether c.r.FieldPos describes rec).
-func (c *csvReader) row(rec []string, line int, fieldPos bool) Row {
-	row := Row{Number: c.ordinal, Cells: make([]Cell, len(c.hdr.src))}
+func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
+	row := Row{Number: number, Cells: make([]Cell, len(c.hdr.src))}
 	for k, i := range c.hdr.src {
 		if i < len(rec) {
 			row.Cells[k].Value = rec[i]
