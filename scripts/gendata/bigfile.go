@@ -70,6 +70,7 @@ var (
 		`Priority agreed with support: fix before the "March close", if possible.`,
 		"See the attached HAR file, lines 120-180, and the screenshot.",
 	}
+	benchStrides = []int{1, 3, 7, 9} // coprime to len(benchSentences)
 	benchBaseDue = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 )
 
@@ -112,11 +113,15 @@ func (g *generator) row(n int) benchRow {
 func (g *generator) makeBody() string {
 	g.body.Reset()
 	target := 200 + g.rng.IntN(200)
+	// Walk the sentences from a random start with a stride coprime to
+	// their count, so no sentence repeats within a body.
+	i, stride := g.rng.IntN(len(benchSentences)), benchStrides[g.rng.IntN(len(benchStrides))]
 	for g.body.Len() < target {
 		if g.body.Len() > 0 {
 			g.body.WriteByte('\n')
 		}
-		g.body.WriteString(benchSentences[g.rng.IntN(len(benchSentences))])
+		g.body.WriteString(benchSentences[i])
+		i = (i + stride) % len(benchSentences)
 	}
 	return g.body.String()
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -422,7 +424,12 @@ func writeSampleXLSX(path string, s sample) (err error) {
 }
 
 // saveXLSX writes the workbook to path with mode 0644 (excelize's SaveAs
-// would make the file executable).
+// would make the file executable). The zip goes straight to the file
+// through SetZipWriter: excelize would otherwise build the whole archive in
+// a bytes.Buffer first, so memory would grow with the file at save time.
+// (excelize only patches zip64 local headers in that buffer, for sheets over
+// 4 GiB uncompressed, several million rows; archive/zip still writes the
+// zip64 records.)
 func saveXLSX(f *excelize.File, path string) (err error) {
 	out, err := os.Create(path)
 	if err != nil {
@@ -434,7 +441,8 @@ func saveXLSX(f *excelize.File, path string) (err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(out, 1<<20)
-	if _, err := f.WriteTo(bw); err != nil {
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(bw) })
+	if _, err := f.WriteTo(io.Discard); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	return bw.Flush()
