@@ -183,24 +183,26 @@ func (b *binding) check(s string) []Problem {
 	return st.probs
 }
 
-// apply converts one non-empty, trimmed cell (value map first).
-func (b *binding) apply(st *rowState, s string, k source.Kind) {
+// apply converts one non-empty, trimmed cell (value map first). It
+// reports false for a list cell without any item (only separators), which
+// counts as empty.
+func (b *binding) apply(st *rowState, s string, k source.Kind) bool {
 	if !b.listItem {
 		if b.values != nil {
 			t, ok := b.values.get(s)
 			if !ok {
 				st.problem(b, s, b.values.msg)
-				return
+				return true
 			}
 			if t == "" {
-				return
+				return true
 			}
 			s, k = t, source.Text
 		}
 		b.convertOne(st, s, k)
-		return
+		return true
 	}
-	b.eachItem(s, func(item string) {
+	return b.eachItem(s, func(item string) {
 		if b.values != nil {
 			t, ok := b.values.get(item)
 			if !ok {
@@ -229,8 +231,10 @@ func (b *binding) convert(st *rowState, s string, k source.Kind) {
 	b.eachItem(s, func(item string) { b.convertItem(st, item) })
 }
 
-// eachItem calls fn for every trimmed, non-empty item of a list cell.
-func (b *binding) eachItem(s string, fn func(string)) {
+// eachItem calls fn for every trimmed, non-empty item of a list cell and
+// reports whether there was any.
+func (b *binding) eachItem(s string, fn func(string)) bool {
+	found := false
 	for s != "" {
 		var item string
 		var i, n int
@@ -245,9 +249,11 @@ func (b *binding) eachItem(s string, fn func(string)) {
 			item, s = s[:i], s[i+n:]
 		}
 		if item = strings.TrimSpace(item); item != "" {
+			found = true
 			fn(item)
 		}
 	}
+	return found
 }
 
 // convertItem converts one item of a list field.

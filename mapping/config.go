@@ -25,12 +25,12 @@ import (
 
 // Config is a parsed mapping file.
 type Config struct {
-	File     string            // name used in messages ("mapping.yaml")
-	Type     string            // default work type ("" if not given)
-	Key      []string          // key column(s)
-	Timezone string            // zone name for dates without a zone
-	Location *time.Location    // Timezone loaded; nil when Timezone is ""
-	Columns  []ColumnRule      // in file order
+	File     string                  // name used in messages ("mapping.yaml")
+	Type     string                  // default work type ("" if not given)
+	Key      []string                // key column(s)
+	Timezone string                  // zone name for dates without a zone
+	Location *time.Location          // Timezone loaded; nil when Timezone is ""
+	Columns  []ColumnRule            // in file order
 	Defaults map[string]DefaultValue // field path -> value(s)
 	// DefaultOrder lists the Defaults keys in file order.
 	DefaultOrder []string

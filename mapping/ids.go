@@ -19,21 +19,21 @@ const (
 // idKindInfo says how to recognise IDs of one kind: display ID prefixes
 // (PROD-12) and the object type of a DON's last segment (…:product/12).
 type idKindInfo struct {
-	noun     string   // "dev user ID"
+	noun     string   // "a dev user ID"
 	prefixes []string // display ID prefixes
 	dons     []string // DON object types
 }
 
 // idKinds is indexed by idKind.
 var idKinds = [...]idKindInfo{
-	idAny:      {noun: "ID"},
-	idDevUser:  {noun: "dev user ID", prefixes: []string{"DEVU"}, dons: []string{"devu"}},
-	idPart:     {noun: "part ID", prefixes: []string{"PROD", "CAPL", "FEAT", "ENH"}, dons: []string{"product", "capability", "feature", "enhancement"}},
-	idAccount:  {noun: "account ID", prefixes: []string{"ACC"}, dons: []string{"account"}},
-	idRevOrg:   {noun: "Rev org ID", prefixes: []string{"REV"}, dons: []string{"revo"}},
-	idTag:      {noun: "tag ID", prefixes: []string{"TAG"}, dons: []string{"tag"}},
-	idRevUser:  {noun: "Rev user ID", prefixes: []string{"REVU"}, dons: []string{"revu"}},
-	idArtifact: {noun: "artifact ID", prefixes: []string{"ARTIFACT"}, dons: []string{"artifact"}},
+	idAny:      {noun: "an ID"},
+	idDevUser:  {noun: "a dev user ID", prefixes: []string{"DEVU"}, dons: []string{"devu"}},
+	idPart:     {noun: "a part ID", prefixes: []string{"PROD", "CAPL", "FEAT", "ENH"}, dons: []string{"product", "capability", "feature", "enhancement"}},
+	idAccount:  {noun: "an account ID", prefixes: []string{"ACC"}, dons: []string{"account"}},
+	idRevOrg:   {noun: "a Rev org ID", prefixes: []string{"REV"}, dons: []string{"revo"}},
+	idTag:      {noun: "a tag ID", prefixes: []string{"TAG"}, dons: []string{"tag"}},
+	idRevUser:  {noun: "a Rev user ID", prefixes: []string{"REVU"}, dons: []string{"revu"}},
+	idArtifact: {noun: "an artifact ID", prefixes: []string{"ARTIFACT"}, dons: []string{"artifact"}},
 }
 
 // idRule returns the message for a value that is not an ID of kind k in
@@ -45,7 +45,7 @@ func idRule(field string, k idKind) string {
 		return "is not an ID (" + field + " needs a display ID such as PROD-12 or a DON such as don:core:dvrv-us-1:devo/0:product/12)"
 	}
 	var b strings.Builder
-	b.WriteString("is not a ")
+	b.WriteString("is not ")
 	b.WriteString(info.noun)
 	b.WriteString(" (")
 	b.WriteString(field)

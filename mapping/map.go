@@ -109,12 +109,14 @@ func (m *Mapper) Map(row source.Row) Result {
 				continue
 			}
 			st.col = c
-			st.filled.set(b.target)
 			if typ != 0 && b.f.types&typ == 0 {
+				st.filled.set(b.target)
 				st.problem(b, s, "cannot be set: "+b.field+" is not a field of "+st.w.Type+" works (it belongs to "+b.f.types.names()+")")
 				continue
 			}
-			b.apply(&st, s, k)
+			if b.apply(&st, s, k) {
+				st.filled.set(b.target)
+			}
 		}
 	}
 
@@ -154,8 +156,8 @@ func defaultApplies(b *binding, w *Work) bool {
 func (m *Mapper) finish(st *rowState, typ typeSet) {
 	w := st.w
 	for _, r := range m.required {
-		if typ != 0 && r.types&typ == 0 {
-			continue
+		if r.types&typ == 0 && r.types != tAll {
+			continue // not required for this type, or the type is unknown
 		}
 		if r.target >= 0 && st.filled.has(r.target) {
 			continue // a cell was there; if it was bad, that is reported
