@@ -99,13 +99,18 @@ func (x *xlsxReader) open(opt Options) error {
 		return x.fail("damaged or not an XLSX workbook: %w", err)
 	}
 	var total uint64
+	hasTypes := false
 	for _, zf := range x.zr.File {
 		total += zf.UncompressedSize64
+		hasTypes = hasTypes || strings.EqualFold(zf.Name, "[Content_Types].xml")
 		if zf.Name == "mimetype" && zf.UncompressedSize64 < 256 {
 			if b, err := readZipEntry(zf); err == nil && bytes.Contains(b, []byte("opendocument")) {
 				return x.fail("an OpenDocument file (.ods), not XLSX: save it as .xlsx or CSV")
 			}
 		}
+	}
+	if !hasTypes {
+		return x.fail("a zip archive, but not an XLSX workbook (it has no [Content_Types].xml)")
 	}
 	if total > uint64(limit) {
 		return x.fail("the workbook unpacks to %d MiB, over the %d MiB limit (a zip bomb, or too large to import)", total>>20, limit>>20)
