@@ -34,7 +34,8 @@ type entity struct {
 	fullName  string // users only
 	email     string // users only
 	parent    *entity
-	seq       int64 // position in its list, for pagination
+	seq       int64          // position in its list, for pagination
+	sum       map[string]any // rendered summary, built once; never modified
 }
 
 // directory is the fixed, read-only set of objects a work can reference.
@@ -106,6 +107,12 @@ func newDirectory() *directory {
 	for n := 1; n <= 3; n++ {
 		add(&d.artifacts, &entity{kind: kindArtifact, id: donOf("core", "artifact", n), displayID: "ARTIFACT-" + strconv.Itoa(n)})
 	}
+	// Render every summary now: the directory is read concurrently later.
+	for _, list := range [][]*entity{d.devUsers, d.revUsers, d.parts, d.tags, d.accounts, d.revOrgs, d.artifacts} {
+		for _, e := range list {
+			d.summary(e)
+		}
+	}
 	return d
 }
 
@@ -117,8 +124,15 @@ func isPartKind(k string) bool {
 }
 
 // summary renders e the way a referencing object embeds it (the spec's
-// *-summary schemas).
+// *-summary schemas). The map is shared: callers only marshal it.
 func (d *directory) summary(e *entity) map[string]any {
+	if e.sum == nil {
+		e.sum = d.renderSummary(e)
+	}
+	return e.sum
+}
+
+func (d *directory) renderSummary(e *entity) map[string]any {
 	m := map[string]any{"id": e.id, "display_id": e.displayID}
 	switch {
 	case e.kind == kindDevUser:

@@ -91,7 +91,7 @@ type Stats struct {
 	Creates   int            // works actually created through works.create (including DropAfter/BadBody ones)
 	ByStatus  map[int]int    // responses by HTTP status; dropped connections and vanished clients under 0
 	Throttled int            // 429s sent
-	Early     int            // requests that arrived while their token was told to wait (see package doc of Server)
+	Early     int            // requests that arrived while their token was told to wait (see Server)
 	ByPath    map[string]int // requests per URL path
 }
 
@@ -188,9 +188,10 @@ func New(opt Options) *Server {
 
 // checkOptions reports token users that are not seeded dev users.
 func checkOptions(opt Options) error {
+	dir := newDirectory()
 	for _, m := range []map[string]string{opt.Tokens, opt.ReadOnlyTokens} {
 		for _, user := range m {
-			if user != "DEVU-1" && user != "DEVU-2" && user != "DEVU-3" && user != "DEVU-4" && user != "DEVU-5" {
+			if e := dir.lookup(user); e == nil || e.kind != kindDevUser {
 				return fmt.Errorf("simulator: token user %q is not a seeded dev user (DEVU-1..DEVU-5)", user)
 			}
 		}
