@@ -87,10 +87,12 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 	if m.loc == nil {
 		m.loc = time.UTC
 	}
+	typeFlagBad := false
 	if opt.Type != "" {
 		i := enumIndex(strings.TrimSpace(opt.Type), workTypes[:])
 		if i < 0 {
-			flagFail("--type %q is not a work type%s (allowed: %s)", opt.Type, didYouMean(opt.Type, workTypes[:]), strings.Join(workTypes[:], ", "))
+			flagFail("--type %q is not a work type%s", opt.Type, choices(opt.Type, workTypes[:]))
+			typeFlagBad = true
 		} else {
 			m.defType = workTypes[i]
 		}
@@ -221,7 +223,7 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 		}
 		m.cols = append(m.cols, b)
 	}
-	if m.defType == "" && m.typeBind == nil {
+	if m.defType == "" && m.typeBind == nil && !typeFlagBad {
 		flagFail("no work type: pass --type (%s), put type: in the mapping, or map a column to type", strings.Join(workTypes[:], ", "))
 	}
 	defBit := typeBit(m.defType)

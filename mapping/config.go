@@ -13,8 +13,10 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +56,8 @@ type ColumnRule struct {
 	Lookup     string // dev_user.email, dev_user.name, part.name, tag.name, account.name, rev_org.name: values are resolved later, not checked as IDs
 	Line       int    // line of the column entry in the mapping file (0 without a file)
 	Col        int    // column of the entry in the mapping file (1-based)
+
+	valuePos [][2]int // line and column of each ValueOrder target
 }
 
 // DefaultValue is the value of one entry under "defaults:".
@@ -63,6 +67,8 @@ type DefaultValue struct {
 	Tag    string   // YAML tag of a scalar ("!!int", "!!bool", "!!str", ...), used to type custom fields
 	Line   int
 	Col    int
+
+	itemPos [][2]int // line and column of each item of Values
 }
 
 // ConfigError is a mistake in a mapping file or in how it fits a file's
@@ -173,14 +179,31 @@ func Parse(name string, data []byte) (*Config, error) {
 		case "ignore":
 			cfg.Ignore = p.stringList(v, "ignore")
 		default:
-			p.errAt(k, "unknown key %q%s (allowed: %s)", k.Value, didYouMean(k.Value, topKeys), strings.Join(topKeys, ", "))
+			p.errAt(k, "unknown key %q%s", k.Value, choices(k.Value, topKeys))
 		}
 	}
 	p.checkColumns(cfg)
 	if len(p.errs) > 0 {
+		sortErrors(p.errs)
 		return nil, errors.Join(p.errs...)
 	}
 	return cfg, nil
+}
+
+// sortErrors orders mistakes by position; those without a line go last.
+func sortErrors(errs []error) {
+	pos := func(e error) (int, int) {
+		var ce *ConfigError
+		if errors.As(e, &ce) && ce.Line > 0 {
+			return ce.Line, ce.Column
+		}
+		return math.MaxInt, 0
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		li, ci := pos(errs[i])
+		lj, cj := pos(errs[j])
+		return li < lj || li == lj && ci < cj
+	})
 }
 
 // loadZone loads an IANA zone; "UTC" and "Local" are not special except
@@ -259,7 +282,7 @@ func (p *parser) parseType(cfg *Config, v *yaml.Node) {
 	}
 	i := enumIndex(s, workTypes[:])
 	if i < 0 {
-		p.errAt(v, "unknown work type %q%s (allowed: %s)", s, didYouMean(s, workTypes[:]), strings.Join(workTypes[:], ", "))
+		p.errAt(v, "unknown work type %q%s", s, choices(s, workTypes[:]))
 		return
 	}
 	cfg.Type = workTypes[i]
@@ -302,7 +325,7 @@ func (p *parser) parseColumns(cfg *Config, v *yaml.Node) {
 			}
 		case yaml.MappingNode:
 			if !p.parseRule(val, k, &rule) {
-				continue
+				continue // no usable field; other mistakes are recorded
 			}
 		default:
 			p.errAt(val, "column %q must map to a field name or to a map with keys %s", col, strings.Join(ruleKeys, ", "))
@@ -312,12 +335,13 @@ func (p *parser) parseColumns(cfg *Config, v *yaml.Node) {
 	}
 }
 
-// parseRule reads a column's rule map. It reports false when the rule is
-// unusable (its mistakes are recorded).
+// parseRule reads a column's rule map. It reports false when the rule has
+// no usable field; other mistakes are recorded and the rule is kept so
+// that later checks (value maps, conflicts) still run.
 func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 	col := rule.Column
 	nodes := map[string]*yaml.Node{}
-	ok := true
+	ok := true // becomes false for mistakes in the options; only the field decides the result
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if _, dup := nodes[k.Value]; dup {
@@ -351,11 +375,9 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 			}
 		case "values":
 			nodes[k.Value] = v
-			if !p.parseValues(v, rule) {
-				ok = false
-			}
+			p.parseValues(v, rule)
 		default:
-			p.errAt(k, "unknown key %q for column %q%s (allowed: %s)", k.Value, col, didYouMean(k.Value, ruleKeys), strings.Join(ruleKeys, ", "))
+			p.errAt(k, "unknown key %q for column %q%s", k.Value, col, choices(k.Value, ruleKeys))
 			ok = false
 		}
 	}
@@ -392,7 +414,7 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 			p.errAt(n, "as is only for custom fields (custom_fields.NAME); %s has a fixed type", rule.Field)
 			ok = false
 		} else if indexOf(asChoices, rule.As) < 0 {
-			p.errAt(n, "unknown custom field type %q%s (allowed: %s)", rule.As, didYouMean(rule.As, asChoices), strings.Join(asChoices, ", "))
+			p.errAt(n, "unknown custom field type %q%s", rule.As, choices(rule.As, asChoices))
 			ok = false
 		}
 	}
@@ -423,11 +445,24 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 			p.errAt(n, "lookup is not available for %s (only for owned_by, reported_by, applies_to_part, developed_with, tags, account, rev_org)", rule.Field)
 			ok = false
 		case !found:
-			p.errAt(n, "unknown lookup %q for %s%s (allowed: %s)", rule.Lookup, rule.Field, didYouMean(rule.Lookup, allowed), strings.Join(allowed, ", "))
+			p.errAt(n, "unknown lookup %q for %s%s", rule.Lookup, rule.Field, choices(rule.Lookup, allowed))
 			ok = false
 		}
 	}
-	return ok
+	if !ok {
+		// Options that failed their checks are dropped so that the rule
+		// stays convertible; their mistakes are recorded.
+		if n := nodes["as"]; n != nil && indexOf(asChoices, rule.As) < 0 {
+			rule.As = ""
+		}
+		if n := nodes["format"]; n != nil && (!isDate || !checkLayout(rule.Format)) {
+			rule.Format = ""
+		}
+		if !k.isList() {
+			rule.Split = ""
+		}
+	}
+	return true
 }
 
 // fieldIDKind returns the ID kind a lookup of this field must resolve to.
@@ -445,7 +480,8 @@ func fieldIDKind(def *fieldDef, custom bool) (idKind, bool) {
 	return 0, false
 }
 
-// parseValues reads a value map.
+// parseValues reads a value map. Mistakes are recorded; usable entries
+// are kept.
 func (p *parser) parseValues(n *yaml.Node, rule *ColumnRule) bool {
 	if n.Kind != yaml.MappingNode {
 		p.errAt(n, "values of column %q must be a map from cell value to field value", rule.Column)
@@ -475,6 +511,7 @@ func (p *parser) parseValues(n *yaml.Node, rule *ColumnRule) bool {
 		}
 		rule.Values[key] = target
 		rule.ValueOrder = append(rule.ValueOrder, key)
+		rule.valuePos = append(rule.valuePos, [2]int{v.Line, v.Column})
 	}
 	return ok
 }
@@ -577,6 +614,7 @@ func (p *parser) parseDefaults(cfg *Config, v *yaml.Node) {
 				continue
 			}
 			dv.Values = []string{strings.TrimSpace(val.Value)}
+			dv.itemPos = [][2]int{{val.Line, val.Column}}
 			dv.Tag = val.Tag
 		case yaml.SequenceNode:
 			dv.List = true
@@ -584,6 +622,7 @@ func (p *parser) parseDefaults(cfg *Config, v *yaml.Node) {
 				c = resolve(c)
 				if s, ok := p.scalar(c, "default item"); ok && s != "" {
 					dv.Values = append(dv.Values, s)
+					dv.itemPos = append(dv.itemPos, [2]int{c.Line, c.Column})
 				}
 			}
 			if len(dv.Values) == 0 {
@@ -603,13 +642,13 @@ func (p *parser) parseDefaults(cfg *Config, v *yaml.Node) {
 // also mapped, fields fed by two columns, value maps and defaults that do
 // not convert.
 func (p *parser) checkColumns(cfg *Config) {
-	mapped := map[string]bool{}
-	for _, r := range cfg.Columns {
-		mapped[strings.ToLower(r.Column)] = true
-	}
+	ignored := map[string]bool{}
 	for _, ig := range cfg.Ignore {
-		if mapped[strings.ToLower(ig)] {
-			p.errs = append(p.errs, &ConfigError{File: p.file, Msg: fmt.Sprintf("column %q is both mapped and ignored", ig)})
+		ignored[strings.ToLower(ig)] = true
+	}
+	for _, r := range cfg.Columns {
+		if ignored[strings.ToLower(r.Column)] {
+			p.errs = append(p.errs, &ConfigError{File: p.file, Line: r.Line, Column: r.Col, Msg: fmt.Sprintf("column %q is both mapped and listed under ignore", r.Column)})
 		}
 	}
 	for _, e := range targetConflicts(p.tab, cfg.Columns) {
@@ -627,13 +666,17 @@ func (p *parser) checkColumns(cfg *Config) {
 			continue
 		}
 		b := newBinding(p.tab, r, loc)
-		for _, key := range r.ValueOrder {
+		for i, key := range r.ValueOrder {
 			target := r.Values[key]
 			if target == "" {
 				continue
 			}
+			line, col := r.Line, r.Col
+			if i < len(r.valuePos) {
+				line, col = r.valuePos[i][0], r.valuePos[i][1]
+			}
 			for _, pr := range b.check(target) {
-				p.errs = append(p.errs, &ConfigError{File: p.file, Line: r.Line, Column: r.Col,
+				p.errs = append(p.errs, &ConfigError{File: p.file, Line: line, Column: col,
 					Msg: fmt.Sprintf("value map of column %q: %s maps to %q, which %s", r.Column, strconv.Quote(key), pr.Value, pr.Msg)})
 			}
 		}
@@ -648,9 +691,13 @@ func (p *parser) checkColumns(cfg *Config) {
 				Msg: fmt.Sprintf("default for %s must be a single value, not a list", field)})
 			continue
 		}
-		for _, v := range dv.Values {
+		for i, v := range dv.Values {
+			line, col := dv.Line, dv.Col
+			if i < len(dv.itemPos) {
+				line, col = dv.itemPos[i][0], dv.itemPos[i][1]
+			}
 			for _, pr := range b.check(v) {
-				p.errs = append(p.errs, &ConfigError{File: p.file, Line: dv.Line, Column: dv.Col,
+				p.errs = append(p.errs, &ConfigError{File: p.file, Line: line, Column: col,
 					Msg: fmt.Sprintf("default for %s: %s %s", field, strconv.Quote(pr.Value), pr.Msg)})
 			}
 		}

@@ -83,3 +83,11 @@ func didYouMean(input string, choices []string) string {
 	}
 	return ""
 }
+
+// choices renders " (did you mean X? allowed: a, b)" or " (allowed: a, b)".
+func choices(input string, allowed []string) string {
+	if s := suggest(input, allowed); s != "" {
+		return " (did you mean " + s + "? allowed: " + strings.Join(allowed, ", ") + ")"
+	}
+	return " (allowed: " + strings.Join(allowed, ", ") + ")"
+}
