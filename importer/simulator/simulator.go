@@ -461,7 +461,7 @@ func (s *Server) admit(w http.ResponseWriter, c *call, entry time.Time) bool {
 	s.mu.Unlock()
 	w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 	c.fail(w, &APIError{Status: http.StatusTooManyRequests, Type: ErrTypeTooManyRequests,
-		Message:    fmt.Sprintf("rate limit of %d requests per %s exceeded; retry after %d s", limit, window, retry),
+		Message:    fmt.Sprintf("rate limit of %d requests per %s exceeded", limit, window),
 		RetryAfter: &retry})
 	return false
 }
