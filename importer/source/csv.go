@@ -103,7 +103,9 @@ func (c *csvReader) start(opt Options) error {
 	c.r.Comma = delim
 	c.r.FieldsPerRecord = -1 // widths are checked here, as row errors
 	c.r.LazyQuotes = false
-	c.r.ReuseRecord = false // Cells keep the strings
+	// The record slice is reused; its strings are not (encoding/csv
+	// allocates them per record), so Cells may keep them.
+	c.r.ReuseRecord = true
 
 	var raw []string
 	for {
@@ -271,12 +273,8 @@ func (c *csvReader) next() (Row, error) {
 			return Row{}, io.EOF
 		}
 		c.ordinal++
-		var perr *csv.ParseError
-		if errors.As(err, &perr) {
-			return c.quoteError(c.ordinal, rec, perr)
-		}
 		if err != nil {
-			return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file after line %d: %w", c.lines.last(), err)}
+			return c.readError(rec, err)
 		}
 		line, _ := c.r.FieldPos(0)
 		c.lines.add(c.ordinal, line)
@@ -285,6 +283,16 @@ func (c *csvReader) next() (Row, error) {
 		}
 		return c.row(c.ordinal, rec, line, true), nil
 	}
+}
+
+// readError handles an error from csv.Reader.Read (kept out of next, whose
+// loop would otherwise allocate for errors.As on every record).
+func (c *csvReader) readError(rec []string, err error) (Row, error) {
+	var perr *csv.ParseError
+	if errors.As(err, &perr) {
+		return c.quoteError(c.ordinal, rec, perr)
+	}
+	return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file after line %d: %w", c.lines.last(), err)}
 }
 
 // stashed is a record read ahead by quoteError: a finished row, or a record
@@ -339,7 +347,10 @@ func (c *csvReader) quoteError(number int, rec []string, perr *csv.ParseError) (
 // blankRow reports whether every cell the rows keep is empty or white space.
 func (c *csvReader) blankRow(rec []string) bool {
 	for i, s := range rec {
-		if !c.hdr.dropped(i) && strings.TrimSpace(s) != "" {
+		if s == "" || c.hdr.dropped(i) {
+			continue
+		}
+		if s[0] > ' ' && s[0] < utf8.RuneSelf || strings.TrimSpace(s) != "" {
 			return false
 		}
 	}
@@ -378,7 +389,9 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		}
 		errs = append(errs, &RowError{Where: c.where(at, i), Msg: bad})
 	}
-	row.Err = joinErrs(errs...)
+	if len(errs) > 0 {
+		row.Err = joinErrs(errs...)
+	}
 	return row
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // maxLinePoints bounds the memory of lineMap.
@@ -20,33 +21,36 @@ type linePoint struct{ number, delta int }
 // oldest kept point are unknown. It is safe for concurrent use.
 type lineMap struct {
 	mu     sync.RWMutex
-	points []linePoint
-	first  int // smallest number the map knows (0: from the start)
-	newest int // largest number added
+	points []linePoint  // guarded by mu
+	newest atomic.Int64 // largest number added; stored after its point
+	delta  int          // the newest point's delta (only add touches it)
+	any    bool         // a point was added (only add touches it)
 }
 
-// add records that row number starts on line; numbers must grow.
+// add records that row number starts on line; numbers must grow. Only one
+// goroutine may call it; the common case (same delta as the previous row)
+// takes no lock.
 func (m *lineMap) add(number, line int) {
 	delta := line - number
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.newest = number
-	if n := len(m.points); n > 0 && m.points[n-1].delta == delta {
-		return
+	if !m.any || delta != m.delta {
+		m.mu.Lock()
+		if len(m.points) == maxLinePoints {
+			half := maxLinePoints / 2
+			m.points = append(m.points[:0], m.points[half:]...)
+		}
+		m.points = append(m.points, linePoint{number, delta})
+		m.mu.Unlock()
+		m.any, m.delta = true, delta
 	}
-	if len(m.points) == maxLinePoints {
-		half := maxLinePoints / 2
-		m.points = append(m.points[:0], m.points[half:]...)
-		m.first = m.points[0].number
-	}
-	m.points = append(m.points, linePoint{number, delta})
+	m.newest.Store(int64(number))
 }
 
 // lookup returns the line where row number starts, if known.
 func (m *lineMap) lookup(number int) (int, bool) {
+	newest := int(m.newest.Load())
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if len(m.points) == 0 || number < m.points[0].number || number < m.first || number > m.newest {
+	if len(m.points) == 0 || number < m.points[0].number || number > newest {
 		return 0, false
 	}
 	i := sort.Search(len(m.points), func(i int) bool { return m.points[i].number > number }) - 1
@@ -55,14 +59,8 @@ func (m *lineMap) lookup(number int) (int, bool) {
 
 // last returns the line of the newest row added.
 func (m *lineMap) last() int {
-	line, _ := m.lookup(m.newestNumber())
+	line, _ := m.lookup(int(m.newest.Load()))
 	return line
-}
-
-func (m *lineMap) newestNumber() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.newest
 }
 
 // joinErrs combines row errors: nil for none, the error itself for one, an
