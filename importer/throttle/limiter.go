@@ -1,0 +1,307 @@
+package throttle
+
+import (
+	"context"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/devrev-import/devrev-import/importer/devrev"
+)
+
+// AutoStartRate is the token-bucket rate (requests/s) of an auto Limiter
+// before the first rate-limit headers arrive, and again at the start of
+// each new window until a response of that window arrives.
+const AutoStartRate = 5.0
+
+// inFlightTTL bounds how long a request that was never observed counts as
+// in flight (a caller that skipped Observe after a failure). It is well
+// beyond the client's default 30 s timeout.
+const inFlightTTL = 2 * time.Minute
+
+// Config configures a Limiter.
+type Config struct {
+	// Rate caps requests per second. 0 selects auto mode: start at
+	// AutoStartRate, then pace to the server's headers, spreading the
+	// window's remaining budget evenly until its reset.
+	Rate float64
+	// Burst is the token bucket's size. 0 means 1 (give the worker count
+	// for a fixed Rate, so all workers can start together). Auto mode
+	// always uses 1.
+	Burst int
+	// Clock is the time source; nil means real time.
+	Clock Clock
+}
+
+// Limiter decides when each request may leave. One Limiter is shared by
+// every worker of a run; it is safe for concurrent use.
+//
+// Protocol: call Wait before each request, note the instant it returned
+// (Clock.Now()) as sentAt, and call Observe(resp.Rate, sentAt) exactly once
+// when the attempt ends, whatever its outcome (a zero RateInfo when no
+// answer came). After a 429, also call PauseUntil with RetryInstant.
+//
+// Three gates apply, in order:
+//   - the pause instant set by PauseUntil;
+//   - the server's window budget: after a response said Remaining=r with
+//     Reset=T, no more than r further requests leave before T, counting
+//     requests already in flight;
+//   - the token bucket.
+type Limiter struct {
+	clock Clock
+	auto  bool
+
+	mu     sync.Mutex
+	bucket *rate.Limiter
+
+	// Pause gate and its statistics.
+	pause  time.Time
+	pauses int
+	waited time.Duration
+
+	// Window budget: valid while known and now < reset.
+	known  bool
+	reset  time.Time
+	budget int
+
+	// sends records every request that left Wait, oldest first, until it
+	// is observed (done) and no older request is still in flight.
+	sends []send
+}
+
+type send struct {
+	at   time.Time
+	done bool
+}
+
+// NewLimiter returns a Limiter for cfg.
+func NewLimiter(cfg Config) *Limiter {
+	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0}
+	if l.clock == nil {
+		l.clock = realClock{}
+	}
+	if l.auto {
+		l.bucket = rate.NewLimiter(rate.Limit(AutoStartRate), 1)
+	} else {
+		l.bucket = rate.NewLimiter(rate.Limit(cfg.Rate), max(1, cfg.Burst))
+	}
+	return l
+}
+
+// Wait blocks until a request may leave: not before any pause instant,
+// within the server's remaining window budget, and within the token
+// bucket. The request counts as in flight from the moment Wait returns nil.
+// It returns ctx.Err() if ctx ends first.
+func (l *Limiter) Wait(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		now := l.clock.Now()
+		if until, blocked := l.gateLocked(now); blocked {
+			timer := l.clock.After(until.Sub(now))
+			l.mu.Unlock()
+			if err := sleep(ctx, timer); err != nil {
+				return err
+			}
+			continue
+		}
+		res := l.bucket.ReserveN(now, 1)
+		if !res.OK() {
+			l.mu.Unlock()
+			return errBurst
+		}
+		delay := res.DelayFrom(now)
+		if delay <= 0 {
+			l.sentLocked(now)
+			l.mu.Unlock()
+			return nil
+		}
+		timer := l.clock.After(delay)
+		l.mu.Unlock()
+		if err := sleep(ctx, timer); err != nil {
+			res.CancelAt(l.clock.Now())
+			return err
+		}
+		// The token is ours, but a pause or the budget may have closed
+		// the gate meanwhile: then hand the token back and start over.
+		l.mu.Lock()
+		now = l.clock.Now()
+		if _, blocked := l.gateLocked(now); blocked {
+			res.CancelAt(now)
+			l.mu.Unlock()
+			continue
+		}
+		l.sentLocked(now)
+		l.mu.Unlock()
+		return nil
+	}
+}
+
+// errBurst cannot happen with the bursts NewLimiter sets; it guards the
+// rate package's contract.
+var errBurst = errorString("throttle: token bucket refused a single request")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func sleep(ctx context.Context, timer <-chan time.Time) error {
+	select {
+	case <-timer:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// gateLocked expires a passed window and reports whether the pause or the
+// budget blocks a request at now, and until when.
+func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
+	if l.known && !now.Before(l.reset) {
+		// The window is over: its budget is unknown until a response of
+		// the new window arrives. Start it gently in auto mode.
+		l.known = false
+		if l.auto {
+			l.bucket.SetLimitAt(now, rate.Limit(AutoStartRate))
+		}
+	}
+	if now.Before(l.pause) {
+		return l.pause, true
+	}
+	if l.known && l.budget <= 0 {
+		return l.reset, true
+	}
+	return time.Time{}, false
+}
+
+// sentLocked records a request leaving at now.
+func (l *Limiter) sentLocked(now time.Time) {
+	if l.known {
+		l.budget--
+	}
+	l.sends = append(l.sends, send{at: now})
+}
+
+// Observe feeds the rate-limit headers of a finished attempt, sent at
+// sentAt (the instant its Wait returned). It retires the attempt from the
+// in-flight count and, when the headers are known and their window has not
+// ended, tightens the window budget to Remaining minus the requests that
+// may still reach the server after this one: those sent since sentAt and
+// those sent earlier but not yet observed. For the same Reset the lowest
+// budget wins, so answers may arrive out of order; a later Reset starts a
+// new window. In auto mode the token bucket is then set to spread the
+// budget evenly over the time left until Reset.
+func (l *Limiter) Observe(r devrev.RateInfo, sentAt time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	l.retireLocked(sentAt, now)
+	if !r.Known || !r.Reset.After(now) {
+		return
+	}
+	// Requests that may be counted by the server after this one.
+	later := len(l.sends) - sort.Search(len(l.sends), func(i int) bool { return l.sends[i].at.After(sentAt) })
+	for _, s := range l.sends {
+		if s.at.After(sentAt) {
+			break
+		}
+		if !s.done {
+			later++
+		}
+	}
+	budget := max(0, r.Remaining-later)
+	switch {
+	case !l.known || r.Reset.After(l.reset):
+		l.known, l.reset, l.budget = true, r.Reset, budget
+	case r.Reset.Equal(l.reset):
+		l.budget = min(l.budget, budget)
+	default:
+		return // an answer from an older window
+	}
+	if l.auto && l.budget > 0 {
+		// budget requests, evenly spaced: budget+1 gaps, so the last one
+		// leaves one gap before Reset rather than on it.
+		perSec := float64(l.budget+1) / l.reset.Sub(now).Seconds()
+		l.bucket.SetLimitAt(now, rate.Limit(perSec))
+	}
+}
+
+// retireLocked marks the latest in-flight request sent at or before sentAt
+// as done and drops records nobody can need any more.
+func (l *Limiter) retireLocked(sentAt, now time.Time) {
+	i := sort.Search(len(l.sends), func(i int) bool { return l.sends[i].at.After(sentAt) })
+	for i--; i >= 0; i-- {
+		if !l.sends[i].done {
+			l.sends[i].done = true
+			break
+		}
+	}
+	stale := now.Add(-inFlightTTL)
+	n := 0
+	for n < len(l.sends) && (l.sends[n].done || l.sends[n].at.Before(stale)) {
+		n++
+	}
+	if n > 0 {
+		l.sends = append(l.sends[:0], l.sends[n:]...)
+	}
+}
+
+// PauseUntil makes every Wait block until t; a pause only ever extends.
+// Use the latest of Retry-After, the body's retry_after and
+// X-RateLimit-Reset of a 429 (see RetryInstant). It returns how long the
+// limiter is now paused from the current time.
+func (l *Limiter) PauseUntil(t time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if t.After(l.pause) && t.After(now) {
+		if l.pause.After(now) {
+			l.waited += t.Sub(l.pause)
+		} else {
+			l.pauses++
+			l.waited += t.Sub(now)
+		}
+		l.pause = t
+	}
+	return max(0, l.pause.Sub(now))
+}
+
+// Paused reports the instant before which no request will leave, for a
+// progress display ("rate limited: resuming in 27s"): the pause instant, or
+// the window's reset when its budget is spent. It is zero when requests
+// may leave now (subject to the token bucket).
+func (l *Limiter) Paused() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	until, blocked := l.gateLocked(now)
+	if !blocked {
+		return time.Time{}
+	}
+	return until
+}
+
+// Stats returns the number of pauses set by PauseUntil and their total
+// duration (overlapping pauses counted once).
+func (l *Limiter) Stats() (pauses int, waited time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pauses, l.waited
+}
+
+// Rate returns the token bucket's current rate in requests per second
+// (+Inf for no limit); in auto mode it follows the server's headers.
+func (l *Limiter) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.bucket.Limit()
+	if lim == rate.Inf {
+		return math.Inf(1)
+	}
+	return float64(lim)
+}
