@@ -398,7 +398,7 @@ func (x *xlsxReader) cell(v string, m cellMeta) (Cell, string) {
 }
 
 // isoLayouts are the forms of a t="d" (ISO 8601) cell value.
-var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02", "15:04:05"}
+var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04", "2006-01-02", "15:04:05"}
 
 // Where implements Reader.
 func (x *xlsxReader) Where(row, col int) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -446,6 +447,27 @@ func TestXLSXPrefixedAndCommentedXML(t *testing.T) {
 	}
 	if got := kinds(rows)[0]; !reflect.DeepEqual(got, []string{"text:Ticket 2", "text:High", "number:2", "text:body of ticket 2 with some text"}) {
 		t.Errorf("row = %q", got)
+	}
+}
+
+func TestXLSXISODateAndErrorCells(t *testing.T) {
+	// Cells excelize does not write itself: t="d" (ISO 8601 date) and
+	// t="e" (a formula error), as other producers save them.
+	src := bigBook(t, 1)
+	cell := regexp.MustCompile(`<c r="([CD])2"[^>]*>.*?</c>`)
+	p := rewriteSheet(t, src, func(b []byte) []byte {
+		return cell.ReplaceAllFunc(b, func(c []byte) []byte {
+			if bytes.HasPrefix(c, []byte(`<c r="C2"`)) {
+				return []byte(`<c r="C2" t="d"><v>2024-03-01T10:30:00</v></c>`)
+			}
+			return []byte(`<c r="D2" t="e"><f>1/0</f><v>#DIV/0!</v></c>`)
+		})
+	})
+	rows, err := readAllErr(t, p)
+	must(t, err)
+	want := [][]string{{"text:Ticket 2", "text:High", "date:2024-03-01T10:30:00Z", "text:#DIV/0!"}}
+	if got := kinds(rows); !reflect.DeepEqual(got, want) {
+		t.Errorf("cells = %q, want %q", got, want)
 	}
 }
 
