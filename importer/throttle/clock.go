@@ -25,6 +25,10 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
+// RealClock returns the wall clock (time.Now and time.After), the Clock a
+// nil Config.Clock stands for.
+func RealClock() Clock { return realClock{} }
+
 // realClock is the wall clock.
 type realClock struct{}
 

@@ -132,6 +132,17 @@ func TestRetryInstant(t *testing.T) {
 	}
 }
 
+func TestRealClock(t *testing.T) {
+	c := RealClock()
+	before := time.Now()
+	if now := c.Now(); now.Before(before) {
+		t.Errorf("RealClock().Now() = %v, before %v", now, before)
+	}
+	if got := <-c.After(0); got.Before(before) {
+		t.Errorf("After(0) fired with %v", got)
+	}
+}
+
 func TestFakeClock(t *testing.T) {
 	fc := NewFakeClock(t0)
 	now := fc.After(0)
