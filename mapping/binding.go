@@ -179,7 +179,7 @@ func (st *rowState) problem(b *binding, value, msg string) {
 // Parse uses it for value-map targets and defaults.
 func (b *binding) check(s string) []Problem {
 	st := rowState{w: &Work{}, col: -1}
-	b.convert(&st, strings.TrimSpace(s), source.Text)
+	b.convert(&st, trim(s), source.Text)
 	return st.probs
 }
 
@@ -236,19 +236,25 @@ func (b *binding) convert(st *rowState, s string, k source.Kind) {
 func (b *binding) eachItem(s string, fn func(string)) bool {
 	found := false
 	for s != "" {
-		var item string
 		var i, n int
 		if b.split != "" {
 			i, n = strings.Index(s, b.split), len(b.split)
 		} else {
-			i, n = strings.IndexAny(s, ",;"), 1
+			i, n = -1, 1
+			for j := 0; j < len(s); j++ {
+				if s[j] == ',' || s[j] == ';' {
+					i = j
+					break
+				}
+			}
 		}
+		item := s
 		if i < 0 {
-			item, s = s, ""
+			s = ""
 		} else {
 			item, s = s[:i], s[i+n:]
 		}
-		if item = strings.TrimSpace(item); item != "" {
+		if item = trim(item); item != "" {
 			found = true
 			fn(item)
 		}
@@ -282,7 +288,7 @@ func (b *binding) convertItem(st *rowState, s string) {
 	case kTags:
 		id, val := s, ""
 		if i := strings.IndexByte(s, '='); i >= 0 {
-			id, val = strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:])
+			id, val = trim(s[:i]), trim(s[i+1:])
 		}
 		if !b.lookup {
 			var ok bool
@@ -404,7 +410,7 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 		moneyOf(f, w).Currency = c
 	case kStageName:
 		if w.Stage == nil {
-			w.Stage = &StageInit{}
+			w.Stage = w.newStage()
 		}
 		w.Stage.Name = s
 	case kStageID:
@@ -414,7 +420,7 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 			return
 		}
 		if w.Stage == nil {
-			w.Stage = &StageInit{}
+			w.Stage = w.newStage()
 		}
 		w.Stage.ID = id
 	case kCustom:
@@ -424,7 +430,7 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 			return
 		}
 		if w.CustomFields == nil {
-			w.CustomFields = make(map[string]any, 4)
+			w.CustomFields = make(map[string]any, st.m.customs())
 		}
 		w.CustomFields[b.custom] = v
 	case kIDList, kEnumList, kTags:
@@ -436,7 +442,7 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 func moneyOf(f *fieldDef, w *Work) *Money {
 	p := f.money(w)
 	if *p == nil {
-		*p = &Money{}
+		*p = w.newMoney(p == &w.AnnualContractValue)
 	}
 	return *p
 }

@@ -38,6 +38,15 @@ type Mapper struct {
 	devWith  int // target index of developed_with, -1 if unmapped
 	lookups  []ColumnRule
 	fields   []string
+	nCustom  int // number of custom fields fed by columns or defaults
+}
+
+// customs is the size hint for a row's custom field map.
+func (m *Mapper) customs() int {
+	if m == nil {
+		return 1
+	}
+	return m.nCustom
 }
 
 // defaultBinding is a default value ready to be converted into a row.
@@ -287,6 +296,11 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 	}
 	if i, ok := targets["developed_with"]; ok {
 		m.devWith = i
+	}
+	for path := range targets {
+		if strings.HasPrefix(path, customPrefix) {
+			m.nCustom++
+		}
 	}
 
 	if len(errs) > 0 {

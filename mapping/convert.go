@@ -467,13 +467,55 @@ func digits(s string) (int, bool) {
 
 // daysIn returns the number of days of month m in year y.
 func daysIn(m time.Month, y int) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch m {
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
 }
 
 // formatTime renders a time for the API: RFC 3339 in UTC, with fractional
-// seconds only when there are some.
+// seconds only when there are some ("2024-03-01T13:30:00Z").
 func formatTime(t time.Time) string {
-	return t.UTC().Format(time.RFC3339Nano)
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if t.Nanosecond() != 0 || y < 0 || y > 9999 {
+		return t.Format(time.RFC3339Nano)
+	}
+	var b [20]byte
+	put2 := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	put2(0, y/100)
+	put2(2, y%100)
+	b[4] = '-'
+	put2(5, int(mo))
+	b[7] = '-'
+	put2(8, d)
+	b[10] = 'T'
+	put2(11, h)
+	b[13] = ':'
+	put2(14, mi)
+	b[16] = ':'
+	put2(17, s)
+	b[19] = 'Z'
+	return string(b[:])
+}
+
+// trim is strings.TrimSpace with a fast path for the usual cell that has
+// no surrounding space at all.
+func trim(s string) string {
+	if s == "" {
+		return s
+	}
+	if a, z := s[0], s[len(s)-1]; a > ' ' && a < 0x80 && z > ' ' && z < 0x80 {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // checkLayout reports whether a Go time layout can both print and read a

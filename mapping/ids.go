@@ -73,7 +73,8 @@ func idRule(field string, k idKind) string {
 // checkID reports whether s is a display ID or DON of kind k. It returns
 // the ID to send: display ID prefixes are upper-cased ("devu-3" → "DEVU-3").
 func checkID(s string, k idKind) (string, bool) {
-	if strings.HasPrefix(s, "don:") {
+	info := &idKinds[k]
+	if len(s) > 4 && s[:4] == "don:" {
 		typ, ok := donType(s)
 		if !ok {
 			return s, false
@@ -81,39 +82,44 @@ func checkID(s string, k idKind) (string, bool) {
 		if k == idAny {
 			return s, true
 		}
-		for _, d := range idKinds[k].dons {
+		for _, d := range info.dons {
 			if typ == d {
 				return s, true
 			}
 		}
 		return s, false
 	}
-	dash := strings.IndexByte(s, '-')
+	// PREFIX-suffix: letters, a dash, then letters, digits or "_".
+	dash, upper := -1, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' {
+			dash = i
+			break
+		}
+		if c >= 'A' && c <= 'Z' {
+			continue
+		}
+		if c >= 'a' && c <= 'z' {
+			upper = false
+			continue
+		}
+		return s, false
+	}
 	if dash <= 0 || dash == len(s)-1 {
 		return s, false
 	}
-	prefix, suffix := s[:dash], s[dash+1:]
-	upper := true
-	for i := 0; i < len(prefix); i++ {
-		c := prefix[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-		case c >= 'a' && c <= 'z':
-			upper = false
-		default:
-			return s, false
-		}
-	}
-	for i := 0; i < len(suffix); i++ {
-		c := suffix[i]
+	for i := dash + 1; i < len(s); i++ {
+		c := s[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
 			return s, false
 		}
 	}
 	if k != idAny {
+		prefix := s[:dash]
 		found := false
-		for _, p := range idKinds[k].prefixes {
-			if strings.EqualFold(prefix, p) {
+		for _, p := range info.prefixes {
+			if len(p) == len(prefix) && (prefix == p || !upper && strings.EqualFold(prefix, p)) {
 				found = true
 				break
 			}
@@ -123,7 +129,7 @@ func checkID(s string, k idKind) (string, bool) {
 		}
 	}
 	if !upper {
-		s = strings.ToUpper(prefix) + s[dash:]
+		s = strings.ToUpper(s[:dash]) + s[dash:]
 	}
 	return s, true
 }

@@ -69,7 +69,22 @@ const (
 // Map converts one row. It never fails as a whole: every problem of the
 // row is listed, including row.Err (as a row-level problem, Col -1).
 func (m *Mapper) Map(row source.Row) Result {
-	st := rowState{m: m, w: &Work{}}
+	return m.mapRow(&Work{}, row)
+}
+
+// MapInto is Map writing into w instead of a new Work: w is emptied first
+// and its lists, custom field map and sub-objects are reused, so a dry run
+// that only needs the problems allocates almost nothing per row. The
+// result's Work is w; it is only valid until the next MapInto with the
+// same w. Use one w per goroutine.
+func (m *Mapper) MapInto(w *Work, row source.Row) Result {
+	w.reset()
+	return m.mapRow(w, row)
+}
+
+// mapRow converts row into w, which must be empty.
+func (m *Mapper) mapRow(w *Work, row source.Row) Result {
+	st := rowState{m: m, w: w}
 	if row.Err != nil {
 		msg := row.Err.Error()
 		var re *source.RowError
@@ -173,7 +188,7 @@ func (m *Mapper) finish(st *rowState, typ typeSet) {
 	m.checkMoney(st, w.Value, "value")
 	m.checkMoney(st, w.AnnualContractValue, "annual_contract_value")
 	if len(w.CustomFields) > 0 {
-		w.CustomSchemaSpec = &CustomSchemaSpec{TenantFragment: true}
+		w.CustomSchemaSpec = w.newSpec()
 	}
 }
 
@@ -232,7 +247,7 @@ func cellAt(cells []source.Cell, i int) (string, source.Kind) {
 		return "", source.Text
 	}
 	c := cells[i]
-	return strings.TrimSpace(c.Value), c.Kind
+	return trim(c.Value), c.Kind
 }
 
 // key computes the row's key (see Result.Key).

@@ -647,3 +647,34 @@ func TestMapConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestMapIntoReuse maps very different rows into one reused Work and checks
+// each result against a fresh Map: nothing may leak from one row to the next.
+func TestMapIntoReuse(t *testing.T) {
+	header := []string{"type", "title", "applies_to_part", "owned_by", "tags", "stage", "value", "annual_contract_value.amount",
+		"annual_contract_value.currency", "account", "custom_fields.tnt__x", "severity", "is_spam", "developed_with", "priority_v2"}
+	m, _ := compileFor(t, "", header, Options{Type: "ticket"})
+	rows := [][]string{
+		{"opportunity", "A", "PROD-1", "DEVU-1, DEVU-2", "TAG-1=x", "won", "10 USD", "5", "EUR", "ACC-1", "x1", "", "", "", ""},
+		{"ticket", "B", "PROD-2", "DEVU-3", "", "", "", "", "", "ACC-2", "", "high", "yes", "", ""},
+		{"issue", "", "", "", "TAG-9", "", "", "", "", "", "x3", "", "", "PROD-1,PROD-2", "P2"},
+		{"opportunity", "D", "PROD-1", "DEVU-1", "", "", "", "", "", "ACC-1", "", "", "", "", ""},
+		{"ticket", "E", "PROD-2", "DEVU-3", "", "open", "", "", "", "", "x5", "low", "no", "", ""},
+	}
+	var w Work
+	for i, cells := range rows {
+		fresh := m.Map(textRow(cells...))
+		reused := m.MapInto(&w, textRow(cells...))
+		if reused.Work != &w {
+			t.Fatal("MapInto did not return its Work")
+		}
+		fb, _ := json.Marshal(fresh.Work)
+		rb, _ := json.Marshal(reused.Work)
+		if string(fb) != string(rb) {
+			t.Errorf("row %d:\n Map     %s\n MapInto %s", i, fb, rb)
+		}
+		if !reflect.DeepEqual(probStrings(fresh.Problems), probStrings(reused.Problems)) || fresh.Key != reused.Key {
+			t.Errorf("row %d: problems or key differ: %q %q / %q %q", i, probStrings(fresh.Problems), fresh.Key, probStrings(reused.Problems), reused.Key)
+		}
+	}
+}

@@ -63,6 +63,91 @@ type Work struct {
 	Severity        string   `json:"severity,omitempty"`
 	SourceChannel   string   `json:"source_channel,omitempty"`
 	SourceChannelV2 string   `json:"source_channel_v2,omitempty"`
+
+	// spare keeps the sub-objects of a reused Work (see Mapper.MapInto).
+	spare *workSpare
+}
+
+// workSpare holds sub-objects of a Work that MapInto recycles.
+type workSpare struct {
+	stage      *StageInit
+	value, acv *Money
+	spec       *CustomSchemaSpec
+}
+
+// reset empties w for MapInto, keeping the backing arrays of its lists,
+// its custom field map (cleared) and its sub-objects for reuse.
+func (w *Work) reset() {
+	sp := w.spare
+	if sp == nil {
+		sp = &workSpare{}
+	}
+	if w.Stage != nil {
+		sp.stage = w.Stage
+	}
+	if w.Value != nil {
+		sp.value = w.Value
+	}
+	if w.AnnualContractValue != nil {
+		sp.acv = w.AnnualContractValue
+	}
+	if w.CustomSchemaSpec != nil {
+		sp.spec = w.CustomSchemaSpec
+	}
+	cf := w.CustomFields
+	clear(cf)
+	*w = Work{
+		OwnedBy:                w.OwnedBy[:0],
+		ReportedBy:             w.ReportedBy[:0],
+		Artifacts:              w.Artifacts[:0],
+		Tags:                   w.Tags[:0],
+		StageValidationOptions: w.StageValidationOptions[:0],
+		CustomFields:           cf,
+		CustomSchemaFragments:  w.CustomSchemaFragments[:0],
+		DevelopedWith:          w.DevelopedWith[:0],
+		Contacts:               w.Contacts[:0],
+		Channels:               w.Channels[:0],
+		ChannelsV2:             w.ChannelsV2[:0],
+		spare:                  sp,
+	}
+}
+
+// newStage returns an empty stage, recycled when possible.
+func (w *Work) newStage() *StageInit {
+	if sp := w.spare; sp != nil && sp.stage != nil {
+		s := sp.stage
+		sp.stage = nil
+		*s = StageInit{}
+		return s
+	}
+	return &StageInit{}
+}
+
+// newMoney returns an empty money value, recycled when possible.
+func (w *Work) newMoney(acv bool) *Money {
+	if sp := w.spare; sp != nil {
+		p := &sp.value
+		if acv {
+			p = &sp.acv
+		}
+		if m := *p; m != nil {
+			*p = nil
+			*m = Money{}
+			return m
+		}
+	}
+	return &Money{}
+}
+
+// newSpec returns a custom schema spec asking for the tenant fragment.
+func (w *Work) newSpec() *CustomSchemaSpec {
+	if sp := w.spare; sp != nil && sp.spec != nil {
+		s := sp.spec
+		sp.spec = nil
+		*s = CustomSchemaSpec{TenantFragment: true}
+		return s
+	}
+	return &CustomSchemaSpec{TenantFragment: true}
 }
 
 // SetTag is one tag of a work (spec: set-tag-with-value). Value is only
