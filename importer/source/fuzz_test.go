@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -86,6 +87,33 @@ func FuzzCSV(f *testing.F) {
 				_ = r.Where(row.Number, c)
 			}
 		}
+	})
+}
+
+// FuzzSheetScanner feeds arbitrary XML to the sheet scanner: it must never
+// panic or loop, and row numbers must grow.
+func FuzzSheetScanner(f *testing.F) {
+	f.Add(`<worksheet><sheetData><row r="1"><c r="A1" t="s" s="2"><v>0</v></c></row><row/></sheetData></worksheet>`)
+	f.Add(`<x:sheetData><x:row><x:c><x:is><x:t><![CDATA[<row>]]></x:t></x:is></x:c></x:row><!-- <row r="1"> --></x:sheetData>`)
+	f.Add(`<sheetData><row r="2"><c r="XFD2" a='>'/></row><row r="1"></row></sheetData>`)
+	f.Add(`<sheetData><row r="x"><c r="1A"/></row>`)
+	f.Fuzz(func(t *testing.T, xml string) {
+		s := newSheetScanner(strings.NewReader(xml))
+		last := 0
+		for i := 0; ; i++ {
+			if i > len(xml) {
+				t.Fatal("more rows than bytes")
+			}
+			num, cells, err := s.next()
+			if err != nil {
+				break
+			}
+			if num <= last || len(cells) > maxColumns {
+				t.Fatalf("row %d after %d with %d cells", num, last, len(cells))
+			}
+			last = num
+		}
+		_ = s.finish()
 	})
 }
 

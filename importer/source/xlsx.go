@@ -387,7 +387,8 @@ func (x *xlsxReader) cell(v string, m cellMeta) (Cell, string) {
 		if err != nil {
 			break
 		}
-		if m.style >= 0 && m.style < len(x.styleDate) && x.styleDate[m.style] {
+		// Serials past 9999-12-31 are not dates to Excel either.
+		if m.style >= 0 && m.style < len(x.styleDate) && x.styleDate[m.style] && f >= 0 && f < 2958466 {
 			if t, err := excelize.ExcelDateToTime(f, x.date1904); err == nil {
 				return Cell{Value: t.UTC().Format(time.RFC3339), Kind: Date}, ""
 			}
