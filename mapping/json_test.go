@@ -25,7 +25,7 @@ var sampleCells = map[string]string{
 	"custom_schema_fragments": "don:core:dvrv-us-1:devo/0:custom_type_fragment/1", "owned_by": "DEVU-1", "reported_by": "DEVU-2",
 	"stage.name": "triage", "stage_validation_options": "allow_non_start", "tags": "TAG-1=v", "target_close_date": "2024-03-01",
 	"custom_fields.tnt__x": "x",
-	"developed_with": "PROD-2", "priority": "p1", "priority_v2": "P2", "sprint": "SPR-1", "target_start_date": "2024-03-01",
+	"developed_with":       "PROD-2", "priority": "p1", "priority_v2": "P2", "sprint": "SPR-1", "target_start_date": "2024-03-01",
 	"account": "ACC-1", "amount": "0", "annual_contract_value": "100 USD", "contacts": "REVU-1", "customer_budget": "0",
 	"forecast_category": "won", "forecast_category_v2": "won", "probability": "0", "value": "1 EUR",
 	"embedded": "false", "start_date": "2024-03-01",
