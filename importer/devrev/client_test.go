@@ -669,9 +669,9 @@ func TestTokenNeverInErrors(t *testing.T) {
 		body   func(auth string) string
 	}{
 		{400, func(a string) string {
-			return `{"type":"invalid_enum_value","message":"` + a + `","detail":"` + a + `","field_name":"f","value":"` + a + `","allowed_values":["x"]}`
+			return `{"type":"invalid_enum_value","message":"` + a + `","detail":"` + a + `","field_name":"` + a + `","value":"` + a + `","allowed_values":["` + a + `"]}`
 		}},
-		{500, func(a string) string { return `{"type":"internal_error","reference_id":"r","message":"` + a + `"}` }},
+		{500, func(a string) string { return `{"type":"internal_error","reference_id":"` + a + `","message":"` + a + `"}` }},
 		{502, func(a string) string { return "<html><body>bad gateway for " + a + "</body></html>" }},
 		{504, func(a string) string { return `{"message":"` + a + `"}` }},
 		{201, func(a string) string { return "<html>" + a + "</html>" }},

@@ -141,15 +141,15 @@ func (c *Client) apiError(op string, resp Response, raw []byte) *APIError {
 	e := &APIError{Op: op, Status: resp.Status, Rate: resp.Rate, RetryAfter: resp.RetryAfter}
 	var body errorBody
 	if err := json.Unmarshal(raw, &body); err == nil && body.Type != "" {
-		e.Type = clean(body.Type, 64)
+		e.Type = c.Redact(clean(body.Type, 64))
 		e.Message = c.Redact(clean(body.Message, 500))
 		e.Detail = c.Redact(clean(body.Detail, 500))
-		e.FieldName = clean(body.FieldName, 200)
+		e.FieldName = c.Redact(clean(body.FieldName, 200))
 		e.Value = c.Redact(clean(rawValue(body.Value), 200))
 		for _, v := range body.AllowedValues {
-			e.AllowedValues = append(e.AllowedValues, clean(v, 200))
+			e.AllowedValues = append(e.AllowedValues, c.Redact(clean(v, 200)))
 		}
-		e.ReferenceID = clean(body.ReferenceID, 200)
+		e.ReferenceID = c.Redact(clean(body.ReferenceID, 200))
 		if body.RetryAfter != nil && *body.RetryAfter > 0 && *body.RetryAfter < 1e9 {
 			if d := time.Duration(*body.RetryAfter * float64(time.Second)); d > e.RetryAfter {
 				e.RetryAfter = d
