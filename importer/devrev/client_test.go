@@ -671,7 +671,9 @@ func TestTokenNeverInErrors(t *testing.T) {
 		{400, func(a string) string {
 			return `{"type":"invalid_enum_value","message":"` + a + `","detail":"` + a + `","field_name":"` + a + `","value":"` + a + `","allowed_values":["` + a + `"]}`
 		}},
-		{500, func(a string) string { return `{"type":"internal_error","reference_id":"` + a + `","message":"` + a + `"}` }},
+		{500, func(a string) string {
+			return `{"type":"internal_error","reference_id":"` + a + `","message":"` + a + `"}`
+		}},
 		{502, func(a string) string { return "<html><body>bad gateway for " + a + "</body></html>" }},
 		{504, func(a string) string { return `{"message":"` + a + `"}` }},
 		{201, func(a string) string { return "<html>" + a + "</html>" }},
