@@ -35,7 +35,6 @@ type Mapper struct {
 	defaults []defaultBinding
 	keyCols  []int
 	required []requiredField
-	devWith  int // target index of developed_with, -1 if unmapped
 	lookups  []ColumnRule
 	fields   []string
 	nCustom  int // number of custom fields fed by columns or defaults
@@ -88,7 +87,7 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 		errs = append(errs, &ConfigError{Msg: fmt.Sprintf(format, args...)})
 	}
 
-	m := &Mapper{header: append([]string(nil), header...), devWith: -1}
+	m := &Mapper{header: append([]string(nil), header...)}
 	m.loc = opt.Location
 	if m.loc == nil && cfg != nil {
 		m.loc = cfg.Location
@@ -293,9 +292,6 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 			}
 		}
 		m.required = append(m.required, r)
-	}
-	if i, ok := targets["developed_with"]; ok {
-		m.devWith = i
 	}
 	for path := range targets {
 		if strings.HasPrefix(path, customPrefix) {
