@@ -142,15 +142,12 @@ func TestImportCreatesEveryRowOnceWithTheRightBody(t *testing.T) {
 		t.Errorf("summary created = %d, want 120", got)
 	}
 	for _, w := range sim.Works() {
-		if w.DisplayID == "ZD-7" {
-			continue
-		}
-		if fmt.Sprint(w.CustomFields["tnt__external_id"]) == "ZD-7" {
-			if w.Title != "Printer 7, on fire" || w.Body != "Line one\nline \"two\"" || w.Type != "ticket" {
-				t.Errorf("ZD-7 stored as %+v", w)
+		if fmt.Sprint(w.CustomFields["tnt__external_id"]) == "ZD-8" {
+			if w.Title != "Printer 8, on fire" || w.Body != "Line one\nline \"two\"" || w.Type != "ticket" {
+				t.Errorf("ZD-8 stored as %+v", w)
 			}
 			if sev := w.Raw["severity"]; sev != "blocker" {
-				t.Errorf("ZD-7 severity %v, want blocker (Urgent)", sev)
+				t.Errorf("ZD-8 severity %v, want blocker (Urgent)", sev)
 			}
 		}
 	}

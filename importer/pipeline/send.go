@@ -33,9 +33,12 @@ func (r *run) send(ctx context.Context, j job) error {
 	}
 	lim := r.cfg.Limiter
 	attempts, sentLine := 0, false
+	// doubt is true while the last attempt may have been performed (its
+	// answer was lost): such a row must not be given back as "failed".
+	doubt := false
 	for {
 		if err := lim.Wait(r.intake); err != nil {
-			return r.leave(j, attempts)
+			return r.leave(j, attempts, doubt)
 		}
 		if !sentLine {
 			// Write-ahead: the journal knows about the request before it leaves.
@@ -53,6 +56,7 @@ func (r *run) send(ctx context.Context, j job) error {
 		created, resp, err := r.cfg.Client.CreateWork(ctx, body)
 		r.requests.Add(1)
 		lim.Observe(resp.Rate, sentAt)
+		doubt = mayHavePerformed(err)
 		switch throttle.Classify(err) {
 		case throttle.Done:
 			r.consec.Store(0)
@@ -62,7 +66,7 @@ func (r *run) send(ctx context.Context, j job) error {
 			attempts-- // a 429 does not use up the retry budget
 			if stop := r.pause(err); stop != nil {
 				r.stop(stop)
-				return r.leave(j, attempts)
+				return r.leave(j, attempts, doubt)
 			}
 			continue
 		case throttle.Fail:
@@ -76,22 +80,29 @@ func (r *run) send(ctx context.Context, j job) error {
 			errors.As(err, &ae)
 			r.stop(&StopError{Reason: "unauthorized", Err: err})
 			// The row was refused, not performed: leave it for the next run.
-			return r.leave(j, attempts)
+			return r.leave(j, attempts, doubt)
 		case throttle.InDoubt:
 			found, stop := r.reconcileInFlight(ctx, j, sentAt)
 			if stop != nil {
 				r.stop(stop)
-				return r.leave(j, attempts)
+				return r.leave(j, attempts, doubt)
 			}
 			if found {
 				return nil
+			}
+			if r.cfg.Reconciler != nil && r.cfg.OnDoubt == OnDoubtReconcile {
+				doubt = false // looked up: not performed
 			}
 			// Not performed: an ordinary transient failure.
 		}
 		// Retry: 5xx, timeouts, dropped connections that did not create.
 		if n := r.consec.Add(1); n >= int64(r.cfg.MaxConsecutiveFailures) {
 			r.stop(&StopError{Reason: "api_unavailable", Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
-			return r.leave(j, attempts)
+			return r.leave(j, attempts, doubt)
+		}
+		if attempts > r.cfg.MaxRetries && doubt {
+			r.warn(fmt.Sprintf("%s: key %q: gave up after %d attempts whose answers were lost; the next run reconciles it", r.cfg.Source.Where(j.row.Number, -1), j.key, attempts))
+			return r.leave(j, attempts, doubt)
 		}
 		if attempts > r.cfg.MaxRetries {
 			status, typ := 0, "network_error"
@@ -105,22 +116,23 @@ func (r *run) send(ctx context.Context, j job) error {
 		select {
 		case <-r.cfg.Clock.After(r.cfg.Backoff(attempts)):
 		case <-r.stopCh:
-			return r.leave(j, attempts)
+			return r.leave(j, attempts, doubt)
 		case <-ctx.Done():
-			return r.leave(j, attempts)
+			return r.leave(j, attempts, doubt)
 		}
 	}
 }
 
 // leave gives a row back unfinished. A row that never left is not
 // attempted; a row whose last attempt was definitely not performed is
-// recorded as failed ("interrupted") so the next run sends it again.
-func (r *run) leave(j job, attempts int) error {
-	if attempts == 0 {
-		r.notTried.Add(1)
+// recorded as failed ("interrupted") so the next run sends it again; a row
+// whose last attempt may have been performed keeps "sending" as its last
+// line, so the next run reconciles it before any resend.
+func (r *run) leave(j job, attempts int, doubt bool) error {
+	r.notTried.Add(1)
+	if attempts == 0 || doubt {
 		return nil
 	}
-	r.notTried.Add(1)
 	r.journal(checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Failed,
 		Error: &checkpoint.ErrorInfo{Type: "interrupted", Message: "the run stopped before this row finished"}, Attempts: attempts})
 	return nil
@@ -228,4 +240,15 @@ func apiMessage(ae *devrev.APIError) string {
 		msg += fmt.Sprintf(" (allowed: %v)", ae.AllowedValues)
 	}
 	return msg
+}
+
+// mayHavePerformed reports whether an attempt's request may have been
+// performed although no usable answer came back.
+func mayHavePerformed(err error) bool {
+	var te *devrev.TransportError
+	if errors.As(err, &te) {
+		return te.InDoubt
+	}
+	var be *devrev.BadResponseError
+	return errors.As(err, &be)
 }
