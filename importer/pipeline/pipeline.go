@@ -54,8 +54,8 @@ type Config struct {
 	Reconciler *reconcile.Reconciler
 	OnDoubt    string // OnDoubtReconcile (default), OnDoubtResend or OnDoubtSkip
 
-	Errors   *report.ErrorsCSV   // invalid and failed rows; nil = none
-	Counters *progress.Counters  // live totals; nil = private
+	Errors   *report.ErrorsCSV     // invalid and failed rows; nil = none
+	Counters *progress.Counters    // live totals; nil = private
 	Throttle func(until time.Time) // told about every rate-limit pause
 
 	Workers                int           // default 8
