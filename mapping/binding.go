@@ -202,20 +202,27 @@ func (b *binding) apply(st *rowState, s string, k source.Kind) bool {
 		b.convertOne(st, s, k)
 		return true
 	}
-	return b.eachItem(s, func(item string) {
+	found := false
+	for s != "" {
+		var item string
+		if item, s = b.nextItem(s); item == "" {
+			continue
+		}
+		found = true
 		if b.values != nil {
 			t, ok := b.values.get(item)
 			if !ok {
 				st.problem(b, item, b.values.msg)
-				return
+				continue
 			}
 			if t == "" {
-				return
+				continue
 			}
 			item = t
 		}
 		b.convertItem(st, item)
-	})
+	}
+	return found
 }
 
 // convert converts a value that is already past the value map (a map
@@ -228,38 +235,29 @@ func (b *binding) convert(st *rowState, s string, k source.Kind) {
 		b.convertOne(st, s, k)
 		return
 	}
-	b.eachItem(s, func(item string) { b.convertItem(st, item) })
-}
-
-// eachItem calls fn for every trimmed, non-empty item of a list cell and
-// reports whether there was any.
-func (b *binding) eachItem(s string, fn func(string)) bool {
-	found := false
 	for s != "" {
-		var i, n int
-		if b.split != "" {
-			i, n = strings.Index(s, b.split), len(b.split)
-		} else {
-			i, n = -1, 1
-			for j := 0; j < len(s); j++ {
-				if s[j] == ',' || s[j] == ';' {
-					i = j
-					break
-				}
-			}
-		}
-		item := s
-		if i < 0 {
-			s = ""
-		} else {
-			item, s = s[:i], s[i+n:]
-		}
-		if item = trim(item); item != "" {
-			found = true
-			fn(item)
+		var item string
+		if item, s = b.nextItem(s); item != "" {
+			b.convertItem(st, item)
 		}
 	}
-	return found
+}
+
+// nextItem splits the first item off a list cell: it returns the item,
+// trimmed ("" for an empty one), and the rest of the cell.
+func (b *binding) nextItem(s string) (item, rest string) {
+	if b.split != "" {
+		if i := strings.Index(s, b.split); i >= 0 {
+			return trim(s[:i]), s[i+len(b.split):]
+		}
+		return trim(s), ""
+	}
+	for j := 0; j < len(s); j++ {
+		if s[j] == ',' || s[j] == ';' {
+			return trim(s[:j]), s[j+1:]
+		}
+	}
+	return trim(s), ""
 }
 
 // convertItem converts one item of a list field.

@@ -678,3 +678,46 @@ func TestMapIntoReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkReset fills every exported field of a Work and checks that
+// reset empties all of them (a field added to Work but not to reset would
+// leak from one row into the next in MapInto).
+func TestWorkReset(t *testing.T) {
+	var w Work
+	v := reflect.ValueOf(&w).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("x")
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Map:
+			f.Set(reflect.MakeMap(f.Type()))
+			f.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf(any(1)))
+		default:
+			t.Fatalf("field %s has unexpected kind %s", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	w.reset()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		if (f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0 {
+			continue
+		}
+		if !f.IsZero() {
+			t.Errorf("reset left %s = %v", v.Type().Field(i).Name, f.Interface())
+		}
+	}
+	if b, _ := json.Marshal(&w); string(b) != `{"type":""}` {
+		t.Errorf("reset work marshals as %s", b)
+	}
+}

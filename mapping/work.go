@@ -94,22 +94,21 @@ func (w *Work) reset() {
 	if w.CustomSchemaSpec != nil {
 		sp.spec = w.CustomSchemaSpec
 	}
-	cf := w.CustomFields
-	clear(cf)
-	*w = Work{
-		OwnedBy:                w.OwnedBy[:0],
-		ReportedBy:             w.ReportedBy[:0],
-		Artifacts:              w.Artifacts[:0],
-		Tags:                   w.Tags[:0],
-		StageValidationOptions: w.StageValidationOptions[:0],
-		CustomFields:           cf,
-		CustomSchemaFragments:  w.CustomSchemaFragments[:0],
-		DevelopedWith:          w.DevelopedWith[:0],
-		Contacts:               w.Contacts[:0],
-		Channels:               w.Channels[:0],
-		ChannelsV2:             w.ChannelsV2[:0],
-		spare:                  sp,
-	}
+	clear(w.CustomFields)
+	// Field by field rather than *w = Work{...}: a whole-struct copy of a
+	// Work costs a bulk write barrier while the GC runs.
+	w.Type, w.Title, w.Body, w.AppliesToPart = "", "", "", ""
+	w.OwnedBy, w.ReportedBy, w.Artifacts = w.OwnedBy[:0], w.ReportedBy[:0], w.Artifacts[:0]
+	w.Tags, w.Stage, w.StageValidationOptions = w.Tags[:0], nil, w.StageValidationOptions[:0]
+	w.TargetCloseDate, w.CustomSchemaFragments, w.CustomSchemaSpec = "", w.CustomSchemaFragments[:0], nil
+	w.Priority, w.Account = "", ""
+	w.DevelopedWith, w.PriorityV2, w.Sprint, w.TargetStartDate = w.DevelopedWith[:0], nil, "", ""
+	w.Amount, w.AnnualContractValue, w.Contacts, w.CustomerBudget = nil, nil, w.Contacts[:0], nil
+	w.ForecastCategory, w.ForecastCategoryV2, w.Probability, w.Value = "", nil, nil, nil
+	w.Embedded, w.StartDate = nil, ""
+	w.Channels, w.ChannelsV2, w.Group, w.IsSpam, w.NeedsResponse = w.Channels[:0], w.ChannelsV2[:0], "", nil, nil
+	w.RevOrg, w.Severity, w.SourceChannel, w.SourceChannelV2 = "", "", "", ""
+	w.spare = sp
 }
 
 // newStage returns an empty stage, recycled when possible.
