@@ -253,17 +253,18 @@ func cellAt(cells []source.Cell, i int) (string, source.Kind) {
 // key computes the row's key (see Result.Key).
 func (m *Mapper) key(cells []source.Cell, st *rowState) string {
 	if len(m.keyCols) == 0 {
-		h := sha256.New()
-		var lenBuf [binary.MaxVarintLen64]byte
+		// One Sum256 over a buffer is much cheaper than many small
+		// Writes; rows up to the buffer size need no allocation.
+		var stack [1024]byte
+		buf := stack[:0]
 		for _, c := range cells {
-			n := binary.PutUvarint(lenBuf[:], uint64(len(c.Value)))
-			h.Write(lenBuf[:n])
-			h.Write([]byte(c.Value))
+			buf = binary.AppendUvarint(buf, uint64(len(c.Value)))
+			buf = append(buf, c.Value...)
 		}
-		var sum [sha256.Size]byte
+		sum := sha256.Sum256(buf)
 		var out [2 + 16]byte
 		out[0], out[1] = 'h', ':'
-		hex.Encode(out[2:], h.Sum(sum[:0])[:8])
+		hex.Encode(out[2:], sum[:8])
 		return string(out[:])
 	}
 	if len(m.keyCols) == 1 {
