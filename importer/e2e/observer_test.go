@@ -1,0 +1,259 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// observer wraps the simulator's handler. It counts what reaches
+// works.create and works.list and, when armed, tells the test (through a
+// channel) that a chosen create has been performed, holding that create's
+// answer back until the test releases it: a kill that lands then leaves a
+// row whose work exists but whose answer the importer never read.
+type observer struct {
+	h http.Handler
+
+	mu      sync.Mutex
+	creates int64 // create requests seen so far
+	trig    *trigger
+	all     []*trigger // every trigger ever armed, released at cleanup
+
+	byStatus   map[int]int // create answers by status; 0 = connection dropped
+	lookups    map[string]int
+	listCalls  int
+}
+
+// trigger is one armed kill point.
+type trigger struct {
+	at      int64 // the create (by observer count) that fires it
+	holdAll bool  // hold every later create too, not only the one that fires
+	fired   chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+// Fired is closed once the chosen create has been performed by the
+// simulator (its answer is held).
+func (t *trigger) Fired() <-chan struct{} { return t.fired }
+
+// Release lets held answers go out. It is idempotent.
+func (t *trigger) Release() { t.once.Do(func() { close(t.release) }) }
+
+func newObserver(h http.Handler) *observer {
+	return &observer{h: h, byStatus: map[int]int{}, lookups: map[string]int{}}
+}
+
+// arm fires after n more creates (n >= 1). holdAll also holds every create
+// after the firing one until Release (to keep requests in flight).
+func (o *observer) arm(n int64, holdAll bool) *trigger {
+	if n < 1 {
+		n = 1
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t := &trigger{at: o.creates + n, holdAll: holdAll, fired: make(chan struct{}), release: make(chan struct{})}
+	o.trig = t
+	o.all = append(o.all, t)
+	return t
+}
+
+// disarm forgets the current trigger (releasing anything it holds).
+func (o *observer) disarm() {
+	o.mu.Lock()
+	t := o.trig
+	o.trig = nil
+	o.mu.Unlock()
+	if t != nil {
+		t.Release()
+	}
+}
+
+// releaseAll releases every trigger so no handler stays blocked when the
+// server shuts down.
+func (o *observer) releaseAll() {
+	o.mu.Lock()
+	all := o.all
+	o.trig = nil
+	o.mu.Unlock()
+	for _, t := range all {
+		t.Release()
+	}
+}
+
+// counts is a snapshot of what the observer saw.
+type counts struct {
+	Creates  int64
+	ByStatus map[int]int    // create answers by status; 0 = dropped connection
+	Lookups  map[string]int // first pages of works.list by kind: custom_field or title
+	Lists    int            // every works.list call, all pages
+}
+
+func (o *observer) snapshot() counts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := counts{Creates: o.creates, ByStatus: map[int]int{}, Lookups: map[string]int{}, Lists: o.listCalls}
+	for k, v := range o.byStatus {
+		c.ByStatus[k] = v
+	}
+	for k, v := range o.lookups {
+		c.Lookups[k] = v
+	}
+	return c
+}
+
+func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/works.create":
+		o.serveCreate(w, r)
+	case "/works.list":
+		o.noteList(r)
+		o.h.ServeHTTP(w, r)
+	default:
+		o.h.ServeHTTP(w, r)
+	}
+}
+
+func (o *observer) serveCreate(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	o.creates++
+	n := o.creates
+	var hold *trigger
+	fire := false
+	if t := o.trig; t != nil {
+		switch {
+		case n == t.at:
+			hold, fire = t, true
+		case n > t.at && t.holdAll:
+			hold = t
+		}
+	}
+	o.mu.Unlock()
+
+	if hold == nil {
+		sw := &statusWriter{ResponseWriter: w}
+		o.h.ServeHTTP(sw, r)
+		o.noteStatus(sw.status, sw.hijacked)
+		return
+	}
+	bw := &bufferedWriter{w: w, hdr: http.Header{}}
+	o.h.ServeHTTP(bw, r)
+	o.noteStatus(bw.status, bw.hijacked)
+	if fire {
+		close(hold.fired)
+	}
+	<-hold.release
+	bw.flush()
+}
+
+func (o *observer) noteStatus(status int, hijacked bool) {
+	if hijacked {
+		status = 0
+	}
+	o.mu.Lock()
+	o.byStatus[status]++
+	o.mu.Unlock()
+}
+
+// noteList classifies a works.list call by its filter: the importer's
+// reconciler looks works up by a custom field holding the key, or by
+// creator and creation time (then matches titles).
+func (o *observer) noteList(r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	kind := "other"
+	switch {
+	case bytes.Contains(body, []byte(`"custom_fields"`)):
+		kind = "custom_field"
+	case bytes.Contains(body, []byte(`"created_by"`)):
+		kind = "title"
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.listCalls++
+	if !bytes.Contains(body, []byte(`"cursor"`)) {
+		o.lookups[kind]++
+	}
+}
+
+// statusWriter passes everything through and remembers the status.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	hijacked bool
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	if err != nil {
+		return n, fmt.Errorf("writing response: %w", err)
+	}
+	return n, nil
+}
+
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	s.hijacked = true
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// bufferedWriter keeps a whole answer back until flush; a hijack (a
+// simulated dropped connection) goes straight through.
+type bufferedWriter struct {
+	w        http.ResponseWriter
+	hdr      http.Header
+	status   int
+	body     bytes.Buffer
+	hijacked bool
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.hdr }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+func (b *bufferedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	b.hijacked = true
+	return http.NewResponseController(b.w).Hijack()
+}
+
+// flush sends the held answer (the client may be long gone).
+func (b *bufferedWriter) flush() {
+	if b.hijacked || b.status == 0 {
+		return
+	}
+	h := b.w.Header()
+	for k, v := range b.hdr {
+		h[k] = v
+	}
+	b.w.WriteHeader(b.status)
+	_, _ = b.w.Write(b.body.Bytes())
+}
