@@ -68,6 +68,7 @@ type fixture struct {
 	ck      string
 	errsCSV string
 	keys    []string // keys of the valid rows, in file order
+	rows    int      // rows in the file, valid or not
 	args    []string // extra flags for every run
 	runs    int
 	outs    []*proc // every run started, for the secret scan
@@ -97,6 +98,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 		ck:      filepath.Join(dir, "tickets.checkpoint.jsonl"),
 		errsCSV: filepath.Join(dir, "tickets.errors.csv"),
 		args:    fo.args,
+		rows:    fo.rows,
 	}
 	var b strings.Builder
 	b.WriteString("Ticket ID,Subject,Description,Priority,Assignee\n")
@@ -331,8 +333,13 @@ func (f *fixture) assertCheckpointCreated(byKey map[string]simulator.Work) {
 	cmd := exec.Command(binPath, "report", f.ck, "--created-csv", createdCSV)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		f.t.Fatalf("devrev-import report: %v\n%s", err, errb.String())
+	// report exits 1 when the checkpoint holds invalid or failed rows.
+	wantCode := exitOK
+	if len(f.keys) < f.rows {
+		wantCode = exitRows
+	}
+	if err := cmd.Run(); cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != wantCode {
+		f.t.Fatalf("devrev-import report: %v, want exit %d\n%s", err, wantCode, errb.String())
 	}
 	want := regexp.MustCompile(`(?m)^created\s+` + regexp.QuoteMeta(report.Thousands(len(f.keys))) + `$`)
 	if !want.MatchString(out.String()) {
@@ -476,4 +483,17 @@ func (w *watchWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// runTool runs the binary with args (not an import) and returns its stdout
+// and stderr together; an exit code other than want fails the test.
+func runTool(t *testing.T, want int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = childEnv("http://127.0.0.1:1")
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != want {
+		t.Fatalf("devrev-import %s: %v, want exit %d\n%s", strings.Join(args, " "), err, want, out)
+	}
+	return string(out)
 }

@@ -23,9 +23,9 @@ type observer struct {
 	trig    *trigger
 	all     []*trigger // every trigger ever armed, released at cleanup
 
-	byStatus   map[int]int // create answers by status; 0 = connection dropped
-	lookups    map[string]int
-	listCalls  int
+	byStatus  map[int]int // create answers by status; 0 = connection dropped
+	lookups   map[string]int
+	listCalls int
 }
 
 // trigger is one armed kill point.
