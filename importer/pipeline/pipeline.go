@@ -264,6 +264,7 @@ func (r *run) execute(ctx context.Context) error {
 func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 	src, s := r.cfg.Source, &r.res.Summary
 	seen := make(map[uint64]int32)
+	var scratch mapping.Work
 	for {
 		if r.stopped() {
 			return nil
@@ -276,7 +277,13 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			return err
 		}
 		s.Rows++
-		res := r.cfg.Mapper.Map(row)
+		var res mapping.Result
+		if jobs == nil {
+			// A dry run keeps nothing of a row: reuse one body.
+			res = r.cfg.Mapper.MapInto(&scratch, row)
+		} else {
+			res = r.cfg.Mapper.Map(row)
+		}
 		if len(res.Problems) > 0 {
 			r.invalid(row, res)
 			continue

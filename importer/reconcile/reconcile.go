@@ -217,40 +217,8 @@ func (r *Reconciler) self(ctx context.Context) (string, error) {
 	return u.ID, nil
 }
 
-// call runs one read-only API call through the limiter, retrying 429s
-// (without using up attempts), 5xx and network errors. A lookup is safe to
-// repeat, so an in-doubt transport error is simply retried.
+// call runs one read-only API call through the run's limiter. A lookup is
+// safe to repeat, so a lost answer is simply retried.
 func (r *Reconciler) call(ctx context.Context, f func() (devrev.Response, error)) error {
-	lim := r.opt.Limiter
-	for attempt := 1; ; {
-		if err := lim.Wait(ctx); err != nil {
-			return err
-		}
-		sentAt := r.opt.Clock.Now()
-		resp, err := f()
-		lim.Observe(resp.Rate, sentAt)
-		switch throttle.Classify(err) {
-		case throttle.Done:
-			return nil
-		case throttle.RetryThrottled:
-			var ae *devrev.APIError
-			errors.As(err, &ae)
-			if until, ok := throttle.RetryInstant(r.opt.Clock.Now(), ae); ok {
-				lim.PauseUntil(until)
-				continue
-			}
-		case throttle.Retry, throttle.InDoubt:
-		default:
-			return err
-		}
-		if attempt >= r.opt.MaxAttempts {
-			return err
-		}
-		select {
-		case <-r.opt.Clock.After(r.opt.Backoff(attempt)):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		attempt++
-	}
+	return throttle.Retrier{Limiter: r.opt.Limiter, Backoff: r.opt.Backoff, MaxAttempts: r.opt.MaxAttempts, Clock: r.opt.Clock}.Do(ctx, f)
 }
