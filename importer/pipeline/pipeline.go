@@ -54,6 +54,11 @@ type Config struct {
 	Reconciler *reconcile.Reconciler
 	OnDoubt    string // OnDoubtReconcile (default), OnDoubtResend or OnDoubtSkip
 
+	// Enrich, when set, completes a valid row's body before it is sent (or,
+	// in a dry run, checked): resolving names to IDs, checking custom
+	// fields against the org's schema. Problems make the row invalid.
+	Enrich func(ctx context.Context, w *mapping.Work, row source.Row) []mapping.Problem
+
 	Errors   *report.ErrorsCSV     // invalid and failed rows; nil = none
 	Counters *progress.Counters    // live totals; nil = private
 	Throttle func(until time.Time) // told about every rate-limit pause
@@ -283,6 +288,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			res = r.cfg.Mapper.MapInto(&scratch, row)
 		} else {
 			res = r.cfg.Mapper.Map(row)
+		}
+		if len(res.Problems) == 0 && r.cfg.Enrich != nil {
+			res.Problems = r.cfg.Enrich(ctx, res.Work, row)
 		}
 		if len(res.Problems) > 0 {
 			r.invalid(row, res)
