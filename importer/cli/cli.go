@@ -46,6 +46,7 @@ Usage:
   devrev-import sandbox [--addr ADDR]     serve the built-in DevRev simulator on loopback
   devrev-import init FILE                 print a mapping skeleton for FILE's header
   devrev-import report CHECKPOINT         totals and CSVs from a checkpoint
+  devrev-import undo CHECKPOINT           delete every work a checkpoint created
   devrev-import help [COMMAND]            this text, or a command's flags
   devrev-import --version
 
@@ -77,6 +78,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return runInit(ctx, rest, env)
 	case "report":
 		return runReport(ctx, rest, env)
+	case "undo":
+		return runUndo(ctx, rest, env)
 	case "--version", "-version", "version":
 		fmt.Fprintf(env.Stdout, "devrev-import %s\n", Version)
 		return ExitOK

@@ -293,3 +293,46 @@ func TestImportInterruptThenResumeCreatesTheRestOnce(t *testing.T) {
 	}
 	assertExactlyOnce(t, sim, 200)
 }
+
+func TestReportAndUndo(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	csvPath, mappingPath := writeTickets(t, 25)
+	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
+		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
+	}
+	ck := csvPath + ".checkpoint.jsonl"
+	created := filepath.Join(t.TempDir(), "created.csv")
+	rep := run(t, sim.URL, nil, "report", ck, "--created-csv", created)
+	if rep.code != ExitOK || !strings.Contains(rep.stdout, "created") {
+		t.Fatalf("report: exit %d\n%s%s", rep.code, rep.stdout, rep.stderr)
+	}
+	b, err := os.ReadFile(created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(b), "\n"); lines != 26 {
+		t.Errorf("created CSV has %d lines, want header + 25", lines)
+	}
+	if !strings.HasPrefix(string(b), "row,key,id,display_id\n") || !strings.Contains(string(b), ",ZD-3,don:") {
+		t.Errorf("created CSV:\n%s", b)
+	}
+
+	dry := run(t, sim.URL, nil, "undo", ck, "--dry-run")
+	if dry.code != ExitOK || strings.Count(dry.stdout, "would delete") != 25 || len(sim.Works()) != 25 {
+		t.Fatalf("undo --dry-run: exit %d, %d works left\n%s%s", dry.code, len(sim.Works()), dry.stdout, dry.stderr)
+	}
+	undo := run(t, sim.URL, nil, "undo", ck, "--yes")
+	if undo.code != ExitOK {
+		t.Fatalf("undo: exit %d\n%s%s", undo.code, undo.stdout, undo.stderr)
+	}
+	if n := len(sim.Works()); n != 0 {
+		t.Errorf("%d works left after undo", n)
+	}
+	again := run(t, sim.URL, nil, "undo", ck, "--yes")
+	if again.code != ExitOK || !strings.Contains(again.stdout, "nothing to undo") {
+		t.Errorf("second undo: exit %d\n%s", again.code, again.stdout)
+	}
+	if got := sim.Stats().ByPath["/works.delete"]; got != 25 {
+		t.Errorf("%d works.delete calls, want 25", got)
+	}
+}

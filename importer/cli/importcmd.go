@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
-	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/progress"
 	"github.com/devrev-import/devrev-import/importer/reconcile"
@@ -287,15 +286,12 @@ func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *m
 		endpoint, token = sim.URL, "sandbox-token"
 		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (8 requests per 4 s window, so you see the rate limiter at work)\n", sim.URL)
 	} else {
-		if endpoint == "" {
-			endpoint = r.env.Getenv("DEVREV_ENDPOINT")
-		}
 		token, err = readToken(f.tokenFile, r.env)
 		if err != nil {
 			return cleanup, r.fail(ExitUsage, "%v", err)
 		}
 	}
-	client, err := devrev.New(devrev.Options{Endpoint: endpoint, Token: token, Timeout: f.timeout, MaxConns: f.workers, UserAgent: "devrev-import/" + Version})
+	client, err := newClient(endpoint, token, f.timeout, f.workers, r.env)
 	if err != nil {
 		return cleanup, r.fail(ExitUsage, "%v", err)
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/devrev"
 )
 
 // readToken returns the API token from --token-file or $DEVREV_TOKEN. The
@@ -33,4 +36,13 @@ func readToken(path string, env Env) (string, error) {
 		return tok, nil
 	}
 	return "", errors.New("no API token: set DEVREV_TOKEN or use --token-file (or try the built-in simulator with --sandbox)")
+}
+
+// newClient builds the API client; endpoint "" means $DEVREV_ENDPOINT, else
+// DevRev's public API.
+func newClient(endpoint, token string, timeout time.Duration, workers int, env Env) (*devrev.Client, error) {
+	if endpoint == "" {
+		endpoint = env.Getenv("DEVREV_ENDPOINT")
+	}
+	return devrev.New(devrev.Options{Endpoint: endpoint, Token: token, Timeout: timeout, MaxConns: workers, UserAgent: "devrev-import/" + Version})
 }

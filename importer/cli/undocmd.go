@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle"
+)
+
+// runUndo deletes every work a checkpoint records as created, so a trial
+// migration can be rolled back. It appends a "deleted" line per work, so
+// an interrupted undo resumes where it stopped.
+func runUndo(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("undo", "undo CHECKPOINT [flags]", env)
+	yes := fs.Bool("yes", false, "do not ask for confirmation (for scripts)")
+	dry := fs.Bool("dry-run", false, "list the works that would be deleted, delete nothing")
+	endpoint := fs.String("endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
+	tokenFile := fs.String("token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
+	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
+	workers := fs.Int("workers", 4, "concurrent requests")
+	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
+	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
+	pos, code, ok := parseOrExit(fs, args, env)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(env.Stderr, "devrev-import undo: need exactly one CHECKPOINT")
+		return ExitUsage
+	}
+	path := pos[0]
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "devrev-import undo: "+format+"\n", a...)
+		return code
+	}
+	rate, err := parseRate(*rateFlag)
+	if err != nil {
+		return fail(ExitUsage, "--rate: %v", err)
+	}
+
+	lock, err := checkpoint.Lock(ctx, path, *waitLock)
+	if err != nil {
+		var le *checkpoint.LockedError
+		if errors.As(err, &le) {
+			return fail(ExitLocked, "%v", le)
+		}
+		return fail(ExitUsage, "%v", err)
+	}
+	defer lock.Unlock()
+	hdr, state, warns, err := checkpoint.Read(path)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	var todo []checkpoint.Entry
+	byType := map[string]int{}
+	state.Each(func(e checkpoint.Entry) bool {
+		if e.Status == checkpoint.Created {
+			todo = append(todo, e)
+			byType[typeOrUnknown(e.Type)]++
+		}
+		return true
+	})
+	if len(todo) == 0 {
+		fmt.Fprintf(env.Stdout, "nothing to undo: %s records no created work that is not deleted yet\n", path)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stdout, "%s records %d created works (%s) from %s\n", path, len(todo), describeTypes(byType), hdr.Input)
+	if *dry {
+		for _, e := range todo {
+			fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", e.DisplayID, e.ID, e.Row, e.Key)
+		}
+		return ExitOK
+	}
+	if !*yes {
+		if env.Stdin == nil {
+			return fail(ExitUsage, "no terminal to confirm on: pass --yes")
+		}
+		fmt.Fprintf(env.Stdout, "delete them from DevRev? type yes: ")
+		line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+		if strings.TrimSpace(line) != "yes" {
+			fmt.Fprintln(env.Stdout, "nothing deleted")
+			return ExitUsage
+		}
+	}
+
+	token, err := readToken(*tokenFile, env)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	client, err := newClient(*endpoint, token, *timeout, *workers, env)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	journal, _, _, err := checkpoint.Open(path, hdr, checkpoint.Options{})
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	defer journal.Close()
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate})}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-env.Signals:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var deleted, failed atomic.Int64
+	var fatal atomic.Value
+	jobs := make(chan checkpoint.Entry)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(jobs)
+		for _, e := range todo {
+			select {
+			case jobs <- e:
+			case <-gctx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+	for range max(1, *workers) {
+		g.Go(func() error {
+			for e := range jobs {
+				err := retrier.Do(gctx, func() (devrev.Response, error) { return client.DeleteWork(gctx, e.ID) })
+				var ae *devrev.APIError
+				switch {
+				case err == nil, errors.As(err, &ae) && ae.Status == 404:
+					// 404: already gone (deleted by hand, or by a run whose line was lost).
+					if jerr := journal.Append(checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Deleted, ID: e.ID, DisplayID: e.DisplayID, Type: e.Type}); jerr != nil {
+						return jerr
+					}
+					deleted.Add(1)
+				case throttle.Classify(err) == throttle.Fatal:
+					fatal.Store(err)
+					return err
+				default:
+					failed.Add(1)
+					fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
+				}
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", deleted.Load(), len(todo), failed.Load())
+	switch {
+	case fatal.Load() != nil:
+		return fail(ExitAuth, "the API refused the token: %v", fatal.Load())
+	case err != nil || ctx.Err() != nil:
+		fmt.Fprintln(env.Stderr, "undo stopped before the end: run it again to continue")
+		return ExitStopped
+	case failed.Load() > 0:
+		return ExitRowsFailed
+	}
+	return ExitOK
+}
+
+func typeOrUnknown(t string) string {
+	if t == "" {
+		return "unknown type"
+	}
+	return t
+}
+
+func describeTypes(byType map[string]int) string {
+	keys := make([]string, 0, len(byType))
+	for k := range byType {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", byType[k], k)
+	}
+	return strings.Join(parts, ", ")
+}
