@@ -60,13 +60,13 @@ func (s Summary) Line(d time.Duration) string {
 			fmt.Fprintf(&b, "  not attempted %s", Thousands(s.NotAttempted))
 		}
 	}
-	d = d.Round(time.Second / 10)
-	if d >= time.Second {
-		d = d.Round(time.Second)
-	}
 	rate := 0.0
 	if secs := d.Seconds(); secs > 0 {
 		rate = float64(s.Rows) / secs
+	}
+	d = d.Round(time.Second / 10)
+	if d >= time.Second {
+		d = d.Round(time.Second)
 	}
 	fmt.Fprintf(&b, "  in %s (%.1f rows/s)", d, rate)
 	if s.Throttled > 0 {

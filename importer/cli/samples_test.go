@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/devrev-import/devrev-import/importer/simulator"
+)
+
+// The rows of samples/ that are invalid on purpose (samples/README.md).
+var sampleInvalid = map[string][]int{
+	"tickets":       {7, 9, 12},
+	"issues":        {8, 11, 13},
+	"tasks":         {7, 9},
+	"opportunities": {6, 9, 10},
+}
+
+// errorRows reads the _row column of an errors CSV.
+func errorRows(t *testing.T, path string) []int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []int
+	for _, r := range recs[1:] {
+		n, err := strconv.Atoi(r[0])
+		if err != nil {
+			t.Fatalf("_row %q: %v", r[0], err)
+		}
+		rows = append(rows, n)
+	}
+	return rows
+}
+
+func TestValidateSamplesFindsExactlyTheInvalidRows(t *testing.T) {
+	for name, want := range sampleInvalid {
+		for _, ext := range []string{".csv", ".xlsx"} {
+			t.Run(name+ext, func(t *testing.T) {
+				errs := filepath.Join(t.TempDir(), "errors.csv")
+				res := run(t, "", nil, "validate", filepath.Join("..", "..", "samples", name+ext),
+					"--mapping", filepath.Join("..", "..", "samples", name+".yaml"), "--errors-csv", errs)
+				if res.code != ExitRowsFailed {
+					t.Fatalf("exit %d, want %d\n%s", res.code, ExitRowsFailed, res.stderr)
+				}
+				if got := errorRows(t, errs); !slices.Equal(got, want) {
+					t.Errorf("invalid rows %v, want %v\n%s", got, want, res.stderr)
+				}
+				if res.num("invalid") != len(want) || res.num("rows") != res.num("valid")+len(want) {
+					t.Errorf("summary %v", res.summary)
+				}
+				if name != "tickets" || ext != ".csv" {
+					return
+				}
+				// The errors CSV feeds back as it is: _row and _error are ignored.
+				again := filepath.Join(t.TempDir(), "again.csv")
+				res2 := run(t, "", nil, "validate", errs, "--mapping", filepath.Join("..", "..", "samples", name+".yaml"), "--errors-csv", again)
+				if res2.code != ExitRowsFailed || res2.num("invalid") != len(want) || res2.num("rows") != len(want) {
+					t.Errorf("re-validating the errors CSV: exit %d summary %v\n%s", res2.code, res2.summary, res2.stderr)
+				}
+			})
+		}
+	}
+}
+
+func TestImportSamplesIntoTheSimulator(t *testing.T) {
+	for name, want := range sampleInvalid {
+		t.Run(name, func(t *testing.T) {
+			sim := startSim(t, simulator.Options{})
+			dir := t.TempDir()
+			src := filepath.Join("..", "..", "samples", name+".xlsx")
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, name+".xlsx")
+			if err := os.WriteFile(file, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res := run(t, sim.URL, nil, "import", file, "--mapping", filepath.Join("..", "..", "samples", name+".yaml"))
+			if res.code != ExitRowsFailed {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			if res.num("failed") != 0 || res.num("invalid") != len(want) || res.num("created") != len(sim.Works()) || len(sim.Works()) == 0 {
+				t.Errorf("summary %v, simulator holds %d works\n%s", res.summary, len(sim.Works()), res.stderr)
+			}
+		})
+	}
+}
+
+func TestDuplicateKeyFailsTheSecondRow(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "dup.csv")
+	data := "Ticket ID,Subject,Description,Priority,Assignee\nZD-1,a,b,High,DEVU-1\nZD-2,c,d,High,DEVU-1\nZD-1,e,f,Low,DEVU-2\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(mp, []byte(ticketMapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, sim.URL, nil, "import", file, "--mapping", mp)
+	if res.code != ExitRowsFailed || res.num("created") != 2 || res.num("failed") != 1 {
+		t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	if got := errorRows(t, file+".errors.csv"); !slices.Equal(got, []int{4}) {
+		t.Errorf("failed rows %v, want [4]", got)
+	}
+}
