@@ -278,13 +278,13 @@ func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *m
 
 	endpoint, token := f.endpoint, ""
 	if f.sandbox {
-		sim, err := simulator.Start(simulator.Options{Limit: 8, Window: 4 * time.Second})
+		sim, err := simulator.Start(simulator.Options{Limit: 6, Window: 3 * time.Second})
 		if err != nil {
 			return cleanup, r.fail(ExitUsage, "sandbox: %v", err)
 		}
 		cleanups = append(cleanups, func() { sim.Close() })
 		endpoint, token = sim.URL, "sandbox-token"
-		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (8 requests per 4 s window, so you see the rate limiter at work)\n", sim.URL)
+		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (6 requests per 3 s window, so you see the rate limiter at work)\n", sim.URL)
 	} else {
 		token, err = readToken(f.tokenFile, r.env)
 		if err != nil {

@@ -115,7 +115,7 @@ func Start(c *Counters, opt Options) *Display {
 // Throttled announces a rate-limit pause until the given instant: a log
 // line in log mode (every throttle is logged), a note on the bar otherwise.
 func (d *Display) Throttled(until time.Time) {
-	wait := until.Sub(d.opt.Now()).Round(time.Second)
+	wait := ceilSecond(until.Sub(d.opt.Now()))
 	if d.bar != nil {
 		d.bar.Describe(fmt.Sprintf("rate limited: resuming in %s", wait))
 		return
@@ -129,7 +129,7 @@ func (d *Display) render() {
 		desc := fmt.Sprintf("created %d failed %d invalid %d", d.c.Created.Load(), d.c.Failed.Load(), d.c.Invalid.Load())
 		if until := d.opt.Paused(); !until.IsZero() {
 			if wait := until.Sub(d.opt.Now()); wait > 0 {
-				desc = fmt.Sprintf("rate limited: resuming in %s", wait.Round(time.Second))
+				desc = fmt.Sprintf("rate limited: resuming in %s", ceilSecond(wait))
 			}
 		}
 		d.bar.Describe(desc)
@@ -166,4 +166,13 @@ func (d *Display) Stop() {
 			_ = d.bar.Clear()
 		}
 	})
+}
+
+// ceilSecond rounds a wait up to whole seconds, so "0s" is never shown
+// while something is still being waited for.
+func ceilSecond(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Second - 1).Truncate(time.Second)
 }
