@@ -232,6 +232,7 @@ func (r *importRun) run(ctx context.Context) int {
 		if pcfg.Limiter != nil {
 			popt.Paused = pcfg.Limiter.Paused
 		}
+		pcfg.Total = int(total)
 		display = progress.Start(counters, popt)
 		pcfg.Throttle = display.Throttled
 	}

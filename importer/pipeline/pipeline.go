@@ -76,6 +76,10 @@ type Config struct {
 
 	// Stop, when closed, stops taking new rows; requests in flight finish.
 	Stop <-chan struct{}
+	// Total is the number of data rows in the source when known cheaply
+	// (-1 or 0 = unknown): rows a stopped run never read count as not
+	// attempted.
+	Total int
 	// FirstErrors is how many formatted messages Result keeps (default 20).
 	FirstErrors int
 }
@@ -178,6 +182,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	s.Invalid = int(r.c.Invalid.Load())
 	s.Failed = int(r.c.Failed.Load())
 	s.NotAttempted = int(r.notTried.Load())
+
 	s.Requests = int(r.requests.Load())
 	s.Reconciled = int(r.recon.Load())
 	if cfg.Limiter != nil {
@@ -192,6 +197,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	if se := (*StopError)(nil); errors.As(err, &se) {
 		s.Stopped = se.Reason
+		if cfg.Total > s.Rows {
+			s.NotAttempted += cfg.Total - s.Rows
+		}
 	}
 	return r.res, err
 }
