@@ -73,4 +73,3 @@ func TestAPIDownStopsAfterConsecutiveFailures(t *testing.T) {
 		t.Errorf("%d requests after the API was known to be down", n)
 	}
 }
-
