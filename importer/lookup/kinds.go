@@ -48,13 +48,14 @@ var kinds = [numKinds]kindInfo{
 	revOrgName:  {name: "rev_org.name", cat: catRevOrgs, filtered: true, prefixes: []string{"REV"}, dons: []string{"revo"}},
 }
 
-// categoryNouns names the objects of a list in messages: singular, plural.
+// categoryNouns names the objects of a list in messages: singular with its
+// article, plural.
 var categoryNouns = [numCategories][2]string{
-	catDevUsers: {"dev user", "dev users"},
-	catParts:    {"part", "parts"},
-	catTags:     {"tag", "tags"},
-	catAccounts: {"account", "accounts"},
-	catRevOrgs:  {"Rev org", "Rev orgs"},
+	catDevUsers: {"a dev user", "dev users"},
+	catParts:    {"a part", "parts"},
+	catTags:     {"a tag", "tags"},
+	catAccounts: {"an account", "accounts"},
+	catRevOrgs:  {"a Rev org", "Rev orgs"},
 }
 
 // kindOf returns the kind named by a mapping's lookup: value.

@@ -133,7 +133,7 @@ func resolveIn(k kind, objs []object, v string) outcome {
 // miss is the outcome of a value that matches nothing:
 // `is not a dev user in this org (did you mean bob@example.com?)`.
 func miss(k kind, objs []object, v string) outcome {
-	msg := "is not a " + categoryNouns[kinds[k].cat][0] + " in this org"
+	msg := "is not " + categoryNouns[kinds[k].cat][0] + " in this org"
 	var choices []string
 	for i := range objs {
 		if kinds[k].email {
