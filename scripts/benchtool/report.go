@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// machine describes where the numbers were measured.
+type machine struct {
+	CPUs    int
+	Model   string
+	Go      string
+	LoadAvg string
+}
+
+// describeMachine reads the CPU model and load average from /proc (where
+// there is one) and asks the go command for its version.
+func describeMachine(ctx context.Context) machine {
+	m := machine{CPUs: runtime.NumCPU(), Model: "unknown CPU", Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
+		m.Go = strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+// Targets of issue 6 (and issue 4 for the checkpoint).
+const (
+	targetCSVRatio  = 3.0
+	targetXLSXRatio = 1.5
+	targetRSS       = 150e6 // bytes
+	targetFlat      = 1.25  // 1M-row peak RSS at most this times the small file's
+	targetImport    = 0.60
+	targetShare     = 0.97
+	targetFsyncCost = 0.05
+)
+
+// median returns the run with the median wall time (the lower middle one
+// for an even count).
+func median(runs []readRun) readRun {
+	s := slices.Clone(runs)
+	slices.SortFunc(s, func(a, b readRun) int { return int(a.Wall - b.Wall) })
+	return s[(len(s)-1)/2]
+}
+
+// ratio is a/b, 0 when b is 0.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func met(ok bool) string {
+	if ok {
+		return "**met**"
+	}
+	return "**MISSED**"
+}
+
+// renderMarkdown writes the result table.
+func renderMarkdown(r *results) string {
+	c := r.Cfg
+	var sb strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&sb, format, args...) }
+	var targets [][3]string
+	target := func(what, measured string, ok bool) { targets = append(targets, [3]string{what, measured, met(ok)}) }
+
+	p("# devrev-import benchmark\n\n")
+	p("- date: %s\n", r.Date.UTC().Format("2006-01-02 15:04 MST"))
+	p("- machine: %d CPUs (nproc), %s, load average at start %s\n", r.Machine.CPUs, r.Machine.Model, orNA(r.Machine.LoadAvg))
+	p("- Go: %s\n", r.Machine.Go)
+	p("- whole bench: %s (`scripts/bench`)\n\n", r.Total.Round(time.Second))
+	p("Every figure is a child process run one after the other in this one run: wall time from start to exit, CPU = user + system,\n")
+	p("peak RSS = the child's rusage maxrss. The machine is shared, so absolute times are noisy; the ratios compare runs made side by side.\n\n")
+
+	csvFloor, csvTool := median(r.CSVFloor), median(r.CSVTool)
+	csvRatio := ratio(csvTool.Wall.Seconds(), csvFloor.Wall.Seconds())
+	xlsxRatio := ratio(r.XLSXTool.Wall.Seconds(), r.XLSXFloor.Wall.Seconds())
+	p("## 1. Reading and validating %s rows\n\n", thousands(csvTool.Rows))
+	p("| file | run | rows | wall | rows/s | CPU | peak RSS | vs floor |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+	rr := func(file, name string, x readRun, vs string) {
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", file, name, thousands(x.Rows), secs(x.Wall),
+			thousands(int(perSecond(x.Rows, x.Wall))), secs(x.CPU), mb(x.MaxRSS), vs)
+	}
+	med := ""
+	if len(r.CSVFloor) > 1 {
+		med = fmt.Sprintf(" (median of %d)", len(r.CSVFloor))
+	}
+	rr("CSV "+fileSize(c.CSV), "bare `encoding/csv` loop: floor"+med, csvFloor, "1x")
+	rr("CSV", "`devrev-import validate`"+med, csvTool, fmt.Sprintf("**%.2fx**", csvRatio))
+	rr("XLSX "+fileSize(c.XLSX), "bare excelize `Rows` loop (`RawCellValue`): floor", r.XLSXFloor, "1x")
+	rr("XLSX", "`devrev-import validate`", r.XLSXTool, fmt.Sprintf("**%.2fx**", xlsxRatio))
+	if len(r.CSVFloor) > 1 {
+		p("\nAll CSV pairs (floor / validate): ")
+		for i := range r.CSVFloor {
+			if i > 0 {
+				p(", ")
+			}
+			p("%s / %s", secs(r.CSVFloor[i].Wall), secs(r.CSVTool[i].Wall))
+		}
+		p("\n")
+	}
+	target(fmt.Sprintf("validate %s CSV rows ≤ %.0fx the bare CSV loop", thousands(csvTool.Rows), targetCSVRatio),
+		fmt.Sprintf("%.2fx", csvRatio), csvRatio <= targetCSVRatio)
+	target(fmt.Sprintf("validate %s XLSX rows ≤ %.1fx the bare excelize loop", thousands(r.XLSXTool.Rows), targetXLSXRatio),
+		fmt.Sprintf("%.2fx", xlsxRatio), xlsxRatio <= targetXLSXRatio)
+
+	p("\n### Peak RSS of `validate`, small file vs big file\n\n")
+	p("| file | rows | peak RSS | rows | peak RSS | growth |\n|---|---:|---:|---:|---:|---:|\n")
+	flat := func(kind string, small *readRun, big readRun) {
+		rssOK := big.MaxRSS > 0 && big.MaxRSS < targetRSS
+		if small == nil {
+			target(fmt.Sprintf("validate %s peak RSS < 150 MB", kind), mb(big.MaxRSS), rssOK)
+			return
+		}
+		g := ratio(float64(big.MaxRSS), float64(small.MaxRSS))
+		p("| %s | %s | %s | %s | %s | %.2fx |\n", kind, thousands(small.Rows), mb(small.MaxRSS), thousands(big.Rows), mb(big.MaxRSS), g)
+		target(fmt.Sprintf("validate %s peak RSS < 150 MB, flat from %s to %s rows (≤ %.2fx)", kind, thousands(small.Rows), thousands(big.Rows), targetFlat),
+			fmt.Sprintf("%s → %s (%.2fx)", mb(small.MaxRSS), mb(big.MaxRSS), g), rssOK && small.MaxRSS > 0 && g <= targetFlat)
+	}
+	flat("CSV", r.SmallCSV, csvTool)
+	flat("XLSX", r.SmallXLSX, r.XLSXTool)
+
+	p("\n## 2. Unlimited import: %s rows, simulator without rate limit, 0 ms latency\n\n", thousands(c.ImportRows))
+	p("The bare load loop posts the same works.create bodies (built from the same file with the same mapping before its clock starts)\n")
+	p("to a fresh simulator at the same concurrency: the HTTP floor. The simulator runs inside benchtool, on the same 2 cores, in both cases.\n")
+	p("The import's rate counts its whole process (start, reading, mapping, journal, exit); `own` is the import's summary `duration_s`.\n\n")
+	p("| workers | bare loop works/s | import works/s | import / bare | import works/s (own) | import CPU | import RSS | loop RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i, imp := range r.Imports {
+		ld := r.Loads[i]
+		q := ratio(imp.rate(), ld.rate())
+		p("| %d | %s | %s | **%.0f%%** | %s | %s | %s | %s |\n", imp.Workers, thousands(int(ld.rate())), thousands(int(imp.rate())), q*100,
+			thousands(int(perSecond(imp.Created, imp.Own))), secs(imp.CPU), mb(imp.MaxRSS), mb(ld.MaxRSS))
+		target(fmt.Sprintf("unlimited import ≥ %.0f%% of the bare loop at %d workers", targetImport*100, imp.Workers),
+			fmt.Sprintf("%.0f%% (%s vs %s works/s)", q*100, thousands(int(imp.rate())), thousands(int(ld.rate()))), q >= targetImport)
+	}
+
+	allowed := float64(c.Limit) / c.Window.Seconds()
+	p("\n## 3. Limited import: %d requests per %s window, %s latency, `--max-duration %s`, %d workers, `--rate auto`\n\n",
+		c.Limit, c.Window, c.Latency, c.LimitedFor, c.LimitedWorkers)
+	p("Allowed rate: %.0f requests/s. The run starts just after a window boundary. Share = created / (%s × %.0f/s);\n", allowed, c.LimitedFor, allowed)
+	p("full-window share = works created in the windows strictly inside the run / (%d × those windows).\n\n", c.Limit)
+	p("| checkpoint | created | share of allowed rate | full-window share | 429s | 429s after first window | early requests | exit |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i, lr := range r.Limited {
+		share := ratio(float64(lr.Created), c.LimitedFor.Seconds()*allowed)
+		full := ratio(float64(lr.Win.FullCreates), float64(lr.Win.FullWindows*c.Limit))
+		p("| %s | %s | **%.1f%%** | %.1f%% (%d windows) | %d | %d | %d | %d |\n", lr.Label, thousands(lr.Created), share*100, full*100,
+			lr.Win.FullWindows, lr.Throttled, lr.Win.LateThrottle, lr.Early, lr.Exit)
+		if i == 0 {
+			target(fmt.Sprintf("limited import ≥ %.0f%% of the allowed rate", targetShare*100), fmt.Sprintf("%.1f%% (full windows %.1f%%)", share*100, full*100), share >= targetShare)
+			target("limited import: 0 early requests", fmt.Sprint(lr.Early), lr.Early == 0)
+			target("limited import, `--rate auto`: no 429 after the first window", fmt.Sprintf("%d (of %d)", lr.Win.LateThrottle, lr.Throttled), lr.Win.LateThrottle == 0)
+		}
+	}
+	if len(r.Limited) == 2 {
+		disk, ref := r.Limited[0], r.Limited[1]
+		cost := 1 - ratio(float64(disk.Created), float64(ref.Created))
+		p("\nCheckpoint fsync cost in the limited run: 1 − created(disk) / created(tmpfs) = %.1f%% (negative: the disk run was ahead; the difference is noise).\n", cost*100)
+		target("checkpoint (fsync on) costs ≤ 5% of the limited run's throughput", fmt.Sprintf("%.1f%%", cost*100), cost <= targetFsyncCost)
+	}
+
+	p("\n## Targets\n\n| target | measured | |\n|---|---|---|\n")
+	for _, t := range targets {
+		p("| %s | %s | %s |\n", t[0], t[1], t[2])
+	}
+	p("\n## Commands\n\n```\n")
+	for _, cmd := range r.Commands {
+		p("%s\n", cmd)
+	}
+	p("```\n")
+	return sb.String()
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "n/a"
+	}
+	return s
+}
+
+// secs formats a duration in seconds with two decimals (one above 100 s).
+func secs(d time.Duration) string {
+	if d >= 100*time.Second {
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// mb formats bytes in MB (10^6 bytes).
+func mb(b int64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MB", float64(b)/1e6)
+}
+
+// fileSize is a file's size in MB, or "" when it cannot be read.
+func fileSize(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("(%.0f MB)", float64(st.Size())/1e6)
+}
+
+// thousands formats n with comma separators.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
