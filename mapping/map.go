@@ -67,7 +67,8 @@ const (
 )
 
 // Map converts one row. It never fails as a whole: every problem of the
-// row is listed, including row.Err (as a row-level problem, Col -1).
+// row is listed, including each error of row.Err (with the column of the
+// cell a *source.RowError names, else Col -1).
 func (m *Mapper) Map(row source.Row) Result {
 	return m.mapRow(&Work{}, row)
 }
@@ -86,12 +87,7 @@ func (m *Mapper) MapInto(w *Work, row source.Row) Result {
 func (m *Mapper) mapRow(w *Work, row source.Row) Result {
 	st := rowState{m: m, w: w}
 	if row.Err != nil {
-		msg := row.Err.Error()
-		var re *source.RowError
-		if errors.As(row.Err, &re) {
-			msg = re.Msg
-		}
-		st.probs = append(st.probs, Problem{Col: -1, Msg: msg})
+		st.probs = m.readerProblems(st.probs, row.Err)
 	}
 	cells := row.Cells
 
@@ -239,6 +235,29 @@ func (m *Mapper) rowProblem(field string, col int, msg string) Problem {
 		p.Column = m.header[col]
 	}
 	return p
+}
+
+// readerProblems appends one problem per error the reader found in a row
+// (row.Err is one error or an errors.Join of several). A *source.RowError
+// about a cell keeps that cell's column, so the message names the cell.
+func (m *Mapper) readerProblems(probs []Problem, err error) []Problem {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var re *source.RowError
+		if !errors.As(e, &re) {
+			probs = append(probs, Problem{Col: -1, Msg: e.Error()})
+			continue
+		}
+		col := re.Column - 1
+		if col >= len(m.header) {
+			col = -1
+		}
+		probs = append(probs, m.rowProblem("", col, re.Msg))
+	}
+	return probs
 }
 
 // cellAt returns the trimmed value and kind of a cell (empty if missing).

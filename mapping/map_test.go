@@ -524,6 +524,20 @@ func TestMapRowError(t *testing.T) {
 	if got := m.Map(row).Problems; len(got) != 1 || got[0].Msg != "plain" || got[0].Col != -1 {
 		t.Errorf("plain error: got %+v", got)
 	}
+	// Every error of a join, each cell error at its column.
+	row.Err = errors.Join(
+		&source.RowError{Where: "t.csv:3", Msg: "has 4 fields, the header has 3"},
+		&source.RowError{Where: `t.csv:3 column "owned_by"`, Msg: "cell is 9 bytes, over the limit of 8", Column: 3},
+		&source.RowError{Where: "t.csv:3 column Z", Msg: "invalid UTF-8", Column: 99},
+	)
+	res = m.Map(row)
+	want = []string{`@-1: has 4 fields, the header has 3`, `@2: cell is 9 bytes, over the limit of 8`, `@-1: invalid UTF-8`}
+	if got := probStrings(res.Problems); !reflect.DeepEqual(got, want) {
+		t.Errorf("joined: got %q; want %q", got, want)
+	}
+	if res.Problems[1].Column != "owned_by" {
+		t.Errorf("cell problem names column %q, want owned_by", res.Problems[1].Column)
+	}
 }
 
 func TestMapKey(t *testing.T) {

@@ -387,7 +387,8 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		if fieldPos {
 			at, _ = c.r.FieldPos(i)
 		}
-		errs = append(errs, &RowError{Where: c.where(at, i), Msg: bad})
+		k := c.hdr.index(i)
+		errs = append(errs, &RowError{Where: c.where(at, i, k), Msg: bad, Column: k + 1})
 	}
 	if len(errs) > 0 {
 		row.Err = joinErrs(errs...)
@@ -395,12 +396,11 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 	return row
 }
 
-// where names the file's column i on a line.
-func (c *csvReader) where(line, i int) string {
-	for k, s := range c.hdr.src {
-		if s == i {
-			return c.whereCol(fmt.Sprintf("%s:%d", c.path, line), k)
-		}
+// where names the file's column i, header column k (-1 if none), on a
+// line.
+func (c *csvReader) where(line, i, k int) string {
+	if k >= 0 {
+		return c.whereCol(fmt.Sprintf("%s:%d", c.path, line), k)
 	}
 	return fmt.Sprintf("%s:%d column %s", c.path, line, columnLetters(i))
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // writeFile writes content to name in a fresh temp dir and returns its path.
@@ -477,5 +479,49 @@ func TestColumnLetters(t *testing.T) {
 		if got := columnLetters(i); got != want {
 			t.Errorf("columnLetters(%d) = %q, want %q", i, got, want)
 		}
+	}
+}
+
+// TestRowErrorColumn checks RowError.Column: the cell's header column
+// counting from 1 (after dropped _row/_error columns), 0 for the row.
+func TestRowErrorColumn(t *testing.T) {
+	book := saveBook(t, func(f *excelize.File) {
+		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"_row", "a", "b"}))
+		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{2, "x", "12345", "stray"}))
+	})
+	for _, tc := range []struct {
+		name string
+		open func() (Reader, error)
+		want []int
+	}{
+		{"csv", func() (Reader, error) {
+			return OpenCSV(writeFile(t, "f.csv", "_row,a,b\n2,x,12345,extra\n3,\xff,y\n"), Options{MaxCellBytes: 4})
+		}, []int{0, 2, 0, 1}},
+		{"xlsx", func() (Reader, error) { return OpenXLSX(book, Options{MaxCellBytes: 4}) }, []int{2, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := tc.open()
+			must(t, err)
+			defer r.Close()
+			rows, err := readAll(t, r)
+			must(t, err)
+			var got []int
+			for _, row := range rows {
+				errs := []error{row.Err}
+				if j, ok := row.Err.(interface{ Unwrap() []error }); ok {
+					errs = j.Unwrap()
+				}
+				for _, e := range errs {
+					var re *RowError
+					if !errors.As(e, &re) {
+						t.Fatalf("%T %v", e, e)
+					}
+					got = append(got, re.Column)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("columns = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -47,6 +47,17 @@ func buildHeader(raw []string, allow func(string) bool) (header, error) {
 	return h, nil
 }
 
+// index returns the header index of the file's column i, or -1 when the
+// column is dropped or right of the header.
+func (h *header) index(i int) int {
+	for k, s := range h.src {
+		if s == i {
+			return k
+		}
+	}
+	return -1
+}
+
 // dropped reports whether the file's column i is left out of the rows
 // (a "_row" or "_error" column of the header).
 func (h *header) dropped(i int) bool {

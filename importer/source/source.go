@@ -94,6 +94,11 @@ func (e *FileError) Unwrap() error { return e.Err }
 type RowError struct {
 	Where string // as Reader.Where
 	Msg   string
+	// Column is the header column of the cell at fault, counting from 1
+	// (Reader.Where's col + 1), so that a caller that formats its own
+	// location can still name the cell; 0 when the problem is about the row
+	// as a whole or a cell outside the header (Where and Msg name it).
+	Column int
 }
 
 func (e *RowError) Error() string { return e.Where + ": " + e.Msg }

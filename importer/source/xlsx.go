@@ -266,7 +266,7 @@ func (x *xlsxReader) fetch() (Row, error) {
 				empty = false
 			}
 			if cerr != "" {
-				errs = append(errs, &RowError{Where: x.ref(x.n, i), Msg: cerr})
+				errs = append(errs, &RowError{Where: x.ref(x.n, i), Msg: cerr, Column: k + 1})
 			}
 		}
 		for i := x.hdr.width; i < len(vals); i++ {
@@ -276,7 +276,7 @@ func (x *xlsxReader) fetch() (Row, error) {
 			empty = false
 			errs = append(errs, &RowError{
 				Where: x.ref(x.n, i),
-				Msg:   fmt.Sprintf("a cell right of the last header column (%s) holds %s; give the column a header or clear it", columnLetters(x.hdr.width-1), quoteCut(vals[i])),
+				Msg:   fmt.Sprintf("cell %s, right of the last header column (%s), holds %s; give the column a header or clear it", columnLetters(i)+strconv.Itoa(x.n), columnLetters(x.hdr.width-1), quoteCut(vals[i])),
 			})
 		}
 		if empty {

@@ -218,7 +218,7 @@ func TestXLSXWideRowAndWhere(t *testing.T) {
 	if got := values(rows); !reflect.DeepEqual(got, [][]string{{"A", "High"}, {"B", "Low"}, {"C", ""}}) {
 		t.Errorf("rows = %q", got)
 	}
-	if got := rowErrs(rows); !reflect.DeepEqual(got, []string{"", `Tickets!F3: a cell right of the last header column (D) holds "stray"; give the column a header or clear it`, ""}) {
+	if got := rowErrs(rows); !reflect.DeepEqual(got, []string{"", `Tickets!F3: cell F3, right of the last header column (D), holds "stray"; give the column a header or clear it`, ""}) {
 		t.Errorf("errors = %q", got)
 	}
 	for _, tc := range []struct {
