@@ -4,6 +4,7 @@
 // Usage:
 //
 //	go run ./scripts/gendata samples [-dir samples]
+//	go run ./scripts/gendata zendesk [-out samples/zendesk-tickets.xlsx]
 //	go run ./scripts/gendata csv  -rows 1000000 -out bench-data/works.csv  [-mapping FILE] [-seed 1]
 //	go run ./scripts/gendata xlsx -rows 1000000 -out bench-data/works.xlsx [-mapping FILE] [-seed 1]
 //
@@ -11,6 +12,10 @@
 // cells: real dates, numbers, booleans). The CSVs next to them are
 // hand-written text files that carry the same rows; the package test checks
 // that they stay in step.
+//
+// zendesk rewrites samples/zendesk-tickets.xlsx from the table in
+// zendesk.go: a Zendesk-shaped export with a README sheet before the
+// Tickets sheet, whose names and emails the importer resolves by lookups.
 //
 // csv and xlsx stream -rows generated works (issues, tickets and tasks in
 // turn, all valid against the simulator's seeded directory) to -out, and
@@ -33,7 +38,7 @@ func main() {
 	}
 }
 
-const usage = "usage: gendata samples [-dir DIR] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N]"
+const usage = "usage: gendata samples [-dir DIR] | gendata zendesk [-out FILE] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N]"
 
 // run executes one subcommand. Summary lines go to stdout, or to stderr
 // when the mapping is printed to stdout.
@@ -56,6 +61,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for _, p := range paths {
 			fmt.Fprintln(stdout, "wrote", p)
 		}
+		return nil
+	case "zendesk":
+		fs := flag.NewFlagSet("zendesk", flag.ContinueOnError)
+		out := fs.String("out", "samples/zendesk-tickets.xlsx", "file the Zendesk sample is written to")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("%s", usage)
+		}
+		if err := writeZendeskXLSX(*out); err != nil {
+			return fmt.Errorf("write %s: %w", *out, err)
+		}
+		fmt.Fprintln(stdout, "wrote", *out)
 		return nil
 	case "csv", "xlsx":
 		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)

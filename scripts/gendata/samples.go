@@ -378,6 +378,15 @@ func writeSampleXLSX(path string, s sample) (err error) {
 	if err := f.SetSheetName("Sheet1", s.Sheet); err != nil {
 		return fmt.Errorf("name sheet: %w", err)
 	}
+	if err := fillSheet(f, s); err != nil {
+		return err
+	}
+	return saveXLSX(f, path)
+}
+
+// fillSheet writes a sample's header and rows into its sheet, which must
+// exist: a bold, frozen header row and typed cells.
+func fillSheet(f *excelize.File, s sample) error {
 	headerStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		return fmt.Errorf("header style: %w", err)
@@ -420,7 +429,7 @@ func writeSampleXLSX(path string, s sample) (err error) {
 	}); err != nil {
 		return fmt.Errorf("freeze header: %w", err)
 	}
-	return saveXLSX(f, path)
+	return nil
 }
 
 // saveXLSX writes the workbook to path with mode 0644 (excelize's SaveAs
