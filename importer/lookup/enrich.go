@@ -109,20 +109,30 @@ func (e *rowEnricher) one(p *fieldPlan, v *string) {
 	if *v == "" {
 		return
 	}
-	c, col := p.source(e.row, *v)
-	if !c.known {
+	// With one lookup column the kind is known; the cell is only looked
+	// for when there is a problem to place.
+	c, col := p.columns[0], -2
+	if len(p.columns) > 1 {
+		c, col = p.source(e.row, *v)
+	}
+	var msg string
+	if c.known {
+		out := e.r.resolve(e.ctx, c.k, *v)
+		if out.id != "" {
+			*v = out.id
+			return
+		}
+		msg = out.msg
+	} else {
 		if isAnyID(*v) {
 			return
 		}
-		e.problem(p, col, *v, "cannot be resolved: unknown lookup "+c.rule.Lookup)
-		return
+		msg = "cannot be resolved: unknown lookup " + c.rule.Lookup
 	}
-	out := e.r.resolve(e.ctx, c.k, *v)
-	if out.id != "" {
-		*v = out.id
-		return
+	if col == -2 {
+		_, col = p.source(e.row, *v)
 	}
-	e.problem(p, col, *v, out.msg)
+	e.problem(p, col, *v, msg)
 }
 
 // problem records a problem once per cell and value.

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/simulator"
+
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
@@ -490,5 +493,45 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(tc.in, choices); got != tc.want {
 			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkEnricherCached measures the per-row cost of resolving values
+// already cached (the steady state of a large import).
+func BenchmarkEnricherCached(b *testing.B) {
+	s, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c, err := devrev.New(devrev.Options{Endpoint: s.URL, Token: simulator.DefaultToken})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(Options{Client: c, Retrier: retrier()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := []string{"Title", "Assignee", "Labels", "Labels"}
+	cfg, err := mapping.Parse("b.yaml", []byte("type: issue\ncolumns:\n  Title: title\n  Assignee: {field: owned_by, lookup: dev_user.email}\n  Labels: {field: tags, lookup: tag.name}\ndefaults:\n  applies_to_part: PROD-1\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, _, err := mapping.Compile(cfg, header, mapping.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := r.Enricher(m)
+	row := textRow(2, "t", "bob@example.com", "bug", "security")
+	var w mapping.Work
+	m.MapInto(&w, row)
+	if probs := f(context.Background(), &w, row); len(probs) > 0 {
+		b.Fatal(probs)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.MapInto(&w, row)
+		f(context.Background(), &w, row)
 	}
 }
