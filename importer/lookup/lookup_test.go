@@ -13,7 +13,6 @@ import (
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/simulator"
-
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
