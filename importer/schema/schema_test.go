@@ -302,3 +302,35 @@ func TestChain(t *testing.T) {
 		t.Errorf("Chain: %+v", got)
 	}
 }
+
+func TestCheckConfig(t *testing.T) {
+	_, c := startSim(t)
+	sch, err := Fetch(context.Background(), c, retrier(), []string{"issue"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := mapping.Parse("m.yaml", []byte(`type: issue
+columns:
+  Title: title
+  Points: custom_fields.tnt__story_points
+  Impact: {field: custom_fields.tnt__customer_impact, as: bool}
+  Estimate: {field: custom_fields.tnt__story_point, as: number}
+defaults:
+  custom_fields.tnt__extrnal_id: X-1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range sch.CheckConfig(cfg, []string{"issue", "ticket"}) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`m.yaml:4:3: custom_fields.tnt__story_points (Story Points) is a whole-number field, but the column reads its cells as "text" (write "as: int")`,
+		`m.yaml:6:3: custom_fields.tnt__story_point is not a custom field of issue works in this org (did you mean custom_fields.tnt__story_points?)`,
+		`m.yaml:8:34: custom_fields.tnt__extrnal_id is not a custom field of issue works in this org (did you mean custom_fields.tnt__external_id?)`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CheckConfig:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
