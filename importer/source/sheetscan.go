@@ -141,8 +141,10 @@ func (s *sheetScanner) next() (int, []cellMeta, error) {
 // finish reads the rest of the entry so that archive/zip verifies its
 // checksum.
 func (s *sheetScanner) finish() error {
-	_, err := io.Copy(io.Discard, s.br)
-	return err
+	if _, err := io.Copy(io.Discard, s.br); err != nil {
+		return unreadable(err)
+	}
+	return nil
 }
 
 // nextTag skips to the next element tag and returns its local name (any
@@ -273,12 +275,18 @@ func (s *sheetScanner) readTag() error {
 	}
 }
 
-// truncated turns an early end of the XML into a clear error.
+// truncated turns an early end of the XML into a clear error, and a read
+// error (damaged compressed data, a bad checksum) into one that says so.
 func truncated(err error) error {
 	if err == io.EOF {
 		return errors.New("the sheet XML ends before </sheetData>")
 	}
-	return err
+	return unreadable(err)
+}
+
+// unreadable explains an error from the zip entry under the XML.
+func unreadable(err error) error {
+	return fmt.Errorf("its data in the zip file cannot be read (%w)", err)
 }
 
 // attr returns the value of the attribute name in a start tag (the name

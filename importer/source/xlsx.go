@@ -58,7 +58,9 @@ type xlsxReader struct {
 // values, so memory does not grow with the number of rows. Cell types and
 // styles, which that iterator does not give, come from a byte-level scan of
 // the same sheet XML run in step with it; the scan also makes a damaged or
-// truncated sheet a FileError instead of a silently short read.
+// truncated sheet a FileError instead of a silently short read. The CRCs of
+// the workbook's XML parts (and of the sheet, when under excelize's 16 MiB
+// in-memory limit) are checked at open, before any row is handed out.
 //
 // Cells keep the type Excel stored: a number with a date or time format is a
 // Date (RFC 3339, UTC wall clock, in the workbook's 1900 or 1904 date
@@ -136,6 +138,9 @@ func (x *xlsxReader) open(opt Options) error {
 	partName, err := sheetPart(x.zr, x.sheet)
 	if err != nil {
 		return x.fail("sheet %q: %w", x.sheet, err)
+	}
+	if err := verifyParts(x.zr, partName); err != nil {
+		return x.fail("%w", err)
 	}
 	for _, zf := range x.zr.File {
 		if strings.EqualFold(zf.Name, partName) {
@@ -306,7 +311,7 @@ func (x *xlsxReader) rawRow() ([]string, []cellMeta, error) {
 		case err == io.EOF:
 			x.scanEOF = true
 		case err != nil:
-			return nil, nil, x.fail("sheet %q is damaged after row %d: %w", x.sheet, x.scan.lastRow, err)
+			return nil, nil, x.fail("sheet %q is damaged %s: %w", x.sheet, x.afterRow(), err)
 		default:
 			x.pendNum, x.pendCells, x.pending = num, cells, true
 		}
@@ -338,7 +343,7 @@ func (x *xlsxReader) end() error {
 		case err == nil:
 			return x.fail("sheet %q is damaged: reading stopped at row %d, before row %d", x.sheet, x.n, num)
 		case err != io.EOF:
-			return x.fail("sheet %q is damaged after row %d: %w", x.sheet, x.scan.lastRow, err)
+			return x.fail("sheet %q is damaged %s: %w", x.sheet, x.afterRow(), err)
 		}
 		x.scanEOF = true
 	}
@@ -346,6 +351,14 @@ func (x *xlsxReader) end() error {
 		return x.fail("sheet %q is damaged: %w", x.sheet, err)
 	}
 	return io.EOF
+}
+
+// afterRow says where the scan of the sheet XML stopped, for a message.
+func (x *xlsxReader) afterRow() string {
+	if x.scan.lastRow == 0 {
+		return "before its first row"
+	}
+	return fmt.Sprintf("after row %d", x.scan.lastRow)
 }
 
 // metaAt returns the metadata of the 0-based column i.
@@ -543,6 +556,39 @@ func sheetPart(zr *zip.ReadCloser, sheet string) (string, error) {
 		}
 	}
 	return "", errors.New("the workbook does not say where the sheet is stored")
+}
+
+// verifyParts reads through the XML parts the read depends on, so that
+// archive/zip checks their size and CRC before any row is handed out:
+// excelize ignores read errors of the parts it loads, so a damaged shared
+// string table or a stored sheet with a changed byte would otherwise give
+// wrong values silently (or, for the sheet, only fail after its rows went
+// out). Other worksheets are skipped, and so is the sheet being read when
+// it is over excelize's in-memory limit: the sheet scanner checks it at the
+// end of the read, the price of streaming it.
+func verifyParts(zr *zip.ReadCloser, sheetPart string) error {
+	for _, zf := range zr.File {
+		name := strings.ToLower(zf.Name)
+		switch {
+		case !strings.HasSuffix(name, ".xml") && !strings.HasSuffix(name, ".rels"):
+			continue
+		case name == strings.ToLower(sheetPart):
+			if zf.UncompressedSize64 > xlsxXMLLimit {
+				continue
+			}
+		case strings.HasPrefix(name, "xl/worksheets/") && !strings.HasPrefix(name, "xl/worksheets/_rels/"):
+			continue
+		}
+		rc, err := zf.Open()
+		if err == nil {
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("part %s is damaged: %w", zf.Name, unreadable(err))
+		}
+	}
+	return nil
 }
 
 // relationships is an OPC .rels part.

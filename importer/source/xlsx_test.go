@@ -519,3 +519,45 @@ func TestDateFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXChecksumVerifiedAtOpen: a part whose bytes no longer match its
+// CRC (here stored, so the XML still parses) is a FileError at open, before
+// any row is handed out; excelize alone would load it silently.
+func TestXLSXChecksumVerifiedAtOpen(t *testing.T) {
+	src := saveBook(t, func(f *excelize.File) {
+		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Title", "Priority"}))
+		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"Login fails", "High"}))
+	})
+	for _, tc := range []struct{ part, old, new string }{
+		{"xl/sharedStrings.xml", "Login fails", "Login works"},
+		{"xl/worksheets/sheet1.xml", `<row r="2">`, `<row r="3">`},
+	} {
+		t.Run(tc.part, func(t *testing.T) {
+			zr, err := zip.OpenReader(src)
+			must(t, err)
+			defer zr.Close()
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			for _, zf := range zr.File {
+				b, err := readZipEntry(zf)
+				must(t, err)
+				w, err := zw.CreateHeader(&zip.FileHeader{Name: zf.Name, Method: zip.Store})
+				must(t, err)
+				_, err = w.Write(b)
+				must(t, err)
+			}
+			must(t, zw.Close())
+			b := buf.Bytes()
+			i := bytes.Index(b, []byte(tc.old))
+			if i < 0 {
+				t.Fatalf("no %q in the stored workbook", tc.old)
+			}
+			copy(b[i:], tc.new) // the CRC in the headers stays the old one
+			_, err = OpenXLSX(writeFile(t, "crc.xlsx", string(b)), Options{})
+			var fe *FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.part) || !strings.Contains(err.Error(), "checksum") {
+				t.Fatalf("err = %v, want a FileError naming %s and the checksum", err, tc.part)
+			}
+		})
+	}
+}
