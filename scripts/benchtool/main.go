@@ -9,6 +9,8 @@
 //	                             bare Go loop posting the works.create bodies of
 //	                             F's first ROWS rows to U: the HTTP floor
 //	benchtool run [flags]        the whole benchmark (see `benchtool run -h`)
+//	benchtool measure -out FILE -- CMD ARGS...
+//	                             run CMD, write its wall/CPU time, peak RSS and exit code to FILE
 //
 // bare-csv, bare-xlsx and load print one JSON object on stdout
 // ({"rows":N,"seconds":S,...}); run starts them, and devrev-import, as child
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return loadCmd(ctx, args, stdout, stderr)
 	case "run":
 		return benchCmd(ctx, args, stdout, stderr)
+	case "measure":
+		return measureCmd(ctx, args, stderr)
 	default:
 		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
 	}
