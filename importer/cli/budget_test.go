@@ -43,7 +43,7 @@ func TestAbsurdRetryAfterStopsInsteadOfSleeping(t *testing.T) {
 	// is told to come back in up to an hour.
 	sim := startSim(t, simulator.Options{Limit: 3, Window: time.Hour, NoRateHeaders: true})
 	csvPath, mappingPath := writeTickets(t, 10)
-	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--max-wait", "1s", "--rate", "100", "--workers", "1")
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--max-wait", "1s", "--rate", "100", "--workers", "1", "--schema", "stock")
 	if res.code != ExitStopped || res.summary["stopped"] != "wait_too_long" {
 		t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
 	}

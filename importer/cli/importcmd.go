@@ -10,15 +10,19 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/lookup"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/progress"
 	"github.com/devrev-import/devrev-import/importer/reconcile"
 	"github.com/devrev-import/devrev-import/importer/report"
+	"github.com/devrev-import/devrev-import/importer/schema"
 	"github.com/devrev-import/devrev-import/importer/simulator"
 	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/importer/throttle"
@@ -41,6 +45,7 @@ type importFlags struct {
 	rate, maxErrors, onDoubt                  string
 	maxDuration, maxWait, waitLock            time.Duration
 	progress, logFormat                       string
+	lookupCache, schema                       string
 }
 
 func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
@@ -56,14 +61,16 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint journal (default FILE.checkpoint.jsonl)")
 	fs.BoolVar(&f.strict, "strict", false, "unknown columns are an error instead of a warning")
 	fs.IntVar(&f.maxCellBytes, "max-cell-bytes", 1<<20, "largest cell accepted, in bytes")
+	fs.BoolVar(&f.sandbox, "sandbox", false, "use the built-in simulator started in-process (no token needed)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
+	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
 	if cmd != "import" {
 		return
 	}
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate only, send nothing (same as the validate command)")
-	fs.BoolVar(&f.sandbox, "sandbox", false, "import into the built-in simulator started in-process (no token needed)")
-	fs.StringVar(&f.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
-	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.IntVar(&f.workers, "workers", 8, "concurrent requests")
 	fs.StringVar(&f.rate, "rate", "auto", "requests per second: auto (pace to the X-RateLimit headers) or a number")
 	fs.IntVar(&f.burst, "burst", 0, "token-bucket burst (default: 1 for auto, the worker count otherwise)")
@@ -103,6 +110,8 @@ type importRun struct {
 	log  *slog.Logger
 	// ckPath is the checkpoint journal of an import ("" in a dry run).
 	ckPath string
+	cfg    *mapping.Config // nil without --mapping
+	mapper *mapping.Mapper
 }
 
 // fail prints one message and returns the exit code.
@@ -156,12 +165,6 @@ func (r *importRun) run(ctx context.Context) int {
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
-	for _, l := range mapper.LookupColumns() {
-		warnings = append(warnings, fmt.Sprintf("column %q (%s): lookup %s unchecked: needs a token (names are resolved when importing)", l.Column, l.Field, l.Lookup))
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
-	}
 
 	errorsPath := f.errorsCSV
 	if errorsPath == "" {
@@ -172,19 +175,22 @@ func (r *importRun) run(ctx context.Context) int {
 	pcfg := pipeline.Config{
 		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
 	}
+	r.cfg, r.mapper = cfg, mapper
 
 	var stopRun func()
-	var code int
-	if !r.dry {
-		var cleanup func()
-		cleanup, code = r.setupSend(ctx, &pcfg, cfg, mappingBytes)
-		if cleanup != nil {
-			defer cleanup()
+	cleanup, code := r.setup(ctx, &pcfg, cfg, mappingBytes)
+	defer cleanup()
+	if code != 0 {
+		errs.Close()
+		return code
+	}
+	if pcfg.Client == nil {
+		for _, l := range mapper.LookupColumns() {
+			warnings = append(warnings, fmt.Sprintf("column %q (%s): lookup %s unchecked: needs a token (set DEVREV_TOKEN, or try --sandbox)", l.Column, l.Field, l.Lookup))
 		}
-		if code != 0 {
-			errs.Close()
-			return code
-		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 	}
 
 	// Signals: the first stops intake (in-flight requests finish), the
@@ -252,10 +258,11 @@ func (r *importRun) run(ctx context.Context) int {
 	return r.finish(res, runErr, errs, pcfg.Journal != nil, warnings)
 }
 
-// setupSend prepares everything an import needs besides reading: the
-// token, the client (or the in-process simulator), the limiter, the lock
-// and the checkpoint journal.
-func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *mapping.Config, mappingBytes []byte) (func(), int) {
+// setup prepares what a run needs besides reading: the API client (or
+// the in-process simulator) and the limiter when there is a token, the
+// lookups and the live custom-field schema, and, for an import, the lock
+// and the checkpoint journal. The cleanup it returns is always callable.
+func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mapping.Config, mappingBytes []byte) (func(), int) {
 	f := &r.f
 	var cleanups []func()
 	cleanup := func() {
@@ -264,9 +271,12 @@ func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *m
 		}
 	}
 	switch f.onDoubt {
-	case pipeline.OnDoubtReconcile, pipeline.OnDoubtResend, pipeline.OnDoubtSkip:
+	case "", pipeline.OnDoubtReconcile, pipeline.OnDoubtResend, pipeline.OnDoubtSkip:
 	default:
 		return cleanup, r.fail(ExitUsage, "--on-doubt %q: must be one of reconcile, resend, skip", f.onDoubt)
+	}
+	if f.schema != "live" && f.schema != "stock" {
+		return cleanup, r.fail(ExitUsage, "--schema %q: must be live or stock", f.schema)
 	}
 	rate, err := parseRate(f.rate)
 	if err != nil {
@@ -278,45 +288,68 @@ func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *m
 	}
 
 	endpoint, token := f.endpoint, ""
-	if f.sandbox {
-		sim, err := simulator.Start(simulator.Options{Limit: 6, Window: 3 * time.Second})
+	switch {
+	case f.sandbox:
+		// An import shows the limiter at work with a small window; a dry
+		// run only looks names up and need not wait.
+		opt, note := simulator.Options{Limit: 6, Window: 3 * time.Second}, "6 requests per 3 s window, so you see the rate limiter at work"
+		if r.dry {
+			opt, note = simulator.Options{}, "no rate limit"
+		}
+		sim, err := simulator.Start(opt)
 		if err != nil {
 			return cleanup, r.fail(ExitUsage, "sandbox: %v", err)
 		}
 		cleanups = append(cleanups, func() { sim.Close() })
-		endpoint, token = sim.URL, "sandbox-token"
-		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (6 requests per 3 s window, so you see the rate limiter at work)\n", sim.URL)
-	} else {
+		endpoint, token = sim.URL, simulator.DefaultToken
+		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (%s)\n", sim.URL, note)
+	default:
 		token, err = readToken(f.tokenFile, r.env)
 		if err != nil {
+			if r.dry && f.tokenFile == "" {
+				// validate without a token checks everything but the lookups.
+				return cleanup, 0
+			}
 			return cleanup, r.fail(ExitUsage, "%v", err)
 		}
 	}
-	client, err := newClient(endpoint, token, f.timeout, f.workers, r.env)
+	workers := max(1, f.workers)
+	client, err := newClient(endpoint, token, f.timeout, workers, r.env)
 	if err != nil {
 		return cleanup, r.fail(ExitUsage, "%v", err)
 	}
 	lim := throttle.NewLimiter(throttle.Config{Rate: rate, Burst: f.burst})
+	pcfg.Client, pcfg.Limiter = client, lim
 
-	ckPath := f.checkpoint
-	if ckPath == "" {
-		ckPath = r.file + ".checkpoint.jsonl"
-	}
-	lock, err := checkpoint.Lock(ctx, ckPath, f.waitLock)
-	if err != nil {
-		var le *checkpoint.LockedError
-		if errors.As(err, &le) {
-			return cleanup, r.fail(ExitLocked, "%v", le)
+	if !r.dry {
+		ckPath := f.checkpoint
+		if ckPath == "" {
+			ckPath = r.file + ".checkpoint.jsonl"
 		}
-		return cleanup, r.fail(ExitUsage, "checkpoint lock: %v", err)
+		lock, err := checkpoint.Lock(ctx, ckPath, f.waitLock)
+		if err != nil {
+			var le *checkpoint.LockedError
+			if errors.As(err, &le) {
+				return cleanup, r.fail(ExitLocked, "%v", le)
+			}
+			return cleanup, r.fail(ExitUsage, "checkpoint lock: %v", err)
+		}
+		cleanups = append(cleanups, func() { lock.Unlock() })
+		r.ckPath = ckPath
 	}
-	cleanups = append(cleanups, func() { lock.Unlock() })
+
+	if code := r.setupEnrich(ctx, pcfg, &cleanups); code != 0 {
+		return cleanup, code
+	}
+	if r.dry {
+		return cleanup, 0
+	}
 
 	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Tool: "devrev-import/" + Version}
 	if fi, err := os.Stat(r.file); err == nil {
 		hdr.Size = fi.Size()
 	}
-	journal, state, warns, err := checkpoint.Open(ckPath, hdr, checkpoint.Options{})
+	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{})
 	if err != nil {
 		return cleanup, r.fail(ExitUsage, "checkpoint: %v", err)
 	}
@@ -336,9 +369,9 @@ func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *m
 		return true
 	})
 
-	pcfg.Client, pcfg.Limiter, pcfg.Journal, pcfg.State, pcfg.Reconciler = client, lim, journal, state, rec
+	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
 	pcfg.OnDoubt = f.onDoubt
-	pcfg.Workers = f.workers
+	pcfg.Workers = workers
 	pcfg.MaxRetries = f.maxRetries
 	if f.maxRetries == 0 {
 		pcfg.MaxRetries = -1
@@ -347,8 +380,59 @@ func (r *importRun) setupSend(ctx context.Context, pcfg *pipeline.Config, cfg *m
 	pcfg.MaxDuration = f.maxDuration
 	pcfg.MaxErrors, pcfg.MaxErrorsPct = maxErrors, maxErrorsPct
 	pcfg.MaxWait = f.maxWait
-	r.ckPath = ckPath
 	return cleanup, 0
+}
+
+// setupEnrich resolves lookup columns through the API and, with --schema
+// live, checks custom fields against the org's schema.
+func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, cleanups *[]func()) int {
+	retr := throttle.Retrier{Limiter: pcfg.Limiter}
+	var fns []schema.EnrichFunc
+	if len(r.mapper.LookupColumns()) > 0 || r.f.lookupCache != "" {
+		res, err := lookup.New(lookup.Options{Client: pcfg.Client, Retrier: retr, CachePath: r.f.lookupCache})
+		if err != nil {
+			return r.fail(ExitUsage, "%v", err)
+		}
+		*cleanups = append(*cleanups, func() {
+			if err := res.Close(); err != nil {
+				fmt.Fprintf(r.env.Stderr, "devrev-import: lookup cache: %v\n", err)
+			}
+		})
+		fns = append(fns, res.Enricher(r.mapper))
+	}
+	if r.f.schema == "live" && hasCustomFields(r.mapper) {
+		types := []string{r.mapper.Type()}
+		if r.mapper.Type() == "" || slices.Contains(r.mapper.Fields(), "type") {
+			types = []string{"issue", "ticket", "task", "opportunity"}
+		}
+		sch, err := schema.Fetch(ctx, pcfg.Client, retr, types)
+		if err != nil {
+			var ae *devrev.APIError
+			if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
+				return r.fail(ExitAuth, "the API refused the token: %v", err)
+			}
+			return r.fail(ExitStopped, "fetching the org's schema: %v (use --schema stock to skip)", err)
+		}
+		if r.cfg != nil {
+			if errs := sch.CheckConfig(r.cfg, types); len(errs) > 0 {
+				return r.fail(ExitUsage, "%v", errors.Join(errs...))
+			}
+		}
+		fns = append(fns, sch.Enricher(r.cfg, r.mapper))
+	}
+	if len(fns) > 0 {
+		pcfg.Enrich = schema.Chain(fns...)
+	}
+	return 0
+}
+
+func hasCustomFields(m *mapping.Mapper) bool {
+	for _, f := range m.Fields() {
+		if strings.HasPrefix(f, "custom_fields.") {
+			return true
+		}
+	}
+	return false
 }
 
 // finish prints the summary, writes --summary-json and picks the exit code.

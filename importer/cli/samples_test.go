@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
@@ -115,5 +116,70 @@ func TestDuplicateKeyFailsTheSecondRow(t *testing.T) {
 	}
 	if got := errorRows(t, file+".errors.csv"); !slices.Equal(got, []int{4}) {
 		t.Errorf("failed rows %v, want [4]", got)
+	}
+}
+
+// The export-shaped samples use lookups: with the simulator they resolve
+// names to IDs and find exactly the rows broken on purpose.
+var lookupSamples = []struct {
+	file, mapping string
+	extra         []string
+	invalid       []int
+}{
+	{"jira-issues.csv", "jira-issues.yaml", nil, []int{6, 8, 11}},
+	{"zendesk-tickets.xlsx", "zendesk-tickets.yaml", []string{"--sheet", "Tickets"}, []int{5, 9, 13}},
+}
+
+func TestValidateLookupSamples(t *testing.T) {
+	for _, s := range lookupSamples {
+		t.Run(s.file, func(t *testing.T) {
+			file := filepath.Join("..", "..", "samples", s.file)
+			mp := filepath.Join("..", "..", "samples", s.mapping)
+			errs := filepath.Join(t.TempDir(), "errors.csv")
+			args := append([]string{"validate", file, "--mapping", mp, "--errors-csv", errs, "--sandbox"}, s.extra...)
+			res := run(t, "", nil, args...)
+			if res.code != ExitRowsFailed {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			if got := errorRows(t, errs); !slices.Equal(got, s.invalid) {
+				t.Errorf("invalid rows %v, want %v\n%s", got, s.invalid, res.stderr)
+			}
+			// Without a token the lookups are reported as unchecked.
+			noTok := run(t, "", nil, append([]string{"validate", file, "--mapping", mp, "--errors-csv", errs}, s.extra...)...)
+			if !strings.Contains(noTok.stderr, "unchecked: needs a token") {
+				t.Errorf("no 'unchecked' warning without a token:\n%s", noTok.stderr)
+			}
+		})
+	}
+}
+
+func TestImportLookupSampleResolvesNames(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "..", "samples", "jira-issues.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "jira.csv")
+	os.WriteFile(file, b, 0o600)
+	res := run(t, sim.URL, nil, "import", file, "--mapping", filepath.Join("..", "..", "samples", "jira-issues.yaml"))
+	if res.code != ExitRowsFailed || res.num("invalid") != 3 || res.num("created") != res.num("rows")-3 {
+		t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	for _, w := range sim.Works() {
+		owners, _ := w.Raw["owned_by"].([]any)
+		if len(owners) == 0 {
+			t.Errorf("%s has no owner", w.DisplayID)
+		}
+	}
+	// 12 rows with a handful of distinct names: a handful of lookups, not one per row.
+	lists := 0
+	for path, n := range sim.Stats().ByPath {
+		if strings.HasSuffix(path, ".list") && path != "/works.list" {
+			lists += n
+		}
+	}
+	if lists == 0 || lists > 20 {
+		t.Errorf("%d directory list calls for %d rows", lists, res.num("rows"))
 	}
 }
