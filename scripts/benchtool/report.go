@@ -176,6 +176,9 @@ func renderMarkdown(r *results) string {
 			target("limited import, `--rate auto`: no 429 after the first window", fmt.Sprintf("%d (of %d)", lr.Win.LateThrottle, lr.Throttled), lr.Win.LateThrottle == 0)
 		}
 	}
+	for _, lr := range r.Limited {
+		p("\nWorks created per window, %s: %s\n", lr.Label, joinInts(lr.Win.PerWindow))
+	}
 	if len(r.Limited) == 2 {
 		disk, ref := r.Limited[0], r.Limited[1]
 		cost := 1 - ratio(float64(disk.Created), float64(ref.Created))
@@ -193,6 +196,15 @@ func renderMarkdown(r *results) string {
 	}
 	p("```\n")
 	return sb.String()
+}
+
+// joinInts formats a list of counts.
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 func orNA(s string) string {

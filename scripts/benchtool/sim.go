@@ -101,11 +101,12 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // (windows start at multiples of the window since the Unix epoch, as in
 // the simulator).
 type windowStats struct {
-	Windows      int // windows with at least one works.create answer
-	FullWindows  int // windows strictly between the first and the last one
-	FullCreates  int // 201s in the full windows
-	Throttled    int // 429s in all windows
-	LateThrottle int // 429s after the first window
+	Windows      int   // windows with at least one works.create answer
+	FullWindows  int   // windows strictly between the first and the last one
+	FullCreates  int   // 201s in the full windows
+	Throttled    int   // 429s in all windows
+	LateThrottle int   // 429s after the first window
+	PerWindow    []int // 201s in each window, first to last
 	First, Last  time.Time
 }
 
@@ -150,9 +151,12 @@ func perWindow(events []event, window time.Duration) windowStats {
 			ws.LateThrottle++
 		}
 	}
-	for idx := first + 1; idx < last; idx++ {
-		ws.FullWindows++
-		ws.FullCreates += creates[idx]
+	for idx := first; idx <= last; idx++ {
+		ws.PerWindow = append(ws.PerWindow, creates[idx])
+		if idx > first && idx < last {
+			ws.FullWindows++
+			ws.FullCreates += creates[idx]
+		}
 	}
 	return ws
 }
