@@ -15,7 +15,7 @@ func suggest(input string, choices []string) string {
 		if lc == in {
 			return c
 		}
-		d := editDistance(in, lc)
+		d := EditDistance(in, lc)
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
@@ -41,10 +41,10 @@ func suggest(input string, choices []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b counting
+// EditDistance is the Levenshtein distance between a and b counting
 // adjacent transpositions as one edit (so "sevreity" is one from
-// "severity").
-func editDistance(a, b string) int {
+// "severity"). The "did you mean" suggestions of every package use it.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 200 || len(rb) > 200 {
 		if a == b {

@@ -185,9 +185,9 @@ func (ts *typeSchema) suggest(name string) string {
 	best, bestDist := "", limit+1
 	for _, n := range ts.names {
 		f := ts.fields[n]
-		d := editDistance(in, bare(n))
+		d := mapping.EditDistance(in, bare(n))
 		if f.DisplayName != "" {
-			d = min(d, editDistance(in, bare(f.DisplayName)))
+			d = min(d, mapping.EditDistance(in, bare(f.DisplayName)))
 		}
 		if d < bestDist {
 			best, bestDist = n, d
@@ -434,38 +434,4 @@ func cut(s string) string {
 		return s
 	}
 	return string([]rune(s)[:79]) + "…"
-}
-
-// editDistance is the Levenshtein distance between a and b counting an
-// adjacent transposition as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 200 || len(rb) > 200 {
-		if a == b {
-			return 0
-		}
-		return 1 << 20
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
