@@ -372,6 +372,10 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 			st.problem(b, s, b.ruleMsg)
 			return
 		}
+		if !yearOK(t, time.UTC) {
+			st.problem(b, s, msgDateRange)
+			return
+		}
 		*f.str(w) = formatTime(t)
 	case kMoney:
 		amount, cur := splitMoney(s)
@@ -472,13 +476,13 @@ func (b *binding) customValue(s string, k source.Kind) (any, bool) {
 		return parseBool(s)
 	case asDate:
 		t, ok := b.date(s, k)
-		if !ok {
+		if !ok || !yearOK(t, b.loc) {
 			return nil, false
 		}
 		return t.In(b.loc).Format(time.DateOnly), true
 	case asTimestamp:
 		t, ok := b.date(s, k)
-		if !ok {
+		if !ok || !yearOK(t, time.UTC) {
 			return nil, false
 		}
 		return formatTime(t), true

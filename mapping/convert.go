@@ -479,6 +479,18 @@ func daysIn(m time.Month, y int) int {
 	return 31
 }
 
+// msgDateRange is the problem of a date that exists where it was written
+// but not in the years RFC 3339 can write once moved to UTC.
+const msgDateRange = "is out of range: in UTC it falls outside the years 0000 to 9999"
+
+// yearOK reports whether t in loc has a four-digit year, as RFC 3339 and
+// YYYY-MM-DD require ("9999-12-31 23:00" in New York is in the year 10000
+// in UTC).
+func yearOK(t time.Time, loc *time.Location) bool {
+	y := t.In(loc).Year()
+	return y >= 0 && y <= 9999
+}
+
 // formatTime renders a time for the API: RFC 3339 in UTC, with fractional
 // seconds only when there are some ("2024-03-01T13:30:00Z").
 func formatTime(t time.Time) string {

@@ -211,6 +211,13 @@ func TestMap(t *testing.T) {
 			probs:  []string{`@4 (target_start_date): "yesterday" is not a date (write 2024-03-01, 2024-03-01 14:30, RFC 3339 such as 2024-03-01T14:30:00+01:00, or an Excel serial number)`},
 		},
 		{
+			name: "dates outside RFC 3339 years once in UTC", opt: Options{Type: "issue", Location: mustZone(t, "America/New_York")},
+			header: append(append([]string{}, base...), "target_close_date", "target_start_date"),
+			cells:  append(append([]string{}, baseCells...), "9999-12-31T23:59:59", "9999-12-31T18:59:59"),
+			want:   `{"type":"issue","title":"T","applies_to_part":"PROD-1","owned_by":["DEVU-1"],"target_start_date":"9999-12-31T23:59:59Z"}`,
+			probs:  []string{`@3 (target_close_date): "9999-12-31T23:59:59" is out of range: in UTC it falls outside the years 0000 to 9999`},
+		},
+		{
 			name: "ID kinds", opt: Options{Type: "ticket"},
 			header: append(append([]string{}, base...), "account", "rev_org", "tags", "artifacts"),
 			cells:  []string{"T", "DEVU-1", "ACC-9, DEVU-2", "PROD-1", "REVU-1", "TAG-1=a, ISS-2=b", "ART-1"},
