@@ -35,8 +35,9 @@ type benchConfig struct {
 	LimitedWorkers int
 	FastDir        string // a tmpfs directory (fsync is free there) for the checkpoint of the reference run; "" skips it
 
-	Tmp string // scratch directory for summaries, checkpoints, errors CSVs
-	Out string // the markdown table
+	Tmp   string // scratch directory for summaries, checkpoints, errors CSVs
+	Out   string // the markdown table
+	Micro string // output of `go test -bench` to quote in the table; "" = none
 }
 
 // benchCmd parses the run flags and runs the benchmark.
@@ -62,6 +63,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.FastDir, "fast-dir", "/dev/shm", `tmpfs directory for the no-fsync-cost reference run ("" skips it)`)
 	fs.StringVar(&c.Tmp, "tmp", "bench-data/tmp", "scratch directory")
 	fs.StringVar(&c.Out, "out", "bench-results.md", "where the table is written")
+	fs.StringVar(&c.Micro, "micro", "", "file with `go test -bench` output to quote in the table")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -163,6 +165,8 @@ type results struct {
 	SmallXLSXFloor *readRun
 	Imports        []importRun // per worker count
 	Loads          []importRun
+	ImportFast     *importRun   // the last worker count again, checkpoint on tmpfs
+	Micro          string       // go test -bench output
 	Limited        []limitedRun // disk checkpoint first, then tmpfs
 	Commands       []string
 	Total          time.Duration
@@ -241,6 +245,23 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 			return nil, err
 		}
 		res.Loads = append(res.Loads, ld)
+	}
+
+	if c.FastDir != "" && len(c.Workers) > 0 {
+		w := c.Workers[len(c.Workers)-1]
+		b.logf("unlimited import, %d workers, checkpoint on tmpfs", w)
+		imp, err := b.importUnlimitedIn(ctx, w, c.FastDir)
+		if err != nil {
+			return nil, err
+		}
+		res.ImportFast = &imp
+	}
+	if c.Micro != "" {
+		data, err := os.ReadFile(c.Micro)
+		if err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+		res.Micro = string(data)
 	}
 
 	dirs := []struct{ label, dir string }{{"checkpoint on disk (fsync batched, default)", c.Tmp}}
@@ -358,12 +379,18 @@ func (b *bench) importArgs(workers int, checkpoint, sum string, extra ...string)
 // importUnlimited imports ImportRows rows (the import file must have exactly
 // that many) into a fresh simulator without limit or latency.
 func (b *bench) importUnlimited(ctx context.Context, workers int) (importRun, error) {
+	return b.importUnlimitedIn(ctx, workers, b.cfg.Tmp)
+}
+
+// importUnlimitedIn is importUnlimited with the checkpoint in dir.
+func (b *bench) importUnlimitedIn(ctx context.Context, workers int, dir string) (importRun, error) {
 	sim, err := startSim(simulator.Options{})
 	if err != nil {
 		return importRun{}, err
 	}
 	defer sim.Close()
-	ck := filepath.Join(b.cfg.Tmp, "import.checkpoint.jsonl")
+	ck := filepath.Join(dir, "devrev-import-bench.import.checkpoint.jsonl")
+	defer removeCheckpoint(ck)
 	sum := filepath.Join(b.cfg.Tmp, "import.summary.json")
 	if err := removeCheckpoint(ck); err != nil {
 		return importRun{}, err

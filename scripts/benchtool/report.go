@@ -159,19 +159,36 @@ func renderMarkdown(r *results) string {
 			fmt.Sprintf("%.0f%% (%s vs %s works/s)", q*100, thousands(int(imp.rate())), thousands(int(ld.rate()))), q >= targetImport)
 	}
 
+	if f := r.ImportFast; f != nil && len(r.Imports) > 0 {
+		disk := r.Imports[len(r.Imports)-1]
+		cost := 1 - ratio(disk.rate(), f.rate())
+		p("\nThe same import at %d workers with the checkpoint on tmpfs (fsync free): %s works/s; the journal's fsync costs %.1f%% at full speed\n",
+			f.Workers, thousands(int(f.rate())), cost*100)
+		p("(negative: the disk run was faster; the difference is noise).\n")
+	}
+
 	allowed := float64(c.Limit) / c.Window.Seconds()
 	p("\n## 3. Limited import: %d requests per %s window, %s latency, `--max-duration %s`, %d workers, `--rate auto`\n\n",
 		c.Limit, c.Window, c.Latency, c.LimitedFor, c.LimitedWorkers)
 	p("Allowed rate: %.0f requests/s. The run starts just after a window boundary. Share = created / (%s × %.0f/s);\n", allowed, c.LimitedFor, allowed)
-	p("full-window share = works created in the windows strictly inside the run / (%d × those windows).\n\n", c.Limit)
+	p("full-window share = works created in the windows strictly inside the run / (%d × those windows); the target is judged on the lower one.\n\n", c.Limit)
 	p("| checkpoint | created | share of allowed rate | full-window share | 429s | 429s after first window | early requests | exit |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, lr := range r.Limited {
 		share := ratio(float64(lr.Created), c.LimitedFor.Seconds()*allowed)
 		full := ratio(float64(lr.Win.FullCreates), float64(lr.Win.FullWindows*c.Limit))
-		p("| %s | %s | **%.1f%%** | %.1f%% (%d windows) | %d | %d | %d | %d |\n", lr.Label, thousands(lr.Created), share*100, full*100,
+		p("| %s | %s | **%.1f%%** | %.1f%% (%d full windows) | %d | %d | %d | %d |\n", lr.Label, thousands(lr.Created), share*100, full*100,
 			lr.Win.FullWindows, lr.Throttled, lr.Win.LateThrottle, lr.Early, lr.Exit)
 		if i == 0 {
-			target(fmt.Sprintf("limited import ≥ %.0f%% of the allowed rate", targetShare*100), fmt.Sprintf("%.1f%% (full windows %.1f%%)", share*100, full*100), share >= targetShare)
+			// Judged on the lower of the two: the run's own clock starts a
+			// little after the window boundary, so requests it makes before
+			// its --max-duration can land in the window after the last
+			// full one and lift the plain share above what the windows allowed.
+			judged := share
+			if lr.Win.FullWindows > 0 {
+				judged = min(share, full)
+			}
+			target(fmt.Sprintf("limited import ≥ %.0f%% of the allowed rate (lower of the two shares)", targetShare*100),
+				fmt.Sprintf("%.1f%% (full windows %.1f%%)", share*100, full*100), judged >= targetShare)
 			target("limited import: 0 early requests", fmt.Sprint(lr.Early), lr.Early == 0)
 			target("limited import, `--rate auto`: no 429 after the first window", fmt.Sprintf("%d (of %d)", lr.Win.LateThrottle, lr.Throttled), lr.Win.LateThrottle == 0)
 		}
@@ -189,6 +206,15 @@ func renderMarkdown(r *results) string {
 	p("\n## Targets\n\n| target | measured | |\n|---|---|---|\n")
 	for _, t := range targets {
 		p("| %s | %s | %s |\n", t[0], t[1], t[2])
+	}
+	if r.Micro != "" {
+		p("\n## Micro-benchmarks (`go test -bench -benchmem`)\n\n```\n")
+		for _, line := range strings.Split(r.Micro, "\n") {
+			if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "go test") {
+				p("%s\n", line)
+			}
+		}
+		p("```\n")
 	}
 	p("\n## Commands\n\n```\n")
 	for _, cmd := range r.Commands {
