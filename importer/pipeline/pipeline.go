@@ -225,13 +225,15 @@ func (r *run) stopped() bool {
 func (r *run) execute(ctx context.Context) error {
 	r.intake, r.cancelIntake = context.WithCancel(ctx)
 	defer r.cancelIntake()
+	finished := make(chan struct{})
+	defer close(finished)
 	if r.cfg.Stop != nil {
 		go func() {
 			select {
 			case <-r.cfg.Stop:
 				r.stop(&StopError{Reason: "interrupted"})
 			case <-r.stopCh:
-			case <-ctx.Done():
+			case <-finished:
 			}
 		}()
 	}
@@ -242,7 +244,7 @@ func (r *run) execute(ctx context.Context) error {
 			case <-deadline:
 				r.stop(&StopError{Reason: "max_duration", Err: fmt.Errorf("--max-duration %s reached", r.cfg.MaxDuration)})
 			case <-r.stopCh:
-			case <-ctx.Done():
+			case <-finished:
 			}
 		}()
 	}
