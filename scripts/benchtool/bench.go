@@ -391,6 +391,7 @@ func (b *bench) importUnlimitedIn(ctx context.Context, workers int, dir string) 
 	defer sim.Close()
 	ck := filepath.Join(dir, "devrev-import-bench.import.checkpoint.jsonl")
 	defer removeCheckpoint(ck)
+	b.note(nil, "# simulator served by benchtool in-process, as `devrev-import sandbox --limit 0 --latency 0`")
 	sum := filepath.Join(b.cfg.Tmp, "import.summary.json")
 	if err := removeCheckpoint(ck); err != nil {
 		return importRun{}, err
@@ -425,6 +426,7 @@ func (b *bench) load(ctx context.Context, workers int) (importRun, error) {
 		return importRun{}, err
 	}
 	defer sim.Close()
+	b.note(nil, "# simulator served by benchtool in-process, as `devrev-import sandbox --limit 0 --latency 0`")
 	args := []string{"load", "-url", sim.URL, "-workers", strconv.Itoa(workers), "-n", strconv.Itoa(b.cfg.ImportRows),
 		"-file", b.cfg.ImportFile, "-mapping", b.cfg.ImportFile + ".yaml"}
 	shown := slices.Clone(args)
@@ -466,6 +468,8 @@ func (b *bench) importLimited(ctx context.Context, label, dir string) (limitedRu
 		return limitedRun{}, err
 	}
 	defer removeCheckpoint(ck)
+	b.note(nil, fmt.Sprintf("# simulator served by benchtool in-process, as `devrev-import sandbox --limit %d --window %s --latency %s`; started just after a window boundary",
+		c.Limit, c.Window, c.Latency))
 	args := b.importArgs(c.LimitedWorkers, ck, sum, "--max-duration", c.LimitedFor.String())
 	b.note([]string{"DEVREV_ENDPOINT=http://127.0.0.1:PORT", "DEVREV_TOKEN=" + simulator.DefaultToken}, c.Bin, args...)
 	if err := sleepUntil(ctx, time.Now().Truncate(c.Window).Add(c.Window)); err != nil {

@@ -217,6 +217,7 @@ func renderMarkdown(r *results) string {
 		p("```\n")
 	}
 	p("\n## Commands\n\n```\n")
+	p("# files: gendata csv|xlsx -rows N -out bench-data/works-N.csv|xlsx (go run ./scripts/gendata; see scripts/bench)\n")
 	for _, cmd := range r.Commands {
 		p("%s\n", cmd)
 	}
