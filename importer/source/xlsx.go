@@ -15,10 +15,35 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// xlsxXMLLimit is excelize's UnzipXMLSizeLimit, its default: a sheet or
-// shared-string table bigger than this streams from a temp file rather than
-// being held in memory.
+// xlsxXMLLimit bounds the small package parts read here (relationships,
+// the workbook), and is the size up to which the sheet's checksum is
+// verified at open.
 const xlsxXMLLimit = 16 << 20
+
+// excelizeXMLLimit is excelize's UnzipXMLSizeLimit: a worksheet or shared
+// string table bigger than this is extracted to a temp file and streamed
+// from there instead of being held in memory. Every other part excelize
+// reads into memory whatever its size, hence xlsxMemLimit.
+const excelizeXMLLimit = 1 << 20
+
+// xlsxMemLimit caps the total unpacked size of the parts excelize holds in
+// memory (styles, theme, small sheets, embedded files such as images), so
+// that a workbook of many 15 MiB sheets, or a huge image, is a FileError
+// rather than gigabytes of RAM; and xlsxStylesLimit caps the styles part,
+// which excelize parses into one struct per element (4 MiB of short <xf/>
+// elements take about 100 MB).
+const (
+	xlsxMemLimit    = 64 << 20
+	xlsxStylesLimit = 4 << 20
+)
+
+// inExcelizeMemory reports whether excelize reads a zip entry into memory
+// when it opens the workbook (see excelize's ReadZipReader).
+func inExcelizeMemory(zf *zip.File, xmlLimit uint64) bool {
+	name := strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/"))
+	streamed := strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml"
+	return !streamed || zf.UncompressedSize64 <= xmlLimit
+}
 
 // xlsxReader streams the rows of one worksheet. See OpenXLSX.
 type xlsxReader struct {
@@ -100,10 +125,17 @@ func (x *xlsxReader) open(opt Options) error {
 	if x.zr, err = zip.OpenReader(x.path); err != nil {
 		return x.fail("damaged or not an XLSX workbook: %w", err)
 	}
-	var total uint64
+	xmlLimit := min(excelizeXMLLimit, limit)
+	var total, inMemory uint64
 	hasTypes := false
 	for _, zf := range x.zr.File {
 		total += zf.UncompressedSize64
+		if inExcelizeMemory(zf, uint64(xmlLimit)) {
+			inMemory += zf.UncompressedSize64
+		}
+		if strings.EqualFold(zf.Name, "xl/styles.xml") && zf.UncompressedSize64 > xlsxStylesLimit {
+			return x.fail("the workbook's styles part unpacks to %d MiB, over the %d MiB limit (tens of thousands of cell formats; excelize would need 30 times that in memory): save the sheet as CSV", zf.UncompressedSize64>>20, xlsxStylesLimit>>20)
+		}
 		hasTypes = hasTypes || strings.EqualFold(zf.Name, "[Content_Types].xml")
 		if zf.Name == "mimetype" && zf.UncompressedSize64 < 256 {
 			if b, err := readZipEntry(zf); err == nil && bytes.Contains(b, []byte("opendocument")) {
@@ -117,7 +149,11 @@ func (x *xlsxReader) open(opt Options) error {
 	if total > uint64(limit) {
 		return x.fail("the workbook unpacks to %d MiB, over the %d MiB limit (a zip bomb, or too large to import)", total>>20, limit>>20)
 	}
-	x.f, err = excelize.OpenFile(x.path, excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: min(xlsxXMLLimit, limit)})
+	if inMemory > xlsxMemLimit {
+		return x.fail("the workbook's parts that are read into memory (styles, sheets under %d MiB, embedded files such as images) unpack to %d MiB, over the %d MiB limit (a zip bomb, or a workbook of many sheets or images): save the sheet as CSV, or alone in a new workbook",
+			xmlLimit>>20, inMemory>>20, xlsxMemLimit>>20)
+	}
+	x.f, err = excelize.OpenFile(x.path, excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: xmlLimit})
 	if err != nil {
 		if errors.Is(err, excelize.ErrWorkbookFileFormat) || errors.Is(err, excelize.ErrWorkbookPassword) {
 			return x.fail("unsupported workbook (password-protected, or not an Excel 2007+ file): %w", err)

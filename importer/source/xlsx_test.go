@@ -561,3 +561,44 @@ func TestXLSXChecksumVerifiedAtOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestXLSXMemoryLimits: parts excelize would hold in memory are bounded
+// before it opens the workbook: a huge embedded file, and a styles part
+// of many tiny elements (excelize parses one struct per element).
+func TestXLSXMemoryLimits(t *testing.T) {
+	src := saveBook(t, func(f *excelize.File) {
+		must(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Title"}))
+		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"x"}))
+	})
+	styles := `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs>` +
+		strings.Repeat(`<xf numFmtId="14"/>`, (xlsxStylesLimit+1)/18+1) + `</cellXfs></styleSheet>`
+	for _, tc := range []struct {
+		name, part, content, want string
+	}{
+		{"image", "xl/media/image1.png", strings.Repeat("\x00", xlsxMemLimit+1), "parts that are read into memory"},
+		{"styles", "xl/styles.xml", styles, "styles part unpacks to 4 MiB, over the 4 MiB limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zr, err := zip.OpenReader(src)
+			must(t, err)
+			defer zr.Close()
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			for _, zf := range zr.File {
+				if zf.Name != tc.part {
+					must(t, zw.Copy(zf))
+				}
+			}
+			w, err := zw.Create(tc.part)
+			must(t, err)
+			_, err = io.WriteString(w, tc.content)
+			must(t, err)
+			must(t, zw.Close())
+			_, err = OpenXLSX(writeFile(t, "big.xlsx", buf.String()), Options{})
+			var fe *FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a FileError with %q", err, tc.want)
+			}
+		})
+	}
+}
