@@ -26,7 +26,7 @@ type benchConfig struct {
 	ImportFile string // CSV whose rows are imported and posted by the load loop
 	ImportRows int
 	Workers    []int
-	Repeat     int // CSV floor/validate pairs (the median is used); the XLSX pair runs once
+	Repeat     int // CSV floor/validate pairs and import/load pairs (the median is used); the XLSX pair runs once
 
 	Limit          int           // limited run: requests per window
 	Window         time.Duration // limited run: window
@@ -54,7 +54,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.ImportFile, "import-file", "", "CSV imported into the simulator (mapping next to it)")
 	fs.IntVar(&c.ImportRows, "import-rows", 50000, "rows of -import-file to import / post")
 	fs.StringVar(&workers, "workers", "8,32", "worker counts for the unlimited import and the load loop")
-	fs.IntVar(&c.Repeat, "repeat", 3, "CSV floor/validate pairs to run (median used)")
+	fs.IntVar(&c.Repeat, "repeat", 3, "CSV floor/validate pairs and unlimited import/load pairs to run (median used)")
 	fs.IntVar(&c.Limit, "limit", 300, "limited run: requests per window")
 	fs.DurationVar(&c.Window, "window", 3*time.Second, "limited run: window")
 	fs.DurationVar(&c.Latency, "latency", 80*time.Millisecond, "limited run: simulator latency")
@@ -163,9 +163,9 @@ type results struct {
 	SmallXLSX      *readRun
 	SmallCSVFloor  *readRun // floors over the small files
 	SmallXLSXFloor *readRun
-	Imports        []importRun // per worker count
-	Loads          []importRun
-	ImportFast     *importRun   // the last worker count again, checkpoint on tmpfs
+	Imports        [][]importRun // per worker count, Repeat runs each
+	Loads          [][]importRun
+	ImportFast     []importRun  // the last worker count again, checkpoint on tmpfs
 	Micro          string       // go test -bench output
 	Limited        []limitedRun // disk checkpoint first, then tmpfs
 	Commands       []string
@@ -232,29 +232,34 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 		res.SmallXLSXFloor, res.SmallXLSX = &fl, &v
 	}
 
-	for _, w := range c.Workers {
-		b.logf("unlimited import, %d workers, %d rows", w, c.ImportRows)
-		imp, err := b.importUnlimited(ctx, w)
-		if err != nil {
-			return nil, err
+	// Import and load alternate, Repeat times, so that both see the same
+	// background load; the table uses the median of each.
+	res.Imports = make([][]importRun, len(c.Workers))
+	res.Loads = make([][]importRun, len(c.Workers))
+	for i := range c.Repeat {
+		for k, w := range c.Workers {
+			b.logf("unlimited import, %d workers, %d rows (%d of %d)", w, c.ImportRows, i+1, c.Repeat)
+			imp, err := b.importUnlimited(ctx, w)
+			if err != nil {
+				return nil, err
+			}
+			res.Imports[k] = append(res.Imports[k], imp)
+			b.logf("bare load loop, %d workers, %d rows (%d of %d)", w, c.ImportRows, i+1, c.Repeat)
+			ld, err := b.load(ctx, w)
+			if err != nil {
+				return nil, err
+			}
+			res.Loads[k] = append(res.Loads[k], ld)
 		}
-		res.Imports = append(res.Imports, imp)
-		b.logf("bare load loop, %d workers, %d rows", w, c.ImportRows)
-		ld, err := b.load(ctx, w)
-		if err != nil {
-			return nil, err
+		if c.FastDir != "" && len(c.Workers) > 0 {
+			w := c.Workers[len(c.Workers)-1]
+			b.logf("unlimited import, %d workers, checkpoint on tmpfs (%d of %d)", w, i+1, c.Repeat)
+			imp, err := b.importUnlimitedIn(ctx, w, c.FastDir)
+			if err != nil {
+				return nil, err
+			}
+			res.ImportFast = append(res.ImportFast, imp)
 		}
-		res.Loads = append(res.Loads, ld)
-	}
-
-	if c.FastDir != "" && len(c.Workers) > 0 {
-		w := c.Workers[len(c.Workers)-1]
-		b.logf("unlimited import, %d workers, checkpoint on tmpfs", w)
-		imp, err := b.importUnlimitedIn(ctx, w, c.FastDir)
-		if err != nil {
-			return nil, err
-		}
-		res.ImportFast = &imp
 	}
 	if c.Micro != "" {
 		data, err := os.ReadFile(c.Micro)

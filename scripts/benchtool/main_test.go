@@ -221,8 +221,8 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 			CSVTool:   []readRun{{Rows: 1000, Wall: 2 * s, MaxRSS: 20e6}},
 			XLSXFloor: readRun{Rows: 1000, Wall: 10 * s, MaxRSS: 30e6},
 			XLSXTool:  readRun{Rows: 1000, Wall: 12 * s, MaxRSS: 40e6},
-			Imports:   []importRun{{Workers: 8, Created: 100, Wall: s, Own: s}},
-			Loads:     []importRun{{Workers: 8, Created: 100, Wall: s}},
+			Imports:   [][]importRun{{{Workers: 8, Created: 100, Wall: s, Own: s}, {Workers: 8, Created: 100, Wall: 3 * s}, {Workers: 8, Created: 100, Wall: s / 2}}},
+			Loads:     [][]importRun{{{Workers: 8, Created: 100, Wall: s}, {Workers: 8, Created: 100, Wall: s}, {Workers: 8, Created: 100, Wall: s}}},
 			Limited: []limitedRun{
 				{Label: "disk", Created: 2950, Win: windowStats{FullWindows: 8, FullCreates: 2400, PerWindow: []int{300}}},
 				{Label: "tmpfs", Created: 2950},
@@ -236,7 +236,7 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 	}{
 		{"all met", func(*results) {}, nil},
 		{"slow CSV validate", func(r *results) { r.CSVTool[0].Wall = 4 * time.Second }, []string{"CSV rows ≤ 3x"}},
-		{"slow import", func(r *results) { r.Imports[0].Wall = 2 * time.Second }, []string{"at 8 workers"}},
+		{"slow import", func(r *results) { r.Imports[0][0].Wall = 2 * time.Second }, []string{"at 8 workers"}},
 		{"early requests and late 429s", func(r *results) { r.Limited[0].Early = 1; r.Limited[0].Win.LateThrottle = 2 },
 			[]string{"0 early", "no 429 after"}},
 		{"costly fsync", func(r *results) { r.Limited[0].Created = 2700 }, []string{"97%", "costs ≤ 5%"}},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -61,6 +62,14 @@ const (
 func median(runs []readRun) readRun {
 	s := slices.Clone(runs)
 	slices.SortFunc(s, func(a, b readRun) int { return int(a.Wall - b.Wall) })
+	return s[(len(s)-1)/2]
+}
+
+// medianRate returns the run with the median rate (the lower middle one
+// for an even count).
+func medianRate(runs []importRun) importRun {
+	s := slices.Clone(runs)
+	slices.SortFunc(s, func(a, b importRun) int { return cmp.Compare(a.rate(), b.rate()) })
 	return s[(len(s)-1)/2]
 }
 
@@ -149,22 +158,34 @@ func renderMarkdown(r *results) string {
 	p("The bare load loop posts the same works.create bodies (built from the same file with the same mapping before its clock starts)\n")
 	p("to a fresh simulator at the same concurrency: the HTTP floor. The simulator runs inside benchtool, on the same 2 cores, in both cases.\n")
 	p("The import's rate counts its whole process (start, reading, mapping, journal, exit); `own` is the import's summary `duration_s`.\n\n")
-	p("| workers | bare loop works/s | import works/s | import / bare | import works/s (own) | import CPU | import RSS | loop RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for i, imp := range r.Imports {
-		ld := r.Loads[i]
+	p("| workers | bare loop works/s | import works/s | import / bare | import works/s (own) | import CPU | loop CPU | import RSS | loop RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for k := range r.Imports {
+		imp, ld := medianRate(r.Imports[k]), medianRate(r.Loads[k])
 		q := ratio(imp.rate(), ld.rate())
-		p("| %d | %s | %s | **%.0f%%** | %s | %s | %s | %s |\n", imp.Workers, thousands(int(ld.rate())), thousands(int(imp.rate())), q*100,
-			thousands(int(perSecond(imp.Created, imp.Own))), secs(imp.CPU), mb(imp.MaxRSS), mb(ld.MaxRSS))
+		p("| %d | %s | %s | **%.0f%%** | %s | %s | %s | %s | %s |\n", imp.Workers, thousands(int(ld.rate())), thousands(int(imp.rate())), q*100,
+			thousands(int(perSecond(imp.Created, imp.Own))), secs(imp.CPU), secs(ld.CPU), mb(imp.MaxRSS), mb(ld.MaxRSS))
 		target(fmt.Sprintf("unlimited import ≥ %.0f%% of the bare loop at %d workers", targetImport*100, imp.Workers),
 			fmt.Sprintf("%.0f%% (%s vs %s works/s)", q*100, thousands(int(imp.rate())), thousands(int(ld.rate()))), q >= targetImport)
 	}
-
-	if f := r.ImportFast; f != nil && len(r.Imports) > 0 {
-		disk := r.Imports[len(r.Imports)-1]
-		cost := 1 - ratio(disk.rate(), f.rate())
-		p("\nThe same import at %d workers with the checkpoint on tmpfs (fsync free): %s works/s; the journal's fsync costs %.1f%% at full speed\n",
-			f.Workers, thousands(int(f.rate())), cost*100)
-		p("(negative: the disk run was faster; the difference is noise).\n")
+	if len(r.Imports) > 0 && len(r.Imports[0]) > 1 {
+		p("\nAll runs, works/s (import / bare loop): ")
+		for k := range r.Imports {
+			if k > 0 {
+				p("; ")
+			}
+			p("%d workers:", r.Imports[k][0].Workers)
+			for i := range r.Imports[k] {
+				p(" %s / %s", thousands(int(r.Imports[k][i].rate())), thousands(int(r.Loads[k][i].rate())))
+			}
+		}
+		p("\n")
+	}
+	if len(r.ImportFast) > 0 && len(r.Imports) > 0 {
+		disk, fast := medianRate(r.Imports[len(r.Imports)-1]), medianRate(r.ImportFast)
+		cost := 1 - ratio(disk.rate(), fast.rate())
+		p("\nThe same import at %d workers with the checkpoint on tmpfs (fsync free): %s works/s (median); the journal's fsync costs %.1f%% at full speed\n",
+			fast.Workers, thousands(int(fast.rate())), cost*100)
+		p("(negative: the disk runs were faster; the difference is noise).\n")
 	}
 
 	allowed := float64(c.Limit) / c.Window.Seconds()
