@@ -339,3 +339,18 @@ func TestReportAndUndo(t *testing.T) {
 		t.Errorf("%d works.delete calls, want 25", got)
 	}
 }
+
+func TestVerboseRequestLinesRedactTheToken(t *testing.T) {
+	sim := startSim(t, simulator.Options{Faults: simulator.Faults{Err500: 0.3}, Seed: 5})
+	csvPath, mappingPath := writeTickets(t, 10)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "-v", "--log-format", "json")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, `"authorization":"Bearer ***"`) || !strings.Contains(res.stderr, `"op":"works.create"`) {
+		t.Errorf("no redacted request lines:\n%s", res.stderr)
+	}
+	if strings.Contains(res.stderr, "sandbox-token") {
+		t.Errorf("the token leaked into -v output")
+	}
+}

@@ -46,6 +46,7 @@ type importFlags struct {
 	maxDuration, maxWait, waitLock            time.Duration
 	progress, logFormat                       string
 	lookupCache, schema                       string
+	verbose                                   bool
 }
 
 func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
@@ -65,6 +66,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.BoolVar(&f.verbose, "v", false, "log every API request (status, time, rate headers; the token shows as ***)")
 	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
 	if cmd != "import" {
@@ -122,7 +124,7 @@ func (r *importRun) fail(code int, format string, a ...any) int {
 
 func (r *importRun) run(ctx context.Context) int {
 	f := &r.f
-	r.log = newLogger(r.env, f.logFormat)
+	r.log = newLogger(r.env, f.logFormat, slog.LevelInfo)
 
 	var cfg *mapping.Config
 	var mappingBytes []byte
@@ -314,7 +316,11 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		}
 	}
 	workers := max(1, f.workers)
-	client, err := newClient(endpoint, token, f.timeout, workers, r.env)
+	var apiLog *slog.Logger
+	if f.verbose {
+		apiLog = newLogger(r.env, f.logFormat, slog.LevelDebug)
+	}
+	client, err := newClient(endpoint, token, f.timeout, workers, apiLog, r.env)
 	if err != nil {
 		return cleanup, r.fail(ExitUsage, "%v", err)
 	}
@@ -497,11 +503,12 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 	return code
 }
 
-func newLogger(env Env, format string) *slog.Logger {
+func newLogger(env Env, format string, level slog.Level) *slog.Logger {
+	opt := &slog.HandlerOptions{Level: level}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(env.Stderr, nil))
+		return slog.New(slog.NewJSONHandler(env.Stderr, opt))
 	}
-	return slog.New(slog.NewTextHandler(env.Stderr, nil))
+	return slog.New(slog.NewTextHandler(env.Stderr, opt))
 }
 
 func parseDelimiter(s string) (rune, error) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -40,9 +41,9 @@ func readToken(path string, env Env) (string, error) {
 
 // newClient builds the API client; endpoint "" means $DEVREV_ENDPOINT, else
 // DevRev's public API.
-func newClient(endpoint, token string, timeout time.Duration, workers int, env Env) (*devrev.Client, error) {
+func newClient(endpoint, token string, timeout time.Duration, workers int, log *slog.Logger, env Env) (*devrev.Client, error) {
 	if endpoint == "" {
 		endpoint = env.Getenv("DEVREV_ENDPOINT")
 	}
-	return devrev.New(devrev.Options{Endpoint: endpoint, Token: token, Timeout: timeout, MaxConns: workers, UserAgent: "devrev-import/" + Version})
+	return devrev.New(devrev.Options{Endpoint: endpoint, Token: token, Timeout: timeout, MaxConns: workers, UserAgent: "devrev-import/" + Version, Log: log})
 }

@@ -100,7 +100,7 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
-	client, err := newClient(*endpoint, token, *timeout, *workers, env)
+	client, err := newClient(*endpoint, token, *timeout, *workers, nil, env)
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -70,6 +71,10 @@ type Options struct {
 	UserAgent string
 	// Transport replaces the default tuned *http.Transport (tests, proxies).
 	Transport http.RoundTripper
+	// Log, when set, receives one debug line per request (-v): the call,
+	// its status, time and rate headers, with the Authorization header
+	// shown as "Bearer ***". Bodies are never logged.
+	Log *slog.Logger
 }
 
 // Client calls the DevRev API. It is safe for concurrent use by many
@@ -81,6 +86,7 @@ type Client struct {
 	timeout time.Duration
 	http    *http.Client
 	now     func() time.Time // wall clock; replaced in tests
+	log     *slog.Logger     // -v request lines; nil = none
 }
 
 // New validates opt, applies defaults and returns a Client.
@@ -128,6 +134,7 @@ func New(opt Options) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		now: time.Now,
+		log: opt.Log,
 	}, nil
 }
 
@@ -295,7 +302,11 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte,
 		req.Header.Set("User-Agent", c.ua)
 	}
 
+	start := time.Now()
 	hr, err := c.http.Do(req)
+	if c.log != nil {
+		c.logCall(op, req, hr, err, time.Since(start))
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -375,4 +386,23 @@ func (c *Client) post(ctx context.Context, op string, in, out any) (Response, er
 			Snippet: c.Redact(snippet(data)), Err: err}
 	}
 	return resp, nil
+}
+
+// logCall writes the -v line of one request. The token never appears: the
+// Authorization header is shown redacted, and errors pass through Redact.
+func (c *Client) logCall(op string, req *http.Request, hr *http.Response, err error, d time.Duration) {
+	attrs := []any{"op", op, "ms", d.Milliseconds(), "authorization", "Bearer ***", "user_agent", req.Header.Get("User-Agent")}
+	if err != nil {
+		attrs = append(attrs, "err", c.Redact(err.Error()))
+	}
+	if hr != nil {
+		attrs = append(attrs, "status", hr.StatusCode,
+			"ratelimit_limit", hr.Header.Get("X-RateLimit-Limit"),
+			"ratelimit_remaining", hr.Header.Get("X-RateLimit-Remaining"),
+			"ratelimit_reset", hr.Header.Get("X-RateLimit-Reset"))
+		if ra := hr.Header.Get("Retry-After"); ra != "" {
+			attrs = append(attrs, "retry_after", ra)
+		}
+	}
+	c.log.Debug("api request", attrs...)
 }
