@@ -254,6 +254,9 @@ func TestHostileFiles(t *testing.T) {
 		{name: "stored sheet with a bad checksum", file: "corrupt-crc.xlsx", args: ticket, code: 2, want: []string{"corrupt-crc.xlsx: ", "part xl/worksheets/sheet1.xml is damaged", "checksum"}},
 		{name: "corrupt sheet xml", file: "corrupt-xml.xlsx", args: ticket, code: 2, want: []string{"corrupt-xml.xlsx: ", `sheet "Sheet1"`, "damaged"}},
 		{name: "zip bomb", make: makeZipBomb, args: ticket, code: 2, want: []string{"bomb.xlsx: ", "unpacks to 2048 MiB, over the 1024 MiB limit", "zip bomb"}},
+		{name: "many big sheets besides the one read", make: makeManySheets, args: ticket, code: 0, want: []string{"valid 3  invalid 0"}},
+		{name: "huge embedded image", make: makeBigImage, args: ticket, code: 2, want: []string{"big-image.xlsx: ", "parts that are read into memory", "unpack to 900 MiB, over the 64 MiB limit"}},
+		{name: "styles of tiny elements", make: makeStylesBomb, args: ticket, code: 2, want: []string{"styles-bomb.xlsx: ", "styles part unpacks to 16 MiB, over the 4 MiB limit"}},
 		{name: "password-protected xlsx", file: "password.xlsx", args: ticket, code: 2, want: []string{"password.xlsx: ", "password-protected"}},
 
 		// Other spreadsheet formats, named as they are or renamed.
@@ -853,6 +856,120 @@ func sheetEntry(t *testing.T, p string) *zip.File {
 	}
 	t.Fatal("no sheet in the bomb")
 	return nil
+}
+
+// deflated is one zip entry's data compressed ahead of time, so that the
+// same big part can be written many times at the cost of a copy.
+type deflated struct {
+	data []byte
+	crc  uint32
+	size uint64
+}
+
+func deflate(t *testing.T, content []byte) deflated {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return deflated{data: buf.Bytes(), crc: crc32.ChecksumIEEE(content), size: uint64(len(content))}
+}
+
+// bookWithParts writes name: a valid three-row workbook with extra empty
+// sheets, whose parts are then replaced or added from parts.
+func bookWithParts(t *testing.T, dir, name string, extraSheets int, parts map[string]deflated) string {
+	t.Helper()
+	x := excelize.NewFile()
+	defer x.Close()
+	for i, r := range rows3 {
+		if err := x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range extraSheets {
+		if _, err := x.NewSheet(fmt.Sprintf("Other %d", i+2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(base.Bytes()), int64(base.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	raw := func(name string, d deflated) {
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: d.crc, CompressedSize64: uint64(len(d.data)), UncompressedSize64: d.size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(d.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, zf := range zr.File {
+		if d, ok := parts[zf.Name]; ok {
+			raw(zf.Name, d)
+			continue
+		}
+		if err := zw.Copy(zf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, d := range parts {
+		if _, err := zr.Open(name); err != nil {
+			raw(name, d)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// makeManySheets writes many-sheets.xlsx: the sheet read is small, and 40
+// other sheets of 15 MiB each (under excelize's default 16 MiB in-memory
+// limit) would take 600 MiB of memory if loaded.
+func makeManySheets(t *testing.T, dir string) string {
+	unit := `<row><c t="inlineStr"><is><t>other</t></is></c></row>`
+	sheet := deflate(t, []byte(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+
+		strings.Repeat(unit, (15<<20)/len(unit))+`</sheetData></worksheet>`))
+	parts := map[string]deflated{}
+	for i := 2; i <= 41; i++ {
+		parts[fmt.Sprintf("xl/worksheets/sheet%d.xml", i)] = sheet
+	}
+	return bookWithParts(t, dir, "many-sheets.xlsx", 40, parts)
+}
+
+// makeBigImage writes big-image.xlsx, embedding a 900 MiB "image".
+func makeBigImage(t *testing.T, dir string) string {
+	return bookWithParts(t, dir, "big-image.xlsx", 0, map[string]deflated{"xl/media/image1.png": deflate(t, make([]byte, 900<<20))})
+}
+
+// makeStylesBomb writes styles-bomb.xlsx, whose styles part is 16 MiB of
+// tiny <xf/> elements (about 900,000 of them).
+func makeStylesBomb(t *testing.T, dir string) string {
+	styles := `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs>` +
+		strings.Repeat(`<xf numFmtId="14"/>`, (16<<20)/18) + `</cellXfs></styleSheet>`
+	return bookWithParts(t, dir, "styles-bomb.xlsx", 0, map[string]deflated{"xl/styles.xml": deflate(t, []byte(styles))})
 }
 
 // makeBigCell writes big-cell.csv, whose row 3 has an 8 MiB cell.
