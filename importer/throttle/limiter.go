@@ -67,6 +67,16 @@ type Limiter struct {
 	reset  time.Time
 	budget int
 
+	// What the headers taught about the server's windows (auto mode): the
+	// limit per window and the window's length, so a new window can start
+	// at the full pace instead of AutoStartRate.
+	limit  int
+	window time.Duration
+
+	// changed is closed (and replaced) whenever the bucket's rate changes,
+	// so a Wait holding a reservation made at the old rate re-reserves.
+	changed chan struct{}
+
 	// sends records every request that left Wait, oldest first, until it
 	// is observed (done) and no older request is still in flight.
 	sends []send
@@ -79,7 +89,7 @@ type send struct {
 
 // NewLimiter returns a Limiter for cfg.
 func NewLimiter(cfg Config) *Limiter {
-	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0}
+	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0, changed: make(chan struct{})}
 	if l.clock == nil {
 		l.clock = realClock{}
 	}
@@ -122,10 +132,22 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return nil
 		}
 		timer := l.clock.After(delay)
+		changed := l.changed
 		l.mu.Unlock()
-		if err := sleep(ctx, timer); err != nil {
+		select {
+		case <-timer:
+		case <-changed:
+			// The rate changed (the first headers arrived): a slot
+			// reserved at the old rate may be far too late now.
+			l.mu.Lock()
 			res.CancelAt(l.clock.Now())
-			return err
+			l.mu.Unlock()
+			continue
+		case <-ctx.Done():
+			l.mu.Lock()
+			res.CancelAt(l.clock.Now())
+			l.mu.Unlock()
+			return ctx.Err()
 		}
 		// The token is ours, but a pause or the budget may have closed
 		// the gate meanwhile: then hand the token back and start over.
@@ -167,7 +189,12 @@ func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
 		// the new window arrives. Start it gently in auto mode.
 		l.known = false
 		if l.auto {
-			l.bucket.SetLimitAt(now, rate.Limit(AutoStartRate))
+			start := AutoStartRate
+			if l.limit > 0 && l.window > 0 {
+				// The server's pace: the whole budget over the window.
+				start = float64(l.limit) / l.window.Seconds()
+			}
+			l.setRateLocked(now, start)
 		}
 	}
 	if now.Before(l.pause) {
@@ -217,6 +244,10 @@ func (l *Limiter) Observe(r devrev.RateInfo, sentAt time.Time) {
 	budget := max(0, r.Remaining-later)
 	switch {
 	case !l.known || r.Reset.After(l.reset):
+		if !l.reset.IsZero() && r.Reset.After(l.reset) {
+			l.window = r.Reset.Sub(l.reset) // successive resets: the window's length
+		}
+		l.limit = r.Limit
 		l.known, l.reset, l.budget = true, r.Reset, budget
 	case r.Reset.Equal(l.reset):
 		l.budget = min(l.budget, budget)
@@ -227,8 +258,19 @@ func (l *Limiter) Observe(r devrev.RateInfo, sentAt time.Time) {
 		// budget requests, evenly spaced: budget+1 gaps, so the last one
 		// leaves one gap before Reset rather than on it.
 		perSec := float64(l.budget+1) / l.reset.Sub(now).Seconds()
-		l.bucket.SetLimitAt(now, rate.Limit(perSec))
+		l.setRateLocked(now, perSec)
 	}
+}
+
+// setRateLocked changes the bucket's rate and wakes the Waits holding a
+// reservation made at the old one.
+func (l *Limiter) setRateLocked(now time.Time, perSec float64) {
+	if rate.Limit(perSec) == l.bucket.Limit() {
+		return
+	}
+	l.bucket.SetLimitAt(now, rate.Limit(perSec))
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 // retireLocked marks the latest in-flight request sent at or before sentAt
