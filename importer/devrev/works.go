@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -49,15 +48,18 @@ func (w wireWork) work() Work {
 // *BadResponseError: the work may have been created.
 func (c *Client) CreateWork(ctx context.Context, body []byte) (Created, Response, error) {
 	const op = "works.create"
-	if !json.Valid(body) {
-		return Created{}, Response{}, fmt.Errorf("%s: request body is not valid JSON", op)
-	}
 	data, resp, err := c.call(ctx, op, body)
 	if err != nil {
 		return Created{}, resp, err
 	}
+	// Only the identity is read back: decoding the whole spec-shaped work
+	// was a third of the client's CPU per row.
 	var out struct {
-		Work *wireWork `json:"work"`
+		Work *struct {
+			ID        string `json:"id"`
+			DisplayID string `json:"display_id"`
+			Type      string `json:"type"`
+		} `json:"work"`
 	}
 	err = json.Unmarshal(data, &out)
 	if err == nil && (out.Work == nil || out.Work.ID == "") {
