@@ -278,7 +278,7 @@ func (r *run) execute(ctx context.Context) error {
 // dry run).
 func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 	src, s := r.cfg.Source, &r.res.Summary
-	seen := make(map[uint64]int32)
+	var seen keySet
 	var scratch mapping.Work
 	for {
 		if r.stopped() {
@@ -307,13 +307,11 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			continue
 		}
 		s.Valid++
-		h := maphash.String(r.seed, res.Key)
-		if first, dup := seen[h]; dup {
+		if first, dup := seen.add(maphash.String(r.seed, res.Key), int32(row.Number)); dup {
 			r.failed(row, res.Key, 0, "duplicate_key",
 				fmt.Sprintf("key %q was already used by row %d of this file", res.Key, first), 0)
 			continue
 		}
-		seen[h] = int32(row.Number)
 		var doubt *checkpoint.Entry
 		if r.cfg.State != nil {
 			if last, ok := r.cfg.State.Last(res.Key); ok {
