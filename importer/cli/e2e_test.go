@@ -354,3 +354,51 @@ func TestVerboseRequestLinesRedactTheToken(t *testing.T) {
 		t.Errorf("the token leaked into -v output")
 	}
 }
+
+// gatewayTimeout passes every third create through to the simulator (which
+// creates the work) and then answers 504 with a proxy's HTML page, as a
+// gateway that gave up waiting does.
+type gatewayTimeout struct {
+	h http.Handler
+	n atomic.Int64
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+func (g *gatewayTimeout) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/works.create" || g.n.Add(1)%3 != 0 {
+		g.h.ServeHTTP(w, r)
+		return
+	}
+	g.h.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(http.StatusGatewayTimeout)
+	fmt.Fprint(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
+}
+
+func TestLostAnswersAreReconciledNotResent(t *testing.T) {
+	t.Run("2xx without a work", func(t *testing.T) {
+		sim := startSim(t, simulator.Options{Seed: 11, Faults: simulator.Faults{BadBody: 0.2}})
+		csvPath, mappingPath := writeTickets(t, 50)
+		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		if res.code != ExitOK || res.num("reconciled") == 0 {
+			t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+		}
+		assertExactlyOnce(t, sim, 50)
+	})
+	t.Run("504 from a gateway after the create", func(t *testing.T) {
+		sim := simulator.New(simulator.Options{})
+		srv := httptest.NewServer(&gatewayTimeout{h: sim})
+		defer srv.Close()
+		csvPath, mappingPath := writeTickets(t, 30)
+		res := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		if res.code != ExitOK || res.num("reconciled") < 5 {
+			t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+		}
+		assertExactlyOnce(t, sim, 30)
+	})
+}

@@ -70,18 +70,28 @@ func (r *run) send(ctx context.Context, j job) error {
 			}
 			continue
 		case throttle.Fail:
-			var ae *devrev.APIError
-			errors.As(err, &ae)
 			r.consec.Store(0)
+			var ae *devrev.APIError
+			if !errors.As(err, &ae) {
+				r.failed(j.row, j.key, 0, "client_error", err.Error(), attempts)
+				return nil
+			}
 			r.failed(j.row, j.key, ae.Status, ae.Type, apiMessage(ae), attempts)
 			return nil
 		case throttle.Fatal:
 			var ae *devrev.APIError
-			errors.As(err, &ae)
-			r.stop(&StopError{Reason: "unauthorized", Err: err})
-			// The row was refused, not performed: leave it for the next run.
+			if errors.As(err, &ae) {
+				r.stop(&StopError{Reason: "unauthorized", Err: err})
+			} else {
+				r.stop(&StopError{Reason: "interrupted", Err: err})
+			}
+			// Refused or abandoned: leave the row for the next run (in
+			// doubt if its request may have been performed).
 			return r.leave(j, attempts, doubt)
-		case throttle.InDoubt:
+		}
+		if doubt {
+			// The answer was lost (or a gateway timed out): the work may
+			// exist. Look it up before any resend.
 			found, stop := r.reconcileInFlight(ctx, j, sentAt)
 			if stop != nil {
 				r.stop(stop)
@@ -250,5 +260,11 @@ func mayHavePerformed(err error) bool {
 		return te.InDoubt
 	}
 	var be *devrev.BadResponseError
-	return errors.As(err, &be)
+	if errors.As(err, &be) {
+		return true
+	}
+	// A gateway that gave up waiting (502, 504) may have let the create
+	// through to the API: treat it like a lost answer.
+	var ae *devrev.APIError
+	return errors.As(err, &ae) && (ae.Status == 502 || ae.Status == 504)
 }
