@@ -262,15 +262,23 @@ func (l *Limiter) Observe(r devrev.RateInfo, sentAt time.Time) {
 	}
 }
 
-// setRateLocked changes the bucket's rate and wakes the Waits holding a
-// reservation made at the old one.
+// setRateLocked changes the bucket's rate. When the rate more than
+// doubles (the first headers after the gentle start) it also wakes the
+// Waits holding a reservation made at the old rate, so they reserve again.
+// Smaller adjustments, which come with nearly every answer, wake nobody:
+// cancelled reservations hand back only part of their tokens, and waking
+// every worker on every answer starved the bucket (a 300-per-3 s window
+// fell to a third of its rate).
 func (l *Limiter) setRateLocked(now time.Time, perSec float64) {
-	if rate.Limit(perSec) == l.bucket.Limit() {
+	old := float64(l.bucket.Limit())
+	if perSec == old {
 		return
 	}
 	l.bucket.SetLimitAt(now, rate.Limit(perSec))
-	close(l.changed)
-	l.changed = make(chan struct{})
+	if perSec > 2*old {
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
 }
 
 // retireLocked marks the latest in-flight request sent at or before sentAt
