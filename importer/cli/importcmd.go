@@ -178,6 +178,11 @@ func (r *importRun) run(ctx context.Context) int {
 		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
 	}
 	r.cfg, r.mapper = cfg, mapper
+	if r.dry {
+		// Duplicate keys are found in bounded memory, with a second pass
+		// over the file when the first suspects any.
+		pcfg.Reopen = func() (source.Reader, error) { return source.Open(r.file, opt) }
+	}
 
 	var stopRun func()
 	cleanup, code := r.setup(ctx, &pcfg, cfg, mappingBytes)

@@ -183,3 +183,41 @@ func TestImportLookupSampleResolvesNames(t *testing.T) {
 		t.Errorf("%d directory list calls for %d rows", lists, res.num("rows"))
 	}
 }
+
+// validate finds duplicate keys with a bounded filter and a confirming
+// second pass; it must report exactly what import's exact index reports.
+func TestValidateFindsDuplicateKeysLikeImport(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Ticket ID,Subject,Description,Priority,Assignee\n")
+	for i := 1; i <= 300; i++ {
+		id := i
+		if i%100 == 0 {
+			id = i / 100 // rows 101, 201, 301 repeat keys ZD-1, ZD-2, ZD-3
+		}
+		b.WriteString("ZD-" + strconv.Itoa(id) + ",t" + strconv.Itoa(i) + ",b,High,DEVU-1\n")
+	}
+	b.WriteString("ZD-5,again,b,Nope,DEVU-1\n") // row 302: invalid, so not a duplicate
+	file := filepath.Join(dir, "dups.csv")
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mp, []byte(ticketMapping), 0o600)
+
+	errs := filepath.Join(dir, "v.errors.csv")
+	v := run(t, "", nil, "validate", file, "--mapping", mp, "--errors-csv", errs)
+	if v.code != ExitRowsFailed || v.num("valid") != 297 || v.num("invalid") != 1 {
+		t.Fatalf("validate: exit %d summary %v\n%s", v.code, v.summary, v.stderr)
+	}
+	if got := errorRows(t, errs); !slices.Equal(got, []int{302, 101, 201, 301}) {
+		t.Errorf("validate's error rows %v", got)
+	}
+	if !strings.Contains(v.stderr, `key "ZD-2" was already used by row 3 of this file`) {
+		t.Errorf("no duplicate message naming the first row:\n%s", v.stderr)
+	}
+
+	sim := startSim(t, simulator.Options{})
+	imp := run(t, sim.URL, nil, "import", file, "--mapping", mp, "--errors-csv", filepath.Join(dir, "i.errors.csv"))
+	if imp.num("valid") != v.num("valid") || imp.num("failed") != 3 || imp.num("created") != 297 {
+		t.Errorf("import summary %v, validate summary %v", imp.summary, v.summary)
+	}
+}

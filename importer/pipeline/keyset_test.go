@@ -38,3 +38,24 @@ func BenchmarkKeySet(b *testing.B) {
 		s.add(maphash.String(seed, strconv.Itoa(i)), int32(i))
 	}
 }
+
+func TestBloom(t *testing.T) {
+	var b bloom
+	seed := maphash.MakeSeed()
+	const n = 1_000_000
+	falsePositives := 0
+	for i := range n {
+		if b.testAndSet(maphash.String(seed, strconv.Itoa(i))) {
+			falsePositives++
+		}
+	}
+	// About one in a million at a million keys; allow a wide margin.
+	if falsePositives > 50 {
+		t.Errorf("%d false positives among %d distinct keys", falsePositives, n)
+	}
+	for _, i := range []int{0, 1, 99_999, n - 1} {
+		if !b.testAndSet(maphash.String(seed, strconv.Itoa(i))) {
+			t.Errorf("key %d added before, not reported as seen", i)
+		}
+	}
+}

@@ -76,6 +76,11 @@ type Config struct {
 
 	// Stop, when closed, stops taking new rows; requests in flight finish.
 	Stop <-chan struct{}
+	// Reopen opens the source again from the start. A dry run with it
+	// finds duplicate keys in bounded memory (a second pass confirms
+	// suspects); without it, every key is remembered.
+	Reopen func() (source.Reader, error)
+
 	// Total is the number of data rows in the source when known cheaply
 	// (-1 or 0 = unknown): rows a stopped run never read count as not
 	// attempted.
@@ -279,6 +284,18 @@ func (r *run) execute(ctx context.Context) error {
 func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 	src, s := r.cfg.Source, &r.res.Summary
 	var seen keySet
+	var filter bloom
+	var suspects map[uint64]struct{}
+	bounded := jobs == nil && r.cfg.Reopen != nil
+	if bounded {
+		defer func() {
+			if len(suspects) > 0 && !r.stopped() {
+				if err := r.confirmDuplicates(ctx, suspects); err != nil && ctx.Err() == nil {
+					r.warn(fmt.Sprintf("duplicate keys not checked: reading the file again: %v", err))
+				}
+			}
+		}()
+	}
 	var scratch mapping.Work
 	for {
 		if r.stopped() {
@@ -307,9 +324,17 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			continue
 		}
 		s.Valid++
-		if first, dup := seen.add(maphash.String(r.seed, res.Key), int32(row.Number)); dup {
-			r.failed(row, res.Key, 0, "duplicate_key",
-				fmt.Sprintf("key %q was already used by row %d of this file", res.Key, first), 0)
+		h := maphash.String(r.seed, res.Key)
+		if bounded {
+			if filter.testAndSet(h) {
+				if suspects == nil {
+					suspects = make(map[uint64]struct{})
+				}
+				suspects[h] = struct{}{}
+			}
+		} else if first, dup := seen.add(h, int32(row.Number)); dup {
+			s.Valid--
+			r.duplicate(row, res.Key, first)
 			continue
 		}
 		var doubt *checkpoint.Entry

@@ -53,6 +53,9 @@ func (s Summary) Line(d time.Duration) string {
 	var b strings.Builder
 	if s.DryRun {
 		fmt.Fprintf(&b, "rows %s  valid %s  invalid %s", Thousands(s.Rows), Thousands(s.Valid), Thousands(s.Invalid))
+		if s.Failed > 0 {
+			fmt.Fprintf(&b, "  duplicate keys %s", Thousands(s.Failed))
+		}
 	} else {
 		fmt.Fprintf(&b, "created %s  skipped %s  invalid %s  failed %s",
 			Thousands(s.Created), Thousands(s.Skipped), Thousands(s.Invalid), Thousands(s.Failed))
