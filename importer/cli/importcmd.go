@@ -188,7 +188,8 @@ func (r *importRun) run(ctx context.Context) int {
 	cleanup, code := r.setup(ctx, &pcfg, cfg, mappingBytes)
 	defer cleanup()
 	if code != 0 {
-		errs.Close()
+		// Not errs.Close(): with no row added it would remove the errors
+		// CSV of another run (the one holding the lock, say).
 		return code
 	}
 	if pcfg.Client == nil {
