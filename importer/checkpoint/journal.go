@@ -31,6 +31,10 @@ type Options struct {
 	// Clock stamps entries without a TS, the header and run lines;
 	// time.Now when nil.
 	Clock func() time.Time
+	// Light makes Open return a State that keeps only what resuming an
+	// import needs (see State), in about a fifth of the memory: a
+	// million-row journal otherwise holds every entry's strings.
+	Light bool
 
 	// syncHook, when set (tests only), is called after every fsync.
 	syncHook func()
@@ -94,7 +98,7 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		syncEach: opt.SyncEvery < 0,
 		syncHook: opt.syncHook,
 	}
-	st, warnings, err := j.prepare(hdr, existed)
+	st, warnings, err := j.prepare(hdr, existed, opt.Light)
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, err
@@ -117,12 +121,12 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 
 // prepare reads what is in the file, repairs its tail and writes the
 // header or run line.
-func (j *Journal) prepare(hdr Header, existed bool) (*State, []string, error) {
+func (j *Journal) prepare(hdr Header, existed, light bool) (*State, []string, error) {
 	fi, err := j.f.Stat()
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening checkpoint: %w", err)
 	}
-	sc, err := scan(io.NewSectionReader(j.f, 0, fi.Size()), j.path)
+	sc, err := scan(io.NewSectionReader(j.f, 0, fi.Size()), j.path, light)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -104,7 +104,7 @@ func Read(path string) (Header, *State, []string, error) {
 		return Header{}, nil, nil, fmt.Errorf("reading checkpoint: %w", err)
 	}
 	defer f.Close()
-	sc, err := scan(f, path)
+	sc, err := scan(f, path, false)
 	if err != nil {
 		return Header{}, nil, nil, err
 	}
@@ -115,8 +115,11 @@ func Read(path string) (Header, *State, []string, error) {
 }
 
 // scan reads a whole journal from r; name is used in messages.
-func scan(r io.Reader, name string) (*scanned, error) {
+func scan(r io.Reader, name string, light bool) (*scanned, error) {
 	sc := &scanned{state: &State{}}
+	if light {
+		sc.state = newLightState()
+	}
 	warn := func(msg string) { sc.warnings = append(sc.warnings, msg) }
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (

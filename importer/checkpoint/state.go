@@ -2,6 +2,8 @@ package checkpoint
 
 import (
 	"fmt"
+	"hash/maphash"
+	"sync"
 	"time"
 )
 
@@ -77,10 +79,124 @@ func (e *Entry) validate() error {
 // A resumed migration holds one State entry per row, so entries are kept
 // compact (see stored): a 1,000,000-row journal took 357 MB of live heap
 // as []Entry.
+//
+// A light State (Options.Light) keeps, per key, only its status, the time
+// of its last line and a hash of its work's ID, indexed by a 128-bit hash
+// of the key: about 115 bytes a key (a million-row journal: 115 MB of heap,
+// 5 s to read) instead of about 280 (276 MB, 23 s). Its Last returns
+// Key, Status and TS only; Each and InDoubt yield nothing. That is what
+// resuming an import needs; report and undo read the full State.
 type State struct {
 	entries []stored         // last entry per key, in first-seen order
 	index   map[string]int32 // key -> position in entries
 	runs    int
+
+	light        *lightState
+	createdOnce  sync.Once
+	createdIndex map[string]struct{} // IDs of created works, built on demand (full mode)
+}
+
+// lightState is the storage of a light State.
+type lightState struct {
+	seed1, seed2 maphash.Seed
+	index        map[[2]uint64]int32
+	entries      []lightEntry
+	created      map[uint64]int32 // ID hash -> how many keys name it as created
+}
+
+type lightEntry struct {
+	ts     int64  // UnixNano of the last line, 0 if it had none
+	idHash uint64 // hash of the ID while status is Created
+	status uint8  // index into statuses
+}
+
+// statuses numbers the statuses for lightEntry.
+var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted}
+
+func statusCode(s Status) uint8 {
+	for i, st := range statuses {
+		if st == s {
+			return uint8(i)
+		}
+	}
+	return 0 // validate() admits only the statuses above
+}
+
+func newLightState() *State {
+	return &State{light: &lightState{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(),
+		index: make(map[[2]uint64]int32), created: make(map[uint64]int32)}}
+}
+
+func (l *lightState) key(k string) [2]uint64 {
+	return [2]uint64{maphash.String(l.seed1, k), maphash.String(l.seed2, k)}
+}
+
+func (l *lightState) apply(e Entry, warn func(string)) {
+	k := l.key(e.Key)
+	le := lightEntry{status: statusCode(e.Status)}
+	if !e.TS.IsZero() {
+		le.ts = e.TS.UnixNano()
+	}
+	if e.Status == Created {
+		le.idHash = maphash.String(l.seed1, e.ID)
+	}
+	i, ok := l.index[k]
+	if !ok {
+		l.index[k] = int32(len(l.entries))
+		l.entries = append(l.entries, le)
+		l.mark(le, 1)
+		return
+	}
+	cur := &l.entries[i]
+	if statuses[cur.status] == Created {
+		switch e.Status {
+		case Created:
+			if cur.idHash != le.idHash && warn != nil {
+				warn(fmt.Sprintf("row key %q was created twice (the second time as %s); keeping the later", e.Key, describe(e)))
+			}
+		case Deleted:
+		default:
+			return // created is sticky
+		}
+	}
+	l.mark(*cur, -1)
+	*cur = le
+	l.mark(le, 1)
+}
+
+// mark counts (d = 1) or uncounts (d = -1) the created work of e.
+func (l *lightState) mark(e lightEntry, d int32) {
+	if statuses[e.status] != Created {
+		return
+	}
+	if n := l.created[e.idHash] + d; n > 0 {
+		l.created[e.idHash] = n
+	} else {
+		delete(l.created, e.idHash)
+	}
+}
+
+// WasCreated reports whether the journal records the work with this ID as
+// created by a row (and not deleted since): reconciliation by title must
+// never claim such a work for another row.
+func (s *State) WasCreated(id string) bool {
+	if s == nil || id == "" {
+		return false
+	}
+	if l := s.light; l != nil {
+		_, ok := l.created[maphash.String(l.seed1, id)]
+		return ok
+	}
+	s.createdOnce.Do(func() {
+		s.createdIndex = make(map[string]struct{})
+		for i := range s.entries {
+			if s.entries[i].status == Created {
+				s.createdIndex[s.entries[i].id] = struct{}{}
+			}
+		}
+	})
+	_, ok := s.createdIndex[id]
+	return ok
 }
 
 // stored is an Entry as a State keeps it: the fields every entry has, and
@@ -142,6 +258,10 @@ func (st *stored) entry() Entry {
 // apply folds one entry (in file order) into the state. warn is told about
 // a key created twice, which means two works exist for one row.
 func (s *State) apply(e Entry, warn func(string)) {
+	if s.light != nil {
+		s.light.apply(e, warn)
+		return
+	}
 	if s.index == nil {
 		s.index = make(map[string]int32)
 	}
@@ -183,6 +303,18 @@ func (s *State) Last(key string) (Entry, bool) {
 	if s == nil {
 		return Entry{}, false
 	}
+	if l := s.light; l != nil {
+		i, ok := l.index[l.key(key)]
+		if !ok {
+			return Entry{}, false
+		}
+		le := l.entries[i]
+		e := Entry{Key: key, Status: statuses[le.status]}
+		if le.ts != 0 {
+			e.TS = time.Unix(0, le.ts).UTC()
+		}
+		return e, true
+	}
 	i, ok := s.index[key]
 	if !ok {
 		return Entry{}, false
@@ -194,6 +326,9 @@ func (s *State) Last(key string) (Entry, bool) {
 func (s *State) Len() int {
 	if s == nil {
 		return 0
+	}
+	if s.light != nil {
+		return len(s.light.entries)
 	}
 	return len(s.entries)
 }
@@ -212,6 +347,12 @@ func (s *State) Runs() int {
 func (s *State) Counts() map[Status]int {
 	c := make(map[Status]int)
 	if s == nil {
+		return c
+	}
+	if s.light != nil {
+		for _, le := range s.light.entries {
+			c[statuses[le.status]]++
+		}
 		return c
 	}
 	for i := range s.entries {

@@ -361,7 +361,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	if fi, err := os.Stat(r.file); err == nil {
 		hdr.Size = fi.Size()
 	}
-	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{})
+	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{Light: true})
 	if err != nil {
 		return cleanup, r.fail(ExitUsage, "checkpoint: %v", err)
 	}
@@ -373,13 +373,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	if cfg != nil {
 		keyField = keyCustomField(cfg, f.key)
 	}
-	rec := reconcile.New(reconcile.Options{Client: client, Limiter: lim, KeyField: keyField})
-	state.Each(func(e checkpoint.Entry) bool {
-		if e.Status == checkpoint.Created {
-			rec.Known(e.ID)
-		}
-		return true
-	})
+	rec := reconcile.New(reconcile.Options{Client: client, Limiter: lim, KeyField: keyField, Recorded: state.WasCreated})
 
 	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
 	pcfg.OnDoubt = f.onDoubt

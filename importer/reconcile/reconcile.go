@@ -50,6 +50,9 @@ type Options struct {
 	MaxAttempts int
 	Backoff     throttle.Backoff
 	Clock       throttle.Clock
+	// Recorded, when set, reports works that earlier runs recorded as
+	// created (the checkpoint): title matching never claims them.
+	Recorded func(id string) bool
 }
 
 // Reconciler looks works up. It is safe for concurrent use.
@@ -79,8 +82,8 @@ func New(opt Options) *Reconciler {
 	return &Reconciler{opt: opt, seed: maphash.MakeSeed(), known: make(map[uint64]struct{})}
 }
 
-// Known records a work this import created (from the checkpoint or this
-// run), so title matching never claims it for another row.
+// Known records a work this run created, so title matching never claims
+// it for another row (Options.Recorded covers earlier runs).
 func (r *Reconciler) Known(id string) {
 	r.mu.Lock()
 	r.known[maphash.String(r.seed, id)] = struct{}{}
@@ -88,6 +91,9 @@ func (r *Reconciler) Known(id string) {
 }
 
 func (r *Reconciler) isKnown(id string) bool {
+	if r.opt.Recorded != nil && r.opt.Recorded(id) {
+		return true
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_, ok := r.known[maphash.String(r.seed, id)]
