@@ -45,6 +45,9 @@ type Options struct {
 	Now func() time.Time
 	// Tick, when not nil, replaces the internal ticker (tests).
 	Tick <-chan time.Time
+	// Watch, when not nil, replaces the once-a-second check (log mode)
+	// that logs waits for the rate-limit window, which are not 429s.
+	Watch <-chan time.Time
 }
 
 // Display renders progress until Stop.
@@ -56,6 +59,9 @@ type Display struct {
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+
+	mu         sync.Mutex
+	lastLogged time.Time // the resume instant last logged (log mode)
 }
 
 // Start begins rendering c.
@@ -95,10 +101,19 @@ func Start(c *Counters, opt Options) *Display {
 			progressbar.OptionClearOnFinish(),
 		)
 	}
+	watch := opt.Watch
+	var watcher *time.Ticker
+	if watch == nil && !opt.Bar {
+		watcher = time.NewTicker(time.Second)
+		watch = watcher.C
+	}
 	go func() {
 		defer close(d.done)
 		if ticker != nil {
 			defer ticker.Stop()
+		}
+		if watcher != nil {
+			defer watcher.Stop()
 		}
 		for {
 			select {
@@ -106,6 +121,10 @@ func Start(c *Counters, opt Options) *Display {
 				return
 			case <-tick:
 				d.render()
+			case <-watch:
+				if until := d.opt.Paused(); !until.IsZero() && until.Sub(d.opt.Now()) >= time.Second {
+					d.Throttled(until)
+				}
 			}
 		}
 	}()
@@ -120,6 +139,13 @@ func (d *Display) Throttled(until time.Time) {
 		d.bar.Describe(fmt.Sprintf("rate limited: resuming in %s", wait))
 		return
 	}
+	d.mu.Lock()
+	if until.Equal(d.lastLogged) {
+		d.mu.Unlock()
+		return // one line per wait
+	}
+	d.lastLogged = until
+	d.mu.Unlock()
 	d.opt.Logger.Info("rate limited", "resume_in", wait.String(), "done", d.c.Done.Load())
 }
 

@@ -68,3 +68,33 @@ func TestBarWritesToOut(t *testing.T) {
 		t.Errorf("bar output lacks 3/5: %q", out.String())
 	}
 }
+
+func TestLogModeLogsWindowWaitsOnce(t *testing.T) {
+	var out syncBuf
+	watch := make(chan time.Time)
+	now := time.Unix(1000, 0)
+	var paused time.Time
+	var mu sync.Mutex
+	var c Counters
+	d := Start(&c, Options{
+		Logger: slog.New(slog.NewTextHandler(&out, nil)),
+		Tick:   make(chan time.Time),
+		Watch:  watch,
+		Now:    func() time.Time { return now },
+		Paused: func() time.Time { mu.Lock(); defer mu.Unlock(); return paused },
+	})
+	watch <- now // not paused: nothing
+	mu.Lock()
+	paused = now.Add(5 * time.Second)
+	mu.Unlock()
+	watch <- now // a window wait: one line
+	watch <- now // the same wait: no second line
+	d.Throttled(now.Add(5 * time.Second))
+	d.Stop()
+	if n := strings.Count(out.String(), "rate limited"); n != 1 {
+		t.Errorf("%d 'rate limited' lines, want 1:\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "resume_in=5s") {
+		t.Errorf("no resume_in=5s:\n%s", out.String())
+	}
+}
