@@ -402,3 +402,66 @@ func TestLostAnswersAreReconciledNotResent(t *testing.T) {
 		assertExactlyOnce(t, sim, 30)
 	})
 }
+
+// An earlier run left ZD-1..ZD-5 in doubt ("sending" last); ZD-1..ZD-3 were
+// in fact created. Each --on-doubt policy does what the README says.
+func TestOnDoubtPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		policy                     string
+		wantWorks, wantNotAttempts int
+	}{
+		{"reconcile", 20, 0}, // ZD-1..3 found, ZD-4..5 sent: 20 works
+		{"resend", 23, 0},    // ZD-1..3 sent again: 3 duplicates
+		{"skip", 18, 5},      // the five left for a person
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			sim := startSim(t, simulator.Options{})
+			for i := 1; i <= 3; i++ {
+				_, err := sim.AddWork("", map[string]any{"type": "ticket", "title": fmt.Sprintf("Printer %d, on fire", i),
+					"applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"},
+					"custom_fields": map[string]any{"tnt__external_id": fmt.Sprintf("ZD-%d", i)}, "custom_schema_spec": map[string]any{"tenant_fragment": true}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			csvPath, mappingPath := writeTickets(t, 20)
+			var ck strings.Builder
+			ck.WriteString(`{"checkpoint":1,"input":"x","size":1,"mapping_hash":"x","created":"2026-01-01T00:00:00Z","tool":"t"}` + "\n")
+			ts := time.Now().UTC().Format(time.RFC3339Nano)
+			for i := 1; i <= 5; i++ {
+				fmt.Fprintf(&ck, `{"row":%d,"key":"ZD-%d","status":"sending","ts":%q,"attempt":1}`+"\n", i+1, i, ts)
+			}
+			if err := os.WriteFile(csvPath+".checkpoint.jsonl", []byte(ck.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--on-doubt", tc.policy)
+			if res.code != ExitOK {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			if n := len(sim.Works()); n != tc.wantWorks || res.num("not_attempted") != tc.wantNotAttempts {
+				t.Errorf("%d works, %d not attempted; want %d and %d\n%s", n, res.num("not_attempted"), tc.wantWorks, tc.wantNotAttempts, res.stderr)
+			}
+			if tc.policy == "reconcile" && res.num("reconciled") != 3 {
+				t.Errorf("reconciled %d, want 3", res.num("reconciled"))
+			}
+		})
+	}
+}
+
+func TestMaxDurationStopsAndTheNextRunContinues(t *testing.T) {
+	sim := startSim(t, simulator.Options{Latency: 20 * time.Millisecond})
+	csvPath, mappingPath := writeTickets(t, 300)
+	// One worker at 20 ms a request needs 6 s for 300 rows: 300 ms stops it early.
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--workers", "1", "--max-duration", "300ms")
+	if res.code != ExitStopped || res.summary["stopped"] != "max_duration" {
+		t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	if res.num("created")+res.num("not_attempted") != 300 {
+		t.Errorf("created %d + not attempted %d != 300", res.num("created"), res.num("not_attempted"))
+	}
+	again := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--workers", "8")
+	if again.code != ExitOK {
+		t.Fatalf("rerun: exit %d\n%s", again.code, again.stderr)
+	}
+	assertExactlyOnce(t, sim, 300)
+}
