@@ -73,3 +73,28 @@ func TestAPIDownStopsAfterConsecutiveFailures(t *testing.T) {
 		t.Errorf("%d requests after the API was known to be down", n)
 	}
 }
+
+func TestMaxErrorsPercent(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Ticket ID,Subject,Description,Priority,Assignee\n")
+	for i := 1; i <= 200; i++ {
+		owner := "DEVU-1"
+		if i%2 == 0 {
+			owner = "DEVU-99" // refused by the API: half the rows fail
+		}
+		b.WriteString("ZD-" + strconv.Itoa(i) + ",t,b,High," + owner + "\n")
+	}
+	file := filepath.Join(dir, "half.csv")
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	os.WriteFile(mp, []byte(ticketMapping), 0o600)
+	res := run(t, sim.URL, nil, "import", file, "--mapping", mp, "--max-errors", "30%", "--workers", "2")
+	if res.code != ExitRowsFailed || res.summary["stopped"] != "max_errors" {
+		t.Fatalf("exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	if res.num("created")+res.num("failed") >= 200 || res.num("not_attempted") == 0 {
+		t.Errorf("the run did not stop early: %v", res.summary)
+	}
+}
