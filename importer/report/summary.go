@@ -63,9 +63,13 @@ func (s Summary) Line(d time.Duration) string {
 			fmt.Fprintf(&b, "  not attempted %s", Thousands(s.NotAttempted))
 		}
 	}
+	done := s.Rows
+	if !s.DryRun {
+		done = s.Created + s.Skipped + s.Invalid + s.Failed // rows read but not attempted do not count
+	}
 	rate := 0.0
 	if secs := d.Seconds(); secs > 0 {
-		rate = float64(s.Rows) / secs
+		rate = float64(done) / secs
 	}
 	d = d.Round(time.Second / 10)
 	if d >= time.Second {
