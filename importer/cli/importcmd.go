@@ -184,7 +184,6 @@ func (r *importRun) run(ctx context.Context) int {
 		pcfg.Reopen = func() (source.Reader, error) { return source.Open(r.file, opt) }
 	}
 
-	var stopRun func()
 	cleanup, code := r.setup(ctx, &pcfg, cfg, mappingBytes)
 	defer cleanup()
 	if code != 0 {
@@ -207,7 +206,7 @@ func (r *importRun) run(ctx context.Context) int {
 	defer cancel()
 	stop := make(chan struct{})
 	pcfg.Stop = stop
-	stopRun = func() {
+	stopRun := func() {
 		select {
 		case <-stop:
 		default:

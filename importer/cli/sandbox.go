@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
@@ -38,32 +37,23 @@ func runSandbox(ctx context.Context, args []string, env Env) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	sim := simulator.New(simulator.Options{
+	sim, err := simulator.Listen(*addr, simulator.Options{
 		Limit: *limit, Window: *window, Latency: *latency, Jitter: *jitter, Seed: *seed,
 		Faults: simulator.Faults{Err500: *f500, Err503: *f503, DropBefore: *dropBefore, DropAfter: *dropAfter},
 		Log:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 	})
-	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devrev-import sandbox: %v\n", err)
 		return ExitUsage
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(env.Stdout, "DevRev simulator listening on http://%s\n", ln.Addr())
-	fmt.Fprintf(env.Stdout, "use: DEVREV_ENDPOINT=http://%s DEVREV_TOKEN=sandbox-token devrev-import import FILE\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(env.Stdout, "DevRev simulator listening on %s\n", sim.URL)
+	fmt.Fprintf(env.Stdout, "use: DEVREV_ENDPOINT=%s DEVREV_TOKEN=%s devrev-import import FILE\n", sim.URL, simulator.DefaultToken)
 	select {
 	case <-ctx.Done():
 	case <-env.Signals:
-	case err := <-errc:
-		fmt.Fprintf(env.Stderr, "devrev-import sandbox: %v\n", err)
-		return ExitStopped
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(sctx)
 	st := sim.Stats()
+	_ = sim.Close()
 	fmt.Fprintf(env.Stdout, "served %d requests, created %d works, %d throttled, %d early\n", st.Requests, st.Creates, st.Throttled, st.Early)
 	return ExitOK
 }

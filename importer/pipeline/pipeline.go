@@ -10,7 +10,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -453,6 +452,3 @@ func (r *run) journal(e checkpoint.Entry) {
 		r.stop(&StopError{Reason: "checkpoint", Err: err})
 	}
 }
-
-// marshal encodes a work body.
-func marshal(w *mapping.Work) ([]byte, error) { return json.Marshal(w) }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,12 +22,11 @@ func (r *run) send(ctx context.Context, j job) error {
 		return nil
 	}
 	if j.doubt != nil {
-		done, err := r.resolveEarlierDoubt(ctx, j)
-		if done || err != nil {
-			return err
+		if r.resolveEarlierDoubt(ctx, j) {
+			return nil
 		}
 	}
-	body, err := marshal(j.work)
+	body, err := json.Marshal(j.work)
 	if err != nil {
 		r.failed(j.row, j.key, 0, "encode", err.Error(), 0)
 		return nil
@@ -191,26 +191,28 @@ func (r *run) reconcileInFlight(ctx context.Context, j job, sentAt time.Time) (f
 	return r.reconcile(ctx, j, sentAt)
 }
 
-// resolveEarlierDoubt handles a row an earlier run left as "sending".
-func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (done bool, err error) {
+// resolveEarlierDoubt handles a row an earlier run left as "sending". It
+// reports whether the row is settled (found, skipped, or left for later);
+// false means it may be sent.
+func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (settled bool) {
 	switch r.cfg.OnDoubt {
 	case OnDoubtResend:
-		return false, nil
+		return false
 	case OnDoubtSkip:
 		r.warn(fmt.Sprintf("%s: key %q was in flight when an earlier run stopped; skipped (--on-doubt skip)", r.cfg.Source.Where(j.row.Number, -1), j.key))
 		r.notTried.Add(1)
-		return true, nil
+		return true
 	}
 	if r.cfg.Reconciler == nil {
-		return false, nil
+		return false
 	}
 	found, stop := r.reconcile(ctx, j, j.doubt.TS)
 	if stop != nil {
 		r.stop(stop)
 		r.notTried.Add(1)
-		return true, nil
+		return true
 	}
-	return found, nil
+	return found
 }
 
 func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time) (found bool, stop *StopError) {
