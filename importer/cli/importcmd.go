@@ -125,6 +125,9 @@ func (r *importRun) fail(code int, format string, a ...any) int {
 func (r *importRun) run(ctx context.Context) int {
 	f := &r.f
 	r.log = newLogger(r.env, f.logFormat, slog.LevelInfo)
+	if err := checkPaths(r.fileRoles()...); err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
 
 	var cfg *mapping.Config
 	var mappingBytes []byte
@@ -168,11 +171,7 @@ func (r *importRun) run(ctx context.Context) int {
 		return r.fail(ExitUsage, "%v", err)
 	}
 
-	errorsPath := f.errorsCSV
-	if errorsPath == "" {
-		errorsPath = r.file + ".errors.csv"
-	}
-	errs := report.NewErrorsCSV(errorsPath, src.Header())
+	errs := report.NewErrorsCSV(r.errorsPath(), src.Header())
 	counters := new(progress.Counters)
 	pcfg := pipeline.Config{
 		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
@@ -333,10 +332,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	pcfg.Client, pcfg.Limiter = client, lim
 
 	if !r.dry {
-		ckPath := f.checkpoint
-		if ckPath == "" {
-			ckPath = r.file + ".checkpoint.jsonl"
-		}
+		ckPath := r.checkpointPath()
 		lock, err := checkpoint.Lock(ctx, ckPath, f.waitLock)
 		if err != nil {
 			var le *checkpoint.LockedError

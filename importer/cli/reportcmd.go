@@ -27,8 +27,23 @@ func runReport(_ context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "devrev-import report: need exactly one CHECKPOINT")
 		return ExitUsage
 	}
+	outputs := []fileRole{
+		{name: "CHECKPOINT", path: pos[0]},
+		{name: "the checkpoint's lock", path: pos[0] + ".lock"},
+		{name: "--created-csv", path: *createdCSV, written: true},
+		{name: "--errors-csv", path: *errorsCSV, written: true},
+	}
+	if err := checkPaths(outputs...); err != nil {
+		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
+		return ExitUsage
+	}
 	hdr, state, warns, err := checkpoint.Read(pos[0])
 	if err != nil {
+		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
+		return ExitUsage
+	}
+	// The file the checkpoint was written for is an input too.
+	if err := checkPaths(append(outputs, fileRole{name: "the checkpoint's input", path: hdr.Input})...); err != nil {
 		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
 		return ExitUsage
 	}

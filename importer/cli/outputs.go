@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// fileRole is one file a command touches, named the way the user gave it
+// (a flag, or FILE), and whether the command writes (or replaces, appends
+// to, deletes) it.
+type fileRole struct {
+	name    string // "--errors-csv", "FILE", "the checkpoint lock"
+	path    string
+	written bool
+}
+
+// PathClashError is two roles of one command that resolve to the same file
+// while at least one of them is written: running on would truncate an input
+// while it is read, or overwrite one output with another.
+type PathClashError struct {
+	A, B fileRole
+}
+
+func (e *PathClashError) Error() string {
+	return fmt.Sprintf("%s %s and %s %s are the same file: %s would destroy the other; give it another path",
+		e.A.name, e.A.path, e.B.name, e.B.path, e.writer().name)
+}
+
+// writer is the role that would do the damage (the output).
+func (e *PathClashError) writer() fileRole {
+	if e.A.written {
+		return e.A
+	}
+	return e.B
+}
+
+// checkPaths refuses, before anything is read or sent, any two roles that
+// are the same file when one of them is written: the same file by
+// os.SameFile when both exist, else the same cleaned absolute path (with
+// the directory's symlinks resolved). Roles with an empty path are unused.
+// Every command that writes files calls it with all of its paths.
+func checkPaths(roles ...fileRole) error {
+	ids := make([]fileID, len(roles))
+	for i, r := range roles {
+		if r.path != "" {
+			ids[i] = identify(r.path)
+		}
+	}
+	for i := range roles {
+		for j := i + 1; j < len(roles); j++ {
+			a, b := roles[i], roles[j]
+			if a.path == "" || b.path == "" || !(a.written || b.written) {
+				continue
+			}
+			if ids[i].same(ids[j]) {
+				return &PathClashError{A: a, B: b}
+			}
+		}
+	}
+	return nil
+}
+
+// fileID is what identifies a file: its FileInfo when it exists, and its
+// resolved absolute path.
+type fileID struct {
+	info os.FileInfo // nil when the file does not exist (yet)
+	path string
+}
+
+func identify(p string) fileID {
+	id := fileID{path: resolvedPath(p)}
+	if fi, err := os.Stat(p); err == nil {
+		id.info = fi
+	}
+	return id
+}
+
+func (a fileID) same(b fileID) bool {
+	if a.info != nil && b.info != nil {
+		return os.SameFile(a.info, b.info)
+	}
+	return a.path == b.path
+}
+
+// resolvedPath is p made absolute and clean, with the symlinks of its
+// directory resolved when the directory exists, so "dir/x" and
+// "link-to-dir/x" compare equal before x is created.
+func resolvedPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
+}
+
+// checkpointPath is the import's journal: --checkpoint, else next to FILE.
+func (r *importRun) checkpointPath() string {
+	if r.f.checkpoint != "" {
+		return r.f.checkpoint
+	}
+	return r.file + ".checkpoint.jsonl"
+}
+
+// errorsPath is where invalid and failed rows go: --errors-csv, else next
+// to FILE.
+func (r *importRun) errorsPath() string {
+	if r.f.errorsCSV != "" {
+		return r.f.errorsCSV
+	}
+	return r.file + ".errors.csv"
+}
+
+// fileRoles lists every file validate or import reads or writes.
+func (r *importRun) fileRoles() []fileRole {
+	f := &r.f
+	roles := []fileRole{
+		{name: "FILE", path: r.file},
+		{name: "--mapping", path: f.mappingPath},
+		{name: "--token-file", path: f.tokenFile},
+		{name: "--lookup-cache", path: f.lookupCache, written: true},
+		{name: "--errors-csv", path: r.errorsPath(), written: true},
+		{name: "--summary-json", path: f.summaryJSON, written: true},
+	}
+	if !r.dry {
+		ck := r.checkpointPath()
+		roles = append(roles,
+			fileRole{name: "--checkpoint", path: ck, written: true},
+			fileRole{name: "the checkpoint's lock", path: ck + ".lock", written: true})
+	}
+	return roles
+}
