@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/devrev-import/devrev-import/importer/simulator"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 )
@@ -136,6 +138,27 @@ type run struct {
 // RSS, and that no temp file is left behind.
 func validate(t *testing.T, file string, args ...string) run {
 	t.Helper()
+	return tool(t, nil, "validate", file, args...)
+}
+
+// importTo runs "devrev-import import file args..." against the API at
+// url (token "sandbox-token"), like validate otherwise.
+func importTo(t *testing.T, url, file string, args ...string) run {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DEVREV_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "DEVREV_ENDPOINT="+url, "DEVREV_TOKEN=sandbox-token")
+	return tool(t, env, "import", file, append([]string{"--checkpoint", filepath.Join(t.TempDir(), "ck.jsonl")}, args...)...)
+}
+
+// tool runs "devrev-import cmd file args..." in env (nil: the test's) with
+// its own TMPDIR and errors CSV, and checks the resource bounds.
+func tool(t *testing.T, env []string, cmdName, file string, args ...string) run {
+	t.Helper()
 	dir := t.TempDir()
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
@@ -149,9 +172,12 @@ func validate(t *testing.T, file string, args ...string) run {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, self, append([]string{binPath, "validate", file, "--errors-csv", errs}, args...)...)
+	cmd := exec.CommandContext(ctx, self, append([]string{binPath, cmdName, file, "--errors-csv", errs}, args...)...)
+	if env == nil {
+		env = os.Environ()
+	}
 	// GORACE: a launcher built with -race would otherwise sleep 1 s at exit.
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, rssEnv+"="+rssFile, "GORACE=atexit_sleep_ms=0")
+	cmd.Env = append(env, "TMPDIR="+tmp, rssEnv+"="+rssFile, "GORACE=atexit_sleep_ms=0")
 	// On the hang guard, kill the launcher and the tool: its process group.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -159,11 +185,11 @@ func validate(t *testing.T, file string, args ...string) run {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("validate %s: still running after %v (a hang), killed; stderr:\n%s", file, hangGuard, tail(stderr.String()))
+		t.Fatalf("%s %s: still running after %v (a hang), killed; stderr:\n%s", cmdName, file, hangGuard, tail(stderr.String()))
 	}
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("validate %s: %v", file, err)
+		t.Fatalf("%s %s: %v", cmdName, file, err)
 	}
 	r := run{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 	if r.code == 125 {
@@ -189,10 +215,10 @@ func validate(t *testing.T, file string, args ...string) run {
 		r.errorsCSV = strings.Join(msgs, "\n")
 	}
 	if r.maxRSSKiB > maxRSSKiB {
-		t.Errorf("validate %s: peak RSS %d MiB, over the %d MiB bound", file, r.maxRSSKiB>>10, maxRSSKiB>>10)
+		t.Errorf("%s %s: peak RSS %d MiB, over the %d MiB bound", cmdName, file, r.maxRSSKiB>>10, maxRSSKiB>>10)
 	}
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
-		t.Errorf("validate %s left %d temp files behind (first: %s)", file, len(left), left[0].Name())
+		t.Errorf("%s %s left %d temp files behind (first: %s)", cmdName, file, len(left), left[0].Name())
 	}
 	return r
 }
@@ -288,8 +314,9 @@ func TestHostileFiles(t *testing.T) {
 			want: []string{`big-cell.csv:3 column "body" (body):`, "is too long"}},
 
 		// Text encodings.
-		{name: "windows-1252 read as utf-8", file: "windows-1252.csv", args: ticket, code: 1, want: []string{"windows-1252.csv:3", "invalid UTF-8", "try --encoding windows-1252"}},
-		{name: "windows-1252 header read as utf-8", file: "windows-1252-header.csv", args: ticket, code: 2, want: []string{"windows-1252-header.csv: line 1", "try --encoding windows-1252"}},
+		{name: "windows-1252 read as utf-8", file: "windows-1252.csv", args: ticket, code: 2, want: []string{"windows-1252.csv: looks like windows-1252: pass --encoding windows-1252 (line 3 is not valid UTF-8)"}},
+		{name: "windows-1252 header read as utf-8", file: "windows-1252-header.csv", args: ticket, code: 2, want: []string{"windows-1252-header.csv: looks like windows-1252: pass --encoding windows-1252 (line 1 "}},
+		{name: "windows-1252 with --encoding utf-8", file: "windows-1252.csv", args: append([]string{"--encoding", "utf-8"}, ticket...), code: 1, want: []string{"windows-1252.csv:3", "invalid UTF-8", "try --encoding windows-1252"}},
 		{name: "windows-1252 with --encoding", file: "windows-1252.csv", args: append([]string{"--encoding", "windows-1252"}, ticket...), code: 0, want: []string{"valid 3  invalid 0"}},
 		{name: "utf-16 with bom", file: "utf16-bom.csv", args: ticket, code: 0, want: []string{"valid 3  invalid 0"}},
 		{name: "utf-16 without bom", file: "utf16-nobom.csv", args: ticket, code: 2, want: []string{"utf16-nobom.csv: ", "--encoding utf-16"}},
@@ -342,6 +369,38 @@ func TestHostileFiles(t *testing.T) {
 			}
 			t.Logf("exit %d, peak RSS %d MiB; output:\n%s", r.code, r.maxRSSKiB>>10, tail(out))
 		})
+	}
+}
+
+// TestWindows1252ImportSendsNothing: importing a Windows-1252 file without
+// --encoding stops before the first request, instead of creating the
+// ASCII-only rows and reporting the others invalid; with --encoding every
+// row is created.
+func TestWindows1252ImportSendsNothing(t *testing.T) {
+	sim, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	file := filepath.Join("testdata", "windows-1252.csv")
+	r := importTo(t, sim.URL, file, "--type", "ticket")
+	if r.code != 2 || !strings.Contains(r.stderr, "windows-1252.csv: looks like windows-1252: pass --encoding windows-1252") {
+		t.Fatalf("exit %d, want 2 naming the encoding; stderr:\n%s", r.code, tail(r.stderr))
+	}
+	if st := sim.Stats(); st.Requests != 0 || len(sim.Works()) != 0 {
+		t.Fatalf("%d requests, %d works: want nothing sent", st.Requests, len(sim.Works()))
+	}
+	r = importTo(t, sim.URL, file, "--type", "ticket", "--encoding", "windows-1252")
+	if r.code != 0 {
+		t.Fatalf("with --encoding: exit %d; stderr:\n%s", r.code, tail(r.stderr))
+	}
+	var titles []string
+	for _, w := range sim.Works() {
+		titles = append(titles, w.Title)
+	}
+	slices.Sort(titles)
+	if want := []string{rows3[2][0], rows3[1][0], rows3[3][0]}; !slices.Equal(titles, want) {
+		t.Errorf("works %q, want %q", titles, want)
 	}
 }
 

@@ -77,6 +77,12 @@ func OpenCSV(path string, opt Options) (Reader, error) {
 	if err != nil {
 		return nil, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
 	}
+	if opt.Encoding == "" {
+		if err := sniffWindows1252(f); err != nil {
+			_ = f.Close()
+			return nil, &FileError{Path: path, Err: err}
+		}
+	}
 	c := &csvReader{path: path, file: f, maxCell: opt.maxCell()}
 	if err := c.start(opt); err != nil {
 		_ = f.Close()
@@ -148,6 +154,90 @@ func (c *csvReader) start(opt Options) error {
 	}
 	c.queue = append(c.queue, first)
 	return nil
+}
+
+// sniffBytes is how much of a CSV file sniffWindows1252 looks at.
+const sniffBytes = 1 << 20
+
+// sniffWindows1252 refuses a file read as UTF-8 (no --encoding, no BOM)
+// whose first MiB is not UTF-8 but is Windows-1252 text: without the
+// refusal its ASCII-only rows would be imported and the others reported
+// invalid, half a file. Text is Windows-1252 here when it has no NUL (a
+// binary or UTF-16 file, refused later with its own message), no other C0
+// control besides tab, CR, LF and form feed, and none of the five bytes
+// the code page leaves undefined. Invalid UTF-8 after the first MiB stays
+// a row-level error. f is left at its start.
+func sniffWindows1252(f *os.File) error {
+	buf := make([]byte, sniffBytes)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("cannot read the file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("cannot read the file: %w", err)
+	}
+	buf = buf[:n]
+	if bytes.HasPrefix(buf, []byte("\xEF\xBB\xBF")) || bytes.HasPrefix(buf, []byte("\xFF\xFE")) || bytes.HasPrefix(buf, []byte("\xFE\xFF")) {
+		return nil // a byte order mark says what the file is
+	}
+	if n == sniffBytes {
+		buf = trimPartialRune(buf)
+	}
+	bad := firstInvalidUTF8(buf)
+	if bad < 0 || !windows1252Text(buf) {
+		return nil
+	}
+	line := 1 + bytes.Count(buf[:bad], []byte{'\n'})
+	return fmt.Errorf("looks like windows-1252: pass --encoding windows-1252 (line %d is not valid UTF-8)", line)
+}
+
+// trimPartialRune drops the start of a UTF-8 sequence cut off at the end
+// of buf (at most 3 bytes), so that a cut does not look like bad text.
+func trimPartialRune(buf []byte) []byte {
+	for i := 1; i <= utf8.UTFMax-1 && i <= len(buf); i++ {
+		b := buf[len(buf)-i]
+		if b < utf8.RuneSelf {
+			return buf
+		}
+		if utf8.RuneStart(b) {
+			if !utf8.FullRune(buf[len(buf)-i:]) {
+				return buf[:len(buf)-i]
+			}
+			return buf
+		}
+	}
+	return buf
+}
+
+// firstInvalidUTF8 returns the offset of the first byte of buf that is not
+// part of valid UTF-8, or -1.
+func firstInvalidUTF8(buf []byte) int {
+	if utf8.Valid(buf) {
+		return -1
+	}
+	for i := 0; i < len(buf); {
+		r, size := utf8.DecodeRune(buf[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// windows1252Text reports whether buf decodes as Windows-1252 text (see
+// sniffWindows1252).
+func windows1252Text(buf []byte) bool {
+	for _, b := range buf {
+		switch {
+		case b == '\t' || b == '\n' || b == '\r' || b == '\f':
+		case b < ' ':
+			return false
+		case b == 0x81 || b == 0x8D || b == 0x8F || b == 0x90 || b == 0x9D:
+			return false
+		}
+	}
+	return true
 }
 
 // decodeCSV returns the text of the file as UTF-8 according to the encoding

@@ -166,6 +166,7 @@ func TestCSVRead(t *testing.T) {
 		{
 			name:    "invalid UTF-8 names the line and column",
 			content: "Title,Body\nok,fine\n\"multi\nline\",caf\xe9\n",
+			opt:     Options{Encoding: "utf-8"}, // no sniffing for windows-1252
 			header:  []string{"Title", "Body"},
 			rows:    [][]string{{"ok", "fine"}, {"multi\nline", "caf\xe9"}},
 			errs:    []string{"", `f.csv:4 column "Body": invalid UTF-8 (file is not UTF-8; try --encoding windows-1252)`},
@@ -310,6 +311,7 @@ func TestCSVFileErrors(t *testing.T) {
 		{name: "NUL in header", content: "a\x00b,c\n1,2\n", want: "NUL bytes"},
 		{name: "UTF-16 without BOM read as UTF-8", content: utf16LE("Title,X\n1,2\n", false), want: "NUL bytes"},
 		{name: "invalid UTF-8 header", content: "Caf\xe9,b\n1,2\n", want: "--encoding windows-1252"},
+		{name: "windows-1252 in a row", content: "Title,b\nok,1\nCaf\xe9 \x93x\x94,2\n", want: "looks like windows-1252: pass --encoding windows-1252 (line 3 is not valid UTF-8)"},
 		{name: "duplicate header", content: "Title,Tags,tags\nA,1,2\n", want: `header "tags" appears twice, in columns B and C`},
 		{name: "duplicate refused by AllowDuplicate", content: "Tags,Title,Tags\nA,1,2\n", opt: Options{AllowDuplicate: func(h string) bool { return h == "Title" }}, want: `columns A and C`},
 		{name: "only _row and _error", content: "_row,_error\n1,x\n", want: "no columns besides"},
@@ -334,6 +336,42 @@ func TestCSVFileErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), p+": ") {
 				t.Errorf("error %q, want %q in it, prefixed by the path", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCSVWindows1252Sniff: only the first MiB decides, a byte Windows-1252
+// leaves undefined is not taken for it, and a BOM or an explicit encoding
+// skip the sniff.
+func TestCSVWindows1252Sniff(t *testing.T) {
+	pad := "Title,b\n" + strings.Repeat("plain ascii row,1\n", sniffBytes/18+1)
+	tests := []struct {
+		name    string
+		content string
+		opt     Options
+		rowErr  string // the error of the last row; "" for none
+	}{
+		{name: "invalid UTF-8 after the first MiB is a row error", content: pad + "Caf\xe9,2\n", rowErr: "invalid UTF-8"},
+		{name: "a multi-byte rune cut at the first MiB is not invalid", content: pad[:sniffBytes-1] + "é,2\n" + "x,3\n"},
+		{name: "an undefined Windows-1252 byte", content: "Title,b\nCaf\xe9\x81,2\n", rowErr: "invalid UTF-8"},
+		{name: "explicit utf-8", content: "Title,b\nCaf\xe9,2\n", opt: Options{Encoding: "utf-8"}, rowErr: "invalid UTF-8"},
+		{name: "utf-8 BOM", content: "\xEF\xBB\xBFTitle,b\nCaf\xe9,2\n", rowErr: "invalid UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := OpenCSV(writeFile(t, "f.csv", tc.content), tc.opt)
+			if err != nil {
+				t.Fatalf("OpenCSV: %v", err)
+			}
+			defer r.Close()
+			rows, err := readAll(t, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := rowErrs(rows)[len(rows)-1]
+			if (tc.rowErr == "") != (last == "") || !strings.Contains(last, tc.rowErr) {
+				t.Errorf("last row's error %q, want %q", last, tc.rowErr)
 			}
 		})
 	}
@@ -495,7 +533,7 @@ func TestRowErrorColumn(t *testing.T) {
 		want []int
 	}{
 		{"csv", func() (Reader, error) {
-			return OpenCSV(writeFile(t, "f.csv", "_row,a,b\n2,x,12345,extra\n3,\xff,y\n"), Options{MaxCellBytes: 4})
+			return OpenCSV(writeFile(t, "f.csv", "_row,a,b\n2,x,12345,extra\n3,\xff,y\n"), Options{MaxCellBytes: 4, Encoding: "utf-8"})
 		}, []int{0, 2, 0, 1}},
 		{"xlsx", func() (Reader, error) { return OpenXLSX(book, Options{MaxCellBytes: 4}) }, []int{2, 0}},
 	} {
