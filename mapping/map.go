@@ -1,9 +1,6 @@
 package mapping
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -272,19 +269,7 @@ func cellAt(cells []source.Cell, i int) (string, source.Kind) {
 // key computes the row's key (see Result.Key).
 func (m *Mapper) key(cells []source.Cell, st *rowState) string {
 	if len(m.keyCols) == 0 {
-		// One Sum256 over a buffer is much cheaper than many small
-		// Writes; rows up to the buffer size need no allocation.
-		var stack [1024]byte
-		buf := stack[:0]
-		for _, c := range cells {
-			buf = binary.AppendUvarint(buf, uint64(len(c.Value)))
-			buf = append(buf, c.Value...)
-		}
-		sum := sha256.Sum256(buf)
-		var out [2 + 16]byte
-		out[0], out[1] = 'h', ':'
-		hex.Encode(out[2:], sum[:8])
-		return string(out[:])
+		return HashKey(cells)
 	}
 	if len(m.keyCols) == 1 {
 		s, _ := cellAt(cells, m.keyCols[0])

@@ -2,23 +2,34 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/report"
+	"github.com/devrev-import/devrev-import/importer/source"
 )
 
-// runReport prints a checkpoint's totals and writes the created-works map
-// and the failed rows as CSV.
+// reportFlags are the flags of `report`.
+type reportFlags struct {
+	createdCSV, errorsCSV, html       string
+	input, sheet, delimiter, encoding string
+}
+
+// runReport prints a checkpoint's totals and writes the created-works map,
+// the failed rows as a reloadable errors CSV and an HTML page of the run.
+// It exits 0 whenever it could report, whatever the run's outcome was:
+// its figures say what failed.
 func runReport(_ context.Context, args []string, env Env) int {
 	fs := newFlagSet("report", "report CHECKPOINT [flags]", env)
-	createdCSV := fs.String("created-csv", "", "write row,key,id,display_id of every created work here")
-	errorsCSV := fs.String("errors-csv", "", "write row,key,status,error of every failed or invalid row here")
+	var f reportFlags
+	fs.StringVar(&f.createdCSV, "created-csv", "", "write row,key,id,display_id of every created work here")
+	fs.StringVar(&f.errorsCSV, "errors-csv", "", "write the invalid and failed rows here: _row, _error, then the input's columns (ready to fix and import)")
+	fs.StringVar(&f.input, "input", "", "the input file, for --errors-csv (default: the one the checkpoint names)")
+	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet of the input, for --errors-csv")
+	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter of the input, for --errors-csv (default: detect)")
+	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding of the input, for --errors-csv")
 	pos, code, ok := parseOrExit(fs, args, env)
 	if !ok {
 		return code
@@ -27,31 +38,58 @@ func runReport(_ context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "devrev-import report: need exactly one CHECKPOINT")
 		return ExitUsage
 	}
-	outputs := []fileRole{
-		{name: "CHECKPOINT", path: pos[0]},
-		{name: "the checkpoint's lock", path: pos[0] + ".lock"},
-		{name: "--created-csv", path: *createdCSV, written: true},
-		{name: "--errors-csv", path: *errorsCSV, written: true},
-	}
-	if err := checkPaths(outputs...); err != nil {
+	if err := writeReport(pos[0], f, env); err != nil {
 		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
 		return ExitUsage
 	}
-	hdr, state, warns, err := checkpoint.Read(pos[0])
+	return ExitOK
+}
+
+// writeReport reads the checkpoint at path and writes what f asks for.
+func writeReport(path string, f reportFlags, env Env) error {
+	roles := []fileRole{
+		{name: "CHECKPOINT", path: path},
+		{name: "the checkpoint's lock", path: path + ".lock"},
+		{name: "--created-csv", path: f.createdCSV, written: true},
+		{name: "--errors-csv", path: f.errorsCSV, written: true},
+	}
+	if err := checkPaths(roles...); err != nil {
+		return err
+	}
+	hdr, state, warns, err := checkpoint.Read(path)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
-		return ExitUsage
+		return err
+	}
+	if f.input == "" {
+		f.input = hdr.Input
 	}
 	// The file the checkpoint was written for is an input too.
-	if err := checkPaths(append(outputs, fileRole{name: "the checkpoint's input", path: hdr.Input})...); err != nil {
-		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
-		return ExitUsage
+	if err := checkPaths(append(roles, fileRole{name: "the checkpoint's input", path: f.input})...); err != nil {
+		return err
 	}
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
+	printTotals(env, path, hdr, state)
+	if f.createdCSV != "" {
+		n, err := report.WriteCreatedMap(f.createdCSV, state)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "created works: %s (%s rows)\n", f.createdCSV, report.Thousands(n))
+	}
+	if f.errorsCSV != "" {
+		if err := writeErrorsCSV(state, f, env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printTotals prints the input and the number of rows by status.
+func printTotals(env Env, path string, hdr checkpoint.Header, state *checkpoint.State) {
 	counts := state.Counts()
-	fmt.Fprintf(env.Stdout, "checkpoint %s\ninput      %s (%d bytes)\n", pos[0], hdr.Input, hdr.Size)
+	fmt.Fprintf(env.Stdout, "checkpoint %s\ninput      %s (%d bytes)\n", path, hdr.Input, hdr.Size)
 	statuses := make([]string, 0, len(counts))
 	for s := range counts {
 		statuses = append(statuses, string(s))
@@ -64,63 +102,56 @@ func runReport(_ context.Context, args []string, env Env) int {
 		}
 		fmt.Fprintf(env.Stdout, "%-18s %s\n", label, report.Thousands(counts[checkpoint.Status(s)]))
 	}
-	if *createdCSV != "" {
-		if err := writeEntries(*createdCSV, []string{"row", "key", "id", "display_id"}, state, func(e checkpoint.Entry) []string {
-			if e.Status != checkpoint.Created {
-				return nil
-			}
-			return []string{strconv.Itoa(e.Row), e.Key, e.ID, e.DisplayID}
-		}); err != nil {
-			fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
-			return ExitUsage
-		}
-	}
-	if *errorsCSV != "" {
-		if err := writeEntries(*errorsCSV, []string{"row", "key", "status", "error"}, state, func(e checkpoint.Entry) []string {
-			switch e.Status {
-			case checkpoint.Failed:
-				msg := ""
-				if e.Error != nil {
-					msg = e.Error.Type + ": " + e.Error.Message
-				}
-				return []string{strconv.Itoa(e.Row), e.Key, string(e.Status), msg}
-			case checkpoint.Invalid:
-				return []string{strconv.Itoa(e.Row), e.Key, string(e.Status), strings.Join(e.Errors, "\n")}
-			}
-			return nil
-		}); err != nil {
-			fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
-			return ExitUsage
-		}
-	}
-	if counts[checkpoint.Failed] > 0 || counts[checkpoint.Invalid] > 0 {
-		return ExitRowsFailed
-	}
-	return ExitOK
 }
 
-// writeEntries writes one CSV line per entry that row accepts (non-nil),
-// neutralising every cell against formula injection.
-func writeEntries(path string, header []string, state *checkpoint.State, row func(checkpoint.Entry) []string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// writeErrorsCSV reads the input again for the cells of the invalid and
+// failed rows (the checkpoint has only their keys and messages).
+func writeErrorsCSV(state *checkpoint.State, f reportFlags, env Env) error {
+	input := f.input
+	if input == "" {
+		return fmt.Errorf("--errors-csv: the checkpoint names no input file; pass --input FILE")
+	}
+	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, AllowDuplicate: func(string) bool { return true }}
+	if f.delimiter != "" {
+		d, err := parseDelimiter(f.delimiter)
+		if err != nil {
+			return fmt.Errorf("--delimiter: %v", err)
+		}
+		opt.Delimiter = d
+	}
+	src, err := source.Open(input, opt)
+	if err != nil {
+		return fmt.Errorf("--errors-csv needs the rows' cells from the input: %w (pass --input FILE if it moved)", err)
+	}
+	defer src.Close()
+	res, err := report.WriteCheckpointErrors(f.errorsCSV, state, src)
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write(header)
-	state.Each(func(e checkpoint.Entry) bool {
-		if rec := row(e); rec != nil {
-			for i := range rec {
-				rec[i] = report.Neutralize(rec[i])
-			}
-			_ = w.Write(rec)
-		}
-		return true
-	})
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	if n := len(res.Missing); n > 0 {
+		fmt.Fprintf(env.Stderr, "warning: %s invalid or failed rows are not in %s as it is now (%s): the file changed since the import, so they are left out of %s\n",
+			report.Thousands(n), input, rowList(res.Missing), f.errorsCSV)
 	}
-	return f.Close()
+	if res.Written == 0 {
+		fmt.Fprintf(env.Stdout, "errors CSV: no invalid or failed rows to write; %s not written\n", f.errorsCSV)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "errors CSV: %s (%s rows)\n", f.errorsCSV, report.Thousands(res.Written))
+	return nil
+}
+
+// rowList names up to 10 row numbers: "rows 4, 9 and 12", "rows 1, 2, ... and 40 more".
+func rowList(rows []int) string {
+	const show = 10
+	parts := make([]string, 0, show)
+	for _, r := range rows[:min(show, len(rows))] {
+		parts = append(parts, fmt.Sprint(r))
+	}
+	if len(rows) == 1 {
+		return "row " + parts[0]
+	}
+	if len(rows) > show {
+		return fmt.Sprintf("rows %s and %s more", strings.Join(parts, ", "), report.Thousands(len(rows)-show))
+	}
+	return fmt.Sprintf("rows %s and %s", strings.Join(parts[:len(parts)-1], ", "), parts[len(parts)-1])
 }

@@ -415,10 +415,7 @@ func (r *run) errorRow(row source.Row, msgs []string) {
 // failed records a row the API (or the run) refused.
 func (r *run) failed(row source.Row, key string, status int, typ, msg string, attempts int) {
 	where := r.cfg.Source.Where(row.Number, -1)
-	full := fmt.Sprintf("%s: %s: %s", where, typ, msg)
-	if status > 0 {
-		full = fmt.Sprintf("%s: HTTP %d %s: %s", where, status, typ, msg)
-	}
+	full := report.FailedMessage(where, status, typ, msg)
 	r.c.Failed.Add(1)
 	r.c.Done.Add(1)
 	r.note([]string{full})
