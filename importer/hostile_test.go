@@ -404,6 +404,57 @@ func TestWindows1252ImportSendsNothing(t *testing.T) {
 	}
 }
 
+// TestStaleErrorsCSV: a clean run removes the errors CSV an earlier run
+// left at --errors-csv, but not a file of the user's that happens to be
+// there (it warns instead); and a cell over 256 KiB is cut in the errors
+// CSV, with a note.
+func TestStaleErrorsCSV(t *testing.T) {
+	dir := t.TempDir()
+	valid := filepath.Join("testdata", "valid.csv")
+	ours := filepath.Join(dir, "old.errors.csv")
+	if err := os.WriteFile(ours, []byte("_row,_error,title\n3,bad,x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := validate(t, valid, "--type", "ticket", "--errors-csv", ours)
+	if _, err := os.Stat(ours); r.code != 0 || !os.IsNotExist(err) {
+		t.Errorf("exit %d, stale errors CSV: %v; want it removed", r.code, err)
+	}
+	theirs := filepath.Join(dir, "notes.csv")
+	notes := "Subject,Notes\nkeep me,please\n"
+	if err := os.WriteFile(theirs, []byte(notes), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = validate(t, valid, "--type", "ticket", "--errors-csv", theirs)
+	if b, _ := os.ReadFile(theirs); r.code != 0 || string(b) != notes {
+		t.Errorf("exit %d, %s now holds %q; want it untouched", r.code, theirs, b)
+	}
+	if want := "warning: " + theirs + " was left as it is"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, tail(r.stderr))
+	}
+
+	big := filepath.Join(dir, "huge-body.csv")
+	if err := os.WriteFile(big, []byte(validHeader+",body\nbig,PROD-1,DEVU-1,"+strings.Repeat("x", 1<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errs := filepath.Join(dir, "huge.errors.csv")
+	r = validate(t, big, "--type", "ticket", "--errors-csv", errs)
+	f, err := os.Open(errs)
+	if err != nil {
+		t.Fatalf("exit %d, no errors CSV: %v", r.code, err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("errors CSV: %d records, %v", len(recs), err)
+	}
+	if body := recs[1][len(recs[1])-1]; len(body) != 256<<10 {
+		t.Errorf("body cell of %d bytes in the errors CSV, want it cut to 256 KiB", len(body))
+	}
+	if want := `column "body": cut here to its first 262144 of 1048576 bytes`; !strings.Contains(recs[1][1], want) {
+		t.Errorf("_error %q lacks %q", recs[1][1], want)
+	}
+}
+
 // TestHostileFilesCommitted checks that every small file the cases use is
 // in testdata/, and with -regen rewrites them all from their generators.
 func TestHostileFilesCommitted(t *testing.T) {

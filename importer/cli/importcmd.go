@@ -256,6 +256,10 @@ func (r *importRun) run(ctx context.Context) int {
 	if err := errs.Close(); err != nil {
 		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", err)
 	}
+	if w := errs.Warning(); w != "" {
+		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
+		warnings = append(warnings, w)
+	}
 	if pcfg.Journal != nil {
 		if err := pcfg.Journal.Close(); err != nil {
 			fmt.Fprintf(r.env.Stderr, "devrev-import: checkpoint: %v\n", err)

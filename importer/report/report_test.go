@@ -2,11 +2,13 @@ package report
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestNeutralize(t *testing.T) {
@@ -60,16 +62,91 @@ func TestErrorsCSV(t *testing.T) {
 	}
 }
 
-func TestErrorsCSVRemovesStaleFile(t *testing.T) {
+// TestErrorsCSVStaleFile: a run without invalid or failed rows removes an
+// errors CSV an earlier run wrote, and leaves any other file at that path
+// (the input itself, a checkpoint, a directory) as it is, with a warning.
+func TestErrorsCSVStaleFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		removed       bool
+	}{
+		{"ours", "_row,_error,Subject\n3,bad,x\n", true},
+		{"ours, header only", "_row,_error", true},
+		{"an input CSV", "Subject,Priority\nA,High\n", false},
+		{"a checkpoint", `{"type":"header"}` + "\n", false},
+		{"_row alone", "_row,Subject\n", false},
+		{"empty", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".csv")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := NewErrorsCSV(path, nil)
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := os.Stat(path)
+			if gone := os.IsNotExist(err); gone != tc.removed {
+				t.Fatalf("removed = %v, want %v", gone, tc.removed)
+			}
+			if w := e.Warning(); (w == "") != tc.removed || (w != "" && !strings.Contains(w, path+" was left as it is")) {
+				t.Errorf("warning %q", w)
+			}
+			if !tc.removed {
+				if b, _ := os.ReadFile(path); string(b) != tc.content {
+					t.Errorf("file changed to %q", b)
+				}
+			}
+		})
+	}
+	sub := filepath.Join(dir, "a-dir")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e := NewErrorsCSV(sub, nil)
+	if err := e.Close(); err != nil || e.Warning() == "" {
+		t.Errorf("a directory at the path: err %v, warning %q", err, e.Warning())
+	}
+	if _, err := os.Stat(sub); err != nil {
+		t.Errorf("directory removed: %v", err)
+	}
+	if err := NewErrorsCSV(filepath.Join(dir, "none.csv"), nil).Close(); err != nil {
+		t.Errorf("nothing at the path: %v", err)
+	}
+}
+
+// TestErrorsCSVCutsHugeCells: a cell over MaxCellBytes is cut at a rune
+// boundary, the note names the column and both sizes, the caller's cells
+// are untouched.
+func TestErrorsCSVCutsHugeCells(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.errors.csv")
-	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+	e := NewErrorsCSV(path, []string{"Subject", "Body"})
+	huge := "=" + strings.Repeat("é", MaxCellBytes) // 2 bytes a rune, a formula start
+	cells := []string{"ok", huge}
+	if err := e.Add(7, []string{"body is too long"}, cells); err != nil {
 		t.Fatal(err)
 	}
-	if err := NewErrorsCSV(path, nil).Close(); err != nil {
+	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("stale errors CSV still there: %v", err)
+	if cells[1] != huge {
+		t.Error("Add changed the caller's cells")
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recs[1]
+	if len(got[3]) > MaxCellBytes+1 || !strings.HasPrefix(huge, got[3][1:]) || !utf8.ValidString(got[3]) || got[3][0] != '\'' {
+		t.Errorf("cut cell: %d bytes, prefix %q", len(got[3]), got[3][:8])
+	}
+	want := fmt.Sprintf("body is too long\ncolumn \"Body\": cut here to its first %d of %d bytes", MaxCellBytes-1, len(huge))
+	if !strings.HasPrefix(got[1], want) {
+		t.Errorf("_error %q, want it to start %q", got[1], want)
 	}
 }
 
