@@ -26,6 +26,8 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +35,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -453,6 +456,60 @@ func TestStaleErrorsCSV(t *testing.T) {
 	if want := `column "body": cut here to its first 262144 of 1048576 bytes`; !strings.Contains(recs[1][1], want) {
 		t.Errorf("_error %q lacks %q", recs[1][1], want)
 	}
+}
+
+// TestHugeCreateAnswers: a server that creates each work and then answers
+// with a 100 MB body (streamed, no Content-Length) to 8 workers at once.
+// The tool reads at most a few MiB of each answer, treats the rows as in
+// doubt (the work may exist), finds every work by reconciliation instead
+// of sending it again, and stays under the memory bound.
+func TestHugeCreateAnswers(t *testing.T) {
+	sim := simulator.New(simulator.Options{})
+	var creates atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/works.create" {
+			sim.ServeHTTP(w, r)
+			return
+		}
+		creates.Add(1)
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, r)
+		if rec.Code/100 != 2 {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		_, _ = io.WriteString(w, `{"work":{"id":"`)
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for range (100 << 20) / len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return // the client stopped reading
+			}
+		}
+		_, _ = io.WriteString(w, `"}}`)
+	}))
+	defer srv.Close()
+
+	var b strings.Builder
+	b.WriteString(validHeader + "\n")
+	const rows = 16
+	for i := range rows {
+		fmt.Fprintf(&b, "Huge answer %d,PROD-1,DEVU-1\n", i)
+	}
+	file := filepath.Join(t.TempDir(), "huge-answers.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := importTo(t, srv.URL, file, "--type", "ticket", "--workers", "8", "--rate", "1000")
+	if r.code != 0 {
+		t.Errorf("exit %d, want 0 (every row reconciled); stderr:\n%s", r.code, tail(r.stderr))
+	}
+	if n := len(sim.Works()); n != rows || creates.Load() != rows {
+		t.Errorf("%d works from %d creates, want %d of each (found, not sent again)", n, creates.Load(), rows)
+	}
+	t.Logf("peak RSS %d MiB; stderr:\n%s", r.maxRSSKiB>>10, tail(r.stderr))
 }
 
 // TestHostileFilesCommitted checks that every small file the cases use is

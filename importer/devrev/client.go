@@ -43,15 +43,26 @@ const (
 	DefaultMaxConns = 8
 )
 
-// Read limits: a success body larger than maxBodyBytes is refused rather than
-// buffered; error bodies are short by nature and are cut at maxErrorBytes.
-// After a call, at most maxDrainBytes of an unread body are drained so the
-// keep-alive connection can be reused.
+// Read limits. A 2xx answer larger than its operation's limit (see
+// answerLimit) is refused rather than buffered, so a hostile or broken
+// server cannot make every worker hold a huge body; error bodies are short
+// by nature and are cut at maxErrorBytes. After a call, at most
+// maxDrainBytes of an unread body are drained so the keep-alive connection
+// can be reused.
 const (
-	maxBodyBytes  = 32 << 20
-	maxErrorBytes = 64 << 10
-	maxDrainBytes = 256 << 10
+	maxAnswerBytes = 2 << 20  // one work, one user: a created work is a few KiB
+	maxPageBytes   = 16 << 20 // a list page (100 works of 65,536-character bodies fit) or a schema
+	maxErrorBytes  = 64 << 10
+	maxDrainBytes  = 256 << 10
 )
+
+// answerLimit returns the largest 2xx body read for op.
+func answerLimit(op string) int64 {
+	if strings.HasSuffix(op, ".list") || strings.HasPrefix(op, "schemas.") {
+		return maxPageBytes
+	}
+	return maxAnswerBytes
+}
 
 // Options configures a Client. Only Token is required.
 type Options struct {
@@ -336,15 +347,33 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte,
 		raw, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBytes))
 		return nil, resp, c.apiError(op, resp, raw)
 	}
-	data, err = io.ReadAll(io.LimitReader(hr.Body, maxBodyBytes+1))
-	if err == nil && len(data) > maxBodyBytes {
-		err = fmt.Errorf("body larger than %d bytes", maxBodyBytes)
-	}
+	data, err = readAnswer(hr, op)
 	if err != nil {
 		return nil, resp, &BadResponseError{Op: op, Status: hr.StatusCode,
 			Snippet: c.Redact(snippet(data)), Err: c.safeErr(err)}
 	}
 	return data, resp, nil
+}
+
+// readAnswer reads a 2xx body of at most answerLimit(op) bytes: one
+// announcing more is refused before it is read, one that turns out longer
+// is cut off there (the start of it is returned for the error's snippet).
+// The buffer grows with what arrives, never past the limit.
+func readAnswer(hr *http.Response, op string) ([]byte, error) {
+	limit := answerLimit(op)
+	tooLarge := fmt.Errorf("the answer is larger than %d MiB, the most this tool reads from %s", limit>>20, op)
+	if hr.ContentLength > limit {
+		return nil, tooLarge
+	}
+	var buf bytes.Buffer
+	if hr.ContentLength > 0 {
+		buf.Grow(int(hr.ContentLength))
+	}
+	_, err := buf.ReadFrom(io.LimitReader(hr.Body, limit+1))
+	if err == nil && int64(buf.Len()) > limit {
+		return buf.Bytes()[:snippetLen*4], tooLarge
+	}
+	return buf.Bytes(), err
 }
 
 // isWriteError reports whether err is a failed write to the connection.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -794,4 +795,90 @@ func TestUnderlying(t *testing.T) {
 	if tc.writeFails.Load() != 1 {
 		t.Errorf("writeFails = %d, want 1", tc.writeFails.Load())
 	}
+}
+
+// TestAnswerSizeLimits: a 2xx answer over its operation's limit is a
+// *BadResponseError naming the operation (a create's is in doubt: the work
+// may exist), whether it announces its length or streams without one;
+// answers under the limit, also large ones, are read.
+func TestAnswerSizeLimits(t *testing.T) {
+	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.Header.Get("X-Test-Size"))
+		if r.Header.Get("X-Test-Length") != "" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
+		w.WriteHeader(http.StatusCreated)
+		// {"work":{"id":"W-1","display_id":"ISS-1"},"pad":"xxx..."}
+		head := `{"work":{"id":"W-1","display_id":"ISS-1"},"works":[],"pad":"`
+		if _, err := io.WriteString(w, head); err != nil {
+			return
+		}
+		chunk := strings.Repeat("x", 64<<10)
+		for left := n - len(head) - 2; left > 0; left -= len(chunk) {
+			if _, err := io.WriteString(w, chunk[:min(left, len(chunk))]); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(w, `"}`)
+	})
+	do := func(op string, size int, length bool) error {
+		hdr := map[string]string{"X-Test-Size": strconv.Itoa(size)}
+		if length {
+			hdr["X-Test-Length"] = "1"
+		}
+		c.http.Transport = headerTransport{base: c.http.Transport, hdr: hdr}
+		defer func() { c.http.Transport = c.http.Transport.(headerTransport).base }()
+		var err error
+		switch op {
+		case "works.create":
+			_, _, err = c.CreateWork(context.Background(), []byte(`{}`))
+		case "works.list":
+			_, _, _, err = c.ListWorks(context.Background(), ListWorksRequest{})
+		}
+		return err
+	}
+	for _, tc := range []struct {
+		op     string
+		size   int
+		length bool
+		limit  string // "" when the answer must be read
+	}{
+		{"works.create", 100 << 20, false, "2 MiB"},
+		{"works.create", 100 << 20, true, "2 MiB"},
+		{"works.create", 2<<20 + 1, false, "2 MiB"},
+		{"works.create", 1 << 20, false, ""},
+		{"works.list", 17 << 20, false, "16 MiB"},
+		{"works.list", 12 << 20, true, ""},
+	} {
+		err := do(tc.op, tc.size, tc.length)
+		if tc.limit == "" {
+			if err != nil {
+				t.Errorf("%s, %d bytes: %v", tc.op, tc.size, err)
+			}
+			continue
+		}
+		var be *BadResponseError
+		want := "the answer is larger than " + tc.limit + ", the most this tool reads from " + tc.op
+		if !errors.As(err, &be) || be.Op != tc.op || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s, %d bytes (length %v): err %v, want a BadResponseError with %q", tc.op, tc.size, tc.length, err, want)
+		}
+		if len(be.Snippet) > 200 {
+			t.Errorf("snippet of %d bytes", len(be.Snippet))
+		}
+	}
+}
+
+// headerTransport adds headers to every request (the test server's
+// instructions).
+type headerTransport struct {
+	base http.RoundTripper
+	hdr  map[string]string
+}
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range h.hdr {
+		r.Header.Set(k, v)
+	}
+	return h.base.RoundTrip(r)
 }
