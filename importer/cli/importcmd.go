@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
-	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/lookup"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/progress"
@@ -80,7 +79,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.IntVar(&f.maxConsecFail, "max-consecutive-failures", 25, "stop the run after this many 5xx/network failures in a row (exit 3)")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop taking rows after this long, finish in-flight requests, exit 3 (0 = no limit)")
 	fs.StringVar(&f.maxErrors, "max-errors", "", "stop once N rows (or N% of rows) have failed, exit 1")
-	fs.DurationVar(&f.maxWait, "max-wait", 15*time.Minute, "longest rate-limit wait accepted; a longer one stops the run (exit 3)")
+	fs.DurationVar(&f.maxWait, "max-wait", defaultMaxWait, "longest wait accepted (a Retry-After, a window's reset, 429s in a row); a longer one stops the run (exit 3)")
 	fs.StringVar(&f.onDoubt, "on-doubt", "reconcile", "rows whose request may have been performed: reconcile|resend|skip")
 	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
@@ -101,7 +100,10 @@ func runImport(ctx context.Context, cmd string, args []string, env Env) int {
 		return ExitUsage
 	}
 	dry := cmd == "validate" || f.dryRun
-	return (&importRun{f: f, file: pos[0], dry: dry, env: env}).run(ctx)
+	r := &importRun{f: f, file: pos[0], dry: dry, env: env}
+	code = r.run(ctx)
+	r.writeSummaryOnExit(code)
+	return code
 }
 
 type importRun struct {
@@ -114,18 +116,27 @@ type importRun struct {
 	ckPath string
 	cfg    *mapping.Config // nil without --mapping
 	mapper *mapping.Mapper
+
+	// failMsg is the last message fail printed, for --summary-json.
+	failMsg string
+	// summarySafe: --summary-json is no other file; summaryDone: finish
+	// wrote it.
+	summarySafe, summaryDone bool
 }
 
 // fail prints one message and returns the exit code.
 func (r *importRun) fail(code int, format string, a ...any) int {
-	fmt.Fprintf(r.env.Stderr, "devrev-import: "+format+"\n", a...)
+	r.failMsg = fmt.Sprintf(format, a...)
+	fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", r.failMsg)
 	return code
 }
 
 func (r *importRun) run(ctx context.Context) int {
 	f := &r.f
 	r.log = newLogger(r.env, f.logFormat, slog.LevelInfo)
-	if err := checkPaths(r.fileRoles()...); err != nil {
+	roles := r.fileRoles()
+	r.summarySafe = clashFree(roles, "--summary-json")
+	if err := checkPaths(roles...); err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
 
@@ -332,7 +343,11 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	if err != nil {
 		return cleanup, r.fail(ExitUsage, "%v", err)
 	}
-	lim := throttle.NewLimiter(throttle.Config{Rate: rate, Burst: f.burst})
+	maxWait := f.maxWait
+	if maxWait <= 0 {
+		maxWait = defaultMaxWait // validate has no --max-wait
+	}
+	lim := throttle.NewLimiter(throttle.Config{Rate: rate, Burst: f.burst, MaxWait: maxWait})
 	pcfg.Client, pcfg.Limiter = client, lim
 
 	if !r.dry {
@@ -391,7 +406,11 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 // setupEnrich resolves lookup columns through the API and, with --schema
 // live, checks custom fields against the org's schema.
 func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, cleanups *[]func()) int {
+	// Lookups and the schema are retried as often as a row (--max-retries).
 	retr := throttle.Retrier{Limiter: pcfg.Limiter}
+	if !r.dry {
+		retr.MaxAttempts = max(1, r.f.maxRetries+1)
+	}
 	var fns []schema.EnrichFunc
 	if len(r.mapper.LookupColumns()) > 0 || r.f.lookupCache != "" {
 		res, err := lookup.New(lookup.Options{Client: pcfg.Client, Retrier: retr, CachePath: r.f.lookupCache})
@@ -412,11 +431,8 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 		}
 		sch, err := schema.Fetch(ctx, pcfg.Client, retr, types)
 		if err != nil {
-			var ae *devrev.APIError
-			if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
-				return r.fail(ExitAuth, "the API refused the token: %v", err)
-			}
-			return r.fail(ExitStopped, "fetching the org's schema: %v (use --schema stock to skip)", err)
+			code, msg := apiFailure("fetching the org's schema", err, "(use --schema stock to skip)")
+			return r.fail(code, "%s", msg)
 		}
 		if r.cfg != nil {
 			if errs := sch.CheckConfig(r.cfg, types); len(errs) > 0 {
@@ -443,6 +459,7 @@ func hasCustomFields(m *mapping.Mapper) bool {
 // finish prints the summary, writes --summary-json and picks the exit code.
 func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.ErrorsCSV, sent bool, warnings []string) int {
 	s := res.Summary
+	runWarnings := s.Warnings
 	s.Warnings = append(warnings, s.Warnings...)
 	if errs.Rows() > 0 {
 		s.ErrorsCSV = errs.Path()
@@ -462,21 +479,35 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 		switch se.Reason {
 		case "unauthorized":
 			code = ExitAuth
-			fmt.Fprintf(r.env.Stderr, "devrev-import: the API refused the token: %v\n", se.Err)
+			s.Error = fmt.Sprintf("the API refused the token: %v", se.Err)
 		case "max_errors":
 			code = ExitRowsFailed
-			fmt.Fprintf(r.env.Stderr, "devrev-import: stopped: %v\n", se.Err)
+			s.Error = fmt.Sprintf("stopped: %v", se.Err)
 		default:
 			code = ExitStopped
-			fmt.Fprintf(r.env.Stderr, "devrev-import: stopped (%s): run the same command again to resume\n", se)
+			s.Error = fmt.Sprintf("stopped (%s): run the same command again to resume", se)
 		}
+		fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", s.Error)
 	case runErr != nil:
 		code = ExitStopped
 		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", runErr)
 	}
+	if fe != nil {
+		s.Error = fe.Error()
+	} else if runErr != nil && s.Error == "" {
+		s.Error = runErr.Error()
+	}
+	if s.NotAttempted > 0 && (code == ExitOK || code == ExitRowsFailed && s.Stopped == "") {
+		// Rows in doubt or never tried: the run is not done, whatever
+		// else went well.
+		code = ExitStopped
+		s.Error = fmt.Sprintf("%s rows not attempted or left in doubt: run the same command again to finish them", report.Thousands(s.NotAttempted))
+		fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", s.Error)
+	}
 	s.ExitCode = code
 
 	w := r.env.Stderr
+	r.printWarnings(runWarnings)
 	for _, m := range res.Messages {
 		fmt.Fprintln(w, m)
 	}
@@ -495,6 +526,7 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 		}
 	}
 	if r.f.summaryJSON != "" {
+		r.summaryDone = true
 		if err := s.WriteJSON(r.f.summaryJSON); err != nil {
 			fmt.Fprintf(w, "devrev-import: %v\n", err)
 		}

@@ -133,3 +133,14 @@ func (r *importRun) fileRoles() []fileRole {
 	}
 	return roles
 }
+
+// clashFree reports whether the role called name is a file of its own,
+// whatever clashes the other roles have among themselves.
+func clashFree(roles []fileRole, name string) bool {
+	only := make([]fileRole, len(roles))
+	for i, r := range roles {
+		r.written = r.name == name
+		only[i] = r
+	}
+	return checkPaths(only...) == nil
+}

@@ -150,8 +150,12 @@ func (c *Client) apiError(op string, resp Response, raw []byte) *APIError {
 			e.AllowedValues = append(e.AllowedValues, c.Redact(clean(v, 200)))
 		}
 		e.ReferenceID = c.Redact(clean(body.ReferenceID, 200))
-		if body.RetryAfter != nil && *body.RetryAfter > 0 && *body.RetryAfter < 1e9 {
-			if d := time.Duration(*body.RetryAfter * float64(time.Second)); d > e.RetryAfter {
+		if body.RetryAfter != nil && *body.RetryAfter > 0 {
+			d := MaxRetryAfter
+			if *body.RetryAfter < MaxRetryAfter.Seconds() {
+				d = time.Duration(*body.RetryAfter * float64(time.Second))
+			}
+			if d > e.RetryAfter {
 				e.RetryAfter = d
 			}
 		}

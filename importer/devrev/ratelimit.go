@@ -37,8 +37,9 @@ type Response struct {
 
 // parseRate reads the X-RateLimit-* headers. DevRev sends Reset as seconds
 // since the Unix epoch; as a defence against other conventions, a value in
-// milliseconds (> 1e12) is accepted, and a small value (< 1e9, before 2001)
-// is taken as seconds from now.
+// milliseconds (> 1e12), microseconds (> 1e14) or nanoseconds (> 1e17) is
+// accepted, and a small value (< 1e9, before 2001) is taken as seconds
+// from now.
 func parseRate(h http.Header, now time.Time) RateInfo {
 	var ri RateInfo
 	if v, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit"))); err == nil && v >= 0 {
@@ -65,6 +66,10 @@ func parseReset(s string, now time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	switch {
+	case v > 1e17: // nanoseconds since the epoch
+		return time.Unix(0, int64(v)), true
+	case v > 1e14: // microseconds since the epoch
+		return time.UnixMicro(int64(v)), true
 	case v > 1e12: // milliseconds since the epoch
 		return time.UnixMilli(int64(v)), true
 	case v >= 1e9: // seconds since the epoch (DevRev)
@@ -75,6 +80,10 @@ func parseReset(s string, now time.Time) (time.Time, bool) {
 	}
 }
 
+// MaxRetryAfter is the longest Retry-After kept (about 31 years): a larger
+// value is taken as this, a wait no run accepts, rather than as no hint.
+const MaxRetryAfter = 1e9 * time.Second
+
 // parseRetryAfter reads a Retry-After value: delta seconds (possibly
 // fractional) or an HTTP date. It returns 0 when absent, invalid or past.
 func parseRetryAfter(s string, now time.Time) time.Duration {
@@ -83,8 +92,11 @@ func parseRetryAfter(s string, now time.Time) time.Duration {
 		return 0
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
-		if v <= 0 || math.IsNaN(v) || v > 1e9 {
+		if v <= 0 || math.IsNaN(v) {
 			return 0
+		}
+		if v >= MaxRetryAfter.Seconds() {
+			return MaxRetryAfter
 		}
 		return time.Duration(math.Ceil(v * float64(time.Second)))
 	}

@@ -31,8 +31,11 @@ type fieldPlan struct {
 // of the cell that held the value, Field the target field, Value the
 // value, Msg why (not in this org, with a suggestion; several matches,
 // listed; the lookup failed). Values that are IDs already (defaults, ID
-// cells) are left alone. The function is safe for concurrent use.
-func (r *Resolver) Enricher(m *mapping.Mapper) func(ctx context.Context, w *mapping.Work, row source.Row) []mapping.Problem {
+// cells) are left alone. A lookup that failed because of the API's state
+// (unreachable, 5xx, 401/403, throttled too long; throttle.RunEnding) or
+// because the run is stopping is not the row's fault: it is returned as
+// the error, for the run to stop. The function is safe for concurrent use.
+func (r *Resolver) Enricher(m *mapping.Mapper) func(ctx context.Context, w *mapping.Work, row source.Row) ([]mapping.Problem, error) {
 	header := m.Header()
 	var plans []*fieldPlan
 	for _, rule := range m.LookupColumns() {
@@ -62,7 +65,7 @@ func (r *Resolver) Enricher(m *mapping.Mapper) func(ctx context.Context, w *mapp
 		}
 		p.columns = append(p.columns, c)
 	}
-	return func(ctx context.Context, w *mapping.Work, row source.Row) []mapping.Problem {
+	return func(ctx context.Context, w *mapping.Work, row source.Row) ([]mapping.Problem, error) {
 		e := rowEnricher{r: r, ctx: ctx, row: row, header: header}
 		for _, p := range plans {
 			switch p.field {
@@ -84,7 +87,7 @@ func (r *Resolver) Enricher(m *mapping.Mapper) func(ctx context.Context, w *mapp
 				}
 			}
 		}
-		return e.probs
+		return e.probs, e.err
 	}
 }
 
@@ -95,6 +98,7 @@ type rowEnricher struct {
 	row    source.Row
 	header []string
 	probs  []mapping.Problem
+	err    error // the first run-ending failure
 }
 
 // list resolves each element of a list field in place.
@@ -106,7 +110,7 @@ func (e *rowEnricher) list(p *fieldPlan, vals []string) {
 
 // one resolves a value in place or records its problem.
 func (e *rowEnricher) one(p *fieldPlan, v *string) {
-	if *v == "" {
+	if *v == "" || e.err != nil {
 		return
 	}
 	// With one lookup column the kind is known; the cell is only looked
@@ -120,6 +124,10 @@ func (e *rowEnricher) one(p *fieldPlan, v *string) {
 		out := e.r.resolve(e.ctx, c.k, *v)
 		if out.id != "" {
 			*v = out.id
+			return
+		}
+		if out.err != nil {
+			e.err = out.err
 			return
 		}
 		msg = out.msg

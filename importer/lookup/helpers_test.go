@@ -107,11 +107,15 @@ func textRow(n int, cells ...string) source.Row {
 }
 
 // enrich maps a row and runs the enricher on it when it mapped cleanly.
-func enrich(t *testing.T, m *mapping.Mapper, f func(context.Context, *mapping.Work, source.Row) []mapping.Problem, row source.Row) (*mapping.Work, []mapping.Problem) {
+func enrich(t *testing.T, m *mapping.Mapper, f func(context.Context, *mapping.Work, source.Row) ([]mapping.Problem, error), row source.Row) (*mapping.Work, []mapping.Problem) {
 	t.Helper()
 	res := m.Map(row)
 	if len(res.Problems) > 0 {
 		t.Fatalf("row %d: mapping problems before lookups: %+v", row.Number, res.Problems)
 	}
-	return res.Work, f(context.Background(), res.Work, row)
+	probs, err := f(context.Background(), res.Work, row)
+	if err != nil {
+		t.Fatalf("row %d: %v", row.Number, err)
+	}
+	return res.Work, probs
 }

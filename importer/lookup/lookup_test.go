@@ -3,7 +3,10 @@ package lookup
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/simulator"
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
@@ -421,9 +425,9 @@ defaults:
 			for i := range 50 {
 				n := g*50 + i
 				res := m.Map(textRow(n+2, "t", emails[n%5], tags[n%3]))
-				probs := f(context.Background(), res.Work, textRow(n+2, "t", emails[n%5], tags[n%3]))
+				probs, err := f(context.Background(), res.Work, textRow(n+2, "t", emails[n%5], tags[n%3]))
 				bad := n%5 == 4
-				if bad != (len(probs) == 1) || (!bad && len(res.Work.OwnedBy) != 1) {
+				if err != nil || bad != (len(probs) == 1) || (!bad && len(res.Work.OwnedBy) != 1) {
 					errs <- fmt.Sprintf("row %d: %+v %+v", n, res.Work.OwnedBy, probs)
 					return
 				}
@@ -445,8 +449,9 @@ defaults:
 	}
 }
 
-// TestNetworkFailure: a lookup the retrier gives up on is a problem on the
-// cell, not a crash, and is not written to the cache file.
+// TestNetworkFailure: a lookup the retrier gives up on because the API is
+// unreachable stops the run (an error, not a problem on the cell) and is
+// not written to the cache file.
 func TestNetworkFailure(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.json")
 	r, err := New(Options{Client: newClient(t, deadURL(t)), Retrier: retrier(), CachePath: path})
@@ -455,9 +460,12 @@ func TestNetworkFailure(t *testing.T) {
 	}
 	header := []string{"Title", "Assignee"}
 	m := compile(t, "type: issue\ncolumns:\n  Title: title\n  Assignee: {field: owned_by, lookup: dev_user.email}\ndefaults:\n  applies_to_part: PROD-1\n", header)
-	_, probs := enrich(t, m, r.Enricher(m), textRow(2, "t", "bob@example.com"))
-	if len(probs) != 1 || probs[0].Col != 1 || !strings.HasPrefix(probs[0].Msg, "could not be looked up: dev-users.list") {
-		t.Errorf("problems %+v", probs)
+	row := textRow(2, "t", "bob@example.com")
+	res := m.Map(row)
+	probs, err := r.Enricher(m)(context.Background(), res.Work, row)
+	var te *devrev.TransportError
+	if len(probs) != 0 || !errors.As(err, &te) || !throttle.RunEnding(err) {
+		t.Errorf("problems %+v, err %v; want no problem and the transport error", probs, err)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
@@ -524,13 +532,46 @@ func BenchmarkEnricherCached(b *testing.B) {
 	row := textRow(2, "t", "bob@example.com", "bug", "security")
 	var w mapping.Work
 	m.MapInto(&w, row)
-	if probs := f(context.Background(), &w, row); len(probs) > 0 {
-		b.Fatal(probs)
+	if probs, err := f(context.Background(), &w, row); len(probs) > 0 || err != nil {
+		b.Fatal(probs, err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		m.MapInto(&w, row)
 		f(context.Background(), &w, row)
+	}
+}
+
+// TestAPIStateIsNotTheRowsFault: a list call refused for the request
+// (400) is a problem on the cell; a server failing (503), refusing the
+// token (401) or its permissions (403) is the API's state: an error that
+// stops the run, never an invalid row.
+func TestAPIStateIsNotTheRowsFault(t *testing.T) {
+	header := []string{"Title", "Assignee"}
+	m := compile(t, "type: issue\ncolumns:\n  Title: title\n  Assignee: {field: owned_by, lookup: dev_user.email}\ndefaults:\n  applies_to_part: PROD-1\n", header)
+	for _, c := range []struct {
+		status  int
+		rowProb bool
+	}{{400, true}, {401, false}, {403, false}, {503, false}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(c.status)
+			fmt.Fprintf(w, `{"type":"http_%d","message":"no"}`, c.status)
+		}))
+		r, err := New(Options{Client: newClient(t, srv.URL), Retrier: retrier()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := textRow(2, "t", "bob@example.com")
+		res := m.Map(row)
+		probs, err := r.Enricher(m)(context.Background(), res.Work, row)
+		if c.rowProb && (err != nil || len(probs) != 1) {
+			t.Errorf("%d: problems %+v err %v, want one problem on the cell", c.status, probs, err)
+		}
+		if !c.rowProb && (err == nil || len(probs) != 0) {
+			t.Errorf("%d: problems %+v err %v, want an error and no problem", c.status, probs, err)
+		}
+		srv.Close()
 	}
 }

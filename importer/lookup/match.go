@@ -49,6 +49,9 @@ type outcome struct {
 	// transient marks a failure to ask (network, server): it is never
 	// written to the cache file.
 	transient bool
+	// err is why asking failed, when it is the API's or the run's state
+	// (throttle.RunEnding): the run stops rather than fail the row.
+	err error
 }
 
 // fold makes a name comparable ignoring case and whitespace: lower case,

@@ -178,7 +178,11 @@ func (r *Resolver) resolve(ctx context.Context, k kind, v string) outcome {
 
 // failed is the outcome of a lookup that could not be made.
 func failed(err error) outcome {
-	return outcome{msg: "could not be looked up: " + err.Error(), transient: true}
+	out := outcome{msg: "could not be looked up: " + err.Error(), transient: true}
+	if throttle.RunEnding(err) {
+		out.err = fmt.Errorf("looking names up: %w", err)
+	}
+	return out
 }
 
 // ask resolves one value: from the cache file, from a list already read

@@ -88,7 +88,9 @@ func TestSamples(t *testing.T) {
 				}
 				res := m.Map(row)
 				if len(res.Problems) == 0 {
-					res.Problems = enrich(context.Background(), res.Work, row)
+					if res.Problems, err = enrich(context.Background(), res.Work, row); err != nil {
+						t.Fatal(err)
+					}
 				}
 				if len(res.Problems) > 0 {
 					got[row.Number] = problemsText(res.Problems)

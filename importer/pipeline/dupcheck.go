@@ -75,8 +75,10 @@ func (r *run) confirmDuplicates(ctx context.Context, suspects map[uint64]struct{
 		if _, ok := suspects[h]; !ok {
 			continue
 		}
-		if r.cfg.Enrich != nil && len(r.cfg.Enrich(ctx, res.Work, row)) > 0 {
-			continue // invalid in the first pass too
+		if r.cfg.Enrich != nil {
+			if probs, err := r.cfg.Enrich(ctx, res.Work, row); err != nil || len(probs) > 0 {
+				continue // invalid (or not checked) in the first pass too
+			}
 		}
 		f, seen := first[h]
 		if !seen {

@@ -55,8 +55,10 @@ type Config struct {
 
 	// Enrich, when set, completes a valid row's body before it is sent (or,
 	// in a dry run, checked): resolving names to IDs, checking custom
-	// fields against the org's schema. Problems make the row invalid.
-	Enrich func(ctx context.Context, w *mapping.Work, row source.Row) []mapping.Problem
+	// fields against the org's schema. Problems make the row invalid; an
+	// error (the API unreachable, refusing the token, ...) stops the run
+	// with the row not attempted.
+	Enrich func(ctx context.Context, w *mapping.Work, row source.Row) ([]mapping.Problem, error)
 
 	Errors   *report.ErrorsCSV     // invalid and failed rows; nil = none
 	Counters *progress.Counters    // live totals; nil = private
@@ -208,6 +210,22 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return r.res, err
 }
 
+// stopFor is the StopError for a run-ending error of a call outside the
+// workers' loop (a lookup, a schema fetch): the token refused, a wait too
+// long, the run interrupted, else the API unavailable.
+func stopFor(err error) *StopError {
+	var we *throttle.WaitError
+	switch {
+	case throttle.Classify(err) == throttle.Fatal:
+		return &StopError{Reason: "unauthorized", Err: err}
+	case errors.As(err, &we):
+		return &StopError{Reason: "wait_too_long", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &StopError{Reason: "interrupted", Err: err}
+	}
+	return &StopError{Reason: "api_unavailable", Err: err}
+}
+
 // stop ends the intake of rows with the given reason (first one wins).
 func (r *run) stop(se *StopError) {
 	r.stopOnce.Do(func() {
@@ -316,7 +334,13 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			res = r.cfg.Mapper.Map(row)
 		}
 		if len(res.Problems) == 0 && r.cfg.Enrich != nil {
-			res.Problems = r.cfg.Enrich(ctx, res.Work, row)
+			probs, err := r.cfg.Enrich(ctx, res.Work, row)
+			if err != nil {
+				r.stop(stopFor(err))
+				r.notTried.Add(1)
+				return nil
+			}
+			res.Problems = probs
 		}
 		if len(res.Problems) > 0 {
 			r.invalid(row, res)

@@ -38,6 +38,9 @@ func (r *run) send(ctx context.Context, j job) error {
 	doubt := false
 	for {
 		if err := lim.Wait(r.intake); err != nil {
+			if we := (*throttle.WaitError)(nil); errors.As(err, &we) {
+				r.stop(&StopError{Reason: "wait_too_long", Err: err})
+			}
 			return r.leave(j, attempts, doubt)
 		}
 		if !sentLine {
@@ -55,7 +58,7 @@ func (r *run) send(ctx context.Context, j job) error {
 		sentAt := r.cfg.Clock.Now()
 		created, resp, err := r.cfg.Client.CreateWork(ctx, body)
 		r.requests.Add(1)
-		lim.Observe(resp.Rate, sentAt)
+		lim.Observe(resp, sentAt)
 		doubt = mayHavePerformed(err)
 		switch throttle.Classify(err) {
 		case throttle.Done:

@@ -166,3 +166,31 @@ func TestSummaryLine(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+func TestGroupWarnings(t *testing.T) {
+	few := []string{`a.csv:2: key "K1" is in doubt`, "duplicate keys not checked"}
+	if got := GroupWarnings(few, 10); len(got) != 2 || got[0] != few[0] {
+		t.Errorf("few warnings changed: %q", got)
+	}
+	var many []string
+	for i := 2; i < 32; i++ {
+		many = append(many, fmt.Sprintf(`a.csv:%d: key "ZD-%d" is in doubt and could not be reconciled: works.list: timeout`, i, i))
+	}
+	many = append(many, `a.csv:40: key "x \"q\"" was in flight when an earlier run stopped; skipped (--on-doubt skip)`, "duplicate keys not checked")
+	got := GroupWarnings(many, 10)
+	want := []string{
+		`a.csv:2: key "ZD-2" is in doubt and could not be reconciled: works.list: timeout (and 29 more rows like it: a.csv:3, a.csv:4, a.csv:5, a.csv:6, a.csv:7, …)`,
+		`a.csv:40: key "x \"q\"" was in flight when an earlier run stopped; skipped (--on-doubt skip)`,
+		"duplicate keys not checked",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("grouped:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var kinds []string
+	for i := range 15 {
+		kinds = append(kinds, fmt.Sprintf("warning %d", i))
+	}
+	if got := GroupWarnings(kinds, 10); len(got) != 11 || !strings.Contains(got[10], "5 more warnings") {
+		t.Errorf("15 kinds: %q", got)
+	}
+}

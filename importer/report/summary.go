@@ -28,8 +28,11 @@ type Summary struct {
 	DryRun       bool     `json:"dry_run"`
 	Stopped      string   `json:"stopped,omitempty"`
 	ExitCode     int      `json:"exit_code"`
-	ErrorsCSV    string   `json:"errors_csv,omitempty"`
-	Checkpoint   string   `json:"checkpoint,omitempty"`
+	// Error is why the run ended early or failed ("" for a run that went
+	// through): the message printed on stderr.
+	Error      string `json:"error,omitempty"`
+	ErrorsCSV  string `json:"errors_csv,omitempty"`
+	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
 // WriteJSON writes the summary to path with mode 0600.

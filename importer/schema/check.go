@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/devrev-import/devrev-import/importer/source"
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
@@ -72,7 +73,10 @@ func (c Columns) at(name string) (int, string) {
 }
 
 // EnrichFunc is the shape of pipeline.Config.Enrich.
-type EnrichFunc = func(ctx context.Context, w *mapping.Work, row source.Row) []mapping.Problem
+// A non-nil error means the row could not be checked because of the API's
+// or the run's state (throttle.RunEnding): the run stops, the row is not
+// the one at fault.
+type EnrichFunc = func(ctx context.Context, w *mapping.Work, row source.Row) ([]mapping.Problem, error)
 
 // Enricher returns a function for pipeline.Config.Enrich that checks a
 // row's custom fields (Check), fetching the schema of a work type the
@@ -80,26 +84,35 @@ type EnrichFunc = func(ctx context.Context, w *mapping.Work, row source.Row) []m
 // Enricher through Chain.
 func (s *Schema) Enricher(cfg *mapping.Config, m *mapping.Mapper) EnrichFunc {
 	cols := ColumnsOf(cfg, m)
-	return func(ctx context.Context, w *mapping.Work, _ source.Row) []mapping.Problem {
-		if s.typeOf(ctx, w.Type) == nil {
-			return []mapping.Problem{{Col: -1, Field: "type", Value: w.Type, Msg: "has no schema to check custom fields against"}}
+	return func(ctx context.Context, w *mapping.Work, _ source.Row) ([]mapping.Problem, error) {
+		ts := s.typeOf(ctx, w.Type)
+		if ts == nil {
+			return []mapping.Problem{{Col: -1, Field: "type", Value: w.Type, Msg: "has no schema to check custom fields against"}}, nil
 		}
-		return s.Check(w, cols)
+		if ts.err != nil && throttle.RunEnding(ts.err) {
+			return nil, fmt.Errorf("fetching the org's schema: %w", ts.err)
+		}
+		return s.Check(w, cols), nil
 	}
 }
 
 // Chain returns an EnrichFunc running each of fs (nil ones skipped) on the
 // row and returning all their problems: a row shows every unresolved name
-// and every custom field mistake at once.
+// and every custom field mistake at once. The first error ends the chain.
 func Chain(fs ...EnrichFunc) EnrichFunc {
-	return func(ctx context.Context, w *mapping.Work, row source.Row) []mapping.Problem {
+	return func(ctx context.Context, w *mapping.Work, row source.Row) ([]mapping.Problem, error) {
 		var probs []mapping.Problem
 		for _, f := range fs {
-			if f != nil {
-				probs = append(probs, f(ctx, w, row)...)
+			if f == nil {
+				continue
 			}
+			p, err := f(ctx, w, row)
+			if err != nil {
+				return nil, err
+			}
+			probs = append(probs, p...)
 		}
-		return probs
+		return probs, nil
 	}
 }
 

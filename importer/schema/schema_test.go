@@ -266,8 +266,8 @@ defaults:
 		if len(res.Problems) > 0 {
 			t.Fatalf("mapping: %+v", res.Problems)
 		}
-		probs := f(context.Background(), res.Work, row)
-		if len(probs) != 1 || probs[0].Col != 2 || probs[0].Column != "Points" {
+		probs, err := f(context.Background(), res.Work, row)
+		if err != nil || len(probs) != 1 || probs[0].Col != 2 || probs[0].Column != "Points" {
 			t.Errorf("row %d: %+v", i+2, probs)
 		}
 	}
@@ -293,13 +293,13 @@ func TestColumnsOfHeader(t *testing.T) {
 
 func TestChain(t *testing.T) {
 	p := func(msg string) EnrichFunc {
-		return func(context.Context, *mapping.Work, source.Row) []mapping.Problem {
-			return []mapping.Problem{{Col: -1, Msg: msg}}
+		return func(context.Context, *mapping.Work, source.Row) ([]mapping.Problem, error) {
+			return []mapping.Problem{{Col: -1, Msg: msg}}, nil
 		}
 	}
-	got := Chain(p("a"), nil, p("b"))(context.Background(), &mapping.Work{}, source.Row{})
-	if len(got) != 2 || got[0].Msg != "a" || got[1].Msg != "b" {
-		t.Errorf("Chain: %+v", got)
+	got, err := Chain(p("a"), nil, p("b"))(context.Background(), &mapping.Work{}, source.Row{})
+	if err != nil || len(got) != 2 || got[0].Msg != "a" || got[1].Msg != "b" {
+		t.Errorf("Chain: %+v %v", got, err)
 	}
 }
 

@@ -36,7 +36,7 @@ func (r Retrier) Do(ctx context.Context, f func() (devrev.Response, error)) erro
 		}
 		sentAt := clock.Now()
 		resp, err := f()
-		r.Limiter.Observe(resp.Rate, sentAt)
+		r.Limiter.Observe(resp, sentAt)
 		switch Classify(err) {
 		case Done:
 			return nil

@@ -2,7 +2,9 @@ package throttle
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -34,6 +36,39 @@ type Config struct {
 	Burst int
 	// Clock is the time source; nil means real time.
 	Clock Clock
+	// MaxWait bounds every wait of Wait (0 = no bound): a pause, the
+	// window's reset, a token in auto mode, and the time spent in 429s in
+	// a row. A longer wait is not slept: Wait returns a *WaitError.
+	MaxWait time.Duration
+}
+
+// WaitError is a wait longer than Config.MaxWait: the server asked to wait
+// (a Retry-After, a window reset far away) or has answered 429 for that
+// long in a row. The run should stop and be resumed later.
+type WaitError struct {
+	Wait time.Duration // how long the wait would be (for 429s in a row: their span)
+	Max  time.Duration
+	// Why names what asks for the wait, e.g. "a 429 (Retry-After)".
+	Why string
+	// Since is when the 429s in a row began; zero for a single wait.
+	Since time.Time
+}
+
+func (e *WaitError) Error() string {
+	if !e.Since.IsZero() {
+		return fmt.Sprintf("the API has answered 429 since %s (%s, more than --max-wait %s); run again later",
+			e.Since.Format(time.TimeOnly), roundWait(e.Wait), e.Max)
+	}
+	return fmt.Sprintf("the API asks to wait %s (%s), more than --max-wait %s; run again later", roundWait(e.Wait), e.Why, e.Max)
+}
+
+// roundWait shows a wait the way a person reads it: 2760h0m0s for 115
+// days, 1m3s, 250ms.
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
 }
 
 // Limiter decides when each request may leave. One Limiter is shared by
@@ -51,8 +86,9 @@ type Config struct {
 //     requests already in flight;
 //   - the token bucket.
 type Limiter struct {
-	clock Clock
-	auto  bool
+	clock   Clock
+	auto    bool
+	maxWait time.Duration
 
 	mu     sync.Mutex
 	bucket *rate.Limiter
@@ -61,6 +97,10 @@ type Limiter struct {
 	pause  time.Time
 	pauses int
 	waited time.Duration
+	// throttledSince is when the 429s in a row began (zero: not
+	// throttled): an answer other than a 429 to a request sent since then
+	// ends the streak.
+	throttledSince time.Time
 
 	// Window budget: valid while known and now < reset.
 	known  bool
@@ -89,7 +129,7 @@ type send struct {
 
 // NewLimiter returns a Limiter for cfg.
 func NewLimiter(cfg Config) *Limiter {
-	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0, changed: make(chan struct{})}
+	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0, maxWait: cfg.MaxWait, changed: make(chan struct{})}
 	if l.clock == nil {
 		l.clock = realClock{}
 	}
@@ -104,7 +144,8 @@ func NewLimiter(cfg Config) *Limiter {
 // Wait blocks until a request may leave: not before any pause instant,
 // within the server's remaining window budget, and within the token
 // bucket. The request counts as in flight from the moment Wait returns nil.
-// It returns ctx.Err() if ctx ends first.
+// It returns ctx.Err() if ctx ends first, and a *WaitError instead of
+// waiting longer than Config.MaxWait.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
@@ -113,6 +154,10 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		l.mu.Lock()
 		now := l.clock.Now()
 		if until, blocked := l.gateLocked(now); blocked {
+			if err := l.checkWaitLocked(now, until); err != nil {
+				l.mu.Unlock()
+				return err
+			}
 			timer := l.clock.After(until.Sub(now))
 			l.mu.Unlock()
 			if err := sleep(ctx, timer); err != nil {
@@ -126,6 +171,13 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return errBurst
 		}
 		delay := res.DelayFrom(now)
+		if l.auto && l.maxWait > 0 && delay > l.maxWait {
+			// The pace the headers set (a budget spread over a window that
+			// ends in months) would hold this request that long.
+			res.CancelAt(now)
+			l.mu.Unlock()
+			return &WaitError{Wait: delay, Max: l.maxWait, Why: "the pace its X-RateLimit headers set"}
+		}
 		if delay <= 0 {
 			l.sentLocked(now)
 			l.mu.Unlock()
@@ -206,6 +258,27 @@ func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// checkWaitLocked returns a *WaitError when the gate closed until until
+// is a wait longer than maxWait, or makes the 429s in a row last longer.
+func (l *Limiter) checkWaitLocked(now, until time.Time) error {
+	if l.maxWait <= 0 {
+		return nil
+	}
+	d, why := until.Sub(now), "the window's X-RateLimit-Reset"
+	if now.Before(l.pause) {
+		why = "a 429"
+		if d <= l.maxWait && !l.throttledSince.IsZero() {
+			if streak := until.Sub(l.throttledSince); streak > l.maxWait {
+				return &WaitError{Wait: streak, Max: l.maxWait, Why: why, Since: l.throttledSince}
+			}
+		}
+	}
+	if d > l.maxWait {
+		return &WaitError{Wait: d, Max: l.maxWait, Why: why}
+	}
+	return nil
+}
+
 // sentLocked records a request leaving at now.
 func (l *Limiter) sentLocked(now time.Time) {
 	if l.known {
@@ -223,11 +296,18 @@ func (l *Limiter) sentLocked(now time.Time) {
 // budget wins, so answers may arrive out of order; a later Reset starts a
 // new window. In auto mode the token bucket is then set to spread the
 // budget evenly over the time left until Reset.
-func (l *Limiter) Observe(r devrev.RateInfo, sentAt time.Time) {
+//
+// An answer other than a 429 to a request sent since the 429s in a row
+// began ends them (for MaxWait).
+func (l *Limiter) Observe(resp devrev.Response, sentAt time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
 	l.retireLocked(sentAt, now)
+	if resp.Status != 0 && resp.Status != http.StatusTooManyRequests && !sentAt.Before(l.throttledSince) {
+		l.throttledSince = time.Time{}
+	}
+	r := resp.Rate
 	if !r.Known || !r.Reset.After(now) {
 		return
 	}
@@ -309,6 +389,9 @@ func (l *Limiter) PauseUntil(t time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
+	if l.throttledSince.IsZero() {
+		l.throttledSince = now
+	}
 	if t.After(l.pause) && t.After(now) {
 		if l.pause.After(now) {
 			l.waited += t.Sub(l.pause)

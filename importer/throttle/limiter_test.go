@@ -202,7 +202,7 @@ func TestBudget(t *testing.T) {
 		{
 			name: "no requests in flight",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
-				l.Observe(known(5, reset), t0)
+				l.Observe(devrev.Response{Rate: known(5, reset)}, t0)
 				return 5
 			},
 		},
@@ -210,7 +210,7 @@ func TestBudget(t *testing.T) {
 			name: "other request in flight",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
 				mustWait(t, l, 2) // X and Y leave at t0
-				l.Observe(known(5, reset), t0)
+				l.Observe(devrev.Response{Rate: known(5, reset)}, t0)
 				return 4 // Y may still be counted by the server
 			},
 		},
@@ -220,7 +220,7 @@ func TestBudget(t *testing.T) {
 				mustWait(t, l, 1) // X at t0
 				fc.Advance(time.Second)
 				mustWait(t, l, 2) // Y, Z at t0+1s
-				l.Observe(known(5, reset), t0)
+				l.Observe(devrev.Response{Rate: known(5, reset)}, t0)
 				return 3
 			},
 		},
@@ -232,51 +232,51 @@ func TestBudget(t *testing.T) {
 				mustWait(t, l, 1) // X at t0
 				fc.Advance(time.Second)
 				mustWait(t, l, 1) // Y at t0+1s
-				l.Observe(known(4, reset), t0.Add(time.Second))
+				l.Observe(devrev.Response{Rate: known(4, reset)}, t0.Add(time.Second))
 				// X answers last, with a higher Remaining (the server
 				// counted it first): the lower view stands.
-				l.Observe(known(5, reset), t0)
+				l.Observe(devrev.Response{Rate: known(5, reset)}, t0)
 				return 3
 			},
 		},
 		{
 			name: "lowest remaining for the same reset wins",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
-				l.Observe(known(3, reset), t0)
-				l.Observe(known(9, reset), t0)
+				l.Observe(devrev.Response{Rate: known(3, reset)}, t0)
+				l.Observe(devrev.Response{Rate: known(9, reset)}, t0)
 				return 3
 			},
 		},
 		{
 			name: "budget is consumed by sends",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
-				l.Observe(known(6, reset), t0)
+				l.Observe(devrev.Response{Rate: known(6, reset)}, t0)
 				fc.Advance(time.Second)
 				mustWait(t, l, 2)
-				l.Observe(known(4, reset), fc.Now()) // one of the two; the other in flight
+				l.Observe(devrev.Response{Rate: known(4, reset)}, fc.Now()) // one of the two; the other in flight
 				return 3
 			},
 		},
 		{
 			name: "a later reset starts a new window",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
-				l.Observe(known(1, t0.Add(time.Second)), t0)
-				l.Observe(known(7, reset), t0)
+				l.Observe(devrev.Response{Rate: known(1, t0.Add(time.Second))}, t0)
+				l.Observe(devrev.Response{Rate: known(7, reset)}, t0)
 				return 7
 			},
 		},
 		{
 			name: "answer from an older window is ignored",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
-				l.Observe(known(4, reset), t0)
-				l.Observe(known(0, t0.Add(time.Second)), t0)
+				l.Observe(devrev.Response{Rate: known(4, reset)}, t0)
+				l.Observe(devrev.Response{Rate: known(0, t0.Add(time.Second))}, t0)
 				return 4
 			},
 		},
 		{
 			name: "remaining zero",
 			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
-				l.Observe(known(0, reset), t0)
+				l.Observe(devrev.Response{Rate: known(0, reset)}, t0)
 				return 0
 			},
 		},
@@ -333,7 +333,7 @@ func TestBudgetConcurrent(t *testing.T) {
 	l := NewLimiter(Config{Rate: 1e6, Burst: 1000, Clock: fc})
 	reset := t0.Add(time.Minute)
 	const limit, workers = 50, 16
-	l.Observe(known(limit, reset), t0)
+	l.Observe(devrev.Response{Rate: known(limit, reset)}, t0)
 
 	var mu sync.Mutex
 	served := 0 // the fake server's count in this window
@@ -354,7 +354,7 @@ func TestBudgetConcurrent(t *testing.T) {
 				served++
 				remaining := max(0, limit-served)
 				mu.Unlock()
-				l.Observe(known(remaining, reset), sentAt)
+				l.Observe(devrev.Response{Rate: known(remaining, reset)}, sentAt)
 			}
 		}()
 	}
@@ -393,7 +393,7 @@ func TestAutoPacing(t *testing.T) {
 	fc := NewFakeClock(t0)
 	l := NewLimiter(Config{Clock: fc})
 	reset := t0.Add(10 * time.Second)
-	l.Observe(known(10, reset), t0)
+	l.Observe(devrev.Response{Rate: known(10, reset)}, t0)
 	if got := l.Rate(); math.Abs(got-1.1) > 1e-9 {
 		t.Errorf("Rate() = %v, want 1.1/s (10 requests, 11 gaps in 10s)", got)
 	}
@@ -401,7 +401,7 @@ func TestAutoPacing(t *testing.T) {
 	for range 11 {
 		at := waitDriven(t, ctx, l, fc)
 		times = append(times, at.Sub(t0))
-		l.Observe(known(10-len(times), reset), at) // the server's count
+		l.Observe(devrev.Response{Rate: known(10-len(times), reset)}, at) // the server's count
 	}
 	want := []time.Duration{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 	for i := range want {
@@ -425,9 +425,9 @@ func TestObserveUnknownAndPast(t *testing.T) {
 	ctx := guard(t)
 	fc := NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 1e6, Burst: 10, Clock: fc})
-	l.Observe(devrev.RateInfo{}, t0)              // no headers
-	l.Observe(known(0, t0.Add(-time.Second)), t0) // window already over
-	l.Observe(known(0, t0), t0)                   // ends now
+	l.Observe(devrev.Response{Rate: devrev.RateInfo{}}, t0)              // no headers
+	l.Observe(devrev.Response{Rate: known(0, t0.Add(-time.Second))}, t0) // window already over
+	l.Observe(devrev.Response{Rate: known(0, t0)}, t0)                   // ends now
 	ch := make(chan result, 5)
 	for range 5 {
 		goWait(ctx, l, fc, ch)
@@ -444,7 +444,7 @@ func TestInFlightExpires(t *testing.T) {
 	mustWait(t, l, 3) // never observed: a caller that skipped Observe
 	fc.Advance(inFlightTTL + time.Second)
 	mustWait(t, l, 1)
-	l.Observe(known(5, fc.Now().Add(time.Minute)), fc.Now())
+	l.Observe(devrev.Response{Rate: known(5, fc.Now().Add(time.Minute))}, fc.Now())
 	l.mu.Lock()
 	budget, n := l.budget, len(l.sends)
 	l.mu.Unlock()
@@ -461,7 +461,7 @@ func BenchmarkLimiterWait(b *testing.B) {
 		if err := l.Wait(ctx); err != nil {
 			b.Fatal(err)
 		}
-		l.Observe(devrev.RateInfo{}, time.Now())
+		l.Observe(devrev.Response{Rate: devrev.RateInfo{}}, time.Now())
 	}
 }
 
@@ -476,7 +476,7 @@ func BenchmarkLimiterWaitParallel(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			l.Observe(devrev.RateInfo{Remaining: 1 << 30, Reset: reset, Known: true}, time.Now())
+			l.Observe(devrev.Response{Rate: devrev.RateInfo{Remaining: 1 << 30, Reset: reset, Known: true}}, time.Now())
 		}
 	})
 }

@@ -31,7 +31,7 @@ func TestWaitReReservesWhenTheRateRises(t *testing.T) {
 	if err := clock.BlockUntil(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
-	lim.Observe(devrev.RateInfo{Known: true, Limit: 1000, Remaining: 999, Reset: start.Add(10 * time.Second)}, sentAt)
+	lim.Observe(devrev.Response{Rate: devrev.RateInfo{Known: true, Limit: 1000, Remaining: 999, Reset: start.Add(10 * time.Second)}}, sentAt)
 	// Each waiter wakes and reserves again at the new rate (~100/s): all
 	// four must leave before the fake clock reaches +100 ms, when the start
 	// rate would have released none. Time moves only while every waiter
@@ -65,9 +65,9 @@ func TestNewWindowStartsAtTheLearnedPace(t *testing.T) {
 	t0 := time.Unix(20_000, 0)
 	clock := NewFakeClock(t0)
 	lim := NewLimiter(Config{Clock: clock})
-	lim.Observe(devrev.RateInfo{Known: true, Limit: 300, Remaining: 299, Reset: t0.Add(time.Second)}, t0)
+	lim.Observe(devrev.Response{Rate: devrev.RateInfo{Known: true, Limit: 300, Remaining: 299, Reset: t0.Add(time.Second)}}, t0)
 	clock.Advance(time.Second)
-	lim.Observe(devrev.RateInfo{Known: true, Limit: 300, Remaining: 299, Reset: t0.Add(4 * time.Second)}, clock.Now())
+	lim.Observe(devrev.Response{Rate: devrev.RateInfo{Known: true, Limit: 300, Remaining: 299, Reset: t0.Add(4 * time.Second)}}, clock.Now())
 	clock.Advance(3 * time.Second) // the second window ends
 	if p := lim.Paused(); !p.IsZero() {
 		t.Fatalf("paused until %v", p)

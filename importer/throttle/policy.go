@@ -31,11 +31,16 @@ const (
 	// Fail: the server refused this request (400, 404, 409, ...); the row
 	// fails at once, retrying would not help.
 	Fail
-	// Fatal: the run cannot go on (401, 403, or the run's context ended).
+	// Fatal: the API refused the token or its permissions (401, 403):
+	// every further request would be refused too; the run cannot go on.
 	Fatal
+	// Abort: the caller is stopping, not the API refusing: the context
+	// ended (Ctrl-C, --max-duration) or a wait was longer than allowed
+	// (*WaitError). Nothing more should be sent; the run is resumable.
+	Abort
 )
 
-var decisionNames = [...]string{"done", "retry", "retry_throttled", "in_doubt", "fail", "fatal"}
+var decisionNames = [...]string{"done", "retry", "retry_throttled", "in_doubt", "fail", "fatal", "abort"}
 
 // String returns the decision's name, e.g. "retry_throttled".
 func (d Decision) String() string {
@@ -54,8 +59,8 @@ func (d Decision) String() string {
 //     (also when its cause is a cancelled context: nothing was performed,
 //     and the caller's next Wait reports the cancellation);
 //   - *devrev.BadResponseError: InDoubt;
-//   - a bare context.Canceled or context.DeadlineExceeded (from Wait, say):
-//     Fatal, the run is stopping;
+//   - a bare context.Canceled or context.DeadlineExceeded (from Wait, say)
+//     or a *WaitError: Abort, the run is stopping;
 //   - anything else (a request that could not be built): Fail.
 func Classify(err error) Decision {
 	if err == nil {
@@ -85,10 +90,26 @@ func Classify(err error) Decision {
 	if errors.As(err, &be) {
 		return InDoubt
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return Fatal
+	var we *WaitError
+	if errors.As(err, &we) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Abort
 	}
 	return Fail
+}
+
+// RunEnding reports whether err, from a call retried as far as a Retrier
+// goes, is the API's state or the run's rather than the request's fault:
+// the API unreachable or failing (network errors, 5xx), throttling past
+// the wait allowed, refusing the token (401, 403), or the run stopping.
+// Every further call would fail the same way, so the run should stop
+// (resumable) instead of marking rows invalid. False for nil and for a
+// refusal of this one request (400, 404, 409, ...).
+func RunEnding(err error) bool {
+	switch Classify(err) {
+	case Done, Fail:
+		return false
+	}
+	return true
 }
 
 // Backoff returns how long to wait before retry number attempt (1 for the

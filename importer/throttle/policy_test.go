@@ -38,8 +38,9 @@ func TestClassify(t *testing.T) {
 		{"cancelled before write", &devrev.TransportError{Err: context.Canceled}, Retry},
 		{"bad 2xx body", &devrev.BadResponseError{Op: "works.create", Status: 201}, InDoubt},
 		{"wrapped bad body", fmt.Errorf("x: %w", &devrev.BadResponseError{Status: 201}), InDoubt},
-		{"context cancelled", context.Canceled, Fatal},
-		{"wait deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), Fatal},
+		{"context cancelled: not the token's fault", context.Canceled, Abort},
+		{"wait deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), Abort},
+		{"wait too long", fmt.Errorf("lookup: %w", &WaitError{Wait: time.Hour, Max: time.Minute}), Abort},
 		{"other", errors.New("works.create: request body is not valid JSON"), Fail},
 	}
 	for _, tt := range tests {
