@@ -25,11 +25,20 @@
 // identity of a row across runs, e.g. "TKT-9|..."); "row" is the 1-based
 // row number the user sees, for messages only:
 //
-//	{"row":14,"key":"TKT-9","status":"sending","ts":"...","attempt":1,"title":"Printer on fire"}
+//	{"row":14,"key":"TKT-9","status":"sending","ts":"...","attempt":1,"title":"Printer on fire","fp":"9f86d081884c7d65"}
 //	{"row":14,"key":"TKT-9","status":"created","ts":"...","id":"don:core:...","display_id":"ISS-42","type":"issue"}
 //	{"row":15,"key":"TKT-10","status":"invalid","ts":"...","errors":["priority: unknown value \"P9\""]}
 //	{"row":16,"key":"TKT-11","status":"failed","ts":"...","http_status":400,"error":{"type":"bad_request","message":"..."},"attempts":3}
 //	{"row":14,"key":"TKT-9","status":"deleted","ts":"...","id":"don:core:..."}
+//	{"row":17,"key":"TKT-12","status":"ambiguous","ts":"...","error":{"type":"in_doubt_ambiguous","message":"..."},"candidates":["TKT-40","TKT-41"]}
+//
+// "fp" fingerprints the request a sending line announces: rows whose
+// requests were identical share it, so reconciliation knows how many rows
+// may have created works that look alike. An "ambiguous" row was in doubt
+// and more works matched it than rows could have created them: it is
+// never sent again until a person decides (devrev-import resolve appends a
+// "created" line naming the work, or a "failed" one so the next run sends
+// it).
 //
 // A line is told apart by its keys: "checkpoint" (header, line 1 only),
 // "run" (run line), otherwise an entry, which must have a non-empty "key"

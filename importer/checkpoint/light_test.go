@@ -86,3 +86,46 @@ func TestOpenLight(t *testing.T) {
 		t.Errorf("runs %d len %d", st.Runs(), st.Len())
 	}
 }
+
+// DoubtCount and InDoubtWith count the keys whose last line is `sending`
+// by the request's fingerprint, the same in a light and a full State; an
+// ambiguous row is no longer in doubt, and its status survives both.
+func TestDoubtCountByFingerprint(t *testing.T) {
+	entries := []Entry{
+		{Key: "a", Status: Sending, FP: "f1"},
+		{Key: "b", Status: Sending, FP: "f1"},
+		{Key: "c", Status: Sending, FP: "f1"},
+		{Key: "c", Status: Created, ID: "don:3"}, // settled
+		{Key: "d", Status: Sending, FP: "f2"},
+		{Key: "d", Status: Ambiguous, Candidates: []string{"TKT-1", "TKT-2"}},
+		{Key: "e", Status: Sending}, // an older journal: no fingerprint
+		{Key: "f", Status: Created, ID: "don:6"},
+		{Key: "f", Status: Sending, FP: "f2"}, // stray line after created: ignored
+	}
+	full, light := &State{}, newLightState()
+	for _, e := range entries {
+		full.apply(e, nil)
+		light.apply(e, nil)
+	}
+	for _, st := range []*State{full, light} {
+		for fp, want := range map[string]int{"f1": 2, "f2": 0, "": 1, "zz": 0} {
+			if got := st.DoubtCount(fp); got != want {
+				t.Errorf("light=%v DoubtCount(%q) = %d, want %d", st.light != nil, fp, got, want)
+			}
+		}
+		for _, c := range []struct {
+			key, fp string
+			want    bool
+		}{{"a", "f1", true}, {"a", "f2", false}, {"c", "f1", false}, {"d", "f2", false}, {"e", "", true}, {"f", "f2", false}} {
+			if got := st.InDoubtWith(c.key, c.fp); got != c.want {
+				t.Errorf("light=%v InDoubtWith(%q, %q) = %v, want %v", st.light != nil, c.key, c.fp, got, c.want)
+			}
+		}
+		if e, _ := st.Last("d"); e.Status != Ambiguous {
+			t.Errorf("light=%v Last(d) = %s, want ambiguous", st.light != nil, e.Status)
+		}
+	}
+	if e, _ := full.Last("d"); len(e.Candidates) != 2 {
+		t.Errorf("full Last(d) candidates %v", e.Candidates)
+	}
+}

@@ -25,12 +25,17 @@ const (
 	// Deleted records that a created work was deleted again (ID), e.g. by
 	// an undo; the row no longer counts as imported.
 	Deleted Status = "deleted"
+	// Ambiguous records a row in doubt for which reconciliation found more
+	// matching works than rows that may have created them (Candidates). It
+	// is never sent again by itself: a person decides (devrev-import
+	// resolve), which appends a created or failed line.
+	Ambiguous Status = "ambiguous"
 )
 
 // valid reports whether s is one of the known statuses.
 func (s Status) valid() bool {
 	switch s {
-	case Sending, Created, Invalid, Failed, Deleted:
+	case Sending, Created, Invalid, Failed, Deleted, Ambiguous:
 		return true
 	}
 	return false
@@ -45,12 +50,16 @@ type ErrorInfo struct {
 // Entry is one journal line about one row. Which optional fields are set
 // depends on Status; see the package documentation.
 type Entry struct {
-	Row        int        `json:"row"`
-	Key        string     `json:"key"`
-	Status     Status     `json:"status"`
-	TS         time.Time  `json:"ts"`
-	Attempt    int        `json:"attempt,omitempty"`
-	Title      string     `json:"title,omitempty"`
+	Row     int       `json:"row"`
+	Key     string    `json:"key"`
+	Status  Status    `json:"status"`
+	TS      time.Time `json:"ts"`
+	Attempt int       `json:"attempt,omitempty"`
+	Title   string    `json:"title,omitempty"`
+	// FP fingerprints the request a sending line announces (identical
+	// requests share it), so a later run knows how many rows may have
+	// created works that look alike.
+	FP         string     `json:"fp,omitempty"`
 	ID         string     `json:"id,omitempty"`
 	DisplayID  string     `json:"display_id,omitempty"`
 	Type       string     `json:"type,omitempty"`
@@ -58,6 +67,8 @@ type Entry struct {
 	HTTPStatus int        `json:"http_status,omitempty"`
 	Error      *ErrorInfo `json:"error,omitempty"`
 	Attempts   int        `json:"attempts,omitempty"`
+	// Candidates are the display IDs of the works an ambiguous row matched.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // validate checks what every entry needs to be read back unambiguously.
@@ -94,6 +105,8 @@ type State struct {
 	light        *lightState
 	createdOnce  sync.Once
 	createdIndex map[string]struct{} // IDs of created works, built on demand (full mode)
+	doubtOnce    sync.Once
+	doubtIndex   map[string]int // fingerprint -> keys in doubt, built on demand (full mode)
 }
 
 // lightState is the storage of a light State.
@@ -102,16 +115,19 @@ type lightState struct {
 	index        map[[2]uint64]int32
 	entries      []lightEntry
 	created      map[uint64]int32 // ID hash -> how many keys name it as created
+	doubts       map[uint64]int32 // FP hash -> how many keys are in doubt with it
 }
 
 type lightEntry struct {
-	ts     int64  // UnixNano of the last line, 0 if it had none
-	idHash uint64 // hash of the ID while status is Created
-	status uint8  // index into statuses
+	ts int64 // UnixNano of the last line, 0 if it had none
+	// idHash is the hash of the ID while status is Created, of the FP
+	// while it is Sending.
+	idHash uint64
+	status uint8 // index into statuses
 }
 
 // statuses numbers the statuses for lightEntry.
-var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted}
+var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous}
 
 func statusCode(s Status) uint8 {
 	for i, st := range statuses {
@@ -124,7 +140,7 @@ func statusCode(s Status) uint8 {
 
 func newLightState() *State {
 	return &State{light: &lightState{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(),
-		index: make(map[[2]uint64]int32), created: make(map[uint64]int32)}}
+		index: make(map[[2]uint64]int32), created: make(map[uint64]int32), doubts: make(map[uint64]int32)}}
 }
 
 func (l *lightState) key(k string) [2]uint64 {
@@ -137,8 +153,11 @@ func (l *lightState) apply(e Entry, warn func(string)) {
 	if !e.TS.IsZero() {
 		le.ts = e.TS.UnixNano()
 	}
-	if e.Status == Created {
+	switch e.Status {
+	case Created:
 		le.idHash = maphash.String(l.seed1, e.ID)
+	case Sending:
+		le.idHash = maphash.String(l.seed1, e.FP)
 	}
 	i, ok := l.index[k]
 	if !ok {
@@ -164,16 +183,44 @@ func (l *lightState) apply(e Entry, warn func(string)) {
 	l.mark(le, 1)
 }
 
-// mark counts (d = 1) or uncounts (d = -1) the created work of e.
+// mark counts (d = 1) or uncounts (d = -1) the created work of e, or the
+// request it is in doubt about.
 func (l *lightState) mark(e lightEntry, d int32) {
-	if statuses[e.status] != Created {
+	m := l.created
+	switch statuses[e.status] {
+	case Created:
+	case Sending:
+		m = l.doubts
+	default:
 		return
 	}
-	if n := l.created[e.idHash] + d; n > 0 {
-		l.created[e.idHash] = n
+	if n := m[e.idHash] + d; n > 0 {
+		m[e.idHash] = n
 	} else {
-		delete(l.created, e.idHash)
+		delete(m, e.idHash)
 	}
+}
+
+// DoubtCount returns how many keys are in doubt (last line `sending`)
+// about a request with fingerprint fp: how many rows may have created a
+// work that looks like it. Lines without a fingerprint (older journals)
+// count under "".
+func (s *State) DoubtCount(fp string) int {
+	if s == nil {
+		return 0
+	}
+	if l := s.light; l != nil {
+		return int(l.doubts[maphash.String(l.seed1, fp)])
+	}
+	s.doubtOnce.Do(func() {
+		s.doubtIndex = make(map[string]int)
+		for i := range s.entries {
+			if s.entries[i].status == Sending {
+				s.doubtIndex[s.entries[i].fp()]++
+			}
+		}
+	})
+	return s.doubtIndex[fp]
 }
 
 // WasCreated reports whether the journal records the work with this ID as
@@ -199,6 +246,20 @@ func (s *State) WasCreated(id string) bool {
 	return ok
 }
 
+// InDoubtWith reports whether key's last line is `sending` with the
+// fingerprint fp, i.e. whether DoubtCount(fp) counts it.
+func (s *State) InDoubtWith(key, fp string) bool {
+	if s == nil {
+		return false
+	}
+	if l := s.light; l != nil {
+		i, ok := l.index[l.key(key)]
+		return ok && statuses[l.entries[i].status] == Sending && l.entries[i].idHash == maphash.String(l.seed1, fp)
+	}
+	i, ok := s.index[key]
+	return ok && s.entries[i].status == Sending && s.entries[i].fp() == fp
+}
+
 // stored is an Entry as a State keeps it: the fields every entry has, and
 // the rare ones (a sending line's title, an invalid row's errors, a failed
 // row's error, an unusual type) behind one pointer.
@@ -214,10 +275,18 @@ type stored struct {
 }
 
 type storedExtra struct {
-	title  string
-	typ    string
-	errors []string
-	err    *ErrorInfo
+	title, fp  string
+	typ        string
+	errors     []string
+	err        *ErrorInfo
+	candidates []string
+}
+
+func (st *stored) fp() string {
+	if st.extra == nil {
+		return ""
+	}
+	return st.extra.fp
 }
 
 // workTypes are the types stored without a string of their own.
@@ -236,8 +305,8 @@ func compact(e Entry) stored {
 	if st.typ == 255 {
 		st.typ, x.typ = 0, e.Type
 	}
-	x.title, x.errors, x.err = e.Title, e.Errors, e.Error
-	if x.title != "" || x.typ != "" || x.errors != nil || x.err != nil {
+	x.title, x.fp, x.errors, x.err, x.candidates = e.Title, e.FP, e.Errors, e.Error, e.Candidates
+	if x.title != "" || x.fp != "" || x.typ != "" || x.errors != nil || x.err != nil || x.candidates != nil {
 		st.extra = &x
 	}
 	return st
@@ -247,7 +316,7 @@ func (st *stored) entry() Entry {
 	e := Entry{Row: int(st.row), Key: st.key, Status: st.status, TS: st.ts, Attempt: int(st.attempt),
 		ID: st.id, DisplayID: st.displayID, Type: workTypes[st.typ], HTTPStatus: int(st.httpStatus), Attempts: int(st.attempts)}
 	if x := st.extra; x != nil {
-		e.Title, e.Errors, e.Error = x.title, x.errors, x.err
+		e.Title, e.FP, e.Errors, e.Error, e.Candidates = x.title, x.fp, x.errors, x.err, x.candidates
 		if x.typ != "" {
 			e.Type = x.typ
 		}

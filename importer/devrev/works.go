@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -21,6 +22,9 @@ type Work struct {
 	// CustomFields holds the work's custom fields as decoded JSON
 	// (strings, float64 numbers, bools, []any, nil).
 	CustomFields map[string]any
+	// Raw is the work object exactly as served (works.list, works.get), so
+	// reconciliation can compare every field a request carried.
+	Raw json.RawMessage
 }
 
 // wireWork is the JSON shape of a work in works-* responses.
@@ -41,6 +45,20 @@ func (w wireWork) work() Work {
 		out.CreatedDate = t
 	}
 	return out
+}
+
+// decodeWork reads one served work object, keeping its raw JSON.
+func decodeWork(raw json.RawMessage) (Work, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return Work{}, nil
+	}
+	var w wireWork
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return Work{}, fmt.Errorf("decoding a work: %w", err)
+	}
+	out := w.work()
+	out.Raw = raw
+	return out, nil
 }
 
 // CreateWork posts body (an already-marshalled works-create-request) to
@@ -84,7 +102,7 @@ func (c *Client) DeleteWork(ctx context.Context, id string) (Response, error) {
 func (c *Client) GetWork(ctx context.Context, id string) (Work, Response, error) {
 	const op = "works.get"
 	var out struct {
-		Work *wireWork `json:"work"`
+		Work json.RawMessage `json:"work"`
 	}
 	resp, err := c.post(ctx, op, struct {
 		ID string `json:"id"`
@@ -92,10 +110,14 @@ func (c *Client) GetWork(ctx context.Context, id string) (Work, Response, error)
 	if err != nil {
 		return Work{}, resp, err
 	}
-	if out.Work == nil || out.Work.ID == "" {
-		return Work{}, resp, &BadResponseError{Op: op, Status: resp.Status, Err: errors.New("no work.id in the answer")}
+	w, err := decodeWork(out.Work)
+	if err == nil && w.ID == "" {
+		err = errors.New("no work.id in the answer")
 	}
-	return out.Work.work(), resp, nil
+	if err != nil {
+		return Work{}, resp, &BadResponseError{Op: op, Status: resp.Status, Err: err}
+	}
+	return w, resp, nil
 }
 
 // ListWorksRequest filters works.list. Zero fields are left out of the
@@ -152,16 +174,20 @@ func apiTime(t time.Time) string {
 // next page ("" when this is the last).
 func (c *Client) ListWorks(ctx context.Context, req ListWorksRequest) ([]Work, string, Response, error) {
 	var out struct {
-		Works      []wireWork `json:"works"`
-		NextCursor string     `json:"next_cursor"`
+		Works      []json.RawMessage `json:"works"`
+		NextCursor string            `json:"next_cursor"`
 	}
 	resp, err := c.post(ctx, "works.list", req, &out)
 	if err != nil {
 		return nil, "", resp, err
 	}
 	works := make([]Work, 0, len(out.Works))
-	for _, w := range out.Works {
-		works = append(works, w.work())
+	for _, raw := range out.Works {
+		w, err := decodeWork(raw)
+		if err != nil {
+			return nil, "", resp, &BadResponseError{Op: "works.list", Status: resp.Status, Err: err}
+		}
+		works = append(works, w)
 	}
 	return works, out.NextCursor, resp, nil
 }

@@ -101,7 +101,7 @@ type Result struct {
 
 // StopError ends a run before every row was tried. The run is resumable.
 type StopError struct {
-	Reason string // "interrupted", "api_unavailable", "max_duration", "max_errors", "wait_too_long", "unauthorized"
+	Reason string // "interrupted", "api_unavailable", "max_duration", "max_errors", "wait_too_long", "unauthorized", "in_doubt"
 	Err    error
 }
 
@@ -120,6 +120,11 @@ type job struct {
 	key   string
 	work  *mapping.Work
 	doubt *checkpoint.Entry // last entry of an earlier run when it was "sending"
+
+	// Set by send: the request body, its fingerprint and look-alike hash.
+	body  []byte
+	fp    string
+	alike uint64
 }
 
 type run struct {
@@ -133,10 +138,16 @@ type run struct {
 	recon    atomic.Int64
 	consec   atomic.Int64
 	notTried atomic.Int64
-	stopOnce sync.Once
-	stopCh   chan struct{}
-	stopWhy  atomic.Value // *StopError
-	start    time.Time
+	// unrec counts rows whose reconciliation could not finish;
+	// firstUnrec holds the first one's message.
+	unrec      atomic.Int64
+	firstUnrec atomic.Value // string
+	gate       gate
+	claims     claimants
+	stopOnce   sync.Once
+	stopCh     chan struct{}
+	stopWhy    atomic.Value // *StopError
+	start      time.Time
 	// intake is cancelled when the run stops taking rows, so a worker
 	// blocked on the limiter gives its row back instead of sending it.
 	intake       context.Context
@@ -176,7 +187,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.OnDoubt == "" {
 		cfg.OnDoubt = OnDoubtReconcile
 	}
-	r := &run{cfg: cfg, c: cfg.Counters, seed: maphash.MakeSeed(), stopCh: make(chan struct{}), start: cfg.Clock.Now()}
+	r := &run{cfg: cfg, c: cfg.Counters, seed: maphash.MakeSeed(), stopCh: make(chan struct{}), start: cfg.Clock.Now(),
+		claims: claimants{state: cfg.State}}
 	if r.c == nil {
 		r.c = new(progress.Counters)
 	}
@@ -199,6 +211,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err == nil {
 		if se, ok := r.stopWhy.Load().(*StopError); ok {
 			err = se
+		} else if n := r.unrec.Load(); n > 0 {
+			first, _ := r.firstUnrec.Load().(string)
+			err = &StopError{Reason: "in_doubt", Err: fmt.Errorf("%d rows in doubt could not be reconciled and were not sent again (the first: %s)", n, first)}
 		}
 	}
 	if se := (*StopError)(nil); errors.As(err, &se) {
@@ -371,6 +386,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 				case checkpoint.Sending:
 					e := last
 					doubt = &e
+				case checkpoint.Ambiguous:
+					r.fail(row, 0, "in_doubt_ambiguous", "an earlier run found several works that may be this row's; it is not sent again until you decide with "+r.resolveHint(row.Number), nil)
+					continue
 				}
 			}
 		}
@@ -438,14 +456,20 @@ func (r *run) errorRow(row source.Row, msgs []string) {
 
 // failed records a row the API (or the run) refused.
 func (r *run) failed(row source.Row, key string, status int, typ, msg string, attempts int) {
+	r.fail(row, status, typ, msg, &checkpoint.Entry{Row: row.Number, Key: key, Status: checkpoint.Failed, HTTPStatus: status,
+		Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
+}
+
+// fail counts and reports a failed row and journals e (nil: the journal
+// says so already).
+func (r *run) fail(row source.Row, status int, typ, msg string, e *checkpoint.Entry) {
 	where := r.cfg.Source.Where(row.Number, -1)
 	full := report.FailedMessage(where, status, typ, msg)
 	r.c.Failed.Add(1)
 	r.c.Done.Add(1)
 	r.note([]string{full})
-	if r.cfg.Journal != nil {
-		r.journal(checkpoint.Entry{Row: row.Number, Key: key, Status: checkpoint.Failed, HTTPStatus: status,
-			Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
+	if r.cfg.Journal != nil && e != nil {
+		r.journal(*e)
 	}
 	r.errorRow(row, []string{full})
 	r.checkErrorBudget()

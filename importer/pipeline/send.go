@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
@@ -21,15 +22,16 @@ func (r *run) send(ctx context.Context, j job) error {
 		r.notTried.Add(1)
 		return nil
 	}
-	if j.doubt != nil {
-		if r.resolveEarlierDoubt(ctx, j) {
-			return nil
-		}
-	}
 	body, err := json.Marshal(j.work)
 	if err != nil {
 		r.failed(j.row, j.key, 0, "encode", err.Error(), 0)
 		return nil
+	}
+	j.body, j.fp, j.alike = body, fingerprint(body), lookAlike(r.seed, j.work)
+	if j.doubt != nil {
+		if r.resolveEarlierDoubt(ctx, j) {
+			return nil
+		}
 	}
 	lim := r.cfg.Limiter
 	attempts, sentLine := 0, false
@@ -43,10 +45,16 @@ func (r *run) send(ctx context.Context, j job) error {
 			}
 			return r.leave(j, attempts, doubt)
 		}
+		// While the request is in flight, no look-alike row is reconciled.
+		release, err := r.gate.enter(r.intake, j.alike, false)
+		if err != nil {
+			return r.leave(j, attempts, doubt)
+		}
 		if !sentLine {
 			// Write-ahead: the journal knows about the request before it leaves.
-			e := checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Sending, Attempt: 1, Title: j.work.Title, TS: r.cfg.Clock.Now()}
+			e := checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Sending, Attempt: 1, Title: j.work.Title, FP: j.fp, TS: r.cfg.Clock.Now()}
 			if err := r.cfg.Journal.Append(e); err != nil {
+				release()
 				se := &StopError{Reason: "checkpoint", Err: err}
 				r.stop(se)
 				r.notTried.Add(1)
@@ -57,6 +65,7 @@ func (r *run) send(ctx context.Context, j job) error {
 		attempts++
 		sentAt := r.cfg.Clock.Now()
 		created, resp, err := r.cfg.Client.CreateWork(ctx, body)
+		release()
 		r.requests.Add(1)
 		lim.Observe(resp, sentAt)
 		doubt = mayHavePerformed(err)
@@ -186,12 +195,14 @@ func (r *run) created(j job, id, displayID, typ string, attempts int) {
 }
 
 // reconcileInFlight looks a work up after a request whose answer was lost.
-// found means the row is finished (created, or failed as ambiguous).
+// found means the row is settled (created, ambiguous, or left in doubt
+// because the lookup could not finish).
 func (r *run) reconcileInFlight(ctx context.Context, j job, sentAt time.Time) (found bool, stop *StopError) {
 	if r.cfg.Reconciler == nil || r.cfg.OnDoubt == OnDoubtResend {
 		return false, nil
 	}
-	return r.reconcile(ctx, j, sentAt)
+	r.claims.add(j.fp, 1) // this row may have created a work now
+	return r.reconcile(ctx, j, sentAt, true)
 }
 
 // resolveEarlierDoubt handles a row an earlier run left as "sending". It
@@ -209,7 +220,7 @@ func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (settled bool) {
 	if r.cfg.Reconciler == nil {
 		return false
 	}
-	found, stop := r.reconcile(ctx, j, j.doubt.TS)
+	found, stop := r.reconcile(ctx, j, j.doubt.TS, r.cfg.State.InDoubtWith(j.key, j.fp))
 	if stop != nil {
 		r.stop(stop)
 		r.notTried.Add(1)
@@ -218,18 +229,32 @@ func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (settled bool) {
 	return found
 }
 
-func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time) (found bool, stop *StopError) {
-	res, err := r.cfg.Reconciler.Find(ctx, reconcile.Query{Key: j.key, Work: j.work, SentAt: sentAt})
+// reconcile looks the row's work up. counted says the row is among the
+// claimants of its fingerprint already (and stops being one once the
+// lookup has an answer). found means the row is settled.
+func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time, counted bool) (found bool, stop *StopError) {
+	release, err := r.gate.enter(ctx, j.alike, true)
+	if err != nil {
+		r.notTried.Add(1) // abandoned: still in doubt for the next run
+		return true, nil
+	}
+	defer release()
+	n := r.claims.count(j.fp)
+	if !counted {
+		n++
+	}
+	res, err := r.cfg.Reconciler.Find(ctx, reconcile.Query{Key: j.key, Work: j.work, Body: j.body, SentAt: sentAt, Claimants: n})
 	if err != nil {
 		var ae *devrev.APIError
 		if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
 			return false, &StopError{Reason: "unauthorized", Err: err}
 		}
-		// Could not tell: never resend blindly. The row stays in doubt
-		// (its last journal line is "sending") for the next run.
-		r.notTried.Add(1)
-		r.warn(fmt.Sprintf("%s: key %q is in doubt and could not be reconciled: %v", r.cfg.Source.Where(j.row.Number, -1), j.key, err))
+		r.unreconciled(j, err)
 		return true, nil
+	}
+	r.consec.Store(0)
+	if counted {
+		r.claims.add(j.fp, -1)
 	}
 	switch res.Outcome {
 	case reconcile.Found:
@@ -238,11 +263,45 @@ func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time) (found boo
 		return true, nil
 	case reconcile.Ambiguous:
 		r.recon.Add(1)
-		r.failed(j.row, j.key, 0, "in_doubt_ambiguous",
-			fmt.Sprintf("the request may have been performed and several works match: %v; check them and record the right one", res.Candidates), 0)
+		r.ambiguous(j, res.Candidates)
 		return true, nil
 	}
 	return false, nil
+}
+
+// unreconciled records a row whose lookup could not finish: it is never
+// resent blindly, so it stays in doubt (its last journal line is
+// "sending") and the run ends with exit 3. A failed lookup counts toward
+// --max-consecutive-failures like a failed create.
+func (r *run) unreconciled(j job, err error) {
+	r.notTried.Add(1)
+	msg := fmt.Sprintf("%s: key %q is in doubt and could not be reconciled: %v", r.cfg.Source.Where(j.row.Number, -1), j.key, err)
+	r.warn(msg)
+	if r.unrec.Add(1) == 1 {
+		r.firstUnrec.Store(msg)
+	}
+	if n := r.consec.Add(1); n >= int64(r.cfg.MaxConsecutiveFailures) {
+		r.stop(&StopError{Reason: "api_unavailable", Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
+	}
+}
+
+// ambiguous records a row in doubt that more works match than rows may
+// have created them: it stays failed, and is not sent again, until a
+// person decides with the resolve command.
+func (r *run) ambiguous(j job, candidates []string) {
+	msg := fmt.Sprintf("the request may have been performed and %d works match it: %s; decide with %s",
+		len(candidates), strings.Join(candidates, ", "), r.resolveHint(j.row.Number))
+	r.fail(j.row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Ambiguous,
+		Error: &checkpoint.ErrorInfo{Type: "in_doubt_ambiguous", Message: msg}, Candidates: candidates})
+}
+
+// resolveHint is the command that settles an ambiguous row.
+func (r *run) resolveHint(row int) string {
+	ck := "CHECKPOINT"
+	if r.cfg.Journal != nil {
+		ck = r.cfg.Journal.Path()
+	}
+	return fmt.Sprintf("devrev-import resolve %s %d --id ID (that work is this row's) or --send (none is)", ck, row)
 }
 
 // apiMessage renders an API refusal for a person.

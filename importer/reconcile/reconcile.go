@@ -6,13 +6,17 @@
 //  1. the row key is stored in a custom field: list works with that
 //     custom-field value;
 //  2. otherwise: list works of the row's type created by the token's own
-//     user around the time of the request, and match the exact title (and
-//     body). Works this import already recorded are excluded, so two rows
-//     with the same title are not mistaken for each other.
+//     user around the time of the request, and keep those that carry every
+//     field the request carried, each compared in the shape the API serves
+//     it (see match.go). Works this import already recorded or claimed are
+//     excluded. Identical requests form a multiset: as many matching works
+//     are claimed as there are rows that may have created them
+//     (Query.Claimants); more matching works than that is ambiguous.
 package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -51,7 +55,7 @@ type Options struct {
 	Backoff     throttle.Backoff
 	Clock       throttle.Clock
 	// Recorded, when set, reports works that earlier runs recorded as
-	// created (the checkpoint): title matching never claims them.
+	// created (the checkpoint): matching never claims them.
 	Recorded func(id string) bool
 }
 
@@ -82,8 +86,8 @@ func New(opt Options) *Reconciler {
 	return &Reconciler{opt: opt, seed: maphash.MakeSeed(), known: make(map[uint64]struct{})}
 }
 
-// Known records a work this run created, so title matching never claims
-// it for another row (Options.Recorded covers earlier runs).
+// Known records a work this run created, so matching never claims it for
+// another row (Options.Recorded covers earlier runs).
 func (r *Reconciler) Known(id string) {
 	r.mu.Lock()
 	r.known[maphash.String(r.seed, id)] = struct{}{}
@@ -100,11 +104,25 @@ func (r *Reconciler) isKnown(id string) bool {
 	return ok
 }
 
+// ErrTooManyCandidates says a lookup found more candidate works than it
+// pages through: it cannot tell whether the row's work exists.
+var ErrTooManyCandidates = errors.New("more candidate works than a lookup pages through")
+
+// maxPages bounds the pages of one lookup (100 works each).
+const maxPages = 100
+
 // Query describes the row in doubt.
 type Query struct {
-	Key    string
-	Work   *mapping.Work
+	Key  string
+	Work *mapping.Work
+	// Body is the JSON the create request sent; nil means json.Marshal(Work).
+	Body   []byte
 	SentAt time.Time
+	// Claimants is how many rows, this one included, sent this same request
+	// (Fingerprint) and may have created a work without recording it: at
+	// most that many matching works are claimed before more is ambiguous.
+	// Below 1 counts as 1.
+	Claimants int
 }
 
 // Result is a lookup's answer.
@@ -113,7 +131,7 @@ type Result struct {
 	ID         string
 	DisplayID  string
 	Candidates []string // display IDs when Ambiguous
-	By         string   // "custom_field" or "title"
+	By         string   // "custom_field" or "fields"
 }
 
 // Find looks the row's work up.
@@ -123,7 +141,7 @@ func (r *Reconciler) Find(ctx context.Context, q Query) (Result, error) {
 			return r.byField(ctx, q, fmt.Sprint(v))
 		}
 	}
-	return r.byTitle(ctx, q)
+	return r.byMatch(ctx, q)
 }
 
 func (r *Reconciler) byField(ctx context.Context, q Query, value string) (Result, error) {
@@ -135,7 +153,18 @@ func (r *Reconciler) byField(ctx context.Context, q Query, value string) (Result
 	return decide(works, "custom_field"), nil
 }
 
-func (r *Reconciler) byTitle(ctx context.Context, q Query) (Result, error) {
+func (r *Reconciler) byMatch(ctx context.Context, q Query) (Result, error) {
+	body := q.Body
+	if body == nil {
+		var err error
+		if body, err = json.Marshal(q.Work); err != nil {
+			return Result{}, fmt.Errorf("encoding the request: %w", err)
+		}
+	}
+	sent, err := decodeRequest(body)
+	if err != nil {
+		return Result{}, err
+	}
 	self, err := r.self(ctx)
 	if err != nil {
 		return Result{}, err
@@ -147,13 +176,50 @@ func (r *Reconciler) byTitle(ctx context.Context, q Query) (Result, error) {
 		CreatedBefore: r.opt.Clock.Now().Add(r.opt.Window),
 		Limit:         100,
 	}
-	works, err := r.list(ctx, req, func(w devrev.Work) bool {
-		return w.Title == q.Work.Title && (q.Work.Body == "" || w.Body == q.Work.Body) && !r.isKnown(w.ID)
+	var exact, loose []devrev.Work
+	_, err = r.list(ctx, req, func(w devrev.Work) bool {
+		var doc map[string]any
+		if r.isKnown(w.ID) || decodeJSON(w.Raw, &doc) != nil || !sent.matches(doc) {
+			return false
+		}
+		if sent.extras(doc) {
+			loose = append(loose, w)
+		} else {
+			exact = append(exact, w)
+		}
+		return false
 	})
 	if err != nil {
 		return Result{}, err
 	}
-	return decide(works, "title"), nil
+	// A work without values the request did not set is the better match;
+	// one with them (DevRev may have added a tag) counts when no other does.
+	works := exact
+	if len(works) == 0 {
+		works = loose
+	}
+	return r.claimOne(works, max(1, q.Claimants)), nil
+}
+
+// claimOne decides on the matching works of a request that claimants rows
+// may have sent: none is NotFound, more than claimants is Ambiguous, else
+// the first one not claimed yet is claimed (Known) and Found.
+func (r *Reconciler) claimOne(works []devrev.Work, claimants int) Result {
+	const by = "fields"
+	if len(works) > claimants {
+		return decide(works, by)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, w := range works {
+		h := maphash.String(r.seed, w.ID)
+		if _, taken := r.known[h]; taken {
+			continue
+		}
+		r.known[h] = struct{}{}
+		return Result{Outcome: Found, ID: w.ID, DisplayID: w.DisplayID, By: by}
+	}
+	return Result{Outcome: NotFound, By: by}
 }
 
 func decide(works []devrev.Work, by string) Result {
@@ -174,8 +240,8 @@ func decide(works []devrev.Work, by string) Result {
 func (r *Reconciler) list(ctx context.Context, req devrev.ListWorksRequest, match func(devrev.Work) bool) ([]devrev.Work, error) {
 	var out []devrev.Work
 	for page := 0; ; page++ {
-		if page >= 100 {
-			return nil, errors.New("works.list: more than 100 pages of candidates")
+		if page >= maxPages {
+			return nil, fmt.Errorf("works.list: %w (%d pages of %d)", ErrTooManyCandidates, maxPages, req.Limit)
 		}
 		var works []devrev.Work
 		var next string
