@@ -116,7 +116,7 @@ func TestEndpoints(t *testing.T) {
 			answer:   map[string]any{"work": work},
 			call: func(c *Client) (any, error) {
 				w, _, err := c.GetWork(context.Background(), "ISS-7")
-				return w, err
+				return rawChecked(t, w), err
 			},
 			want: wantWork,
 		},
@@ -139,6 +139,9 @@ func TestEndpoints(t *testing.T) {
 					CustomFields: map[string][]string{"tnt__import_key": {"k1", "k2"}},
 					Cursor:       "c1", Limit: 100,
 				})
+				for i := range ws {
+					ws[i] = rawChecked(t, ws[i])
+				}
 				return []any{ws, next}, err
 			},
 			want: []any{[]Work{wantWork}, "c2"},
@@ -881,4 +884,16 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set(k, v)
 	}
 	return h.base.RoundTrip(r)
+}
+
+// rawChecked checks that w keeps the served object as Raw and returns w
+// without it, to compare the decoded fields.
+func rawChecked(t *testing.T, w Work) Work {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(w.Raw, &m); err != nil || m["id"] != w.ID || m["title"] != w.Title {
+		t.Errorf("Raw %s does not hold the served work (%v)", w.Raw, err)
+	}
+	w.Raw = nil
+	return w
 }
