@@ -47,6 +47,7 @@ Usage:
   devrev-import init FILE                 print a mapping skeleton for FILE's header
   devrev-import report CHECKPOINT         totals and CSVs from a checkpoint
   devrev-import undo CHECKPOINT           delete every work a checkpoint created
+  devrev-import resolve CHECKPOINT [ROW]  list rows left ambiguous, or settle one (--id ID | --send)
   devrev-import help [COMMAND]            this text, or a command's flags
   devrev-import --version
 
@@ -80,6 +81,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return runReport(ctx, rest, env)
 	case "undo":
 		return runUndo(ctx, rest, env)
+	case "resolve":
+		return runResolve(ctx, rest, env)
 	case "--version", "-version", "version":
 		fmt.Fprintf(env.Stdout, "devrev-import %s\n", Version)
 		return ExitOK

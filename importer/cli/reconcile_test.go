@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -219,5 +220,107 @@ func TestIdenticalRowsInDoubtAreAMultiset(t *testing.T) {
 			t.Errorf("row %d recorded as %q (rows: %v)", row, ids[row], ids)
 		}
 		seen[ids[row]] = true
+	}
+}
+
+// ambiguousSetup leaves one row ambiguous: its request was performed and its
+// answer lost, and by the rerun a second identical work exists (made by
+// the same user within the window, say by hand). Two works match a row
+// that can have made one: the row fails, and no later run resends it.
+func ambiguousSetup(t *testing.T) (sim *simulator.Server, csvPath, mappingPath, ck string) {
+	t.Helper()
+	sim = startSim(t, simulator.Options{})
+	csvPath, mappingPath = writeRows(t, [3]string{"Printer jam", "Tray 2", "DEVU-1"})
+	ck = csvPath + ".checkpoint.jsonl"
+	leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
+	if _, err := sim.AddWork("", map[string]any{"type": "ticket", "title": "Printer jam", "body": "Tray 2",
+		"applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		if res.code != ExitRowsFailed || res.num("failed") != 1 || res.num("requests") != 0 {
+			t.Fatalf("run %d with two candidates: exit %d, failed %d, requests %d; want exit 1, 1 failed, no request\n%s",
+				i+1, res.code, res.num("failed"), res.num("requests"), res.stderr)
+		}
+		if !strings.Contains(res.stderr, "in_doubt_ambiguous") || !strings.Contains(res.stderr, "devrev-import resolve "+ck+" 2 --id") {
+			t.Errorf("run %d: stderr does not name the decision to make:\n%s", i+1, res.stderr)
+		}
+		if n := len(sim.Works()); n != 2 {
+			t.Fatalf("run %d: %d works, want the 2 there were", i+1, n)
+		}
+	}
+	list := run(t, sim.URL, nil, "resolve", ck)
+	if list.code != ExitOK || !strings.Contains(list.stdout, "row 2 (key K-1): candidates TKT-1, TKT-2") {
+		t.Errorf("resolve CHECKPOINT: exit %d\n%s%s", list.code, list.stdout, list.stderr)
+	}
+	return sim, csvPath, mappingPath, ck
+}
+
+func TestAmbiguousRowStaysFailedUntilResolved(t *testing.T) {
+	t.Run("--id records the work", func(t *testing.T) {
+		sim, csvPath, mappingPath, ck := ambiguousSetup(t)
+		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--id", "TKT-9"); res.code != ExitUsage || !strings.Contains(res.stderr, "no work TKT-9") {
+			t.Errorf("resolve --id of a work that does not exist: exit %d\n%s", res.code, res.stderr)
+		}
+		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--id", "TKT-2"); res.code != ExitOK {
+			t.Fatalf("resolve --id TKT-2: exit %d\n%s", res.code, res.stderr)
+		}
+		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		if res.code != ExitOK || res.num("skipped") != 1 || res.num("requests") != 0 || len(sim.Works()) != 2 {
+			t.Fatalf("import after resolve: exit %d, skipped %d, requests %d, %d works\n%s", res.code, res.num("skipped"), res.num("requests"), len(sim.Works()), res.stderr)
+		}
+		if ids := createdIDs(t, ck); ids[2] != sim.Works()[1].ID {
+			t.Errorf("row 2 recorded as %q, want TKT-2 (%s)", ids[2], sim.Works()[1].ID)
+		}
+		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--send"); res.code != ExitUsage || !strings.Contains(res.stderr, "not ambiguous") {
+			t.Errorf("resolving a created row: exit %d\n%s", res.code, res.stderr)
+		}
+	})
+	t.Run("--send sends it once", func(t *testing.T) {
+		sim, csvPath, mappingPath, ck := ambiguousSetup(t)
+		lock, err := checkpoint.Lock(context.Background(), ck, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--send"); res.code != ExitLocked {
+			t.Errorf("resolve while another run holds the checkpoint: exit %d, want %d\n%s", res.code, ExitLocked, res.stderr)
+		}
+		lock.Unlock()
+		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--send"); res.code != ExitOK {
+			t.Fatalf("resolve --send: exit %d\n%s", res.code, res.stderr)
+		}
+		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		if res.code != ExitOK || res.num("created") != 1 || len(sim.Works()) != 3 {
+			t.Fatalf("import after --send: exit %d, created %d, %d works\n%s", res.code, res.num("created"), len(sim.Works()), res.stderr)
+		}
+		if list := run(t, sim.URL, nil, "resolve", ck); !strings.Contains(list.stdout, "no ambiguous rows") {
+			t.Errorf("resolve CHECKPOINT after all is settled:\n%s", list.stdout)
+		}
+	})
+}
+
+// Lookups that keep failing are failures like any other: with
+// --max-consecutive-failures 3 the run stops after the third row it could
+// not reconcile, instead of sending on into an API that cannot answer.
+func TestFailedReconciliationsCountAsConsecutiveFailures(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	var rows [][3]string
+	for i := range 6 {
+		rows = append(rows, [3]string{fmt.Sprintf("Row %d", i), "", "DEVU-1"})
+	}
+	csvPath, mappingPath := writeRows(t, rows...)
+	front := &lossy{sim: sim, perform: func(int64) bool { return false }, listStatus: http.StatusBadRequest}
+	srv := httptest.NewServer(front)
+	defer srv.Close()
+	res := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath, "--workers", "1", "--max-consecutive-failures", "3")
+	if res.code != ExitStopped || res.summary["stopped"] != "api_unavailable" {
+		t.Fatalf("exit %d, stopped %v; want 3 and api_unavailable\n%s", res.code, res.summary["stopped"], res.stderr)
+	}
+	if n := front.creates.Load(); n != 3 {
+		t.Errorf("%d creates, want 3 (one per row until the third failed lookup)", n)
+	}
+	if res.num("not_attempted") != 6 {
+		t.Errorf("not attempted %d, want 6 (3 left in doubt, 3 never sent)", res.num("not_attempted"))
 	}
 }

@@ -76,12 +76,13 @@ func WriteCheckpointErrors(path string, st *checkpoint.State, in source.Reader) 
 	return res, out.Close()
 }
 
-// problemEntries returns the invalid and failed entries by row number.
+// problemEntries returns the invalid, failed and ambiguous entries by row
+// number.
 func problemEntries(st *checkpoint.State) (map[int][]checkpoint.Entry, int) {
 	want := make(map[int][]checkpoint.Entry)
 	n := 0
 	st.Each(func(e checkpoint.Entry) bool {
-		if e.Status == checkpoint.Invalid || e.Status == checkpoint.Failed {
+		if e.Status == checkpoint.Invalid || e.Status == checkpoint.Failed || e.Status == checkpoint.Ambiguous {
 			want[e.Row] = append(want[e.Row], e)
 			n++
 		}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle"
+)
+
+// runResolve settles a row that reconciliation left ambiguous (several
+// works match a request that may have been performed): the import never
+// sends such a row again by itself. With only CHECKPOINT it lists them;
+// with a ROW, --id records that work as the row's (after checking that it
+// exists and that no other row claims it) and --send marks the row so the
+// next import sends it.
+func runResolve(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("resolve", "resolve CHECKPOINT [ROW --id ID | ROW --send] [flags]", env)
+	id := fs.String("id", "", "record this work (display ID or DON) as the row's; it must exist")
+	send := fs.Bool("send", false, "none of the candidates is the row's: the next import sends it")
+	endpoint := fs.String("endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
+	tokenFile := fs.String("token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
+	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
+	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
+	pos, code, ok := parseOrExit(fs, args, env)
+	if !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "devrev-import resolve: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case len(pos) == 1 && *id == "" && !*send:
+		return listAmbiguous(pos[0], env, fail)
+	case len(pos) != 2:
+		return fail(ExitUsage, "need CHECKPOINT, or CHECKPOINT ROW with --id ID or --send")
+	case (*id == "") == !*send:
+		return fail(ExitUsage, "give exactly one of --id ID and --send")
+	}
+	path := pos[0]
+	lock, err := checkpoint.Lock(ctx, path, *waitLock)
+	if err != nil {
+		var le *checkpoint.LockedError
+		if errors.As(err, &le) {
+			return fail(ExitLocked, "%v", le)
+		}
+		return fail(ExitUsage, "%v", err)
+	}
+	defer lock.Unlock()
+	hdr, state, _, err := checkpoint.Read(path)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	e, err := ambiguousRow(state, pos[1])
+	if err != nil {
+		return fail(ExitUsage, "%s: %v", path, err)
+	}
+	next := checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Failed,
+		Error: &checkpoint.ErrorInfo{Type: "resolved_send", Message: "marked with devrev-import resolve --send: the next import sends it"}}
+	if *id != "" {
+		w, code, err := getWork(ctx, *id, *endpoint, *tokenFile, *timeout, env)
+		if err != nil {
+			return fail(code, "%v", err)
+		}
+		if state.WasCreated(w.ID) {
+			return fail(ExitUsage, "%s (%s) is recorded as another row's work in %s; it cannot be this row's too", w.DisplayID, w.ID, path)
+		}
+		if !slices.Contains(e.Candidates, w.DisplayID) && !slices.Contains(e.Candidates, w.ID) {
+			fmt.Fprintf(env.Stderr, "note: %s was not among the candidates (%s)\n", w.DisplayID, strings.Join(e.Candidates, ", "))
+		}
+		next = checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Created, ID: w.ID, DisplayID: w.DisplayID, Type: w.Type}
+	}
+	journal, _, _, err := checkpoint.Open(path, hdr, checkpoint.Options{})
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	err = journal.Append(next)
+	if cerr := journal.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	if *id != "" {
+		fmt.Fprintf(env.Stdout, "row %d: recorded as created: %s (%s)\n", e.Row, next.DisplayID, next.ID)
+	} else {
+		fmt.Fprintf(env.Stdout, "row %d: the next import sends it\n", e.Row)
+	}
+	return ExitOK
+}
+
+// listAmbiguous prints every ambiguous row of the checkpoint with its
+// candidates. It only reads, so it needs no lock.
+func listAmbiguous(path string, env Env, fail func(int, string, ...any) int) int {
+	_, state, warns, err := checkpoint.Read(path)
+	if err != nil {
+		return fail(ExitUsage, "%v", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	n := 0
+	state.Each(func(e checkpoint.Entry) bool {
+		if e.Status == checkpoint.Ambiguous {
+			n++
+			fmt.Fprintf(env.Stdout, "row %d (key %s): candidates %s\n", e.Row, e.Key, strings.Join(e.Candidates, ", "))
+		}
+		return true
+	})
+	if n == 0 {
+		fmt.Fprintf(env.Stdout, "no ambiguous rows in %s\n", path)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stdout, "%d ambiguous rows; settle each with: devrev-import resolve %s ROW --id ID (that work is the row's) or --send (none is)\n", n, path)
+	return ExitOK
+}
+
+// ambiguousRow finds the ambiguous entry that ref names: a row number, or
+// else a row key.
+func ambiguousRow(state *checkpoint.State, ref string) (checkpoint.Entry, error) {
+	row, numErr := strconv.Atoi(ref)
+	var hits []checkpoint.Entry
+	var other *checkpoint.Entry
+	state.Each(func(e checkpoint.Entry) bool {
+		if e.Key == ref || (numErr == nil && e.Row == row) {
+			if e.Status == checkpoint.Ambiguous {
+				hits = append(hits, e)
+			} else if other == nil {
+				other = &e
+			}
+		}
+		return true
+	})
+	switch {
+	case len(hits) == 1:
+		return hits[0], nil
+	case len(hits) > 1:
+		keys := make([]string, len(hits))
+		for i, e := range hits {
+			keys[i] = e.Key
+		}
+		return checkpoint.Entry{}, fmt.Errorf("several ambiguous rows match %q (keys %s): name one by its key", ref, strings.Join(keys, ", "))
+	case other != nil:
+		return checkpoint.Entry{}, fmt.Errorf("row %d (key %s) is %s, not ambiguous: nothing to resolve", other.Row, other.Key, other.Status)
+	}
+	return checkpoint.Entry{}, fmt.Errorf("no row %q", ref)
+}
+
+// getWork reads one work through the API, retrying what is worth
+// retrying, and returns the exit code for a failure.
+func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.Duration, env Env) (devrev.Work, int, error) {
+	token, err := readToken(tokenFile, env)
+	if err != nil {
+		return devrev.Work{}, ExitUsage, err
+	}
+	client, err := newClient(endpoint, token, timeout, 1, nil, env)
+	if err != nil {
+		return devrev.Work{}, ExitUsage, err
+	}
+	var w devrev.Work
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{})}
+	err = retrier.Do(ctx, func() (devrev.Response, error) {
+		var resp devrev.Response
+		var err error
+		w, resp, err = client.GetWork(ctx, id)
+		return resp, err
+	})
+	var ae *devrev.APIError
+	switch {
+	case err == nil:
+		return w, 0, nil
+	case errors.As(err, &ae) && ae.Status == 404:
+		return devrev.Work{}, ExitUsage, fmt.Errorf("no work %s in DevRev", id)
+	case throttle.Classify(err) == throttle.Fatal:
+		return devrev.Work{}, ExitAuth, fmt.Errorf("the API refused the token: %w", err)
+	}
+	return devrev.Work{}, ExitStopped, fmt.Errorf("reading work %s: %w", id, err)
+}
