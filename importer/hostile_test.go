@@ -316,6 +316,12 @@ func TestHostileFiles(t *testing.T) {
 		{name: "8 MB cell under a raised limit", make: makeBigCell, args: append([]string{"--max-cell-bytes", "9000000"}, ticket...), code: 1,
 			want: []string{`big-cell.csv:3 column "body" (body):`, "is too long"}},
 
+		// Quotes and multi-line cells.
+		{name: "stray quote merging 25 lines", file: "stray-quote.csv", args: ticket, code: 1,
+			want: []string{`stray-quote.csv:6 column "body": the quoted cell that starts here spans 25 lines, 24 of which look like rows of this file`, "--allow-embedded-rows"}},
+		{name: "stray quote, --allow-embedded-rows", file: "stray-quote.csv", args: append([]string{"--allow-embedded-rows"}, ticket...), code: 0, want: []string{"rows 15  valid 15  invalid 0"}},
+		{name: "multi-line cells with commas", file: "multiline.csv", args: ticket, code: 0, want: []string{"rows 3  valid 3  invalid 0"}},
+
 		// Text encodings.
 		{name: "windows-1252 read as utf-8", file: "windows-1252.csv", args: ticket, code: 2, want: []string{"windows-1252.csv: looks like windows-1252: pass --encoding windows-1252 (line 3 is not valid UTF-8)"}},
 		{name: "windows-1252 header read as utf-8", file: "windows-1252-header.csv", args: ticket, code: 2, want: []string{"windows-1252-header.csv: looks like windows-1252: pass --encoding windows-1252 (line 1 "}},
@@ -404,6 +410,31 @@ func TestWindows1252ImportSendsNothing(t *testing.T) {
 	slices.Sort(titles)
 	if want := []string{rows3[2][0], rows3[1][0], rows3[3][0]}; !slices.Equal(titles, want) {
 		t.Errorf("works %q, want %q", titles, want)
+	}
+}
+
+// TestStrayQuoteImport: the row a stray quote merged 25 lines into is not
+// created (the 14 others are); with --allow-embedded-rows it is, as the
+// file says.
+func TestStrayQuoteImport(t *testing.T) {
+	sim, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	file := filepath.Join("testdata", "stray-quote.csv")
+	r := importTo(t, sim.URL, file, "--type", "ticket")
+	if r.code != 1 || !strings.Contains(r.stderr, "created 14  skipped 0  invalid 1") {
+		t.Fatalf("exit %d, want 1 with 14 created; stderr:\n%s", r.code, tail(r.stderr))
+	}
+	for _, w := range sim.Works() {
+		if strings.Contains(w.Body, "\n") {
+			t.Errorf("%s created with a merged body %q", w.DisplayID, w.Body[:40])
+		}
+	}
+	r = importTo(t, sim.URL, file, "--type", "ticket", "--allow-embedded-rows")
+	if n := len(sim.Works()); r.code != 0 || n != 14+15 {
+		t.Errorf("--allow-embedded-rows: exit %d, %d works in all, want 0 and 29; stderr:\n%s", r.code, n, tail(r.stderr))
 	}
 }
 
@@ -628,9 +659,33 @@ func smallFiles() (map[string][]byte, error) {
 	if files["windows-1252-header.csv"], err = windows1252("title,applies_to_part,owned_by,Résumé\r\nx,PROD-1,DEVU-1,y\r\n"); err != nil {
 		return nil, err
 	}
+	files["stray-quote.csv"] = []byte(strayQuote())
+	files["multiline.csv"] = []byte(validHeader + ",body\n" +
+		"Address change,PROD-1,DEVU-1,\"New address:\n12 Main St, Flat 3\nSpringfield, IL 62704\"\n" +
+		"Crash on login,PROD-1,DEVU-2,\"Steps: open the app, tap Sign in, wait\nExpected: it works\nActual: it crashes, see the log\"\n" +
+		"Plain,PROD-2,DEVU-3,one line\n")
 	files["utf16-bom.csv"] = utf16LE("\ufeff" + csvText(rows3))
 	files["utf16-nobom.csv"] = utf16LE(csvText(rows3))
 	return files, nil
+}
+
+// strayQuote is a 40-line ticket file in which a stray quote opening line
+// 6's body and a quote closing line 30 merge lines 6 to 30 into one body:
+// read naively, 15 rows of the right width instead of 39.
+func strayQuote() string {
+	var b strings.Builder
+	b.WriteString(validHeader + ",body\n")
+	for i := 1; i <= 39; i++ {
+		body := fmt.Sprintf("Body %d", i)
+		switch i {
+		case 5:
+			body = `"Body 5 opens a quote`
+		case 29:
+			body = `Body 29 closes it"`
+		}
+		fmt.Fprintf(&b, "Ticket %d,PROD-1,DEVU-1,%s\n", i, body)
+	}
+	return b.String()
 }
 
 // book makes a workbook with the rows on Sheet1.

@@ -34,6 +34,7 @@ type importFlags struct {
 	key                                                    listFlag
 	errorsCSV, summaryJSON, checkpoint                     string
 	strict, dryRun                                         bool
+	allowEmbeddedRows                                      bool
 	maxCellBytes                                           int
 
 	// import only
@@ -60,6 +61,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "write a machine-readable summary here")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint journal (default FILE.checkpoint.jsonl)")
 	fs.BoolVar(&f.strict, "strict", false, "unknown columns are an error instead of a warning")
+	fs.BoolVar(&f.allowEmbeddedRows, "allow-embedded-rows", false, "accept CSV cells whose lines look like rows of the file (by default their row is invalid: a stray quote?)")
 	fs.IntVar(&f.maxCellBytes, "max-cell-bytes", 1<<20, "largest cell accepted, in bytes")
 	fs.BoolVar(&f.sandbox, "sandbox", false, "use the built-in simulator started in-process (no token needed)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
@@ -152,7 +154,7 @@ func (r *importRun) run(ctx context.Context) int {
 			return r.fail(ExitUsage, "%v", err)
 		}
 	}
-	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, MaxCellBytes: f.maxCellBytes}
+	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, MaxCellBytes: f.maxCellBytes, AllowEmbeddedRows: f.allowEmbeddedRows}
 	if f.delimiter != "" {
 		d, err := parseDelimiter(f.delimiter)
 		if err != nil {

@@ -94,3 +94,17 @@ func TestInitGuesses(t *testing.T) {
 		}
 	}
 }
+
+// TestInitWindows1252: init refuses a Windows-1252 file read as UTF-8 as
+// validate and import do, and takes --encoding as they do.
+func TestInitWindows1252(t *testing.T) {
+	file := filepath.Join("..", "testdata", "windows-1252.csv")
+	res := run(t, "", nil, "init", file)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "pass --encoding windows-1252") {
+		t.Fatalf("without --encoding: exit %d\n%s", res.code, res.stderr)
+	}
+	res = run(t, "", nil, "init", file, "--encoding", "windows-1252")
+	if res.code != ExitOK || !strings.Contains(res.stdout, "title") {
+		t.Fatalf("with --encoding: exit %d\n%s\n%s", res.code, res.stderr, res.stdout)
+	}
+}

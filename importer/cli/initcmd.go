@@ -16,9 +16,10 @@ import (
 // runInit prints a commented mapping skeleton for a file's header, guessed
 // from the column names and the first rows' cells.
 func runInit(_ context.Context, args []string, env Env) int {
-	fs := newFlagSet("init", "init FILE [--type T] [--sheet S]", env)
+	fs := newFlagSet("init", "init FILE [--type T] [--sheet S] [--encoding E]", env)
 	typ := fs.String("type", "ticket", "work type the mapping is for: issue|ticket|task|opportunity")
 	sheet := fs.String("sheet", "", "XLSX sheet (default: the first visible sheet)")
+	encoding := fs.String("encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
 	pos, code, ok := parseOrExit(fs, args, env)
 	if !ok {
 		return code
@@ -31,7 +32,7 @@ func runInit(_ context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "devrev-import init: --type %q: must be one of issue, ticket, task, opportunity\n", *typ)
 		return ExitUsage
 	}
-	src, err := source.Open(pos[0], source.Options{Sheet: *sheet, AllowDuplicate: func(string) bool { return true }})
+	src, err := source.Open(pos[0], source.Options{Sheet: *sheet, Encoding: *encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devrev-import init: %v\n", err)
 		return ExitUsage

@@ -31,8 +31,11 @@ type csvReader struct {
 	r       *csv.Reader
 	hdr     header
 	maxCell int
-	ordinal int // 1-based ordinal of the last record read
-	lines   lineMap
+	// embedded: check multi-line cells for lines that look like records
+	// (!Options.AllowEmbeddedRows and a header of two columns or more).
+	embedded bool
+	ordinal  int // 1-based ordinal of the last record read
+	lines    lineMap
 
 	// queue holds the first data row, read by OpenCSV to tell a
 	// header-only file; stash the record after a quote error, read to tell
@@ -145,6 +148,7 @@ func (c *csvReader) start(opt Options) error {
 	if c.hdr, err = buildHeader(raw, opt.AllowDuplicate); err != nil {
 		return &FileError{Path: c.path, Err: err}
 	}
+	c.embedded = !opt.AllowEmbeddedRows && c.hdr.width >= 2
 	first, err := c.next()
 	if err == io.EOF {
 		return &FileError{Path: c.path, Err: errors.New("no data rows: the file has only a header")}
@@ -463,6 +467,9 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 			Msg:   fmt.Sprintf("has %d fields, header has %d", len(rec), c.hdr.width),
 		})
 	}
+	// Only a record that spans lines can hold a multi-line cell: one
+	// FieldPos and one IndexByte tell, instead of an IndexByte per cell.
+	multi := c.embedded && fieldPos && c.spansLines(rec, line)
 	for i, s := range rec {
 		bad := ""
 		switch {
@@ -470,6 +477,10 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 			bad = fmt.Sprintf("cell is %d bytes, over the limit of %d", len(s), c.maxCell)
 		case !utf8.ValidString(s):
 			bad = "invalid UTF-8 (" + notUTF8Hint + ")"
+		case multi && strings.IndexByte(s, '\n') >= 0:
+			if bad = c.embeddedRows(s); bad == "" {
+				continue
+			}
 		default:
 			continue
 		}
@@ -484,6 +495,44 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		row.Err = joinErrs(errs...)
 	}
 	return row
+}
+
+// spansLines reports whether the record rec, read by c.r and starting on
+// line, spans more than one line: its last field starts on a later line or
+// holds a newline.
+func (c *csvReader) spansLines(rec []string, line int) bool {
+	if len(rec) == 0 {
+		return false
+	}
+	last, _ := c.r.FieldPos(len(rec) - 1)
+	return last > line || strings.IndexByte(rec[len(rec)-1], '\n') >= 0
+}
+
+// embeddedRows checks a cell that spans lines: when two or more of its
+// lines have as many delimiters as the header, they are most likely
+// records of the file that a stray quote merged into this cell (a quote
+// opened at the start of the cell and closed many lines later), and it
+// returns the message for the cell; "" otherwise. Legitimate multi-line
+// cells (addresses, descriptions) rarely have a header's count of
+// delimiters on two lines; --allow-embedded-rows accepts those that do.
+func (c *csvReader) embeddedRows(s string) string {
+	want := c.hdr.width - 1
+	delim := string(c.r.Comma)
+	if strings.Count(s, delim) < 2*want {
+		return "" // too few delimiters for two such lines
+	}
+	lines, like := 0, 0
+	for line := range strings.SplitSeq(s, "\n") {
+		lines++
+		if strings.Count(line, delim) == want {
+			like++
+		}
+	}
+	if like < 2 {
+		return ""
+	}
+	return fmt.Sprintf("the quoted cell that starts here spans %d lines, %d of which look like rows of this file (%d delimiters, as the header has): "+
+		"a stray quote merged them into one cell? Fix the quote, or pass --allow-embedded-rows if the cell really holds such lines", lines, like, want)
 }
 
 // where names the file's column i, header column k (-1 if none), on a

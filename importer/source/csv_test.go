@@ -2,6 +2,7 @@ package source
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -336,6 +337,74 @@ func TestCSVFileErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), p+": ") {
 				t.Errorf("error %q, want %q in it, prefixed by the path", err, tc.want)
+			}
+		})
+	}
+}
+
+// strayQuoteCSV is a 40-line file in which a stray quote at the start of
+// line 6's body and a quote at the end of line 30 merge lines 6 to 30 into
+// one cell: 15 records instead of 39, each of the right width.
+func strayQuoteCSV() string {
+	var b strings.Builder
+	b.WriteString("id,title,body\n")
+	for i := 1; i <= 39; i++ {
+		switch i {
+		case 5:
+			fmt.Fprintf(&b, "%d,Title %d,\"Body %d starts with a quote\n", i, i, i)
+		case 29:
+			fmt.Fprintf(&b, "%d,Title %d,Body %d ends with one\"\n", i, i, i)
+		default:
+			fmt.Fprintf(&b, "%d,Title %d,Body %d\n", i, i, i)
+		}
+	}
+	return b.String()
+}
+
+// TestCSVEmbeddedRows: a cell whose lines look like records of the file
+// (a stray quote merged them) makes its row invalid, naming the line where
+// the quote opened; legitimate multi-line cells, also with commas, pass;
+// AllowEmbeddedRows accepts the merged cell.
+func TestCSVEmbeddedRows(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		opt     Options
+		rows    int
+		bad     map[int]string // row index -> error substring
+	}{
+		{name: "a stray quote merges 25 lines", content: strayQuoteCSV(), rows: 15,
+			bad: map[int]string{4: `f.csv:6 column "body": the quoted cell that starts here spans 25 lines, 24 of which look like rows of this file (2 delimiters, as the header has)`}},
+		{name: "accepted with AllowEmbeddedRows", content: strayQuoteCSV(), opt: Options{AllowEmbeddedRows: true}, rows: 15},
+		{name: "multi-line addresses", rows: 2,
+			content: "name,address,city\nAda,\"12 Main St\nFlat 3, 2nd floor\nSpringfield, IL 62704\",Springfield\nBob,\"1 High St\nLondon\",London\n"},
+		{name: "a description with commas on one line", rows: 1,
+			content: "id,title,body\n1,T,\"Steps: open the app, tap Sign in\nExpected: it works\nActual: it does not, see, the log\"\n"},
+		{name: "a single column holds any lines", rows: 1, content: "body\n\"a\nb\nc\"\n"},
+		{name: "semicolon file", rows: 2, content: "a;b\n1;\"x;y\nz;w\nv\"\n2;3\n",
+			bad: map[int]string{0: `f.csv:2 column "b": the quoted cell that starts here spans 3 lines, 2 of which look like rows`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, "f.csv", tc.content)
+			r, err := OpenCSV(p, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			rows, err := readAll(t, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != tc.rows {
+				t.Fatalf("%d rows, want %d", len(rows), tc.rows)
+			}
+			for i, e := range rowErrs(rows) {
+				e = strings.ReplaceAll(e, p, "f.csv")
+				want := tc.bad[i]
+				if (want == "") != (e == "") || !strings.Contains(e, want) {
+					t.Errorf("row %d: error %q, want %q", i, e, want)
+				}
 			}
 		})
 	}

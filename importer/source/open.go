@@ -41,6 +41,11 @@ type Options struct {
 	// the header and both columns. Headers compare case-insensitively.
 	AllowDuplicate func(header string) bool
 
+	// AllowEmbeddedRows accepts a CSV cell whose lines look like records
+	// of the file (see OpenCSV); without it such a cell makes its row
+	// invalid, as it is most often a stray quote that merged records.
+	AllowEmbeddedRows bool
+
 	// unzipLimit overrides defaultUnzipLimit (tests lower it).
 	unzipLimit int64
 }
