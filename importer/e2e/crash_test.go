@@ -46,24 +46,30 @@ func checkpointCounts(t *testing.T, path string) map[checkpoint.Status]int {
 // with the same command until it finishes. Every key must exist exactly
 // once in the simulator and be recorded as created in the checkpoint. It
 // runs once with the key stored in a custom field (reconciliation looks
-// the key up) and once with a two-column key (reconciliation matches
-// titles).
+// the key up), once with a two-column key (reconciliation compares the
+// fields sent), and once with no key at all and every title twice, the
+// rows of a pair told apart only by their assignee (fewer rows: every
+// lookup pages through all the works made so far).
 func TestCrashKill9ExactlyOnce(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
-		how  string // the lookups the reconciler must use
+		name      string
+		args      []string
+		how       string // the lookups the reconciler must use
+		rows      int
+		dupTitles bool
 	}{
-		{"custom field key", nil, "custom_field"},
-		{"two-column key, title match", []string{"--key", "Ticket ID,Subject"}, "title"},
+		{"custom field key", nil, "custom_field", shortOr(2000, 400), false},
+		{"two-column key, field match", []string{"--key", "Ticket ID,Subject"}, "title", shortOr(2000, 400), false},
+		{"no key, duplicate titles", nil, "title", shortOr(1000, 300), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rows, kills := shortOr(2000, 400), 10
+			rows, kills := tc.rows, 10
 			seed := testSeed(t)
 			rng := rand.New(rand.NewPCG(seed, 0xc4a54))
 			f := newFixture(t, fixtureOptions{
-				rows: rows,
+				rows:      rows,
+				dupTitles: tc.dupTitles,
 				sim: simulator.Options{Seed: int64(seed), Faults: simulator.Faults{
 					DropAfter: 0.10, Err500: 0.05, Err503: 0.05,
 				}},

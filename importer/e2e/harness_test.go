@@ -55,6 +55,22 @@ const (
 	exitKilled  = -1
 )
 
+// dupTitleMapping has no key and stores nothing of the row's identity in
+// DevRev: rows come in pairs with the same title, body and priority that
+// differ only in their assignee, so reconciliation must compare owners.
+const dupTitleMapping = `type: ticket
+columns:
+  Subject: title
+  Description: body
+  Priority:
+    field: severity
+    values: {Urgent: blocker, High: high, Normal: medium, Low: low}
+  Assignee: owned_by
+defaults:
+  applies_to_part: PROD-1
+ignore: [Ticket ID]
+`
+
 // fixture is one simulator on loopback, one generated input file and the
 // command line that imports it.
 type fixture struct {
@@ -67,19 +83,25 @@ type fixture struct {
 	mapping string
 	ck      string
 	errsCSV string
-	keys    []string // keys of the valid rows, in file order
-	rows    int      // rows in the file, valid or not
-	args    []string // extra flags for every run
-	runs    int
-	outs    []*proc // every run started, for the secret scan
+	keys    []string // identities of the valid rows, in file order
+	// identity names the row a work was made from (its key in
+	// custom_fields, or title and owner when nothing else tells).
+	identity func(simulator.Work) string
+	rows     int      // rows in the file, valid or not
+	args     []string // extra flags for every run
+	runs     int
+	outs     []*proc // every run started, for the secret scan
 }
 
 // fixtureOptions shape the input file and the simulator.
 type fixtureOptions struct {
 	rows    int
 	invalid int // every invalid-th row gets a priority the mapping rejects (0 = none)
-	sim     simulator.Options
-	args    []string
+	// dupTitles writes rows in pairs of one title, body and priority with
+	// other assignees, imported with dupTitleMapping (no key).
+	dupTitles bool
+	sim       simulator.Options
+	args      []string
 }
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
@@ -93,12 +115,17 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	dir := t.TempDir()
 	f := &fixture{
 		t: t, sim: sim, obs: obs, url: srv.URL, dir: dir,
-		csv:     filepath.Join(dir, "tickets.csv"),
-		mapping: filepath.Join(dir, "tickets.yaml"),
-		ck:      filepath.Join(dir, "tickets.checkpoint.jsonl"),
-		errsCSV: filepath.Join(dir, "tickets.errors.csv"),
-		args:    fo.args,
-		rows:    fo.rows,
+		csv:      filepath.Join(dir, "tickets.csv"),
+		mapping:  filepath.Join(dir, "tickets.yaml"),
+		ck:       filepath.Join(dir, "tickets.checkpoint.jsonl"),
+		errsCSV:  filepath.Join(dir, "tickets.errors.csv"),
+		args:     fo.args,
+		rows:     fo.rows,
+		identity: func(w simulator.Work) string { return fmt.Sprint(w.CustomFields[keyField]) },
+	}
+	if fo.dupTitles {
+		f.writeDupTitles()
+		return f
 	}
 	var b strings.Builder
 	b.WriteString("Ticket ID,Subject,Description,Priority,Assignee\n")
@@ -120,6 +147,33 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// writeDupTitles writes the rows and mapping of fixtureOptions.dupTitles.
+func (f *fixture) writeDupTitles() {
+	f.identity = func(w simulator.Work) string {
+		owner := ""
+		if owners, _ := w.Raw["owned_by"].([]any); len(owners) > 0 {
+			m, _ := owners[0].(map[string]any)
+			owner, _ = m["display_id"].(string)
+		}
+		return w.Title + "|" + owner
+	}
+	var b strings.Builder
+	b.WriteString("Ticket ID,Subject,Description,Priority,Assignee\n")
+	prios := []string{"Urgent", "High", "Normal", "Low"}
+	for i := 1; i <= f.rows; i++ {
+		pair, owner := (i+1)/2, fmt.Sprintf("DEVU-%d", 1+i%4)
+		title := fmt.Sprintf("Ticket %d: printer on fire, again", pair)
+		f.keys = append(f.keys, title+"|"+owner)
+		fmt.Fprintf(&b, "T-%06d,\"%s\",\"Line one of %d\nline \"\"two\"\"\",%s,%s\n", i, title, pair, prios[pair%4], owner)
+	}
+	if err := os.WriteFile(f.csv, []byte(b.String()), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(f.mapping, []byte(dupTitleMapping), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // proc is one devrev-import child process.
@@ -256,14 +310,14 @@ func (f *fixture) finish(maxRuns int, d time.Duration) (reconciled int) {
 }
 
 // assertExactlyOnce checks through the simulator's own record that every
-// valid row's key exists exactly once, and nothing else does.
+// valid row's identity exists exactly once, and nothing else does.
 func (f *fixture) assertExactlyOnce() map[string]simulator.Work {
 	f.t.Helper()
 	works := f.sim.Works()
 	byKey := map[string]simulator.Work{}
 	count := map[string]int{}
 	for _, w := range works {
-		k := fmt.Sprint(w.CustomFields[keyField])
+		k := f.identity(w)
 		count[k]++
 		byKey[k] = w
 	}
