@@ -97,19 +97,26 @@ func FuzzSheetScanner(f *testing.F) {
 	f.Add(`<x:sheetData><x:row><x:c><x:is><x:t><![CDATA[<row>]]></x:t></x:is></x:c></x:row><!-- <row r="1"> --></x:sheetData>`)
 	f.Add(`<sheetData><row r="2"><c r="XFD2" a='>'/></row><row r="1"></row></sheetData>`)
 	f.Add(`<sheetData><row r="x"><c r="1A"/></row>`)
+	f.Add(`<sheetData><row><c t="s"><v>1</v></c><c t="inlineStr"><is><r><t>a&amp;</t></r><t>b&#x1F600;</t></is></c></row></sheetData>`)
 	f.Fuzz(func(t *testing.T, xml string) {
-		s := newSheetScanner(strings.NewReader(xml))
+		sst := &sharedStrings{}
+		for _, v := range []string{"zero", "one"} {
+			if err := sst.add([]byte(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := newSheetScanner(strings.NewReader(xml), sst)
 		last := 0
 		for i := 0; ; i++ {
 			if i > len(xml) {
 				t.Fatal("more rows than bytes")
 			}
-			num, cells, err := s.next()
+			num, vals, cells, err := s.next()
 			if err != nil {
 				break
 			}
-			if num <= last || len(cells) > maxColumns {
-				t.Fatalf("row %d after %d with %d cells", num, last, len(cells))
+			if num <= last || num > maxRows || len(cells) > maxColumns || len(vals) != len(cells) {
+				t.Fatalf("row %d after %d with %d cells, %d values", num, last, len(cells), len(vals))
 			}
 			last = num
 		}

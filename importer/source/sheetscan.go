@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -31,257 +30,222 @@ const (
 	typeError                  // t="e"
 )
 
-// sheetScanner reads a worksheet's XML with a byte-level scan that only
-// looks at <row> and <c> tags and their attributes. excelize's Rows iterator
-// gives the cell values but neither the cells' types nor their styles, and
-// it stops quietly on damaged XML; running this cheap scan in step with it
-// supplies both, and tells a complete sheet from a short one (it must reach
-// </sheetData> and the zip entry's end, where archive/zip checks the CRC).
+// maxRows is the last row number XLSX allows.
+const maxRows = 1 << 20
+
+// sheetScanner reads a worksheet's XML in one streaming pass and returns,
+// row by row, each cell's value (as excelize's Rows iterator with
+// RawCellValue gives it: the <v> text; a shared string resolved; an inline
+// string's text) with its type and style. It tells a complete sheet from a
+// short or damaged one: it must reach </sheetData>, and the zip entry's
+// end, where archive/zip checks the CRC (finish).
 type sheetScanner struct {
-	br      *bufio.Reader
-	tag     []byte
+	x       *xmlScanner
+	sst     *sharedStrings
 	inData  bool // inside <sheetData>
 	done    bool // </sheetData> seen
-	lastRow int
+	lastRow int  // the last row read, or being read
+	inRow   bool // an error happened inside row lastRow
+	vals    []string
 	cells   []cellMeta
+	v       []byte // scratch: a cell's <v> text
+	item    stringItem
 }
 
-func newSheetScanner(r io.Reader) *sheetScanner {
-	return &sheetScanner{br: bufio.NewReaderSize(r, 64<<10)}
+func newSheetScanner(r io.Reader, sst *sharedStrings) *sheetScanner {
+	return &sheetScanner{x: newXMLScanner(r), sst: sst}
 }
 
-// next returns the number and cell metadata (indexed by column - 1) of the
-// next <row> element, or io.EOF after </sheetData>. The slice is reused by
-// the next call.
-func (s *sheetScanner) next() (int, []cellMeta, error) {
+// next returns the number, the values and the cell metadata (both indexed
+// by column - 1) of the next <row> element, or io.EOF after </sheetData>.
+// The slices are reused by the next call.
+func (s *sheetScanner) next() (int, []string, []cellMeta, error) {
 	if s.done {
-		return 0, nil, io.EOF
+		return 0, nil, nil, io.EOF
 	}
-	rowNum, col := 0, 0
+	s.inRow = false
+	x := s.x
 	for {
-		name, end, self, err := s.nextTag()
-		if err != nil {
-			return 0, nil, err
+		if err := x.next(); err != nil {
+			return 0, nil, nil, truncated(err)
 		}
 		switch {
-		case name == "sheetData" && !end:
-			s.inData = true
-			if self {
-				s.done = true
-				return 0, nil, io.EOF
-			}
-		case name == "sheetData" && end:
-			if rowNum != 0 {
-				return 0, nil, fmt.Errorf("row %d is not closed", rowNum)
-			}
-			s.done = true
-			return 0, nil, io.EOF
 		case !s.inData:
-		case name == "row" && !end:
-			if rowNum != 0 {
-				return 0, nil, fmt.Errorf("row %d is not closed", rowNum)
-			}
-			rowNum = s.lastRow + 1
-			if v, ok := attr(s.tag, "r"); ok {
-				n, err := strconv.Atoi(string(v))
-				if err != nil || n < 1 {
-					return 0, nil, fmt.Errorf("bad row number %q after row %d", v, s.lastRow)
-				}
-				rowNum = n
-			}
-			if rowNum <= s.lastRow {
-				return 0, nil, fmt.Errorf("row %d comes after row %d: rows are out of order", rowNum, s.lastRow)
-			}
-			s.lastRow = rowNum
-			s.cells = s.cells[:0]
-			col = 0
-			if self {
-				return rowNum, s.cells, nil
-			}
-		case name == "row" && end:
-			if rowNum == 0 {
-				return 0, nil, errors.New("a row is closed that was not opened")
-			}
-			return rowNum, s.cells, nil
-		case name == "c" && !end && rowNum != 0:
-			col++
-			if v, ok := attr(s.tag, "r"); ok {
-				if col, err = refColumn(v); err != nil {
-					return 0, nil, fmt.Errorf("row %d: %w", rowNum, err)
+			if x.is("sheetData") {
+				s.inData = true
+				if x.self {
+					s.done = true
+					return 0, nil, nil, io.EOF
 				}
 			}
-			if col > maxColumns {
-				return 0, nil, fmt.Errorf("row %d: a cell beyond the last column XFD", rowNum)
+		case x.end && string(x.name) == "sheetData":
+			s.done = true
+			return 0, nil, nil, io.EOF
+		case x.end:
+			return 0, nil, nil, fmt.Errorf("</%s> inside <sheetData>", x.name)
+		case x.is("row"):
+			num, err := s.row()
+			if err != nil {
+				return 0, nil, nil, err
 			}
-			meta := cellMeta{set: true}
-			if v, ok := attr(s.tag, "s"); ok {
-				meta.style, _ = strconv.Atoi(string(v))
+			return num, s.vals, s.cells, nil
+		default:
+			if err := x.skip(); err != nil {
+				return 0, nil, nil, truncated(err)
 			}
-			if v, ok := attr(s.tag, "t"); ok {
-				switch string(v) {
-				case "b":
-					meta.typ = typeBool
-				case "d":
-					meta.typ = typeDate
-				case "e":
-					meta.typ = typeError
-				case "n":
-				default:
-					meta.typ = typeText
-				}
-			}
-			for len(s.cells) < col {
-				s.cells = append(s.cells, cellMeta{})
-			}
-			s.cells[col-1] = meta
 		}
 	}
+}
+
+// row reads a <row> element whose start tag was just read.
+func (s *sheetScanner) row() (int, error) {
+	x := s.x
+	rowNum := s.lastRow + 1
+	if v, ok := attr(x.tag, "r"); ok {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("bad row number %q after row %d", v, s.lastRow)
+		}
+		rowNum = n
+	}
+	if rowNum <= s.lastRow {
+		return 0, fmt.Errorf("row %d comes after row %d: rows are out of order", rowNum, s.lastRow)
+	}
+	if rowNum > maxRows {
+		return 0, fmt.Errorf("row %d is beyond the last row XLSX allows (%d)", rowNum, maxRows)
+	}
+	s.lastRow, s.inRow = rowNum, true
+	s.vals, s.cells = s.vals[:0], s.cells[:0]
+	if x.self {
+		return rowNum, nil
+	}
+	col := 0
+	for {
+		if err := x.next(); err != nil {
+			return 0, truncated(err)
+		}
+		switch {
+		case x.end:
+			if string(x.name) != "row" {
+				return 0, fmt.Errorf("</%s> where </row> was expected", x.name)
+			}
+			s.inRow = false
+			return rowNum, nil
+		case x.is("c"):
+			var err error
+			if col, err = s.cell(col + 1); err != nil {
+				return 0, err
+			}
+		default:
+			if err := x.skip(); err != nil {
+				return 0, truncated(err)
+			}
+		}
+	}
+}
+
+// cell reads a <c> element whose start tag was just read, and stores its
+// value and metadata at its column: the one its reference names, else col
+// (the one after the previous cell). It returns the column.
+func (s *sheetScanner) cell(col int) (int, error) {
+	x := s.x
+	meta := cellMeta{set: true}
+	var t []byte
+	for key, val, i, ok := nextAttr(x.tag, 0); ok; key, val, i, ok = nextAttr(x.tag, i) {
+		switch string(key) {
+		case "r":
+			var err error
+			if col, err = refColumn(val); err != nil {
+				return 0, err
+			}
+		case "s":
+			meta.style, _ = strconv.Atoi(string(val))
+		case "t":
+			t = val
+		}
+	}
+	if col > maxColumns {
+		return 0, errors.New("a cell beyond the last column XFD")
+	}
+	switch string(t) {
+	case "b":
+		meta.typ = typeBool
+	case "d":
+		meta.typ = typeDate
+	case "e":
+		meta.typ = typeError
+	case "", "n":
+	default:
+		meta.typ = typeText
+	}
+	inline := string(t) == "inlineStr"
+	shared := string(t) == "s"
+	val, haveIS := "", false
+	s.v = s.v[:0]
+	for closed := x.self; !closed; {
+		if err := x.next(); err != nil {
+			return 0, truncated(err)
+		}
+		var err error
+		switch {
+		case x.end:
+			if string(x.name) != "c" {
+				return 0, fmt.Errorf("</%s> where </c> was expected", x.name)
+			}
+			closed = true
+		case x.is("v"):
+			s.v, err = x.text(s.v[:0], "v")
+		case x.is("is") && inline:
+			var b []byte
+			b, err = s.item.read(x, "is")
+			val, haveIS = string(b), true
+		default:
+			err = x.skip()
+		}
+		if err != nil {
+			return 0, truncated(err)
+		}
+	}
+	switch {
+	case shared && len(s.v) > 0:
+		i, err := strconv.Atoi(string(bytes.TrimSpace(s.v)))
+		if err != nil {
+			return 0, fmt.Errorf("cell %s: shared string index %q is not a number", columnLetters(col-1), s.v)
+		}
+		if val, err = s.sst.get(i); err != nil {
+			return 0, fmt.Errorf("cell %s: %w", columnLetters(col-1), err)
+		}
+	case !haveIS:
+		val = string(s.v)
+	}
+	for len(s.cells) < col {
+		s.cells = append(s.cells, cellMeta{})
+		s.vals = append(s.vals, "")
+	}
+	s.cells[col-1], s.vals[col-1] = meta, val
+	return col, nil
 }
 
 // finish reads the rest of the entry so that archive/zip verifies its
 // checksum.
 func (s *sheetScanner) finish() error {
-	if _, err := io.Copy(io.Discard, s.br); err != nil {
-		return unreadable(err)
+	x := s.x
+	for x.rerr == nil {
+		x.r = x.w
+		x.fill(len(x.buf))
+	}
+	if x.rerr != io.EOF {
+		return unreadable(x.rerr)
 	}
 	return nil
 }
 
-// nextTag skips to the next element tag and returns its local name (any
-// namespace prefix removed), whether it is an end tag, and whether it is
-// self-closing. A start tag's bytes stay in s.tag for attr. Comments,
-// CDATA sections, processing instructions and declarations are skipped.
-func (s *sheetScanner) nextTag() (name string, end, self bool, err error) {
-	for {
-		if err := s.skipPast('<'); err != nil {
-			return "", false, false, err
-		}
-		b, err := s.br.Peek(1)
-		if err != nil {
-			return "", false, false, truncated(err)
-		}
-		switch b[0] {
-		case '!':
-			if p, _ := s.br.Peek(3); bytes.Equal(p, []byte("!--")) {
-				err = s.skipPastSeq("-->")
-			} else if p, _ := s.br.Peek(8); bytes.Equal(p, []byte("![CDATA[")) {
-				err = s.skipPastSeq("]]>")
-			} else {
-				err = s.readTag()
-			}
-			if err != nil {
-				return "", false, false, err
-			}
-			continue
-		case '?':
-			if err := s.skipPastSeq("?>"); err != nil {
-				return "", false, false, err
-			}
-			continue
-		case '/':
-			end = true
-			_, _ = s.br.Discard(1)
-		}
-		if err := s.readTag(); err != nil {
-			return "", false, false, err
-		}
-		t := s.tag[:len(s.tag)-1] // without '>'
-		if n := len(t); n > 0 && t[n-1] == '/' {
-			self = true
-			t = t[:n-1]
-		}
-		i := 0
-		for i < len(t) && !isSpace(t[i]) {
-			i++
-		}
-		local := t[:i]
-		if j := bytes.IndexByte(local, ':'); j >= 0 {
-			local = local[j+1:]
-		}
-		// Only a few names matter; avoid allocating for the others.
-		switch string(local) {
-		case "row":
-			return "row", end, self, nil
-		case "c":
-			return "c", end, self, nil
-		case "sheetData":
-			return "sheetData", end, self, nil
-		}
-		return "", end, self, nil
-	}
-}
-
-// skipPast discards input up to and including the byte c.
-func (s *sheetScanner) skipPast(c byte) error {
-	for {
-		_, err := s.br.ReadSlice(c)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return truncated(err)
-		}
-	}
-}
-
-// skipPastSeq discards input up to and including seq.
-func (s *sheetScanner) skipPastSeq(seq string) error {
-	matched := 0
-	for matched < len(seq) {
-		b, err := s.br.ReadByte()
-		if err != nil {
-			return truncated(err)
-		}
-		switch {
-		case b == seq[matched]:
-			matched++
-		case b == seq[0]:
-			matched = 1
-		default:
-			matched = 0
-		}
-	}
-	return nil
-}
-
-// readTag reads the rest of a tag, up to the '>' that is not inside a quoted
-// attribute value, into s.tag.
-func (s *sheetScanner) readTag() error {
-	s.tag = s.tag[:0]
-	var quote byte
-	for {
-		chunk, err := s.br.ReadSlice('>')
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return truncated(err)
-		}
-		start := len(s.tag)
-		s.tag = append(s.tag, chunk...)
-		if len(s.tag) > 1<<20 {
-			return errors.New("a tag longer than 1 MiB")
-		}
-		for _, b := range s.tag[start:] {
-			switch {
-			case quote != 0:
-				if b == quote {
-					quote = 0
-				}
-			case b == '"' || b == '\'':
-				quote = b
-			}
-		}
-		if err == nil && quote == 0 {
-			return nil
-		}
-	}
-}
-
-// truncated turns an early end of the XML into a clear error, and a read
-// error (damaged compressed data, a bad checksum) into one that says so.
+// truncated turns an early end of the XML into a clear error.
 func truncated(err error) error {
-	if err == io.EOF {
+	if err == errXMLEnd {
 		return errors.New("the sheet XML ends before </sheetData>")
 	}
-	return unreadable(err)
+	return err
 }
 
 // unreadable explains an error from the zip entry under the XML.

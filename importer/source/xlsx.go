@@ -20,30 +20,15 @@ import (
 // verified at open.
 const xlsxXMLLimit = 16 << 20
 
-// excelizeXMLLimit is excelize's UnzipXMLSizeLimit: a worksheet or shared
-// string table bigger than this is extracted to a temp file and streamed
-// from there instead of being held in memory. Every other part excelize
-// reads into memory whatever its size, hence xlsxMemLimit.
-const excelizeXMLLimit = 1 << 20
-
-// xlsxMemLimit caps the total unpacked size of the parts excelize holds in
-// memory (styles, theme, small sheets, embedded files such as images), so
-// that a workbook of many 15 MiB sheets, or a huge image, is a FileError
-// rather than gigabytes of RAM; and xlsxStylesLimit caps the styles part,
-// which excelize parses into one struct per element (4 MiB of short <xf/>
-// elements take about 100 MB).
+// xlsxMemLimit caps the total unpacked size of the parts excelize is given
+// and holds in memory (the package's content types and relationships, the
+// workbook, its styles; see metaParts), and xlsxStylesLimit caps the styles
+// part, which excelize parses into one struct per element (4 MiB of short
+// <xf/> elements take about 100 MB).
 const (
 	xlsxMemLimit    = 64 << 20
 	xlsxStylesLimit = 4 << 20
 )
-
-// inExcelizeMemory reports whether excelize reads a zip entry into memory
-// when it opens the workbook (see excelize's ReadZipReader).
-func inExcelizeMemory(zf *zip.File, xmlLimit uint64) bool {
-	name := strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/"))
-	streamed := strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml"
-	return !streamed || zf.UncompressedSize64 <= xmlLimit
-}
 
 // xlsxReader streams the rows of one worksheet. See OpenXLSX.
 type xlsxReader struct {
@@ -51,24 +36,18 @@ type xlsxReader struct {
 	prefix      string // sheet reference for Where: "Tickets!" or "'Q1 data'!"
 	zr          *zip.ReadCloser
 	part        io.ReadCloser
+	sst         *sharedStrings
 	scan        *sheetScanner
 	f           *excelize.File
-	rows        *excelize.Rows
 	date1904    bool
 	styleDate   []bool // styleDate[s]: cell style s has a date/time format
 	hdr         header
 	maxCell     int
-	n           int // the sheet row excelize's iterator is on
-
-	// The scanner's row waiting for excelize's iterator to reach it.
-	pendNum   int
-	pendCells []cellMeta
-	pending   bool
-	scanEOF   bool
+	n           int // the sheet row last read
 
 	// One row of look-ahead: a row is only handed out once the row after it
-	// (or the clean end of the sheet) has been read, so that the last row
-	// excelize saw before it stopped on damaged XML is never returned.
+	// (or the clean end of the sheet) has been read, so that a sheet that
+	// turns out damaged stops before its last good row too.
 	ahead     Row
 	haveAhead bool
 	err       error // sticky: io.EOF or a *FileError
@@ -77,15 +56,17 @@ type xlsxReader struct {
 // OpenXLSX opens a workbook, picks the sheet (Options.Sheet, or the first
 // visible one) and reads its header: the first row that is not empty.
 //
-// The workbook is opened by excelize with a total unzip limit of 1 GiB (a
-// zip bomb is a FileError) and its default 16 MiB in-memory limit per XML
-// part; rows are read with excelize's streaming Rows iterator using raw cell
-// values, so memory does not grow with the number of rows. Cell types and
-// styles, which that iterator does not give, come from a byte-level scan of
-// the same sheet XML run in step with it; the scan also makes a damaged or
-// truncated sheet a FileError instead of a silently short read. The CRCs of
-// the workbook's XML parts (and of the sheet, when under excelize's 16 MiB
-// in-memory limit) are checked at open, before any row is handed out.
+// The package may unpack to at most 1 GiB in all (a zip bomb is a
+// FileError). excelize reads the workbook part (the sheet list, the date
+// system) and the styles (number formats); the sheet itself is inflated
+// and scanned once, in streaming fashion, by sheetScanner, which gives each
+// cell's value, type and style, so memory does not grow with the number of
+// rows; shared strings are read once at open into a compact table that
+// spills to a temp file (sharedStrings). A damaged or truncated sheet is a
+// FileError naming the sheet and row, never a silently short read. The
+// CRCs of the workbook's XML parts (and of the sheet, when under 16 MiB)
+// are checked at open, before any row is handed out; a bigger sheet's at
+// its end.
 //
 // Cells keep the type Excel stored: a number with a date or time format is a
 // Date (RFC 3339, UTC wall clock, in the workbook's 1900 or 1904 date
@@ -125,14 +106,10 @@ func (x *xlsxReader) open(opt Options) error {
 	if x.zr, err = zip.OpenReader(x.path); err != nil {
 		return x.fail("damaged or not an XLSX workbook: %w", err)
 	}
-	xmlLimit := min(excelizeXMLLimit, limit)
-	var total, inMemory uint64
+	var total uint64
 	hasTypes := false
 	for _, zf := range x.zr.File {
 		total += zf.UncompressedSize64
-		if inExcelizeMemory(zf, uint64(xmlLimit)) {
-			inMemory += zf.UncompressedSize64
-		}
 		if strings.EqualFold(zf.Name, "xl/styles.xml") && zf.UncompressedSize64 > xlsxStylesLimit {
 			return x.fail("the workbook's styles part unpacks to %d MiB, over the %d MiB limit (tens of thousands of cell formats; excelize would need 30 times that in memory): save the sheet as CSV", zf.UncompressedSize64>>20, xlsxStylesLimit>>20)
 		}
@@ -149,16 +126,11 @@ func (x *xlsxReader) open(opt Options) error {
 	if total > uint64(limit) {
 		return x.fail("the workbook unpacks to %d MiB, over the %d MiB limit (a zip bomb, or too large to import)", total>>20, limit>>20)
 	}
-	if inMemory > xlsxMemLimit {
-		return x.fail("the workbook's parts that are read into memory (styles, sheets under %d MiB, embedded files such as images) unpack to %d MiB, over the %d MiB limit (a zip bomb, or a workbook of many sheets or images): save the sheet as CSV, or alone in a new workbook",
-			xmlLimit>>20, inMemory>>20, xlsxMemLimit>>20)
-	}
-	x.f, err = excelize.OpenFile(x.path, excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: xmlLimit})
-	if err != nil {
+	if err := x.openMeta(limit); err != nil {
 		if errors.Is(err, excelize.ErrWorkbookFileFormat) || errors.Is(err, excelize.ErrWorkbookPassword) {
 			return x.fail("unsupported workbook (password-protected, or not an Excel 2007+ file): %w", err)
 		}
-		return x.fail("cannot open the workbook: %w", err)
+		return err
 	}
 	if err := x.pickSheet(opt.Sheet); err != nil {
 		return err
@@ -179,6 +151,15 @@ func (x *xlsxReader) open(opt Options) error {
 		return x.fail("%w", err)
 	}
 	for _, zf := range x.zr.File {
+		if strings.EqualFold(zf.Name, sharedStringsPart) {
+			x.sst, err = loadSharedStrings(zf)
+			if err != nil {
+				return x.fail("%w", err)
+			}
+			break
+		}
+	}
+	for _, zf := range x.zr.File {
 		if strings.EqualFold(zf.Name, partName) {
 			if x.part, err = zf.Open(); err != nil {
 				return x.fail("sheet %q: %w", x.sheet, err)
@@ -189,11 +170,53 @@ func (x *xlsxReader) open(opt Options) error {
 	if x.part == nil {
 		return x.fail("sheet %q: its part %s is missing", x.sheet, partName)
 	}
-	x.scan = newSheetScanner(x.part)
-	if x.rows, err = x.f.Rows(x.sheet); err != nil {
-		return x.fail("sheet %q: %w", x.sheet, err)
-	}
+	x.scan = newSheetScanner(x.part, x.sst)
 	return x.readHeader(opt)
+}
+
+// sharedStringsPart is where the shared-strings table is (excelize looks
+// only there too).
+const sharedStringsPart = "xl/sharedStrings.xml"
+
+// openMeta opens the workbook with excelize for what it reads well (the
+// sheet list and states, the date system, styles and number formats) from
+// a copy of the package that holds only those parts (their compressed
+// bytes copied as they are): excelize would otherwise inflate every big
+// worksheet and the shared strings to temp files at open, and hold every
+// other part (images included) in memory.
+func (x *xlsxReader) openMeta(limit int64) error {
+	keep := map[string]bool{"[content_types].xml": true, "_rels/.rels": true, "xl/styles.xml": true}
+	if wb, err := workbookPath(x.zr); err == nil {
+		keep[strings.ToLower(wb)] = true
+		keep[strings.ToLower(workbookRels(wb))] = true
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	var size uint64
+	for _, zf := range x.zr.File {
+		if !keep[strings.ToLower(strings.ReplaceAll(zf.Name, "\\", "/"))] {
+			continue
+		}
+		size += zf.UncompressedSize64
+		if size > xlsxMemLimit {
+			return x.fail("the workbook's parts that are read into memory (the workbook and its styles) unpack to over %d MiB (a zip bomb?): save the sheet as CSV, or alone in a new workbook", xlsxMemLimit>>20)
+		}
+		if err := zw.Copy(zf); err != nil {
+			return x.fail("damaged or not an XLSX workbook: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return x.fail("damaged or not an XLSX workbook: %w", err)
+	}
+	f, err := excelize.OpenReader(&buf, excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: min(xlsxXMLLimit, limit)})
+	if err != nil {
+		if errors.Is(err, excelize.ErrWorkbookFileFormat) || errors.Is(err, excelize.ErrWorkbookPassword) {
+			return x.fail("unsupported workbook (password-protected, or not an Excel 2007+ file): %w", err)
+		}
+		return x.fail("cannot open the workbook: %w", err)
+	}
+	x.f = f
+	return nil
 }
 
 // pickSheet sets x.sheet from the option, or to the first visible sheet.
@@ -328,70 +351,35 @@ func (x *xlsxReader) fetch() (Row, error) {
 	}
 }
 
-// rawRow advances excelize's iterator by one sheet row and returns its raw
-// values with the scanner's metadata for the same row (nil for a row absent
-// from the XML). It returns io.EOF only when both agree that the sheet
-// ended cleanly.
+// rawRow reads the next sheet row and returns its raw values and cell
+// metadata, io.EOF at the clean end of the sheet, or a *FileError.
 func (x *xlsxReader) rawRow() ([]string, []cellMeta, error) {
-	if !x.rows.Next() {
+	num, vals, meta, err := x.scan.next()
+	if err == io.EOF {
 		return nil, nil, x.end()
 	}
-	x.n++
-	vals, err := x.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
-		return nil, nil, x.fail("sheet %q row %d: %w", x.sheet, x.n, err)
+		return nil, nil, x.fail("sheet %q is damaged %s: %w", x.sheet, x.where(), err)
 	}
-	if !x.pending && !x.scanEOF {
-		num, cells, err := x.scan.next()
-		switch {
-		case err == io.EOF:
-			x.scanEOF = true
-		case err != nil:
-			return nil, nil, x.fail("sheet %q is damaged %s: %w", x.sheet, x.afterRow(), err)
-		default:
-			x.pendNum, x.pendCells, x.pending = num, cells, true
-		}
-	}
-	var meta []cellMeta
-	switch {
-	case x.pending && x.pendNum == x.n:
-		meta, x.pending = x.pendCells, false
-	case x.pending && x.pendNum < x.n, len(vals) > 0:
-		return nil, nil, x.fail("sheet %q is damaged near row %d (its XML could not be read consistently)", x.sheet, x.n)
-	}
+	x.n = num
 	return vals, meta, nil
 }
 
-// end checks, when excelize's iterator stops, that the sheet really ended:
-// excelize stops quietly on damaged XML, so the scanner must have reached
-// </sheetData> with no row left and the zip entry must end with a good
+// end checks, at </sheetData>, that the zip entry ends with a good
 // checksum.
 func (x *xlsxReader) end() error {
-	if err := x.rows.Error(); err != nil {
-		return x.fail("sheet %q: %w", x.sheet, err)
-	}
-	if x.pending {
-		return x.fail("sheet %q is damaged: reading stopped at row %d, before row %d", x.sheet, x.n, x.pendNum)
-	}
-	if !x.scanEOF {
-		num, _, err := x.scan.next()
-		switch {
-		case err == nil:
-			return x.fail("sheet %q is damaged: reading stopped at row %d, before row %d", x.sheet, x.n, num)
-		case err != io.EOF:
-			return x.fail("sheet %q is damaged %s: %w", x.sheet, x.afterRow(), err)
-		}
-		x.scanEOF = true
-	}
 	if err := x.scan.finish(); err != nil {
 		return x.fail("sheet %q is damaged: %w", x.sheet, err)
 	}
 	return io.EOF
 }
 
-// afterRow says where the scan of the sheet XML stopped, for a message.
-func (x *xlsxReader) afterRow() string {
-	if x.scan.lastRow == 0 {
+// where says where the scan of the sheet XML stopped, for a message.
+func (x *xlsxReader) where() string {
+	switch {
+	case x.scan.inRow:
+		return fmt.Sprintf("in row %d", x.scan.lastRow)
+	case x.scan.lastRow == 0:
 		return "before its first row"
 	}
 	return fmt.Sprintf("after row %d", x.scan.lastRow)
@@ -486,13 +474,13 @@ func quoteCut(v string) string {
 	return strconv.Quote(v)
 }
 
-// Close implements Reader: it closes the iterator, excelize's file (which
-// removes its temp files) and the zip, and reports the first error.
+// Close implements Reader: it closes the shared strings (removing their
+// temp file), excelize's file and the zip, and reports the first error.
 func (x *xlsxReader) Close() error {
 	var errs []error
-	if x.rows != nil {
-		errs = append(errs, x.rows.Close())
-		x.rows = nil
+	if x.sst != nil {
+		errs = append(errs, x.sst.Close())
+		x.sst = nil
 	}
 	if x.f != nil {
 		errs = append(errs, x.f.Close())
@@ -548,19 +536,11 @@ func styleDates(f *excelize.File) []bool {
 // relationships: _rels/.rels to the workbook, the workbook's <sheet r:id> to
 // its relationship target.
 func sheetPart(zr *zip.ReadCloser, sheet string) (string, error) {
-	var rootRels, wbRels relationships
-	if err := unmarshalEntry(zr, "_rels/.rels", &rootRels); err != nil {
+	wbPath, err := workbookPath(zr)
+	if err != nil {
 		return "", err
 	}
-	wbPath := ""
-	for _, r := range rootRels.Rels {
-		if strings.HasSuffix(r.Type, "/officeDocument") {
-			wbPath = strings.TrimPrefix(r.Target, "/")
-		}
-	}
-	if wbPath == "" {
-		return "", errors.New("the package names no workbook")
-	}
+	var wbRels relationships
 	var wb struct {
 		Sheets []struct {
 			Name  string     `xml:"name,attr"`
@@ -570,7 +550,7 @@ func sheetPart(zr *zip.ReadCloser, sheet string) (string, error) {
 	if err := unmarshalEntry(zr, wbPath, &wb); err != nil {
 		return "", err
 	}
-	if err := unmarshalEntry(zr, path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels"), &wbRels); err != nil {
+	if err := unmarshalEntry(zr, workbookRels(wbPath), &wbRels); err != nil {
 		return "", err
 	}
 	for _, s := range wb.Sheets {
@@ -594,14 +574,34 @@ func sheetPart(zr *zip.ReadCloser, sheet string) (string, error) {
 	return "", errors.New("the workbook does not say where the sheet is stored")
 }
 
+// workbookPath follows _rels/.rels to the workbook part.
+func workbookPath(zr *zip.ReadCloser) (string, error) {
+	var rootRels relationships
+	if err := unmarshalEntry(zr, "_rels/.rels", &rootRels); err != nil {
+		return "", err
+	}
+	for _, r := range rootRels.Rels {
+		if strings.HasSuffix(r.Type, "/officeDocument") {
+			return strings.TrimPrefix(r.Target, "/"), nil
+		}
+	}
+	return "", errors.New("the package names no workbook")
+}
+
+// workbookRels is the relationships part of the workbook part wb.
+func workbookRels(wb string) string {
+	return path.Join(path.Dir(wb), "_rels", path.Base(wb)+".rels")
+}
+
 // verifyParts reads through the XML parts the read depends on, so that
 // archive/zip checks their size and CRC before any row is handed out:
 // excelize ignores read errors of the parts it loads, so a damaged shared
-// string table or a stored sheet with a changed byte would otherwise give
+// styles part or a stored sheet with a changed byte would otherwise give
 // wrong values silently (or, for the sheet, only fail after its rows went
 // out). Other worksheets are skipped, and so is the sheet being read when
-// it is over excelize's in-memory limit: the sheet scanner checks it at the
-// end of the read, the price of streaming it.
+// it is over 16 MiB: the sheet scanner checks it at the end of the read,
+// the price of streaming it. The shared strings are skipped too:
+// loadSharedStrings reads them to the end at open.
 func verifyParts(zr *zip.ReadCloser, sheetPart string) error {
 	for _, zf := range zr.File {
 		name := strings.ToLower(zf.Name)
@@ -613,6 +613,8 @@ func verifyParts(zr *zip.ReadCloser, sheetPart string) error {
 				continue
 			}
 		case strings.HasPrefix(name, "xl/worksheets/") && !strings.HasPrefix(name, "xl/worksheets/_rels/"):
+			continue
+		case strings.EqualFold(name, sharedStringsPart):
 			continue
 		}
 		rc, err := zf.Open()
