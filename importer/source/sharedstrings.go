@@ -83,14 +83,7 @@ func (t *sharedStrings) read(s *xmlScanner) error {
 		}
 		switch {
 		case s.end && string(s.name) == "sst":
-			for s.rerr == nil {
-				s.r = s.w
-				s.fill(len(s.buf))
-			}
-			if s.rerr != io.EOF {
-				return unreadable(s.rerr)
-			}
-			return nil
+			return s.drain()
 		case s.is("si"):
 			b, err := item.read(s, "si")
 			if err != nil {

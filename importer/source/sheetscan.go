@@ -228,17 +228,7 @@ func (s *sheetScanner) cell(col int) (int, error) {
 
 // finish reads the rest of the entry so that archive/zip verifies its
 // checksum.
-func (s *sheetScanner) finish() error {
-	x := s.x
-	for x.rerr == nil {
-		x.r = x.w
-		x.fill(len(x.buf))
-	}
-	if x.rerr != io.EOF {
-		return unreadable(x.rerr)
-	}
-	return nil
-}
+func (s *sheetScanner) finish() error { return s.x.drain() }
 
 // truncated turns an early end of the XML into a clear error.
 func truncated(err error) error {

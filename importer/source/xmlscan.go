@@ -83,6 +83,19 @@ func (s *xmlScanner) fill(limit int) bool {
 	}
 }
 
+// drain reads the rest of the input, so that archive/zip checks the
+// entry's size and checksum at its end, and reports a read error.
+func (s *xmlScanner) drain() error {
+	for s.rerr == nil {
+		s.r = s.w
+		s.fill(len(s.buf))
+	}
+	if s.rerr != io.EOF {
+		return unreadable(s.rerr)
+	}
+	return nil
+}
+
 // readErr explains why the input stopped: damaged data, or its early end.
 func (s *xmlScanner) readErr() error {
 	if s.rerr == nil || s.rerr == io.EOF {
