@@ -136,6 +136,9 @@ func (r *importRun) fail(code int, format string, a ...any) int {
 func (r *importRun) run(ctx context.Context) int {
 	f := &r.f
 	r.log = newLogger(r.env, f.logFormat, slog.LevelInfo)
+	in, stopWatch := watchSignals(ctx, r.env)
+	defer stopWatch()
+	ctx = in.ctx
 	roles := r.fileRoles()
 	r.summarySafe = clashFree(roles, "--summary-json")
 	if err := checkPaths(roles...); err != nil {
@@ -145,9 +148,12 @@ func (r *importRun) run(ctx context.Context) int {
 	var cfg *mapping.Config
 	var mappingBytes []byte
 	if f.mappingPath != "" {
-		b, err := os.ReadFile(f.mappingPath)
+		b, err := readMapping(ctx, f.mappingPath)
+		if in.interrupted() {
+			return r.fail(ExitStopped, "interrupted while reading the mapping %s", f.mappingPath)
+		}
 		if err != nil {
-			return r.fail(ExitUsage, "mapping: %v", err)
+			return r.fail(ExitUsage, "mapping %s: %v", f.mappingPath, err)
 		}
 		mappingBytes = b
 		if cfg, err = mapping.Parse(f.mappingPath, b); err != nil {
@@ -212,39 +218,14 @@ func (r *importRun) run(ctx context.Context) int {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 	}
 
-	// Signals: the first stops intake (in-flight requests finish), the
-	// second abandons everything at once.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// From now on the first signal stops intake (in-flight requests
+	// finish) and the second abandons everything at once (in.ctx).
 	stop := make(chan struct{})
 	pcfg.Stop = stop
-	stopRun := func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-	}
-	if r.env.Signals != nil {
-		go func() {
-			n := 0
-			for {
-				select {
-				case <-r.env.Signals:
-					n++
-					if n == 1 {
-						fmt.Fprintln(r.env.Stderr, "\ninterrupted: finishing requests in flight (interrupt again to quit at once)")
-						stopRun()
-					} else {
-						cancel()
-						return
-					}
-				case <-runCtx.Done():
-					return
-				}
-			}
-		}()
-	}
+	in.started(func() {
+		fmt.Fprintln(r.env.Stderr, "\ninterrupted: finishing requests in flight (interrupt again to quit at once)")
+		close(stop)
+	})
 
 	var display *progress.Display
 	if !r.dry {
@@ -262,7 +243,7 @@ func (r *importRun) run(ctx context.Context) int {
 		pcfg.Throttle = display.Throttled
 	}
 
-	res, runErr := pipeline.Run(runCtx, pcfg)
+	res, runErr := pipeline.Run(ctx, pcfg)
 	if display != nil {
 		display.Stop()
 	}
@@ -354,9 +335,12 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 
 	if !r.dry {
 		ckPath := r.checkpointPath()
-		lock, err := checkpoint.Lock(ctx, ckPath, f.waitLock)
+		lock, err := lockWaiting(ctx, ckPath, f.waitLock, r.env)
 		if err != nil {
 			var le *checkpoint.LockedError
+			if ctx.Err() != nil {
+				return cleanup, r.fail(ExitStopped, "interrupted while waiting for the lock on %s", ckPath)
+			}
 			if errors.As(err, &le) {
 				return cleanup, r.fail(ExitLocked, "%v", le)
 			}
@@ -431,6 +415,7 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 		if r.mapper.Type() == "" || slices.Contains(r.mapper.Fields(), "type") {
 			types = []string{"issue", "ticket", "task", "opportunity"}
 		}
+		fmt.Fprintln(r.env.Stderr, "fetching the org's schema (to check custom fields)")
 		sch, err := schema.Fetch(ctx, pcfg.Client, retr, types)
 		if err != nil {
 			code, msg := apiFailure("fetching the org's schema", err, "(use --schema stock to skip)")

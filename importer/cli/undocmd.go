@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -47,10 +46,18 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return fail(ExitUsage, "--rate: %v", err)
 	}
+	// Ctrl-C works from here on: waiting for the lock, at the prompt,
+	// while deleting.
+	in, stopWatch := watchSignals(ctx, env)
+	defer stopWatch()
+	ctx = in.ctx
 
-	lock, err := checkpoint.Lock(ctx, path, *waitLock)
+	lock, err := lockWaiting(ctx, path, *waitLock, env)
 	if err != nil {
 		var le *checkpoint.LockedError
+		if in.interrupted() {
+			return fail(ExitStopped, "interrupted while waiting for the lock on %s", path)
+		}
 		if errors.As(err, &le) {
 			return fail(ExitLocked, "%v", le)
 		}
@@ -89,7 +96,10 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 			return fail(ExitUsage, "no terminal to confirm on: pass --yes")
 		}
 		fmt.Fprintf(env.Stdout, "delete them from DevRev? type yes: ")
-		line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+		line, err := readLine(ctx, env.Stdin)
+		if err != nil {
+			return fail(ExitStopped, "interrupted: nothing deleted")
+		}
 		if strings.TrimSpace(line) != "yes" {
 			fmt.Fprintln(env.Stdout, "nothing deleted")
 			return ExitUsage
@@ -109,17 +119,8 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 		return fail(ExitUsage, "%v", err)
 	}
 	defer journal.Close()
-	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate})}
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: defaultMaxWait})}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-env.Signals:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	var deleted, failed atomic.Int64
 	var fatal atomic.Value
 	jobs := make(chan checkpoint.Entry)
@@ -150,6 +151,8 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 				case throttle.Classify(err) == throttle.Fatal:
 					fatal.Store(err)
 					return err
+				case throttle.Classify(err) == throttle.Abort:
+					return err // interrupted, or a wait too long: stop, resumable
 				default:
 					failed.Add(1)
 					fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
@@ -163,9 +166,10 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	switch {
 	case fatal.Load() != nil:
 		return fail(ExitAuth, "the API refused the token: %v", fatal.Load())
-	case err != nil || ctx.Err() != nil:
-		fmt.Fprintln(env.Stderr, "undo stopped before the end: run it again to continue")
-		return ExitStopped
+	case in.interrupted():
+		return fail(ExitStopped, "interrupted: run undo again to delete the rest")
+	case err != nil:
+		return fail(ExitStopped, "stopped before the end (%v): run undo again to continue", err)
 	case failed.Load() > 0:
 		return ExitRowsFailed
 	}
