@@ -26,6 +26,7 @@ func runReport(_ context.Context, args []string, env Env) int {
 	var f reportFlags
 	fs.StringVar(&f.createdCSV, "created-csv", "", "write row,key,id,display_id of every created work here")
 	fs.StringVar(&f.errorsCSV, "errors-csv", "", "write the invalid and failed rows here: _row, _error, then the input's columns (ready to fix and import)")
+	fs.StringVar(&f.html, "html", "", "write a self-contained HTML page of the run here: totals, works per minute, problems by column and rule, failed rows")
 	fs.StringVar(&f.input, "input", "", "the input file, for --errors-csv (default: the one the checkpoint names)")
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet of the input, for --errors-csv")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter of the input, for --errors-csv (default: detect)")
@@ -52,6 +53,7 @@ func writeReport(path string, f reportFlags, env Env) error {
 		{name: "the checkpoint's lock", path: path + ".lock"},
 		{name: "--created-csv", path: f.createdCSV, written: true},
 		{name: "--errors-csv", path: f.errorsCSV, written: true},
+		{name: "--html", path: f.html, written: true},
 	}
 	if err := checkPaths(roles...); err != nil {
 		return err
@@ -82,6 +84,12 @@ func writeReport(path string, f reportFlags, env Env) error {
 		if err := writeErrorsCSV(state, f, env); err != nil {
 			return err
 		}
+	}
+	if f.html != "" {
+		if err := report.WriteHTMLFile(f.html, path, hdr, state); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "HTML report: %s\n", f.html)
 	}
 	return nil
 }

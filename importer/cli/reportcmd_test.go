@@ -4,8 +4,11 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
@@ -31,7 +34,7 @@ const reportInput = "Ticket ID,Subject,Priority,Assignee,Part,=Notes\n" +
 	"ZD-1,Printer on fire,High,DEVU-1,PROD-1,fine\n" +
 	"ZD-2,,High,DEVU-1,PROD-1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"\n" +
 	"ZD-3,\"Multi\nline, \"\"quoted\"\"\",Low,DEVU-2,PROD-2,\n" +
-	"ZD-4,<script>alert(1)</script>,Critical,DEVU-1,PROD-1,@SUM(1)\n" +
+	"ZD-4,<script>alert(1)</script>,\"Critical<script>alert('p')</script>\",DEVU-1,PROD-1,@SUM(1)\n" +
 	"ZD-5,Part that is not there,Normal,DEVU-3,PROD-99,-1\n" +
 	"ZD-6,Last one,Urgent,DEVU-4,PROD-1,\n"
 
@@ -171,5 +174,59 @@ func TestReportExitCodes(t *testing.T) {
 		if rep := run(t, "", nil, args...); rep.code != ExitUsage || rep.stderr == "" {
 			t.Errorf("%s: exit %d, want 2 with a message\n%s", name, rep.code, rep.stderr)
 		}
+	}
+}
+
+// report --html on a real run: the page's figures, problems and rows are
+// the run's, and the markup in a cell stays text.
+func TestReportHTML(t *testing.T) {
+	_, ck, _ := importForReport(t)
+	page := filepath.Join(t.TempDir(), "run.html")
+	rep := run(t, "", nil, "report", ck, "--html", page)
+	if rep.code != ExitOK || !strings.Contains(rep.stdout, "HTML report: "+page) {
+		t.Fatalf("report --html: exit %d\n%s%s", rep.code, rep.stdout, rep.stderr)
+	}
+	raw := readFile(t, page)
+	doc, err := html.Parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, columns []string
+	totals := map[string]string{}
+	charts, scripts := 0, 0
+	for n := range doc.Descendants() {
+		a := map[string]string{}
+		for _, at := range n.Attr {
+			a[at.Key] = at.Val
+		}
+		switch {
+		case n.Type != html.ElementNode:
+		case n.Data == "script":
+			scripts++
+		case a["data-total"] != "":
+			totals[a["data-total"]] = a["data-value"]
+		case n.Data == "tr" && a["data-row"] != "":
+			rows = append(rows, a["data-row"]+" "+a["data-status"])
+		case n.Data == "g" && a["data-column"] != "":
+			columns = append(columns, a["data-column"])
+		case n.Data == "svg" && strings.Contains(a["class"], "works"):
+			charts++
+		}
+	}
+	if totals["created"] != "3" || totals["invalid"] != "2" || totals["failed"] != "1" || totals["rows"] != "6" {
+		t.Errorf("totals %v", totals)
+	}
+	if !slices.Equal(rows, []string{"3 invalid", "5 invalid", "6 failed"}) {
+		t.Errorf("failed rows %v", rows)
+	}
+	slices.Sort(columns)
+	if !slices.Equal(columns, []string{"Priority (severity)", "Subject (title)", "applies_to_part"}) {
+		t.Errorf("problem columns %v", columns)
+	}
+	if charts != 1 {
+		t.Errorf("%d works-per-minute charts, want 1", charts)
+	}
+	if scripts != 0 || strings.Contains(raw, "<script") || !strings.Contains(raw, "Critical&lt;script&gt;") {
+		t.Errorf("a cell's markup is not escaped as text (%d script elements)", scripts)
 	}
 }
