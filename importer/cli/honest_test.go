@@ -160,19 +160,8 @@ func TestEndless429sStop(t *testing.T) {
 	}
 }
 
-const lookupMapping = `type: ticket
-key: Ticket ID
-columns:
-  Ticket ID: custom_fields.tnt__external_id
-  Subject: title
-  Description: body
-  Priority:
-    field: severity
-    values: {Urgent: blocker, High: high, Normal: medium, Low: low}
-  Assignee: {field: owned_by, lookup: dev_user.email}
-defaults:
-  applies_to_part: PROD-1
-`
+// lookupMapping is ticketMapping with the assignees looked up by email.
+var lookupMapping = strings.Replace(ticketMapping, "Assignee: owned_by", "Assignee: {field: owned_by, lookup: dev_user.email}", 1)
 
 // answer returns a handler answering every call with status and a JSON error.
 func answer(status int) http.HandlerFunc {

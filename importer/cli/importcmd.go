@@ -335,16 +335,9 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 
 	if !r.dry {
 		ckPath := r.checkpointPath()
-		lock, err := lockWaiting(ctx, ckPath, f.waitLock, r.env)
-		if err != nil {
-			var le *checkpoint.LockedError
-			if ctx.Err() != nil {
-				return cleanup, r.fail(ExitStopped, "interrupted while waiting for the lock on %s", ckPath)
-			}
-			if errors.As(err, &le) {
-				return cleanup, r.fail(ExitLocked, "%v", le)
-			}
-			return cleanup, r.fail(ExitUsage, "checkpoint lock: %v", err)
+		lock, code, msg := lockCheckpoint(ctx, ckPath, f.waitLock, r.env)
+		if code != 0 {
+			return cleanup, r.fail(code, "%s", msg)
 		}
 		cleanups = append(cleanups, func() { lock.Unlock() })
 		r.ckPath = ckPath

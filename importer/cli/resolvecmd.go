@@ -45,13 +45,12 @@ func runResolve(ctx context.Context, args []string, env Env) int {
 		return fail(ExitUsage, "give exactly one of --id ID and --send")
 	}
 	path := pos[0]
-	lock, err := checkpoint.Lock(ctx, path, *waitLock)
-	if err != nil {
-		var le *checkpoint.LockedError
-		if errors.As(err, &le) {
-			return fail(ExitLocked, "%v", le)
-		}
-		return fail(ExitUsage, "%v", err)
+	in, stopWatch := watchSignals(ctx, env) // Ctrl-C ends a --wait-lock or the lookup
+	defer stopWatch()
+	ctx = in.ctx
+	lock, code, msg := lockCheckpoint(ctx, path, *waitLock, env)
+	if code != 0 {
+		return fail(code, "%s", msg)
 	}
 	defer lock.Unlock()
 	hdr, state, _, err := checkpoint.Read(path)
@@ -165,7 +164,7 @@ func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.D
 		return devrev.Work{}, ExitUsage, err
 	}
 	var w devrev.Work
-	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{})}
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{MaxWait: defaultMaxWait})}
 	err = retrier.Do(ctx, func() (devrev.Response, error) {
 		var resp devrev.Response
 		var err error

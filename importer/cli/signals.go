@@ -124,10 +124,27 @@ func readLine(ctx context.Context, r io.Reader) (string, error) {
 	}
 }
 
+// lockCheckpoint takes the run lock of a checkpoint for a command, or
+// returns the exit code and message of why not: interrupted (3), held by
+// another run (5), anything else (2).
+func lockCheckpoint(ctx context.Context, path string, wait time.Duration, env Env) (*checkpoint.RunLock, int, string) {
+	lock, err := lockWaiting(ctx, path, wait, env)
+	var le *checkpoint.LockedError
+	switch {
+	case err == nil:
+		return lock, 0, ""
+	case ctx.Err() != nil:
+		return nil, ExitStopped, "interrupted while waiting for the lock on " + path
+	case errors.As(err, &le):
+		return nil, ExitLocked, le.Error()
+	}
+	return nil, ExitUsage, "checkpoint lock: " + err.Error()
+}
+
 // lockWaiting takes the run lock of a checkpoint. When another run holds
-// it and wait > 0, it says so on stderr ("waiting up to 10m for the lock
-// held by pid N since T") before waiting, so a silent terminal is never a
-// mystery; ctx (Ctrl-C) ends the wait.
+// it and wait > 0, it says so on stderr ("waiting for the lock held by pid
+// N since T") before waiting, so a silent terminal is never a mystery; ctx
+// (Ctrl-C) ends the wait.
 func lockWaiting(ctx context.Context, path string, wait time.Duration, env Env) (*checkpoint.RunLock, error) {
 	lock, err := checkpoint.Lock(ctx, path, 0)
 	var le *checkpoint.LockedError

@@ -52,16 +52,9 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	defer stopWatch()
 	ctx = in.ctx
 
-	lock, err := lockWaiting(ctx, path, *waitLock, env)
-	if err != nil {
-		var le *checkpoint.LockedError
-		if in.interrupted() {
-			return fail(ExitStopped, "interrupted while waiting for the lock on %s", path)
-		}
-		if errors.As(err, &le) {
-			return fail(ExitLocked, "%v", le)
-		}
-		return fail(ExitUsage, "%v", err)
+	lock, code, msg := lockCheckpoint(ctx, path, *waitLock, env)
+	if code != 0 {
+		return fail(code, "%s", msg)
 	}
 	defer lock.Unlock()
 	hdr, state, warns, err := checkpoint.Read(path)
