@@ -34,10 +34,14 @@ type Mapper struct {
 	cols     []*binding // the other mapped columns, in header order
 	defaults []defaultBinding
 	keyCols  []int
-	required []requiredField
-	lookups  []ColumnRule
-	fields   []string
-	nCustom  int // number of custom fields fed by columns or defaults
+	// keyScheme is how keys are computed: KeySchemeCurrent (0 means it)
+	// or KeySchemeLegacy, for a checkpoint written before key schemes.
+	keyScheme int
+	hashCols  []hashCol // keyless rows: the cells hashed, by name
+	required  []requiredField
+	lookups   []ColumnRule
+	fields    []string
+	nCustom   int // number of custom fields fed by columns or defaults
 }
 
 // customs is the size hint for a row's custom field map.
@@ -293,6 +297,13 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 		}
 		m.required = append(m.required, r)
 	}
+	var mapped []int
+	for _, b := range append([]*binding{m.typeBind}, m.cols...) {
+		if b != nil {
+			mapped = append(mapped, b.cols...)
+		}
+	}
+	m.hashCols = m.hashColumns(mapped)
 	for path := range targets {
 		if strings.HasPrefix(path, customPrefix) {
 			m.nCustom++
@@ -357,3 +368,140 @@ func (m *Mapper) Header() []string { return append([]string(nil), m.header...) }
 // KeyColumns returns the header indices of the key columns (empty: the key
 // is a hash of the row's cells).
 func (m *Mapper) KeyColumns() []int { return append([]int(nil), m.keyCols...) }
+
+// Key schemes: how row keys are computed. A checkpoint records the scheme
+// of its keys, so that a later version of the tool keys rows the same way.
+const (
+	// KeySchemeLegacy is the scheme of checkpoints that record none: key
+	// cells joined with "|", keyless rows hashed over every cell as read
+	// ("h:"), so a trailing space or an added column made a new key.
+	KeySchemeLegacy = 1
+	// KeySchemeCurrent: composite keys as JSON arrays, keyless rows hashed
+	// over their mapped cells, trimmed ("h2:"; see Result.Key).
+	KeySchemeCurrent = 2
+)
+
+// hashCol is a column whose cell goes into a keyless row's hash.
+type hashCol struct {
+	name string // lower-case header name
+	col  int
+}
+
+// hashColumns orders header positions by lower-case name (then position),
+// so that moving a column does not change the hash.
+func (m *Mapper) hashColumns(cols []int) []hashCol {
+	out := make([]hashCol, 0, len(cols))
+	for _, c := range cols {
+		out = append(out, hashCol{name: strings.ToLower(strings.TrimSpace(m.header[c])), col: c})
+	}
+	sortHashCols(out)
+	return out
+}
+
+// sortHashCols orders hashed columns by name, then position.
+func sortHashCols(cols []hashCol) {
+	sort.Slice(cols, func(i, j int) bool {
+		if cols[i].name != cols[j].name {
+			return cols[i].name < cols[j].name
+		}
+		return cols[i].col < cols[j].col
+	})
+}
+
+// KeyNames returns the names of the key columns, in key order (empty:
+// rows are keyed by a hash of their cells).
+func (m *Mapper) KeyNames() []string {
+	out := make([]string, len(m.keyCols))
+	for i, c := range m.keyCols {
+		out[i] = m.header[c]
+	}
+	return out
+}
+
+// HashedColumns returns the lower-case names of the columns whose cells
+// key a keyless row, sorted (each once); nil with key columns.
+func (m *Mapper) HashedColumns() []string {
+	if len(m.keyCols) > 0 {
+		return nil
+	}
+	var out []string
+	for _, hc := range m.hashCols {
+		if len(out) == 0 || out[len(out)-1] != hc.name {
+			out = append(out, hc.name)
+		}
+	}
+	return out
+}
+
+// KeyScheme returns the key scheme m computes keys with.
+func (m *Mapper) KeyScheme() int {
+	if m.keyScheme == 0 {
+		return KeySchemeCurrent
+	}
+	return m.keyScheme
+}
+
+// Rekey returns a copy of m whose keys are those of a checkpoint written
+// with scheme and, for keyless rows of KeySchemeCurrent, hashing the named
+// columns (nil: m's own) instead of the ones m maps: resuming that
+// checkpoint with a changed mapping must not give every row a new key. A
+// hashed column missing from the header is an error: its cells would be
+// missing from every hash.
+func (m *Mapper) Rekey(scheme int, hashed []string) (*Mapper, error) {
+	c := *m
+	c.keyScheme = scheme
+	if len(m.keyCols) > 0 || hashed == nil || scheme == KeySchemeLegacy {
+		return &c, nil
+	}
+	cols, missing := hashColsNamed(m.header, hashed)
+	if missing != "" {
+		return nil, fmt.Errorf("column %q is not in the header, and the checkpoint's keys hash its cells", missing)
+	}
+	c.hashCols = cols
+	return &c, nil
+}
+
+// Describe says what the Mapper does, an entry per mapped column, default
+// and setting (`column "Priority"` → `severity, values {Urgent: blocker,
+// ...}`), so that a checkpoint can name what changed between two runs.
+func (m *Mapper) Describe() map[string]string {
+	d := map[string]string{"timezone": m.loc.String()}
+	if m.defType != "" {
+		d["type"] = m.defType
+	}
+	for _, b := range append([]*binding{m.typeBind}, m.cols...) {
+		if b != nil {
+			d["column "+strconv.Quote(b.column)] = describeRule(b.field, b.rule)
+		}
+	}
+	for _, db := range m.defaults {
+		d["default "+db.b.field] = strings.Join(db.values, ", ")
+	}
+	return d
+}
+
+// describeRule renders a column's field and options.
+func describeRule(field string, r *ColumnRule) string {
+	var b strings.Builder
+	b.WriteString(field)
+	opt := func(name, v string) {
+		if v != "" {
+			b.WriteString(", " + name + " " + strconv.Quote(v))
+		}
+	}
+	opt("as", r.As)
+	opt("format", r.Format)
+	opt("split", r.Split)
+	opt("lookup", r.Lookup)
+	if len(r.ValueOrder) > 0 {
+		b.WriteString(", values {")
+		for i, k := range r.ValueOrder {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k + ": " + r.Values[k])
+		}
+		b.WriteString("}")
+	}
+	return b.String()
+}

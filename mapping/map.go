@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -13,10 +14,12 @@ type Result struct {
 	// Work is the request body. It is filled as far as the row allows even
 	// when there are problems; a row with problems must not be sent.
 	Work *Work
-	// Key identifies the row across runs: the key cells joined with "|" (in
-	// key column order), or without key columns "h:" and the first 16 hex
-	// digits of a SHA-256 over the row's cells (length-prefixed, header
-	// order).
+	// Key identifies the row across runs: the trimmed key cell; with
+	// several key columns a JSON array of their trimmed cells, in key
+	// column order; without key columns "h2:" and 16 hex digits of a hash
+	// of the mapped cells (see hashKey). KeySchemeLegacy keys differ (see
+	// Rekey). A row whose key cells are all empty is invalid and keyed
+	// EmptyKey(row number).
 	Key string
 	// Problems lists everything wrong with the row; empty means valid.
 	Problems []Problem
@@ -58,7 +61,7 @@ func (p Problem) Format(where string) string {
 const (
 	msgRequired   = "required field is empty"
 	msgNoType     = "required field is empty (no type in this row and no default type)"
-	msgEmptyKey   = "key is empty: the row cannot be told apart from others across runs"
+	msgEmptyKey   = "key is empty"
 	msgNoAmount   = "has a currency but no amount"
 	msgNoCurrency = "has an amount but no currency (write \"12500.50 USD\", or add a currency column or default)"
 )
@@ -140,7 +143,12 @@ func (m *Mapper) mapRow(w *Work, row source.Row) Result {
 	}
 
 	m.finish(&st, typ)
-	return Result{Work: st.w, Key: m.key(cells, &st), Problems: st.probs}
+	key, ok := m.rowKey(cells)
+	if !ok {
+		st.probs = append(st.probs, m.emptyKeyProblem())
+		key = EmptyKey(row.Number)
+	}
+	return Result{Work: st.w, Key: key, Problems: st.probs}
 }
 
 // defaultApplies reports whether a money default fits what the row has:
@@ -266,37 +274,65 @@ func cellAt(cells []source.Cell, i int) (string, source.Kind) {
 	return trim(c.Value), c.Kind
 }
 
-// key computes the row's key (see Result.Key).
-func (m *Mapper) key(cells []source.Cell, st *rowState) string {
-	if len(m.keyCols) == 0 {
-		return HashKey(cells)
-	}
-	if len(m.keyCols) == 1 {
-		s, _ := cellAt(cells, m.keyCols[0])
-		if s == "" {
-			m.emptyKey(st, m.keyCols[0])
-		}
-		return s
-	}
-	var b strings.Builder
-	empty := true
-	for i, c := range m.keyCols {
-		s, _ := cellAt(cells, c)
-		if s != "" {
-			empty = false
-		}
-		if i > 0 {
-			b.WriteByte('|')
-		}
-		b.WriteString(s)
-	}
-	if empty {
-		m.emptyKey(st, m.keyCols[0])
-	}
-	return b.String()
+// EmptyKey is the key an invalid row whose key cells are all empty is
+// journaled under: its row number after a leading space. No computed key
+// starts with a space (key cells are trimmed; composite keys start with
+// "[", hashes with "h"), so a stand-in never matches a real row's key.
+func EmptyKey(row int) string {
+	return " row " + strconv.Itoa(row) + ": empty key"
 }
 
-// emptyKey reports a row whose key cells are all empty.
-func (m *Mapper) emptyKey(st *rowState, col int) {
-	st.probs = append(st.probs, m.rowProblem("", col, msgEmptyKey))
+// Key returns the row's key as Map computes it, without mapping the row,
+// so that a row already imported can be skipped before it is validated.
+// ok is false when the key cells are all empty (Map reports that row
+// invalid, under EmptyKey).
+func (m *Mapper) Key(row source.Row) (key string, ok bool) {
+	return m.rowKey(row.Cells)
+}
+
+// rowKey computes the row's key (see Result.Key).
+func (m *Mapper) rowKey(cells []source.Cell) (string, bool) {
+	switch {
+	case len(m.keyCols) == 0 && m.keyScheme == KeySchemeLegacy:
+		return HashKey(cells), true
+	case len(m.keyCols) == 0:
+		return m.hashKey(cells), true
+	case len(m.keyCols) == 1:
+		s, _ := cellAt(cells, m.keyCols[0])
+		return s, s != ""
+	}
+	parts := make([]string, len(m.keyCols))
+	empty := true
+	for i, c := range m.keyCols {
+		parts[i], _ = cellAt(cells, c)
+		empty = empty && parts[i] == ""
+	}
+	if empty {
+		return "", false
+	}
+	if m.keyScheme == KeySchemeLegacy {
+		return strings.Join(parts, "|"), true
+	}
+	// A JSON array: ("A|B", "C") and ("A", "B|C") stay two keys.
+	b, _ := json.Marshal(parts) // strings always marshal
+	return string(b), true
+}
+
+// hashKey is the keyless key of KeySchemeCurrent (see hashOf).
+func (m *Mapper) hashKey(cells []source.Cell) string {
+	return hashOf(m.hashCols, cells)
+}
+
+// emptyKeyProblem reports a row whose key cells are all empty, naming them.
+func (m *Mapper) emptyKeyProblem() Problem {
+	names := make([]string, len(m.keyCols))
+	for i, c := range m.keyCols {
+		names[i] = strconv.Quote(m.header[c])
+	}
+	msg := msgEmptyKey + " (key column " + names[0] + ")"
+	if len(names) > 1 {
+		msg = msgEmptyKey + " (key columns " + strings.Join(names, ", ") + ")"
+	}
+	msg += ": the row cannot be told apart from others across runs"
+	return m.rowProblem("", m.keyCols[0], msg)
 }

@@ -454,7 +454,7 @@ defaults: {title: T, owned_by: DEVU-1, applies_to_part: PROD-1, severity: low}
 		{
 			name: "key column that is empty", opt: Options{Type: "ticket", Key: []string{"Ext"}},
 			header: append(append([]string{}, base...), "Ext"), cells: append(append([]string{}, baseCells...), ""),
-			probs: []string{`@3: key is empty: the row cannot be told apart from others across runs`},
+			probs: []string{`@3: key is empty (key column "Ext"): the row cannot be told apart from others across runs`},
 		},
 	}
 	for _, tt := range tests {
@@ -549,33 +549,112 @@ func TestMapRowError(t *testing.T) {
 
 func TestMapKey(t *testing.T) {
 	header := append(append([]string{}, base...), "A", "B")
-	m, _ := compileFor(t, "", header, Options{Type: "ticket"})
-	r1 := m.Map(textRow("T", "PROD-1", "DEVU-1", "x", "y"))
-	r1again := m.Map(textRow("T", "PROD-1", "DEVU-1", "x", "y"))
-	r2 := m.Map(textRow("T", "PROD-1", "DEVU-1", "xy", ""))
-	if !strings.HasPrefix(r1.Key, "h:") || len(r1.Key) != 18 {
-		t.Fatalf("hash key %q: want h: and 16 hex digits", r1.Key)
+	const mapAB = "type: ticket\ncolumns: {title: title, applies_to_part: applies_to_part, owned_by: owned_by, A: body, B: stage.name}\n"
+	m, _ := compileFor(t, mapAB, header, Options{})
+	key := func(m *Mapper, cells ...string) string {
+		t.Helper()
+		res := m.Map(textRow(cells...))
+		if k, ok := m.Key(textRow(cells...)); !ok || k != res.Key {
+			t.Errorf("Key = %q, %v; Map's key %q", k, ok, res.Key)
+		}
+		return res.Key
 	}
-	if r1.Key != r1again.Key {
-		t.Errorf("hash key not stable: %q vs %q", r1.Key, r1again.Key)
+	r1 := key(m, "T", "PROD-1", "DEVU-1", "x", "y")
+	if !strings.HasPrefix(r1, "h2:") || len(r1) != 19 {
+		t.Fatalf("hash key %q: want h2: and 16 hex digits", r1)
 	}
-	if r1.Key == r2.Key {
-		t.Errorf("hash key ignores cell boundaries: %q", r1.Key)
+	if r2 := key(m, "T", "PROD-1", "DEVU-1", "xy", ""); r1 == r2 {
+		t.Errorf("hash key ignores cell boundaries: %q", r1)
+	}
+	if r2 := key(m, "T", "PROD-1", "DEVU-1", "y", "x"); r1 == r2 {
+		t.Errorf("hash key ignores which column a value is in: %q", r1)
 	}
 	// The key is pinned: it must not change between releases, or resumed
-	// runs would create duplicates.
-	// (Computed independently: SHA-256 over uvarint length + bytes per cell.)
-	if r1.Key != "h:a8366773f1abf739" {
-		t.Errorf("hash key is %q; want h:a8366773f1abf739", r1.Key)
+	// runs would create duplicates. (SHA-256 over, per non-empty mapped
+	// cell by lower-case column name: uvarint length + name, uvarint
+	// length + trimmed value.)
+	if r1 != "h2:1bbfb90da2c36715" {
+		t.Errorf("hash key is %q; want h2:1bbfb90da2c36715", r1)
+	}
+	if got := key(m, " T ", "PROD-1", "DEVU-1\t", "x", "y "); got != r1 {
+		t.Errorf("spaces around cells changed the key: %q, want %q", got, r1)
+	}
+	// Columns added (unmapped or ignored) or moved leave the key alone.
+	moved := []string{"B", "Notes", "title", "owned_by", "applies_to_part", "Group", "A"}
+	m2, _ := compileFor(t, mapAB+"ignore: [Group]\n", moved, Options{})
+	if got := key(m2, "y", "a note", "T", "DEVU-1", "PROD-1", "g", "x"); got != r1 {
+		t.Errorf("added and moved columns changed the key: %q, want %q", got, r1)
+	}
+	if got, want := m.HashedColumns(), []string{"a", "applies_to_part", "b", "owned_by", "title"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("HashedColumns = %q; want %q", got, want)
+	}
+	// A checkpoint's hashed columns win over the mapping's.
+	m3, _ := compileFor(t, "type: ticket\ncolumns: {title: title, applies_to_part: applies_to_part, owned_by: owned_by, A: body}\n", header, Options{})
+	if got := key(m3, "T", "PROD-1", "DEVU-1", "x", "y"); got == r1 {
+		t.Errorf("dropping column B from the mapping kept the key %q", got)
+	}
+	re, err := m3.Rekey(KeySchemeCurrent, m.HashedColumns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := key(re, "T", "PROD-1", "DEVU-1", "x", "y"); got != r1 {
+		t.Errorf("rekeyed to the checkpoint's columns: %q, want %q", got, r1)
+	}
+	if _, err := m3.Rekey(KeySchemeCurrent, []string{"title", "gone"}); err == nil || !strings.Contains(err.Error(), `"gone"`) {
+		t.Errorf("Rekey with a missing column: %v", err)
+	}
+	// Checkpoints written before key schemes keep their keys: every cell
+	// as read, in header order (computed independently: SHA-256 over
+	// uvarint length + bytes per cell).
+	legacy, _ := m.Rekey(KeySchemeLegacy, nil)
+	if got := key(legacy, "T", "PROD-1", "DEVU-1", "x", "y"); got != "h:a8366773f1abf739" {
+		t.Errorf("legacy hash key is %q; want h:a8366773f1abf739", got)
 	}
 
 	m, _ = compileFor(t, "", header, Options{Type: "ticket", Key: []string{"b", "A"}})
-	if got := m.Map(textRow("T", "PROD-1", "DEVU-1", " x ", "y")).Key; got != "y|x" {
-		t.Errorf("composite key = %q; want y|x", got)
+	if got := key(m, "T", "PROD-1", "DEVU-1", " x ", "y"); got != `["y","x"]` {
+		t.Errorf("composite key = %q; want [\"y\",\"x\"]", got)
+	}
+	if a, b := key(m, "T", "PROD-1", "DEVU-1", "C", "A|B"), key(m, "T", "PROD-1", "DEVU-1", "B|C", "A"); a == b {
+		t.Errorf("composite keys (A|B, C) and (A, B|C) are both %q", a)
+	}
+	legacy, _ = m.Rekey(KeySchemeLegacy, nil)
+	if got := key(legacy, "T", "PROD-1", "DEVU-1", " x ", "y"); got != "y|x" {
+		t.Errorf("legacy composite key = %q; want y|x", got)
+	}
+	if got := key(m, "T", "PROD-1", "DEVU-1", "", "y"); got != `["y",""]` {
+		t.Errorf("composite key with one empty cell = %q", got)
 	}
 	m, _ = compileFor(t, "type: ticket\nkey: A\ncolumns: {title: title}\n", header, Options{})
-	if got := m.Map(textRow("T", "PROD-1", "DEVU-1", "K-1", "y")).Key; got != "K-1" {
+	if got := key(m, "T", "PROD-1", "DEVU-1", "K-1", "y"); got != "K-1" {
 		t.Errorf("mapping key = %q; want K-1", got)
+	}
+	if m.HashedColumns() != nil || !reflect.DeepEqual(m.KeyNames(), []string{"A"}) {
+		t.Errorf("KeyNames %q, HashedColumns %q", m.KeyNames(), m.HashedColumns())
+	}
+}
+
+func TestEmptyKeyIsInvalidUnderAStandIn(t *testing.T) {
+	header := append(append([]string{}, base...), "A", "B")
+	m, _ := compileFor(t, "", header, Options{Type: "ticket", Key: []string{"A", "B"}})
+	row := textRow("T", "PROD-1", "DEVU-1", " ", "")
+	row.Number = 17
+	res := m.Map(row)
+	if res.Key != EmptyKey(17) || res.Key == "" {
+		t.Errorf("key %q; want the stand-in %q", res.Key, EmptyKey(17))
+	}
+	want := []string{`@3: key is empty (key columns "A", "B"): the row cannot be told apart from others across runs`}
+	if got := probStrings(res.Problems); !reflect.DeepEqual(got, want) {
+		t.Errorf("problems %q; want %q", got, want)
+	}
+	if _, ok := m.Key(row); ok {
+		t.Error("Key reports an empty key as ok")
+	}
+	// No key computed from cells can equal a stand-in.
+	m, _ = compileFor(t, "", header, Options{Type: "ticket", Key: []string{"A"}})
+	row = textRow("T", "PROD-1", "DEVU-1", EmptyKey(17), "")
+	if k, _ := m.Key(row); k == EmptyKey(17) {
+		t.Errorf("a cell's key equals the stand-in %q", k)
 	}
 }
 

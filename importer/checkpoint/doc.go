@@ -13,13 +13,16 @@
 // The file is UTF-8 JSON Lines, created with mode 0600. Line 1 is the
 // header, describing the run that created the file:
 //
-//	{"checkpoint":1,"input":"/abs/tickets.csv","size":12345,"mapping_hash":"sha256:...","created":"2025-01-02T03:04:05Z","tool":"devrev-import/0.1.0"}
+//	{"checkpoint":2,"input":"/abs/tickets.csv","size":12345,"mapping_hash":"sha256:...","mapping":{"column \"Subject\"":"title",...},"endpoint":"https://api.devrev.ai","org":"don:identity:dvrv-us-1:devo/x","keyed_by":{"columns":["Ticket ID"]},"tool":"devrev-import/0.1.0","created":"2025-01-02T03:04:05Z"}
 //
 // "checkpoint" is the format version; a reader refuses versions it does
-// not know. Every later run on the same file appends a run line before its
-// entries (the header counts as run 1), recording what that run was given:
+// not know. Version 1 (before the endpoint, org and key were recorded)
+// is still read: see Version. "keyed_by" is {"columns": [...]} or, for
+// keyless rows, {"hashed": [...]}, the columns whose cells are hashed.
+// Every later run on the same file appends a run line before its entries
+// (the header counts as run 1), recording what that run was given:
 //
-//	{"run":2,"started":"2025-01-02T04:00:00.123Z","input":"/abs/tickets.csv","size":12345,"mapping_hash":"sha256:...","tool":"devrev-import/0.1.0"}
+//	{"run":2,"started":"2025-01-02T04:00:00.123Z","input":"/abs/tickets.csv","size":12345,"mapping_hash":"sha256:...",...}
 //
 // All other lines are entries, one per outcome, keyed by the row key (the
 // identity of a row across runs, e.g. "TKT-9|..."); "row" is the 1-based

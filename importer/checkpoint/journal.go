@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -44,6 +45,7 @@ type Options struct {
 // use; create it with Open and finish with Close.
 type Journal struct {
 	path     string
+	hdr      Header
 	f        *os.File
 	clock    func() time.Time
 	syncEach bool
@@ -67,13 +69,21 @@ type Journal struct {
 	closeErr  error
 }
 
-// Open opens the journal at path for appending, creating it (mode 0600,
-// with hdr as line 1) if it does not exist. If it exists, Open reads it
-// first and returns the State earlier runs left; a header that names a
-// different input path, input size or mapping hash than hdr yields a
-// warning, not an error (the user may have fixed the mapping on purpose;
-// rows keep their keys). A torn last line is cut off before appending, and
-// a run line is appended to mark where this run starts.
+// Open opens the journal at path for appending, creating it if it does
+// not exist: atomically, with hdr as line 1 (mode 0600), so that a crash
+// never leaves an empty or half-written file. If it exists, Open reads it
+// first and returns the State earlier runs left. It refuses, with a
+// *ConflictError and before writing anything, a run whose endpoint, org
+// or key (hdr) differs from what the checkpoint recorded, and an empty
+// file, which remembers nothing (its rows may exist). A different input
+// path or size, or a changed mapping, yields a warning naming the change
+// (the user may have fixed the mapping on purpose; rows keep their keys).
+// A torn last line is cut off before appending, and a run line is
+// appended to mark where this run starts.
+//
+// The journal's Header is what the checkpoint recorded: its Version and
+// Key decide how this run must key rows (a keyless run hashes the
+// recorded columns; version 1 keys by mapping.KeySchemeLegacy).
 //
 // Open does not lock: take Lock first so that two imports never append to
 // the same journal.
@@ -84,10 +94,17 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 	if opt.Clock == nil {
 		opt.Clock = time.Now
 	}
-	_, statErr := os.Lstat(path)
-	existed := statErr == nil
-
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	created := false
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		if hdr.Created.IsZero() {
+			hdr.Created = opt.Clock().Truncate(time.Second)
+		}
+		if err := create(path, hdr); err != nil {
+			return nil, nil, nil, err
+		}
+		created = true
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("opening checkpoint: %w", err)
 	}
@@ -98,7 +115,7 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		syncEach: opt.SyncEvery < 0,
 		syncHook: opt.syncHook,
 	}
-	st, warnings, err := j.prepare(hdr, existed, opt.Light)
+	st, warnings, err := j.prepare(hdr, created, opt.Light)
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, err
@@ -106,9 +123,6 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 	if err := j.Sync(); err != nil {
 		f.Close()
 		return nil, nil, nil, err
-	}
-	if !existed {
-		syncDir(filepath.Dir(path))
 	}
 	j.stop, j.done = make(chan struct{}), make(chan struct{})
 	if j.syncEach {
@@ -119,9 +133,48 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 	return j, st, warnings, nil
 }
 
-// prepare reads what is in the file, repairs its tail and writes the
-// header or run line.
-func (j *Journal) prepare(hdr Header, existed, light bool) (*State, []string, error) {
+// create writes a new journal holding only hdr: into a temporary file
+// that is fsynced and then linked to path, so path never exists without
+// its header. Where hard links are not supported it creates path
+// directly.
+func create(path string, hdr Header) error {
+	line, err := json.Marshal(headerLine{Checkpoint: Version, identity: identityOf(hdr), Created: hdr.Created})
+	if err != nil {
+		return fmt.Errorf("encoding checkpoint header: %w", err)
+	}
+	line = append(line, '\n')
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new*")
+	if err != nil {
+		return fmt.Errorf("creating checkpoint: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(line)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("creating checkpoint %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("creating checkpoint %s: another process created it meanwhile", path)
+		}
+		if err := os.WriteFile(path, line, 0o600); err != nil { // no hard links here
+			return fmt.Errorf("creating checkpoint: %w", err)
+		}
+	}
+	syncDir(dir)
+	return nil
+}
+
+// prepare reads what is in the file, checks that this run fits it,
+// repairs its tail and writes the run line (or, for a torn header left by
+// an older version, the header).
+func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, error) {
 	fi, err := j.f.Stat()
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening checkpoint: %w", err)
@@ -129,6 +182,15 @@ func (j *Journal) prepare(hdr Header, existed, light bool) (*State, []string, er
 	sc, err := scan(io.NewSectionReader(j.f, 0, fi.Size()), j.path, light)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !sc.hasHeader && !sc.torn {
+		return nil, nil, fmt.Errorf("checkpoint %s is empty: it does not say which rows were created, so resuming from it could create them again (if no import ever ran with it, delete it)", j.path)
+	}
+	old := sc.header
+	if sc.hasHeader {
+		if err := conflict(j.path, old, hdr); err != nil {
+			return nil, nil, err
+		}
 	}
 	warnings := sc.warnings
 	if sc.end != fi.Size() {
@@ -143,32 +205,65 @@ func (j *Journal) prepare(hdr Header, existed, light bool) (*State, []string, er
 		}
 	}
 
-	if !sc.hasHeader {
-		if existed && !sc.torn {
-			warnings = append(warnings, fmt.Sprintf("checkpoint %s was empty; starting it anew", j.path))
-		}
+	if !sc.hasHeader { // only a torn header: a first run of an older version died writing it
 		if hdr.Created.IsZero() {
 			hdr.Created = j.clock().Truncate(time.Second)
 		}
-		j.run = 1
+		j.run, j.hdr = 1, hdr
+		j.hdr.Version = Version
 		sc.state.runs = 0 // the state describes earlier runs: none
-		line := headerLine{Checkpoint: Version, Input: hdr.Input, Size: hdr.Size, MappingHash: hdr.MappingHash, Created: hdr.Created, Tool: hdr.Tool}
+		line := headerLine{Checkpoint: Version, identity: identityOf(hdr), Created: hdr.Created}
 		return sc.state, warnings, j.marshalAndWrite(&line)
 	}
-
-	old := sc.header
+	j.hdr = old
+	if old.Key == nil {
+		j.hdr.Key = hdr.Key // version 1: from now on, this run's key is the checkpoint's
+	}
+	if old.Endpoint == "" {
+		j.hdr.Endpoint = hdr.Endpoint
+	}
+	if old.Org == "" {
+		j.hdr.Org = hdr.Org
+	}
+	if created {
+		j.run = 1
+		sc.state.runs = 0
+		return sc.state, warnings, nil
+	}
 	if old.Input != hdr.Input {
 		warnings = append(warnings, fmt.Sprintf("checkpoint %s was written for input %s, not %s; rows are matched by key", j.path, old.Input, hdr.Input))
 	} else if old.Size != hdr.Size {
 		warnings = append(warnings, fmt.Sprintf("input %s changed size since checkpoint %s was started (%d bytes, now %d); rows are matched by key", hdr.Input, j.path, old.Size, hdr.Size))
 	}
-	if old.MappingHash != hdr.MappingHash {
-		warnings = append(warnings, fmt.Sprintf("the mapping changed since checkpoint %s was started (%s, now %s); rows already created keep their old values", j.path, old.MappingHash, hdr.MappingHash))
+	if w := mappingWarning(j.path, sc, hdr); w != "" {
+		warnings = append(warnings, w)
 	}
 	j.run = sc.state.runs + 1
-	line := runLine{Run: j.run, Started: j.clock(), Input: hdr.Input, Size: hdr.Size, MappingHash: hdr.MappingHash, Tool: hdr.Tool}
+	id := identityOf(hdr)
+	id.KeyedBy = j.hdr.Key
+	line := runLine{Run: j.run, Started: j.clock(), identity: id}
 	return sc.state, warnings, j.marshalAndWrite(&line)
 }
+
+// mappingWarning names what changed in the mapping since the last run, or
+// is "" when nothing that maps rows did.
+func mappingWarning(path string, sc *scanned, hdr Header) string {
+	if sc.lastHash == hdr.MappingHash {
+		return ""
+	}
+	if sc.lastMapping == nil || hdr.Mapping == nil {
+		return fmt.Sprintf("the mapping changed since checkpoint %s was last used (%s, now %s); rows already created keep their old values", path, sc.lastHash, hdr.MappingHash)
+	}
+	changes := mappingChanges(sc.lastMapping, hdr.Mapping)
+	if changes == "" {
+		return "" // the file changed, not what it does (a comment, the order)
+	}
+	return fmt.Sprintf("the mapping changed since checkpoint %s was last used: %s; rows already created keep their old values", path, changes)
+}
+
+// Header returns what the checkpoint records about itself (see Open):
+// its format version, input, endpoint, org, key and first mapping.
+func (j *Journal) Header() Header { return j.hdr }
 
 // Path returns the journal's file path.
 func (j *Journal) Path() string { return j.path }

@@ -11,57 +11,93 @@ import (
 	"time"
 )
 
-// Version is the format version written in the header's "checkpoint" key.
-const Version = 1
+// Version is the format version this tool writes in the header's
+// "checkpoint" key. Version 2 records the checkpoint's identity (endpoint,
+// org, key, mapping) and keys rows with mapping.KeySchemeCurrent; version 1
+// files, written before, are still read and resumed with the keys they
+// have (mapping.KeySchemeLegacy), and an older tool refuses version 2
+// instead of keying its rows differently.
+const Version = 2
 
-// Header describes the run that created a journal: which input it was for
-// and with which mapping, so that a later run can warn when they differ.
+// Header describes the run that created a journal: which input it was for,
+// where its works were created, how its rows are keyed and with which
+// mapping. Journal.Header and Read return what the checkpoint recorded.
 type Header struct {
+	// Version is the format version (Read and Journal.Header; Open writes
+	// Version).
+	Version int
 	// Input is the absolute path of the input file.
 	Input string
 	// Size is the input file's size in bytes.
 	Size int64
 	// MappingHash identifies the mapping, e.g. "sha256:...".
 	MappingHash string
+	// Mapping describes the mapping entry by entry (see
+	// mapping.Mapper.Describe), so that a change can be named.
+	Mapping map[string]string
+	// Endpoint is the API the works were created through ("sandbox" for
+	// the in-process simulator).
+	Endpoint string
+	// Org is the Dev org of the token (dev-users.self's DON without the
+	// user, e.g. "don:identity:dvrv-us-1:devo/x").
+	Org string
+	// Key is how rows are keyed; nil when not recorded (version 1).
+	Key *KeyDef
 	// Tool names the writer, e.g. "devrev-import/0.1.0".
 	Tool string
 	// Created is when the journal was created (defaults to Options.Clock).
 	Created time.Time
 }
 
+// identity is the part of a header and a run line that says whom a
+// checkpoint belongs to and how it maps rows.
+type identity struct {
+	Input       string            `json:"input"`
+	Size        int64             `json:"size"`
+	MappingHash string            `json:"mapping_hash"`
+	Mapping     map[string]string `json:"mapping,omitempty"`
+	Endpoint    string            `json:"endpoint,omitempty"`
+	Org         string            `json:"org,omitempty"`
+	KeyedBy     *KeyDef           `json:"keyed_by,omitempty"`
+	Tool        string            `json:"tool"`
+}
+
+func identityOf(h Header) identity {
+	return identity{Input: h.Input, Size: h.Size, MappingHash: h.MappingHash, Mapping: h.Mapping,
+		Endpoint: h.Endpoint, Org: h.Org, KeyedBy: h.Key, Tool: h.Tool}
+}
+
 // headerLine is the JSON form of line 1.
 type headerLine struct {
-	Checkpoint  int       `json:"checkpoint"`
-	Input       string    `json:"input"`
-	Size        int64     `json:"size"`
-	MappingHash string    `json:"mapping_hash"`
-	Created     time.Time `json:"created"`
-	Tool        string    `json:"tool"`
+	Checkpoint int `json:"checkpoint"`
+	identity
+	Created time.Time `json:"created"`
 }
 
 // runLine is the JSON form of the line a later run appends before its
 // entries.
 type runLine struct {
-	Run         int       `json:"run"`
-	Started     time.Time `json:"started"`
-	Input       string    `json:"input"`
-	Size        int64     `json:"size"`
-	MappingHash string    `json:"mapping_hash"`
-	Tool        string    `json:"tool"`
+	Run     int       `json:"run"`
+	Started time.Time `json:"started"`
+	identity
 }
 
 // anyLine decodes every kind of line in one pass; which keys are set says
 // which kind it is.
 type anyLine struct {
 	Entry
-	Checkpoint  int       `json:"checkpoint"`
-	Run         int       `json:"run"`
-	Started     time.Time `json:"started"`
-	Input       string    `json:"input"`
-	Size        int64     `json:"size"`
-	MappingHash string    `json:"mapping_hash"`
-	Created     time.Time `json:"created"`
-	Tool        string    `json:"tool"`
+	Checkpoint  int               `json:"checkpoint"`
+	Run         int               `json:"run"`
+	Started     time.Time         `json:"started"`
+	Input       string            `json:"input"`
+	Size        int64             `json:"size"`
+	MappingHash string            `json:"mapping_hash"`
+	Mapping     map[string]string `json:"mapping"`
+	Endpoint    string            `json:"endpoint"`
+	Org         string            `json:"org"`
+	KeyedBy     *KeyDef           `json:"keyed_by"`
+	Created     time.Time         `json:"created"`
+	Tool        string            `json:"tool"`
 }
 
 // headerPrefix is how every header line starts; a torn first line that
@@ -70,10 +106,15 @@ const headerPrefix = `{"checkpoint":`
 
 // scanned is what scan learned about a journal.
 type scanned struct {
+	// header is line 1, with what it did not record (version 1: the
+	// endpoint, org and key) taken from the first run line that did.
 	header    Header
 	hasHeader bool
-	state     *State
-	warnings  []string
+	// last is the latest run's mapping (header or run line).
+	lastHash    string
+	lastMapping map[string]string
+	state       *State
+	warnings    []string
 	// end is the offset just past the last line worth keeping: Open
 	// truncates the file there before appending.
 	end int64
@@ -195,11 +236,13 @@ func (sc *scanned) take(l *anyLine, warn func(string)) error {
 		switch {
 		case l.Checkpoint == 0:
 			return errors.New("not a checkpoint file: the first line is not a checkpoint header")
-		case l.Checkpoint != Version:
-			return fmt.Errorf("checkpoint format version %d is not supported (this tool reads version %d)", l.Checkpoint, Version)
+		case l.Checkpoint < 1 || l.Checkpoint > Version:
+			return fmt.Errorf("checkpoint format version %d is not supported (this tool reads versions 1 to %d)", l.Checkpoint, Version)
 		}
 		sc.hasHeader = true
-		sc.header = Header{Input: l.Input, Size: l.Size, MappingHash: l.MappingHash, Tool: l.Tool, Created: l.Created}
+		sc.header = Header{Version: l.Checkpoint, Input: l.Input, Size: l.Size, MappingHash: l.MappingHash, Mapping: l.Mapping,
+			Endpoint: l.Endpoint, Org: l.Org, Key: l.KeyedBy, Tool: l.Tool, Created: l.Created}
+		sc.lastHash, sc.lastMapping = l.MappingHash, l.Mapping
 		sc.state.runs = 1
 		return nil
 	}
@@ -208,6 +251,17 @@ func (sc *scanned) take(l *anyLine, warn func(string)) error {
 		return errors.New("unexpected second checkpoint header")
 	case l.Run != 0:
 		sc.state.runs++
+		h := &sc.header
+		if h.Endpoint == "" {
+			h.Endpoint = l.Endpoint
+		}
+		if h.Org == "" {
+			h.Org = l.Org
+		}
+		if h.Key == nil {
+			h.Key = l.KeyedBy
+		}
+		sc.lastHash, sc.lastMapping = l.MappingHash, l.Mapping
 		return nil
 	}
 	if err := l.Entry.validate(); err != nil {

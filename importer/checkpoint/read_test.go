@@ -49,12 +49,11 @@ func TestReadDamage(t *testing.T) {
 		{name: "wrong type", content: hdrLine + `{"row":"seven","key":"a","status":"created"}` + "\n", err: "line 2:"},
 		{name: "second header", content: hdrLine + lineA + hdrLine, err: "line 3: unexpected second checkpoint header"},
 		{name: "no header", content: lineA + lineB, err: "line 1: not a checkpoint file"},
-		{name: "newer version", content: `{"checkpoint":2}` + "\n" + lineA, err: "version 2 is not supported"},
+		{name: "newer version", content: `{"checkpoint":3}` + "\n" + lineA, err: "version 3 is not supported"},
 		{name: "a CSV file", content: "id,title\nTKT-1,Printer\n", err: "line 1: damaged line"},
 		{name: "a one-line text file", content: "hello world", err: "is not a checkpoint file"},
 		{name: "torn header", content: hdrLine[:25], warn: "ignoring its torn header (25 bytes)", kept: ""},
 		{name: "header cut before its key", content: `{"chec`, warn: "torn header", kept: ""},
-		{name: "empty", content: "", warn: "is empty", kept: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,15 +127,45 @@ func TestOpenWarnsAboutRepairs(t *testing.T) {
 	}
 }
 
-func TestOpenEmptyExistingFileStartsAnew(t *testing.T) {
-	path := writeFile(t, "")
-	j, st, warnings := openT(t, path, testHeader, Options{})
+// An empty checkpoint remembers nothing, though its rows may exist (the
+// file was truncated, or an output was pointed at it): it is refused, not
+// started anew, and left as it is.
+func TestOpenRefusesAnEmptyFile(t *testing.T) {
+	for _, content := range []string{"", "\n\n  \n"} {
+		path := writeFile(t, content)
+		_, _, warnings, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkWarn(t, "Read", warnings, "is empty")
+		if _, _, _, err := Open(path, testHeader, Options{}); err == nil || !strings.Contains(err.Error(), "is empty") {
+			t.Errorf("Open of %q: %v, want an error saying it is empty", content, err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != content {
+			t.Errorf("Open changed an empty file to %q", b)
+		}
+	}
+}
+
+// A new checkpoint appears with its header or not at all: no temporary
+// file is left behind.
+func TestOpenCreatesWithTheHeader(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cp.jsonl")
+	j, st, _ := openT(t, path, testHeader, Options{})
+	if j.Run() != 1 || st.Runs() != 0 || j.Header().Version != Version {
+		t.Errorf("Run %d Runs %d Version %d, want 1, 0, %d", j.Run(), st.Runs(), j.Header().Version, Version)
+	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkWarn(t, "Open", warnings, "was empty; starting it anew")
-	if j.Run() != 1 || st.Runs() != 0 {
-		t.Errorf("Run %d Runs %d, want 1 and 0", j.Run(), st.Runs())
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("the directory holds %d files, want only the checkpoint", len(ents))
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("checkpoint mode %v (%v), want 0600", fi.Mode(), err)
 	}
 	h, _, _ := readT(t, path)
 	if h.Input != testHeader.Input {

@@ -39,9 +39,10 @@ func TestMaxErrorsStopsTheRun(t *testing.T) {
 }
 
 func TestAbsurdRetryAfterStopsInsteadOfSleeping(t *testing.T) {
-	// A one-hour window with a limit of 3 and no headers: the fourth request
-	// is told to come back in up to an hour.
-	sim := startSim(t, simulator.Options{Limit: 3, Window: time.Hour, NoRateHeaders: true})
+	// A one-hour window with a limit of 4 and no headers: after
+	// dev-users.self (the checkpoint records the org) and 3 creates, the
+	// next request is told to come back in up to an hour.
+	sim := startSim(t, simulator.Options{Limit: 4, Window: time.Hour, NoRateHeaders: true})
 	csvPath, mappingPath := writeTickets(t, 10)
 	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--max-wait", "1s", "--rate", "100", "--workers", "1", "--schema", "stock")
 	if res.code != ExitStopped || res.summary["stopped"] != "wait_too_long" {

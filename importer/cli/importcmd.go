@@ -350,13 +350,25 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		return cleanup, 0
 	}
 
-	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Tool: "devrev-import/" + Version}
+	org, code := r.fetchOrg(ctx, client, lim)
+	if code != 0 {
+		return cleanup, code
+	}
+	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Mapping: r.mapper.Describe(),
+		Endpoint: endpointName(endpoint, r.env), Org: org, Key: keyDef(r.mapper), Tool: "devrev-import/" + Version}
+	if f.sandbox {
+		hdr.Endpoint = sandboxEndpoint
+	}
 	if fi, err := os.Stat(r.file); err == nil {
 		hdr.Size = fi.Size()
 	}
 	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{Light: true})
 	if err != nil {
-		return cleanup, r.fail(ExitUsage, "checkpoint: %v", err)
+		return cleanup, r.fail(ExitUsage, "%v", err)
+	}
+	cleanups = append(cleanups, func() { journal.Close() })
+	if pcfg.Mapper, err = rekey(r.mapper, journal.Header()); err != nil {
+		return cleanup, r.fail(ExitUsage, "checkpoint %s: %v: every row would be created again", r.ckPath, err)
 	}
 	for _, w := range warns {
 		fmt.Fprintf(r.env.Stderr, "warning: checkpoint: %s\n", w)

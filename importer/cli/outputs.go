@@ -102,7 +102,7 @@ func (r *importRun) checkpointPath() string {
 	if r.f.checkpoint != "" {
 		return r.f.checkpoint
 	}
-	return r.file + ".checkpoint.jsonl"
+	return defaultCheckpoint(r.file, r.f.sandbox)
 }
 
 // errorsPath is where invalid and failed rows go: --errors-csv, else next

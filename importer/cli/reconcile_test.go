@@ -65,9 +65,14 @@ type lossy struct {
 	listStatus int
 	creates    atomic.Int64
 	lists      atomic.Int64
+	healed     atomic.Bool // pass everything through, losing nothing
 }
 
 func (l *lossy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.healed.Load() {
+		l.sim.ServeHTTP(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/works.create":
 		if l.perform(l.creates.Add(1)) {
@@ -93,12 +98,15 @@ func (l *lossy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // leaveInDoubt runs the import once through a lossy front: every row's
 // answer is lost and no lookup can finish, so the run must exit 3 and
-// leave every row in doubt, sent once and not marked failed.
-func leaveInDoubt(t *testing.T, sim *simulator.Server, csvPath, mappingPath string, rows int, perform func(int64) bool) {
+// leave every row in doubt, sent once and not marked failed. It returns
+// the front's URL, which from then on loses nothing: the checkpoint
+// belongs to that endpoint.
+func leaveInDoubt(t *testing.T, sim *simulator.Server, csvPath, mappingPath string, rows int, perform func(int64) bool) string {
 	t.Helper()
 	front := &lossy{sim: sim, perform: perform, listStatus: http.StatusBadRequest}
 	srv := httptest.NewServer(front)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	defer front.healed.Store(true)
 	res := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath, "--workers", "4")
 	if res.code != ExitStopped {
 		t.Fatalf("run with lost answers and failing lookups: exit %d, want %d\n%s", res.code, ExitStopped, res.stderr)
@@ -119,6 +127,7 @@ func leaveInDoubt(t *testing.T, sim *simulator.Server, csvPath, mappingPath stri
 	if c := st.Counts(); c[checkpoint.Sending] != rows {
 		t.Fatalf("checkpoint after the lossy run: %v, want all %d rows in doubt", c, rows)
 	}
+	return srv.URL
 }
 
 type owned struct{ title, owner string }
@@ -165,13 +174,13 @@ func TestSameTitleDifferentOwnersReconcileExactly(t *testing.T) {
 	// Which row's create arrives first is up to the workers, so the lossy
 	// run drops both before the simulator, and row 3's work is made as its
 	// request would have made it.
-	leaveInDoubt(t, sim, csvPath, mappingPath, 2, func(int64) bool { return false })
+	url := leaveInDoubt(t, sim, csvPath, mappingPath, 2, func(int64) bool { return false })
 	if _, err := sim.AddWork("", map[string]any{"type": "ticket", "title": "Same title", "applies_to_part": "PROD-1", "owned_by": []any{"DEVU-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	ghost := sim.Works()[0].ID
 
-	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 	if res.code != ExitOK {
 		t.Fatalf("rerun: exit %d\n%s", res.code, res.stderr)
 	}
@@ -198,12 +207,12 @@ func TestIdenticalRowsInDoubtAreAMultiset(t *testing.T) {
 		rows = append(rows, [3]string{"Refund request", "Customer wants money back", "DEVU-3"})
 	}
 	csvPath, mappingPath := writeRows(t, rows...)
-	leaveInDoubt(t, sim, csvPath, mappingPath, 5, func(n int64) bool { return n <= 3 })
+	url := leaveInDoubt(t, sim, csvPath, mappingPath, 5, func(n int64) bool { return n <= 3 })
 	if n := len(sim.Works()); n != 3 {
 		t.Fatalf("the lossy run made %d works, want 3", n)
 	}
 
-	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 	if res.code != ExitOK {
 		t.Fatalf("rerun: exit %d\n%s", res.code, res.stderr)
 	}
@@ -227,18 +236,18 @@ func TestIdenticalRowsInDoubtAreAMultiset(t *testing.T) {
 // answer lost, and by the rerun a second identical work exists (made by
 // the same user within the window, say by hand). Two works match a row
 // that can have made one: the row fails, and no later run resends it.
-func ambiguousSetup(t *testing.T) (sim *simulator.Server, csvPath, mappingPath, ck string) {
+func ambiguousSetup(t *testing.T) (sim *simulator.Server, csvPath, mappingPath, ck, url string) {
 	t.Helper()
 	sim = startSim(t, simulator.Options{})
 	csvPath, mappingPath = writeRows(t, [3]string{"Printer jam", "Tray 2", "DEVU-1"})
 	ck = csvPath + ".checkpoint.jsonl"
-	leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
+	url = leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
 	if _, err := sim.AddWork("", map[string]any{"type": "ticket", "title": "Printer jam", "body": "Tray 2",
 		"applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"}}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 		if res.code != ExitRowsFailed || res.num("failed") != 1 || res.num("requests") != 0 {
 			t.Fatalf("run %d with two candidates: exit %d, failed %d, requests %d; want exit 1, 1 failed, no request\n%s",
 				i+1, res.code, res.num("failed"), res.num("requests"), res.stderr)
@@ -250,51 +259,51 @@ func ambiguousSetup(t *testing.T) (sim *simulator.Server, csvPath, mappingPath, 
 			t.Fatalf("run %d: %d works, want the 2 there were", i+1, n)
 		}
 	}
-	list := run(t, sim.URL, nil, "resolve", ck)
+	list := run(t, url, nil, "resolve", ck)
 	if list.code != ExitOK || !strings.Contains(list.stdout, "row 2 (key K-1): candidates TKT-1, TKT-2") {
 		t.Errorf("resolve CHECKPOINT: exit %d\n%s%s", list.code, list.stdout, list.stderr)
 	}
-	return sim, csvPath, mappingPath, ck
+	return sim, csvPath, mappingPath, ck, url
 }
 
 func TestAmbiguousRowStaysFailedUntilResolved(t *testing.T) {
 	t.Run("--id records the work", func(t *testing.T) {
-		sim, csvPath, mappingPath, ck := ambiguousSetup(t)
-		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--id", "TKT-9"); res.code != ExitUsage || !strings.Contains(res.stderr, "no work TKT-9") {
+		sim, csvPath, mappingPath, ck, url := ambiguousSetup(t)
+		if res := run(t, url, nil, "resolve", ck, "2", "--id", "TKT-9"); res.code != ExitUsage || !strings.Contains(res.stderr, "no work TKT-9") {
 			t.Errorf("resolve --id of a work that does not exist: exit %d\n%s", res.code, res.stderr)
 		}
-		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--id", "TKT-2"); res.code != ExitOK {
+		if res := run(t, url, nil, "resolve", ck, "2", "--id", "TKT-2"); res.code != ExitOK {
 			t.Fatalf("resolve --id TKT-2: exit %d\n%s", res.code, res.stderr)
 		}
-		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 		if res.code != ExitOK || res.num("skipped") != 1 || res.num("requests") != 0 || len(sim.Works()) != 2 {
 			t.Fatalf("import after resolve: exit %d, skipped %d, requests %d, %d works\n%s", res.code, res.num("skipped"), res.num("requests"), len(sim.Works()), res.stderr)
 		}
 		if ids := createdIDs(t, ck); ids[2] != sim.Works()[1].ID {
 			t.Errorf("row 2 recorded as %q, want TKT-2 (%s)", ids[2], sim.Works()[1].ID)
 		}
-		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--send"); res.code != ExitUsage || !strings.Contains(res.stderr, "not ambiguous") {
+		if res := run(t, url, nil, "resolve", ck, "2", "--send"); res.code != ExitUsage || !strings.Contains(res.stderr, "not ambiguous") {
 			t.Errorf("resolving a created row: exit %d\n%s", res.code, res.stderr)
 		}
 	})
 	t.Run("--send sends it once", func(t *testing.T) {
-		sim, csvPath, mappingPath, ck := ambiguousSetup(t)
+		sim, csvPath, mappingPath, ck, url := ambiguousSetup(t)
 		lock, err := checkpoint.Lock(context.Background(), ck, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--send"); res.code != ExitLocked {
+		if res := run(t, url, nil, "resolve", ck, "2", "--send"); res.code != ExitLocked {
 			t.Errorf("resolve while another run holds the checkpoint: exit %d, want %d\n%s", res.code, ExitLocked, res.stderr)
 		}
 		lock.Unlock()
-		if res := run(t, sim.URL, nil, "resolve", ck, "2", "--send"); res.code != ExitOK {
+		if res := run(t, url, nil, "resolve", ck, "2", "--send"); res.code != ExitOK {
 			t.Fatalf("resolve --send: exit %d\n%s", res.code, res.stderr)
 		}
-		res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+		res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 		if res.code != ExitOK || res.num("created") != 1 || len(sim.Works()) != 3 {
 			t.Fatalf("import after --send: exit %d, created %d, %d works\n%s", res.code, res.num("created"), len(sim.Works()), res.stderr)
 		}
-		if list := run(t, sim.URL, nil, "resolve", ck); !strings.Contains(list.stdout, "no ambiguous rows") {
+		if list := run(t, url, nil, "resolve", ck); !strings.Contains(list.stdout, "no ambiguous rows") {
 			t.Errorf("resolve CHECKPOINT after all is settled:\n%s", list.stdout)
 		}
 	})

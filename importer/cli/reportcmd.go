@@ -81,7 +81,7 @@ func writeReport(path string, f reportFlags, env Env) error {
 		fmt.Fprintf(env.Stdout, "created works: %s (%s rows)\n", f.createdCSV, report.Thousands(n))
 	}
 	if f.errorsCSV != "" {
-		if err := writeErrorsCSV(state, f, env); err != nil {
+		if err := writeErrorsCSV(hdr.Key, state, f, env); err != nil {
 			return err
 		}
 	}
@@ -114,7 +114,7 @@ func printTotals(env Env, path string, hdr checkpoint.Header, state *checkpoint.
 
 // writeErrorsCSV reads the input again for the cells of the invalid and
 // failed rows (the checkpoint has only their keys and messages).
-func writeErrorsCSV(state *checkpoint.State, f reportFlags, env Env) error {
+func writeErrorsCSV(key *checkpoint.KeyDef, state *checkpoint.State, f reportFlags, env Env) error {
 	input := f.input
 	if input == "" {
 		return fmt.Errorf("--errors-csv: the checkpoint names no input file; pass --input FILE")
@@ -132,7 +132,7 @@ func writeErrorsCSV(state *checkpoint.State, f reportFlags, env Env) error {
 		return fmt.Errorf("--errors-csv needs the rows' cells from the input: %w (pass --input FILE if it moved)", err)
 	}
 	defer src.Close()
-	res, err := report.WriteCheckpointErrors(f.errorsCSV, state, src)
+	res, err := report.WriteCheckpointErrors(f.errorsCSV, key, state, src)
 	if err != nil {
 		return err
 	}

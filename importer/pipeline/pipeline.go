@@ -341,6 +341,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			return err
 		}
 		s.Rows++
+		if r.skipDone(row, &seen) {
+			continue
+		}
 		var res mapping.Result
 		if jobs == nil {
 			// A dry run keeps nothing of a row: reuse one body.
@@ -379,13 +382,8 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 		if r.cfg.State != nil {
 			if last, ok := r.cfg.State.Last(res.Key); ok {
 				switch last.Status {
-				case checkpoint.Created:
-					r.c.Skipped.Add(1)
-					r.c.Done.Add(1)
-					continue
 				case checkpoint.Sending:
-					e := last
-					doubt = &e
+					doubt = &last
 				case checkpoint.Ambiguous:
 					r.fail(row, 0, "in_doubt_ambiguous", "an earlier run found several works that may be this row's; it is not sent again until you decide with "+r.resolveHint(row.Number), nil)
 					continue
@@ -406,6 +404,32 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			return nil
 		}
 	}
+}
+
+// skipDone skips a row whose key an earlier run created, before the row is
+// mapped and validated: a row fixed in the errors CSV and imported from
+// there stays done when the original file (still invalid there) is run
+// again. A second row with that key is still reported as a duplicate.
+func (r *run) skipDone(row source.Row, seen *keySet) bool {
+	if r.cfg.State == nil {
+		return false
+	}
+	key, ok := r.cfg.Mapper.Key(row)
+	if !ok {
+		return false
+	}
+	if last, found := r.cfg.State.Last(key); !found || last.Status != checkpoint.Created {
+		return false
+	}
+	r.res.Summary.Valid++
+	if first, dup := seen.add(maphash.String(r.seed, key), int32(row.Number)); dup {
+		r.res.Summary.Valid--
+		r.duplicate(row, key, first)
+		return true
+	}
+	r.c.Skipped.Add(1)
+	r.c.Done.Add(1)
+	return true
 }
 
 // invalid records a row that failed validation.

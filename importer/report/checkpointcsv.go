@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,9 +46,14 @@ type Reloaded struct {
 // and messages, so the cells are read again from in, the input the
 // checkpoint was written for; a row counts as found when its number and
 // its key both match. As with the import, no file is left when there is no
-// such row.
-func WriteCheckpointErrors(path string, st *checkpoint.State, in source.Reader) (Reloaded, error) {
+// such row. key is how the checkpoint keys rows (Header.Key; nil if it
+// does not say).
+func WriteCheckpointErrors(path string, key *checkpoint.KeyDef, st *checkpoint.State, in source.Reader) (Reloaded, error) {
 	want, total := problemEntries(st)
+	kc := keyCheck{header: in.Header()}
+	if key != nil {
+		kc.hashed = key.Hashed
+	}
 	out := NewErrorsCSV(path, in.Header())
 	var res Reloaded
 	for res.Written < total {
@@ -59,7 +65,7 @@ func WriteCheckpointErrors(path string, st *checkpoint.State, in source.Reader) 
 			out.Close()
 			return res, err
 		}
-		if e, ok := takeEntry(want, row); ok {
+		if e, ok := takeEntry(want, row, kc); ok {
 			if err := out.Add(row.Number, entryMessages(e, in.Where(row.Number, -1)), cellValues(row.Cells)); err != nil {
 				out.Close()
 				return res, err
@@ -93,10 +99,10 @@ func problemEntries(st *checkpoint.State) (map[int][]checkpoint.Entry, int) {
 
 // takeEntry removes and returns the entry for row, if one has row's number
 // and a key the row's cells give.
-func takeEntry(want map[int][]checkpoint.Entry, row source.Row) (checkpoint.Entry, bool) {
+func takeEntry(want map[int][]checkpoint.Entry, row source.Row, kc keyCheck) (checkpoint.Entry, bool) {
 	es := want[row.Number]
 	for i, e := range es {
-		if !keyMatches(e.Key, row.Cells) {
+		if !kc.matches(e.Key, row.Cells) {
 			continue
 		}
 		es = append(es[:i], es[i+1:]...)
@@ -110,13 +116,23 @@ func takeEntry(want map[int][]checkpoint.Entry, row source.Row) (checkpoint.Entr
 	return checkpoint.Entry{}, false
 }
 
-// keyMatches reports whether cells can be the row a key was made from: the
-// hash of all its cells (no key columns), or key columns' values joined
-// by "|", each of which must be one of the cells. Without the mapping the
-// key columns are unknown, so this is a check against a changed file, not
-// a proof.
-func keyMatches(key string, cells []source.Cell) bool {
-	if strings.HasPrefix(key, "h:") && len(key) == 18 && mapping.HashKey(cells) == key {
+// keyCheck tells whether a row's cells give a key, knowing the input's
+// header and, for keyless rows, the columns the checkpoint hashes.
+type keyCheck struct {
+	header, hashed []string
+}
+
+// matches reports whether cells can be the row a key was made from: the
+// hash of its cells (no key columns: "h:" every cell, "h2:" the hashed
+// columns), or key columns' values (one, joined by "|", or a JSON array),
+// each of which must be one of the cells. Without the mapping the key
+// columns are unknown, so this is a check against a changed file, not a
+// proof.
+func (kc keyCheck) matches(key string, cells []source.Cell) bool {
+	switch {
+	case strings.HasPrefix(key, "h:") && len(key) == 18 && mapping.HashKey(cells) == key:
+		return true
+	case strings.HasPrefix(key, "h2:") && len(key) == 19 && mapping.HashKeyOf(kc.header, kc.hashed, cells) == key:
 		return true
 	}
 	has := func(v string) bool {
@@ -130,7 +146,10 @@ func keyMatches(key string, cells []source.Cell) bool {
 	if has(key) {
 		return true
 	}
-	parts := strings.Split(key, "|")
+	var parts []string
+	if !strings.HasPrefix(key, "[") || json.Unmarshal([]byte(key), &parts) != nil {
+		parts = strings.Split(key, "|")
+	}
 	if len(parts) < 2 {
 		return false
 	}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/mapping"
+)
+
+// A checkpoint belongs to one endpoint, one org, one key and one mapping
+// (see checkpoint.Open); this file builds that identity for a run and
+// keys the run's rows the way its checkpoint does.
+
+// sandboxEndpoint is the endpoint a checkpoint of --sandbox records: the
+// in-process simulator's address changes every run.
+const sandboxEndpoint = "sandbox"
+
+// defaultCheckpoint is the checkpoint of an import of file without
+// --checkpoint. A --sandbox trial has its own, so that it never makes the
+// real import skip rows that exist only in the simulator.
+func defaultCheckpoint(file string, sandbox bool) string {
+	if sandbox {
+		return file + ".sandbox.checkpoint.jsonl"
+	}
+	return file + ".checkpoint.jsonl"
+}
+
+// endpointName is the API base URL a run talks to, as the checkpoint
+// records it: scheme and host in lower case, no trailing slash.
+func endpointName(flagEndpoint string, env Env) string {
+	e := flagEndpoint
+	if e == "" {
+		e = env.Getenv("DEVREV_ENDPOINT")
+	}
+	if e == "" {
+		e = devrev.DefaultEndpoint
+	}
+	u, err := url.Parse(e)
+	if err != nil {
+		return e
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	return strings.TrimRight(u.String(), "/")
+}
+
+// orgOf is the Dev org part of a dev user's DON
+// ("don:identity:dvrv-us-1:devo/x:devu/1" → "don:identity:dvrv-us-1:devo/x"),
+// or "" when the ID has none.
+func orgOf(userID string) string {
+	parts := strings.Split(userID, ":")
+	for i, p := range parts {
+		if i >= 3 && strings.HasPrefix(p, "devo/") {
+			return strings.Join(parts[:i+1], ":")
+		}
+	}
+	return ""
+}
+
+// fetchOrg asks dev-users.self which org the token belongs to. A refused
+// token is exit 4. Any other failure leaves the org unknown ("") for this
+// run: the run itself then meets the API's state (and stops on it) the
+// way it always does, and a later run records the org.
+func (r *importRun) fetchOrg(ctx context.Context, client *devrev.Client, lim *throttle.Limiter) (string, int) {
+	var self devrev.User
+	err := throttle.Retrier{Limiter: lim, MaxAttempts: 2}.Do(ctx, func() (devrev.Response, error) {
+		var resp devrev.Response
+		var err error
+		self, resp, err = client.Self(ctx)
+		return resp, err
+	})
+	if err != nil {
+		var ae *devrev.APIError
+		if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
+			return "", r.fail(ExitAuth, "the API refused the token: %v", err)
+		}
+		return "", 0
+	}
+	return orgOf(self.ID), 0
+}
+
+// keyDef is how m keys rows, as a checkpoint records it.
+func keyDef(m *mapping.Mapper) *checkpoint.KeyDef {
+	if cols := m.KeyNames(); len(cols) > 0 {
+		return &checkpoint.KeyDef{Columns: cols}
+	}
+	return &checkpoint.KeyDef{Hashed: m.HashedColumns()}
+}
+
+// rekey returns m keyed the way the checkpoint's rows are: version 1
+// checkpoints with the legacy keys, keyless ones hashing the columns the
+// checkpoint recorded.
+func rekey(m *mapping.Mapper, h checkpoint.Header) (*mapping.Mapper, error) {
+	scheme := mapping.KeySchemeCurrent
+	if h.Version < 2 {
+		scheme = mapping.KeySchemeLegacy
+	}
+	var hashed []string
+	if h.Key != nil && len(h.Key.Columns) == 0 {
+		hashed = h.Key.Hashed
+	}
+	return m.Rekey(scheme, hashed)
+}
