@@ -314,6 +314,9 @@ func TestHostileFiles(t *testing.T) {
 		// Row problems.
 		{name: "ragged rows", file: "ragged.csv", args: ticket, code: 1, want: []string{"ragged.csv:3: has 2 fields, header has 3", "ragged.csv:4: has 4 fields, header has 3"}},
 		{name: "8 MB cell", make: makeBigCell, args: ticket, code: 1, want: []string{`big-cell.csv:3 column "body"`, "cell is 8388608 bytes, over the limit of 1048576"}, minRSSMiB: 16},
+		{name: "50 MB cells, one of 655,360 lines", make: makeHugeCells, args: ticket, code: 1, minRSSMiB: 20,
+			want: []string{"huge-cells.csv:3: the record that starts here is over 16 MiB", "huge-cells.csv:4: the record that starts here is over 16 MiB", "huge-cells.csv:655365: the record that starts here is over 16 MiB",
+				`huge-cells.csv:655365 column "body": cell is 16777194 bytes, over the limit of 1048576`}},
 		{name: "8 MB cell under a raised limit", make: makeBigCell, args: append([]string{"--max-cell-bytes", "9000000"}, ticket...), code: 1,
 			want: []string{`big-cell.csv:3 column "body" (body):`, "is too long"}},
 
@@ -1170,6 +1173,40 @@ func makeBigCell(t *testing.T, dir string) string {
 	b.WriteString("\nok too,PROD-1,DEVU-1,short\n")
 	p := filepath.Join(dir, "big-cell.csv")
 	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// makeHugeCells writes huge-cells.csv: rows 3 and 5 have a 50 MiB cell on
+// one line, row 4 a quoted 50 MiB cell of 655,360 lines, between good
+// rows. encoding/csv alone would hold each whole, in buffers grown by
+// doubling (over 400 MB).
+func makeHugeCells(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "huge-cells.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	line := func(c byte, n int, end string) {
+		chunk := bytes.Repeat([]byte{c}, n)
+		w.Write(chunk)
+		w.WriteString(end)
+	}
+	w.WriteString(validHeader + ",body\nok,PROD-1,DEVU-1,fine\nbig,PROD-1,DEVU-1,")
+	line('x', 50<<20, "\nmany lines,PROD-1,DEVU-1,\"")
+	for range (50 << 20) / 80 {
+		line('y', 79, "\n")
+	}
+	w.WriteString("\"\nbig too,PROD-1,DEVU-1,")
+	line('z', 50<<20, "\nok too,PROD-1,DEVU-1,fine\n")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -31,6 +31,10 @@ type csvReader struct {
 	r       *csv.Reader
 	hdr     header
 	maxCell int
+	// guard cuts records over a limit (nil for a multi-byte delimiter);
+	// cut says whether it cut the record read last.
+	guard *recordGuard
+	cut   bool
 	// embedded: check multi-line cells for lines that look like records
 	// (!Options.AllowEmbeddedRows and a header of two columns or more).
 	embedded bool
@@ -108,6 +112,14 @@ func (c *csvReader) start(opt Options) error {
 	if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
 		return &FileError{Path: c.path, Err: fmt.Errorf("%q cannot be the field delimiter", delim)}
 	}
+	if delim < utf8.RuneSelf {
+		limit := recordLimit(c.maxCell)
+		if opt.recordLimit > 0 {
+			limit = opt.recordLimit
+		}
+		c.guard = newRecordGuard(text, limit, byte(delim))
+		text = bufio.NewReaderSize(c.guard, csvBufSize)
+	}
 	c.r = csv.NewReader(text)
 	c.r.Comma = delim
 	c.r.FieldsPerRecord = -1 // widths are checked here, as row errors
@@ -118,7 +130,10 @@ func (c *csvReader) start(opt Options) error {
 
 	var raw []string
 	for {
-		rec, err := c.r.Read()
+		rec, err := c.read()
+		if c.cut {
+			return &FileError{Path: c.path, Err: fmt.Errorf("the header is over %s: this is not a CSV file's header", byteSize(c.guard.limit))}
+		}
 		if err == io.EOF {
 			return &FileError{Path: c.path, Err: errors.New("the file has no header (only blank lines)")}
 		}
@@ -362,7 +377,7 @@ func (c *csvReader) next() (Row, error) {
 			}
 			return c.quoteError(st.number, st.rec, st.perr)
 		}
-		rec, err = c.r.Read()
+		rec, err = c.read()
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
@@ -377,6 +392,39 @@ func (c *csvReader) next() (Row, error) {
 		}
 		return c.row(c.ordinal, rec, line, true), nil
 	}
+}
+
+// keptCellBytes is how much of a cell over the size limit a Row keeps
+// (the errors CSV keeps as much, see report.MaxCellBytes).
+const keptCellBytes = 256 << 10
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that does not
+// end inside a UTF-8 sequence.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i]
+		}
+	}
+	return s[:n]
+}
+
+// byteSize renders a size for a message: "16 MiB", or "40 bytes".
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// read reads the next record, setting c.cut.
+func (c *csvReader) read() ([]string, error) {
+	rec, err := c.r.Read()
+	c.cut = c.guard != nil && c.guard.takeCut(c.r.InputOffset())
+	return rec, err
 }
 
 // readError handles an error from csv.Reader.Read (kept out of next, whose
@@ -414,7 +462,7 @@ func (c *csvReader) quoteError(number int, rec []string, perr *csv.ParseError) (
 	if !errors.Is(perr.Err, csv.ErrQuote) {
 		return row, nil
 	}
-	after, err := c.r.Read()
+	after, err := c.read()
 	if err == io.EOF {
 		if perr.StartLine != perr.Line {
 			return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("line %d: a quoted field starts here and never ends (a missing closing quote swallows the rest of the file)", perr.StartLine)}
@@ -461,6 +509,13 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		}
 	}
 	var errs []error
+	if c.cut {
+		errs = append(errs, &RowError{
+			Where: fmt.Sprintf("%s:%d", c.path, line),
+			Msg: fmt.Sprintf("the record that starts here is over %s (a cell that large, or a quote that opens here and closes much later): the rest of it was not read (raise --max-cell-bytes if such cells are real)",
+				byteSize(c.guard.limit)),
+		})
+	}
 	if fieldPos && len(rec) != c.hdr.width {
 		errs = append(errs, &RowError{
 			Where: fmt.Sprintf("%s:%d", c.path, line),
@@ -475,6 +530,12 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		switch {
 		case len(s) > c.maxCell:
 			bad = fmt.Sprintf("cell is %d bytes, over the limit of %d", len(s), c.maxCell)
+			if k := c.hdr.index(i); k >= 0 && len(s) > keptCellBytes {
+				// The row is invalid: keep only the start of the cell, so
+				// that rows of huge cells queued in a run stay small.
+				row.Cells[k].Value = cutUTF8(s, keptCellBytes)
+				bad += fmt.Sprintf(" (only its first %d bytes are kept)", len(row.Cells[k].Value))
+			}
 		case !utf8.ValidString(s):
 			bad = "invalid UTF-8 (" + notUTF8Hint + ")"
 		case multi && strings.IndexByte(s, '\n') >= 0:

@@ -48,6 +48,8 @@ type Options struct {
 
 	// unzipLimit overrides defaultUnzipLimit (tests lower it).
 	unzipLimit int64
+	// recordLimit overrides the CSV record limit (tests lower it).
+	recordLimit int64
 }
 
 func (o Options) maxCell() int {

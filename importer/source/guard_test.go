@@ -1,0 +1,151 @@
+package source
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// csvRecord is what encoding/csv made of one record.
+type csvRecord struct {
+	text string // fields joined, or the error
+	line int    // line where the record starts
+	end  int64  // InputOffset after it
+	cut  bool   // the guard cut it
+}
+
+// readRecords reads every record of r with encoding/csv as OpenCSV sets it
+// up; g, when not nil, is the guard r reads through.
+func readRecords(t *testing.T, r io.Reader, g *recordGuard) []csvRecord {
+	t.Helper()
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	var out []csvRecord
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out
+		}
+		var text string
+		var line int
+		var perr *csv.ParseError
+		switch {
+		case errors.As(err, &perr):
+			text, line = "error: "+perr.Error(), perr.StartLine
+		case err != nil:
+			t.Fatal(err)
+		default:
+			text = strings.Join(rec, "|")
+			line, _ = cr.FieldPos(0)
+		}
+		r := csvRecord{text: text, line: line, end: cr.InputOffset()}
+		if g != nil {
+			r.cut = g.takeCut(r.end)
+		}
+		out = append(out, r)
+	}
+}
+
+// TestRecordGuardFollowsEncodingCSV reads random CSV-like text with and
+// without a guard of a small limit: records no longer than the limit, and
+// every record after a cut one, come out exactly as encoding/csv reads
+// them unguarded (fields, errors, line numbers); longer ones are cut, and
+// only they.
+func TestRecordGuardFollowsEncodingCSV(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", ",", ",", "\"", "\"", "\"\"", "\n", "\r\n", "\r", " ", "xyz"}
+	const limit = 24
+	cuts := 0
+	for iter := 0; iter < 20000; iter++ {
+		var b strings.Builder
+		for range rng.IntN(120) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		text := b.String()
+		plain := readRecords(t, strings.NewReader(text), nil)
+		// Reads of odd sizes, to cut the grammar at every kind of place.
+		g := newRecordGuard(iotestHalf(strings.NewReader(text), rng), limit, ',')
+		guarded := readRecords(t, bufio.NewReaderSize(g, 16), g)
+		if len(guarded) != len(plain) {
+			t.Fatalf("%q: %d records guarded, %d plain\nguarded %+v\nplain   %+v", text, len(guarded), len(plain), guarded, plain)
+		}
+		var prevEnd int64
+		for i, p := range plain {
+			size := p.end - prevEnd
+			long := size > limit
+			gr := guarded[i]
+			prevEnd = p.end
+			if gr.cut {
+				cuts++
+				if !long {
+					t.Fatalf("%q: record %d of %d bytes (with blank lines before it) cut", text, i, size)
+				}
+				if gr.line != p.line {
+					t.Fatalf("%q: cut record %d starts on line %d, plain on %d", text, i, gr.line, p.line)
+				}
+				continue
+			}
+			if gr.text != p.text || gr.line != p.line {
+				t.Fatalf("%q: record %d guarded %q (line %d), plain %q (line %d), long %v", text, i, gr.text, gr.line, p.text, p.line, long)
+			}
+		}
+		if len(g.cuts) != 0 {
+			t.Fatalf("%q: %d cuts no record claimed", text, len(g.cuts))
+		}
+	}
+	if cuts < 100 {
+		t.Errorf("only %d records were cut: the test does not exercise cutting", cuts)
+	}
+}
+
+// iotestHalf returns a reader that hands out r's bytes in random small
+// pieces.
+func iotestHalf(r io.Reader, rng *rand.Rand) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		return r.Read(p[:min(len(p), 1+rng.IntN(7))])
+	})
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestCSVRecordLimit: a record over the limit makes its row invalid,
+// naming its line; the rows after it are read as they are, on their lines.
+func TestCSVRecordLimit(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	content := "a,b\n1,short\n2," + long + "\n3,\"" + strings.Repeat("line\n", 30) + "\"\n4,\"ok\nfine\"\n5,end\n"
+	p := writeFile(t, "f.csv", content)
+	r, err := OpenCSV(p, Options{recordLimit: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, err := readAll(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range rows {
+		got = append(got, fmt.Sprintf("%s@%s", row.Cells[0].Value, strings.TrimPrefix(r.Where(row.Number, -1), p)))
+	}
+	if want := "1@:2 2@:3 3@:4 4@:35 5@:37"; strings.Join(got, " ") != want {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	errs := rowErrs(rows)
+	for i, want := range []string{"", "f.csv:3: the record that starts here is over 64 bytes", "f.csv:4: the record that starts here is over 64 bytes", "", ""} {
+		e := strings.ReplaceAll(errs[i], p, "f.csv")
+		if (want == "") != (e == "") || !strings.Contains(e, want) {
+			t.Errorf("row %d: error %q, want %q", i, e, want)
+		}
+	}
+	if v := rows[3].Cells[1].Value; v != "ok\nfine" {
+		t.Errorf("row after the cut: %q", v)
+	}
+}
