@@ -241,3 +241,16 @@ func TestInterruptedUndoSaysInterrupted(t *testing.T) {
 		t.Errorf("%d works left, want 6", n)
 	}
 }
+
+func TestInterruptDuringALookup(t *testing.T) {
+	looking := make(chan struct{}, 1)
+	url := hangingStub(t, looking) // dev-users.list never answers
+	csvPath, mappingPath := writeLookupTickets(t, 10)
+	s := start(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--schema", "stock", "--progress", "never", "--timeout", "1h")
+	if code := s.interruptWhen(t, looking, "a lookup"); code != ExitStopped {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitStopped, s.stderr.String())
+	}
+	if out := s.stderr.String(); !strings.Contains(out, "stopped (interrupted") || !strings.Contains(out, "not attempted 10") {
+		t.Errorf("stderr:\n%s", out)
+	}
+}

@@ -352,7 +352,8 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			res = r.cfg.Mapper.Map(row)
 		}
 		if len(res.Problems) == 0 && r.cfg.Enrich != nil {
-			probs, err := r.cfg.Enrich(ctx, res.Work, row)
+			// Lookups are read-only: a stop (Ctrl-C) abandons one in flight.
+			probs, err := r.cfg.Enrich(r.intake, res.Work, row)
 			if err != nil {
 				r.stop(stopFor(err))
 				r.notTried.Add(1)
