@@ -60,8 +60,9 @@ type Bar struct {
 
 // Tick is an axis label.
 type Tick struct {
-	Pos   float64
-	Label string
+	Pos    float64
+	Label  string
+	Anchor string // text-anchor of an x-axis label: the last one ends at the edge
 }
 
 // PauseBox marks a pause on a run chart.
@@ -126,7 +127,11 @@ func runChart(r *RunTimes) RunChart {
 	}
 	every := (n + 5) / 6
 	for i := 0; i <= n; i += every {
-		c.XTicks = append(c.XTicks, Tick{Pos: runX0 + float64(i)*bw, Label: clock(time.Unix(t0+int64(i)*step, 0).UTC(), step)})
+		t := Tick{Pos: runX0 + float64(i)*bw, Label: clock(time.Unix(t0+int64(i)*step, 0).UTC(), step), Anchor: "middle"}
+		if runX1-t.Pos < 30 {
+			t.Anchor = "end"
+		}
+		c.XTicks = append(c.XTicks, t)
 	}
 	for _, p := range r.Pauses {
 		x := xOf(p.From)

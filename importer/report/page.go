@@ -21,6 +21,7 @@ const (
 // from the input file or the API; the template escapes them all.
 type Page struct {
 	Checkpoint, Input, Tool string
+	Endpoint, Org           string // where the works were created, when recorded
 	InputSize               int64
 	Started                 time.Time // when the journal was created
 	Generated               time.Time
@@ -59,7 +60,8 @@ type FailedRow struct {
 // BuildPage gathers the page of the checkpoint at ckPath from what
 // checkpoint.Read returned and the journal's timeline.
 func BuildPage(ckPath string, hdr checkpoint.Header, st *checkpoint.State, runs []*RunTimes, now time.Time) Page {
-	p := Page{Checkpoint: ckPath, Input: hdr.Input, Tool: hdr.Tool, InputSize: hdr.Size, Started: hdr.Created, Generated: now}
+	p := Page{Checkpoint: ckPath, Input: hdr.Input, Tool: hdr.Tool, Endpoint: hdr.Endpoint, Org: hdr.Org,
+		InputSize: hdr.Size, Started: hdr.Created, Generated: now}
 	c := st.Counts()
 	p.Totals = Totals{Keys: st.Len(), Created: c[checkpoint.Created], Invalid: c[checkpoint.Invalid],
 		Failed: c[checkpoint.Failed], InDoubt: c[checkpoint.Sending], Deleted: c[checkpoint.Deleted], Runs: len(runs)}
