@@ -15,13 +15,25 @@ import (
 // PID and Since come from the lock file and are zero when it could not be
 // read (e.g. the holder has not written them yet).
 type LockedError struct {
-	Path  string // the checkpoint (not the lock file)
+	Path  string // the checkpoint (not the lock file), or the input
 	PID   int
 	Since time.Time
+	// Input says Path is an input file (LockInput), not a checkpoint.
+	Input bool
 }
 
-// Error returns "another import holds CHECKPOINT (pid N since T)".
+// Error returns "another import holds CHECKPOINT (pid N since T)", or for
+// an input "another import of FILE is running (pid N since T)".
 func (e *LockedError) Error() string {
+	if e.Input {
+		switch {
+		case e.PID > 0 && !e.Since.IsZero():
+			return fmt.Sprintf("another import of %s is running (pid %d since %s)", e.Path, e.PID, e.Since.Format(time.RFC3339))
+		case e.PID > 0:
+			return fmt.Sprintf("another import of %s is running (pid %d)", e.Path, e.PID)
+		}
+		return fmt.Sprintf("another run is using %s (a validate, or an import just starting)", e.Path)
+	}
 	switch {
 	case e.PID > 0 && !e.Since.IsZero():
 		return fmt.Sprintf("another import holds %s (pid %d since %s)", e.Path, e.PID, e.Since.Format(time.RFC3339))
@@ -31,13 +43,14 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("another import holds %s", e.Path)
 }
 
-// RunLock is an exclusive lock on a checkpoint, held until Unlock or until
-// the process dies (the OS releases it).
+// RunLock is a lock on a checkpoint or an input, held until Unlock or
+// until the process dies (the OS releases it).
 type RunLock struct {
-	path string // lock file
-	fl   *flock.Flock
-	once sync.Once
-	err  error
+	path   string // lock file
+	fl     *flock.Flock
+	shared bool
+	once   sync.Once
+	err    error
 }
 
 // Backoff bounds for polling a busy lock.
@@ -63,7 +76,18 @@ func Lock(ctx context.Context, path string, wait time.Duration) (*RunLock, error
 // use it to know a waiter is waiting).
 func lock(ctx context.Context, path string, wait time.Duration, onBusy func()) (*RunLock, error) {
 	lp := path + ".lock"
+	return lockFile(ctx, lp, false, wait, onBusy, func() *LockedError { return lockedError(path, lp) })
+}
+
+// lockFile takes the flock on lp, exclusive or shared, polling with
+// backoff for up to wait; busy names the holder when it stays busy. An
+// exclusive holder writes "pid N since T" into lp for whoever comes next.
+func lockFile(ctx context.Context, lp string, shared bool, wait time.Duration, onBusy func(), busy func() *LockedError) (*RunLock, error) {
 	fl := flock.New(lp, flock.SetPermissions(0o600))
+	try := fl.TryLock
+	if shared {
+		try = fl.TryRLock
+	}
 	var deadline <-chan time.Time
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -72,7 +96,7 @@ func lock(ctx context.Context, path string, wait time.Duration, onBusy func()) (
 	}
 	delay := lockFirstDelay
 	for {
-		ok, err := fl.TryLock()
+		ok, err := try()
 		if err != nil {
 			return nil, fmt.Errorf("locking %s: %w", lp, err)
 		}
@@ -83,19 +107,22 @@ func lock(ctx context.Context, path string, wait time.Duration, onBusy func()) (
 			onBusy()
 		}
 		if wait <= 0 {
-			return nil, lockedError(path, lp)
+			return nil, busy()
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("waiting for the checkpoint lock: %w: %w", ctx.Err(), lockedError(path, lp))
+			return nil, fmt.Errorf("waiting for the lock: %w: %w", ctx.Err(), busy())
 		case <-deadline:
 			t.Stop()
-			return nil, lockedError(path, lp)
+			return nil, busy()
 		case <-t.C:
 		}
 		delay = min(2*delay, lockMaxDelay)
+	}
+	if shared {
+		return &RunLock{path: lp, fl: fl, shared: true}, nil // several holders: none owns the file's text
 	}
 	info := fmt.Sprintf("pid %d since %s\n", os.Getpid(), time.Now().Format(time.RFC3339))
 	if err := os.WriteFile(lp, []byte(info), 0o600); err != nil {
@@ -122,7 +149,9 @@ func lockedError(path, lockPath string) *LockedError {
 // Unlock clears the lock file and releases the lock. It is idempotent.
 func (l *RunLock) Unlock() error {
 	l.once.Do(func() {
-		_ = os.Truncate(l.path, 0) // still ours, so no holder's info is lost
+		if !l.shared {
+			_ = os.Truncate(l.path, 0) // still ours, so no holder's info is lost
+		}
 		if err := l.fl.Unlock(); err != nil {
 			l.err = fmt.Errorf("unlocking %s: %w", l.path, err)
 		}

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/report"
 	"github.com/devrev-import/devrev-import/importer/throttle"
 	"github.com/devrev-import/devrev-import/mapping"
 )
@@ -22,12 +26,23 @@ const sandboxEndpoint = "sandbox"
 
 // defaultCheckpoint is the checkpoint of an import of file without
 // --checkpoint. A --sandbox trial has its own, so that it never makes the
-// real import skip rows that exist only in the simulator.
+// real import skip rows that exist only in the simulator. Fixed rows fed
+// back as X.errors.csv (an errors CSV this tool wrote) resume X's
+// checkpoint when there is one, so that X's rows stay done and X, rerun,
+// skips the rows fixed there.
 func defaultCheckpoint(file string, sandbox bool) string {
-	if sandbox {
-		return file + ".sandbox.checkpoint.jsonl"
+	own := func(f string) string {
+		if sandbox {
+			return f + ".sandbox.checkpoint.jsonl"
+		}
+		return f + ".checkpoint.jsonl"
 	}
-	return file + ".checkpoint.jsonl"
+	if orig, ok := strings.CutSuffix(file, ".errors.csv"); ok && report.IsErrorsCSV(file) {
+		if _, err := os.Stat(own(orig)); err == nil {
+			return own(orig)
+		}
+	}
+	return own(file)
 }
 
 // endpointName is the API base URL a run talks to, as the checkpoint
@@ -81,6 +96,27 @@ func (r *importRun) fetchOrg(ctx context.Context, client *devrev.Client, lim *th
 		return "", 0
 	}
 	return orgOf(self.ID), 0
+}
+
+// lockInput takes the lock that stands for the input file (see
+// checkpoint.LockInput): exclusive for an import, shared for a validate,
+// so that two imports of one file never run at once, whatever their
+// checkpoints. It adds the unlock to cleanups, or prints why not and
+// returns the exit code, as lockCheckpoint.
+func (r *importRun) lockInput(ctx context.Context, cleanups *[]func()) int {
+	opt := checkpoint.InputLockOptions{Shared: r.dry}
+	if x := r.env.Getenv("XDG_RUNTIME_DIR"); x != "" {
+		opt.Dir = filepath.Join(x, "devrev-import")
+	}
+	lock, code, msg := takeLock(ctx, r.file, r.f.waitLock, r.env, func(wait time.Duration) (*checkpoint.RunLock, error) {
+		opt.Wait = wait
+		return checkpoint.LockInput(ctx, r.file, opt)
+	})
+	if code != 0 {
+		return r.fail(code, "%s", msg)
+	}
+	*cleanups = append(*cleanups, func() { lock.Unlock() })
+	return 0
 }
 
 // keyDef is how m keys rows, as a checkpoint records it.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -290,4 +291,115 @@ func TestVersion1CheckpointKeepsItsKeys(t *testing.T) {
 	if err != nil || h.Version != 1 || h.Key == nil || h.Endpoint != sim.URL {
 		t.Errorf("header after the runs: %+v, %v; want version 1 with the key and endpoint recorded", h, err)
 	}
+}
+
+// gate holds every works.create until released, and says when the first
+// one arrived: an import is then surely running.
+type gate struct {
+	sim     *simulator.Server
+	arrived chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/works.create" {
+		g.once.Do(func() { close(g.arrived) })
+		<-g.release
+	}
+	g.sim.ServeHTTP(w, r)
+}
+
+// Two imports of one file at once, with different checkpoints (and the
+// second through another path to the file): the second exits 5 naming the
+// first, and every row is created once.
+func TestOneImportPerInputWhateverTheCheckpoint(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	file, mp := writeTickets(t, 20)
+	g := &gate{sim: sim, arrived: make(chan struct{}), release: make(chan struct{})}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	first := make(chan result, 1)
+	go func() {
+		first <- run(t, srv.URL, nil, "import", file, "--mapping", mp, "--checkpoint", filepath.Join(t.TempDir(), "a.jsonl"))
+	}()
+	<-g.arrived
+	link := filepath.Join(t.TempDir(), "same-file.csv")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, input := range []string{file, link} {
+		second := run(t, srv.URL, nil, "import", input, "--mapping", mp, "--checkpoint", filepath.Join(t.TempDir(), "b.jsonl"))
+		if second.code != ExitLocked || !strings.Contains(second.stderr, "another import of "+input+" is running (pid ") {
+			t.Errorf("second import of %s: exit %d, want 5 naming the first\n%s", input, second.code, second.stderr)
+		}
+	}
+	// A validate of a file being imported waits for nothing: exit 5 too.
+	if v := run(t, srv.URL, nil, "validate", file, "--mapping", mp); v.code != ExitLocked {
+		t.Errorf("validate during the import: exit %d\n%s", v.code, v.stderr)
+	}
+	close(g.release)
+	if res := <-first; res.code != ExitOK || res.num("created") != 20 {
+		t.Fatalf("first import: exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	assertExactlyOnce(t, sim, 20)
+}
+
+// Validates share the input's lock; an import waits for them to end.
+func TestValidatesShareTheInput(t *testing.T) {
+	file, mp := writeTickets(t, 3)
+	held, err := checkpoint.LockInput(t.Context(), file, checkpoint.InputLockOptions{Shared: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := run(t, "", nil, "validate", file, "--mapping", mp); v.code != ExitOK {
+		t.Errorf("validate beside another validate: exit %d\n%s", v.code, v.stderr)
+	}
+	sim := startSim(t, simulator.Options{})
+	res := run(t, sim.URL, nil, "import", file, "--mapping", mp)
+	if res.code != ExitLocked || !strings.Contains(res.stderr, "another run is using "+file) {
+		t.Errorf("import during a validate: exit %d\n%s", res.code, res.stderr)
+	}
+	if n := len(sim.Works()); n != 0 {
+		t.Errorf("%d works created", n)
+	}
+	held.Unlock()
+	if res := run(t, sim.URL, nil, "import", file, "--mapping", mp); res.code != ExitOK {
+		t.Errorf("import after the validate: exit %d\n%s", res.code, res.stderr)
+	}
+	assertExactlyOnce(t, sim, 3)
+}
+
+// FILE.errors.csv, fixed and imported as it is, resumes FILE's checkpoint
+// without being told: the fixed rows are created once, and FILE rerun
+// skips them.
+func TestErrorsCSVResumesTheOriginalCheckpoint(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	file := writeFile(t, dir, "t.csv", ticketHeader+"ZD-1,a,b,High,DEVU-1\nZD-2,b,b,Critical,DEVU-1\nZD-3,c,b,Low,DEVU-2\n")
+	mp := writeFile(t, dir, "m.yaml", ticketMapping)
+	if res := run(t, sim.URL, nil, "import", file, "--mapping", mp); res.code != ExitRowsFailed {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	errCSV := file + ".errors.csv"
+	b, err := os.ReadFile(errCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, filepath.Base(errCSV), strings.Replace(string(b), ",Critical,", ",Urgent,", 1))
+	res := run(t, sim.URL, nil, "import", errCSV, "--mapping", mp)
+	if res.code != ExitOK || res.num("created") != 1 || res.summary["checkpoint"] != file+".checkpoint.jsonl" {
+		t.Fatalf("errors CSV: exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "resuming the checkpoint of the import it came from") {
+		t.Errorf("no note about the checkpoint:\n%s", res.stderr)
+	}
+	// Run again (say, by mistake): nothing new.
+	if res := run(t, sim.URL, nil, "import", errCSV, "--mapping", mp); res.code != ExitOK || res.num("skipped") != 1 {
+		t.Errorf("errors CSV again: exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	if res := run(t, sim.URL, nil, "import", file, "--mapping", mp); res.code != ExitOK || res.num("skipped") != 3 {
+		t.Errorf("original rerun: exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	wantWorks(t, sim, "ZD-1", "ZD-2", "ZD-3")
 }

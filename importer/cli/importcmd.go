@@ -291,6 +291,12 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		return cleanup, r.fail(ExitUsage, "--max-errors: %v", err)
 	}
 
+	if r.dry { // an import takes it after the checkpoint's, which it names when both are busy
+		if code := r.lockInput(ctx, &cleanups); code != 0 {
+			return cleanup, code
+		}
+	}
+
 	endpoint, token := f.endpoint, ""
 	switch {
 	case f.sandbox:
@@ -341,6 +347,12 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		}
 		cleanups = append(cleanups, func() { lock.Unlock() })
 		r.ckPath = ckPath
+		if code := r.lockInput(ctx, &cleanups); code != 0 {
+			return cleanup, code
+		}
+		if f.checkpoint == "" && !strings.HasPrefix(ckPath, r.file) {
+			fmt.Fprintf(r.env.Stderr, "%s is an errors CSV: resuming the checkpoint of the import it came from, %s\n", r.file, ckPath)
+		}
 	}
 
 	if code := r.setupEnrich(ctx, pcfg, &cleanups); code != 0 {

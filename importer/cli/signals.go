@@ -128,7 +128,14 @@ func readLine(ctx context.Context, r io.Reader) (string, error) {
 // returns the exit code and message of why not: interrupted (3), held by
 // another run (5), anything else (2).
 func lockCheckpoint(ctx context.Context, path string, wait time.Duration, env Env) (*checkpoint.RunLock, int, string) {
-	lock, err := lockWaiting(ctx, path, wait, env)
+	return takeLock(ctx, path, wait, env, func(wait time.Duration) (*checkpoint.RunLock, error) {
+		return checkpoint.Lock(ctx, path, wait)
+	})
+}
+
+// takeLock takes a lock on path with take, as lockCheckpoint describes.
+func takeLock(ctx context.Context, path string, wait time.Duration, env Env, take func(time.Duration) (*checkpoint.RunLock, error)) (*checkpoint.RunLock, int, string) {
+	lock, err := lockWaiting(path, wait, env, take)
 	var le *checkpoint.LockedError
 	switch {
 	case err == nil:
@@ -138,15 +145,15 @@ func lockCheckpoint(ctx context.Context, path string, wait time.Duration, env En
 	case errors.As(err, &le):
 		return nil, ExitLocked, le.Error()
 	}
-	return nil, ExitUsage, "checkpoint lock: " + err.Error()
+	return nil, ExitUsage, "lock: " + err.Error()
 }
 
-// lockWaiting takes the run lock of a checkpoint. When another run holds
-// it and wait > 0, it says so on stderr ("waiting for the lock held by pid
-// N since T") before waiting, so a silent terminal is never a mystery; ctx
-// (Ctrl-C) ends the wait.
-func lockWaiting(ctx context.Context, path string, wait time.Duration, env Env) (*checkpoint.RunLock, error) {
-	lock, err := checkpoint.Lock(ctx, path, 0)
+// lockWaiting takes a run lock (of a checkpoint, of an input) with take.
+// When another run holds it and wait > 0, it says so on stderr ("waiting
+// for the lock held by pid N since T") before waiting, so a silent
+// terminal is never a mystery; take's ctx (Ctrl-C) ends the wait.
+func lockWaiting(path string, wait time.Duration, env Env, take func(time.Duration) (*checkpoint.RunLock, error)) (*checkpoint.RunLock, error) {
+	lock, err := take(0)
 	var le *checkpoint.LockedError
 	if wait <= 0 || !errors.As(err, &le) {
 		return lock, err
@@ -159,5 +166,5 @@ func lockWaiting(ctx context.Context, path string, wait time.Duration, env Env) 
 		}
 	}
 	fmt.Fprintf(env.Stderr, "waiting for the lock held by %s on %s (up to --wait-lock %s)\n", holder, path, wait)
-	return checkpoint.Lock(ctx, path, wait)
+	return take(wait)
 }

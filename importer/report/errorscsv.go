@@ -187,6 +187,10 @@ func (e *ErrorsCSV) removeStale() error {
 	return nil
 }
 
+// IsErrorsCSV reports whether the file at path is an errors CSV this tool
+// wrote (its first line starts "_row,_error").
+func IsErrorsCSV(path string) bool { return startsWithOwnHeader(path) }
+
 // startsWithOwnHeader reports whether the file at path starts with
 // ownHeader.
 func startsWithOwnHeader(path string) bool {
