@@ -20,14 +20,15 @@ import (
 // locked it). Instead it is a lock file named after the input's identity
 // (device and inode on Unix, so every path that names the file, through
 // links or a relative path, finds the same lock) in a directory of the
-// user's own: $XDG_RUNTIME_DIR/devrev-import, else
-// $TMPDIR/devrev-import-UID, mode 0700. Its scope is one user: two users
+// user's own: $XDG_RUNTIME_DIR/devrev-import, else the user's cache
+// directory's devrev-import/locks (~/.cache/devrev-import/locks), mode
+// 0700. Its scope is one user: two users
 // importing one file are not kept apart (their checkpoints' locks still
 // are when the checkpoint is the same).
 
 // InputLockOptions tune LockInput.
 type InputLockOptions struct {
-	// Dir holds the lock files; "" means $TMPDIR/devrev-import-UID. It is
+	// Dir holds the lock files; "" means defaultLockDir. It is
 	// created (mode 0700) if missing and must be a directory of this user
 	// that no one else can write.
 	Dir string
@@ -65,12 +66,22 @@ func inputLockPath(path, dir string) (string, error) {
 		return "", fmt.Errorf("locking the input %s: %w", path, err)
 	}
 	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "devrev-import-"+userID())
+		dir = defaultLockDir()
 	}
 	if err := privateDir(dir); err != nil {
 		return "", fmt.Errorf("locking the input %s: %w", path, err)
 	}
 	return filepath.Join(dir, "input-"+id+".lock"), nil
+}
+
+// defaultLockDir is the user's cache directory's devrev-import/locks
+// (~/.cache on Linux): the user's own, and not a temporary directory that
+// is expected to be left empty. Without one, $TMPDIR/devrev-import-UID.
+func defaultLockDir() string {
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "devrev-import", "locks")
+	}
+	return filepath.Join(os.TempDir(), "devrev-import-"+userID())
 }
 
 // privateDir makes sure dir exists, is a directory (not a link) owned by
