@@ -333,3 +333,23 @@ func TestFailedReconciliationsCountAsConsecutiveFailures(t *testing.T) {
 		t.Errorf("not attempted %d, want 6 (3 left in doubt, 3 never sent)", res.num("not_attempted"))
 	}
 }
+
+// A row whose lookup can never finish (say, too many candidates) would
+// stop every run with exit 3: resolve settles it too.
+func TestResolveSettlesARowLeftInDoubt(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	csvPath, mappingPath := writeRows(t, [3]string{"Printer jam", "", "DEVU-1"})
+	ck := csvPath + ".checkpoint.jsonl"
+	leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
+	list := run(t, sim.URL, nil, "resolve", ck)
+	if list.code != ExitOK || !strings.Contains(list.stdout, "row 2 (key K-1): in doubt") {
+		t.Errorf("resolve CHECKPOINT: exit %d\n%s%s", list.code, list.stdout, list.stderr)
+	}
+	if res := run(t, sim.URL, nil, "resolve", ck, "K-1", "--id", sim.Works()[0].DisplayID); res.code != ExitOK {
+		t.Fatalf("resolve K-1 --id: exit %d\n%s", res.code, res.stderr)
+	}
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if res.code != ExitOK || res.num("skipped") != 1 || res.num("requests") != 0 || len(sim.Works()) != 1 {
+		t.Fatalf("import after resolve: exit %d, skipped %d, requests %d, %d works\n%s", res.code, res.num("skipped"), res.num("requests"), len(sim.Works()), res.stderr)
+	}
+}

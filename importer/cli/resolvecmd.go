@@ -19,7 +19,8 @@ import (
 // sends such a row again by itself. With only CHECKPOINT it lists them;
 // with a ROW, --id records that work as the row's (after checking that it
 // exists and that no other row claims it) and --send marks the row so the
-// next import sends it.
+// next import sends it. A row still in doubt (its lookup could not finish,
+// e.g. too many candidates) can be settled the same way.
 func runResolve(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("resolve", "resolve CHECKPOINT [ROW --id ID | ROW --send] [flags]", env)
 	id := fs.String("id", "", "record this work (display ID or DON) as the row's; it must exist")
@@ -57,7 +58,7 @@ func runResolve(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return fail(ExitUsage, "%v", err)
 	}
-	e, err := ambiguousRow(state, pos[1])
+	e, err := unsettledRow(state, pos[1])
 	if err != nil {
 		return fail(ExitUsage, "%s: %v", path, err)
 	}
@@ -71,7 +72,7 @@ func runResolve(ctx context.Context, args []string, env Env) int {
 		if state.WasCreated(w.ID) {
 			return fail(ExitUsage, "%s (%s) is recorded as another row's work in %s; it cannot be this row's too", w.DisplayID, w.ID, path)
 		}
-		if !slices.Contains(e.Candidates, w.DisplayID) && !slices.Contains(e.Candidates, w.ID) {
+		if len(e.Candidates) > 0 && !slices.Contains(e.Candidates, w.DisplayID) && !slices.Contains(e.Candidates, w.ID) {
 			fmt.Fprintf(env.Stderr, "note: %s was not among the candidates (%s)\n", w.DisplayID, strings.Join(e.Candidates, ", "))
 		}
 		next = checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Created, ID: w.ID, DisplayID: w.DisplayID, Type: w.Type}
@@ -105,31 +106,35 @@ func listAmbiguous(path string, env Env, fail func(int, string, ...any) int) int
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
-	n := 0
+	n, doubt := 0, 0
 	state.Each(func(e checkpoint.Entry) bool {
-		if e.Status == checkpoint.Ambiguous {
+		switch e.Status {
+		case checkpoint.Ambiguous:
 			n++
 			fmt.Fprintf(env.Stdout, "row %d (key %s): candidates %s\n", e.Row, e.Key, strings.Join(e.Candidates, ", "))
+		case checkpoint.Sending:
+			doubt++
+			fmt.Fprintf(env.Stdout, "row %d (key %s): in doubt, not looked up yet (the next import does)\n", e.Row, e.Key)
 		}
 		return true
 	})
-	if n == 0 {
+	if n+doubt == 0 {
 		fmt.Fprintf(env.Stdout, "no ambiguous rows in %s\n", path)
 		return ExitOK
 	}
-	fmt.Fprintf(env.Stdout, "%d ambiguous rows; settle each with: devrev-import resolve %s ROW --id ID (that work is the row's) or --send (none is)\n", n, path)
+	fmt.Fprintf(env.Stdout, "%d ambiguous, %d in doubt; settle a row with: devrev-import resolve %s ROW --id ID (that work is the row's) or --send (none is)\n", n, doubt, path)
 	return ExitOK
 }
 
-// ambiguousRow finds the ambiguous entry that ref names: a row number, or
-// else a row key.
-func ambiguousRow(state *checkpoint.State, ref string) (checkpoint.Entry, error) {
+// unsettledRow finds the ambiguous (or in-doubt) entry that ref names: a
+// row number, or else a row key.
+func unsettledRow(state *checkpoint.State, ref string) (checkpoint.Entry, error) {
 	row, numErr := strconv.Atoi(ref)
 	var hits []checkpoint.Entry
 	var other *checkpoint.Entry
 	state.Each(func(e checkpoint.Entry) bool {
 		if e.Key == ref || (numErr == nil && e.Row == row) {
-			if e.Status == checkpoint.Ambiguous {
+			if e.Status == checkpoint.Ambiguous || e.Status == checkpoint.Sending {
 				hits = append(hits, e)
 			} else if other == nil {
 				other = &e
@@ -145,9 +150,9 @@ func ambiguousRow(state *checkpoint.State, ref string) (checkpoint.Entry, error)
 		for i, e := range hits {
 			keys[i] = e.Key
 		}
-		return checkpoint.Entry{}, fmt.Errorf("several ambiguous rows match %q (keys %s): name one by its key", ref, strings.Join(keys, ", "))
+		return checkpoint.Entry{}, fmt.Errorf("several unsettled rows match %q (keys %s): name one by its key", ref, strings.Join(keys, ", "))
 	case other != nil:
-		return checkpoint.Entry{}, fmt.Errorf("row %d (key %s) is %s, not ambiguous: nothing to resolve", other.Row, other.Key, other.Status)
+		return checkpoint.Entry{}, fmt.Errorf("row %d (key %s) is %s, not ambiguous or in doubt: nothing to resolve", other.Row, other.Key, other.Status)
 	}
 	return checkpoint.Entry{}, fmt.Errorf("no row %q", ref)
 }

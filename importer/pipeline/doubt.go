@@ -42,7 +42,8 @@ func lookAlike(seed maphash.Seed, w *mapping.Work) uint64 {
 // alike is in flight: that request's work may already be listed, unclaimed,
 // and would be taken for the reconciled row's. Requests that look alike
 // still go out concurrently; only a reconciliation waits for them, and new
-// ones wait for it.
+// ones wait for it, from the moment it waits (so a stream of look-alike
+// rows cannot starve it).
 type gate struct {
 	mu    sync.Mutex
 	slots map[uint64]*slot
@@ -50,6 +51,7 @@ type gate struct {
 
 type slot struct {
 	inFlight    int
+	waiting     int // reconciliations waiting for requests in flight
 	reconciling bool
 	changed     chan struct{} // closed and replaced on every change
 }
@@ -58,33 +60,54 @@ type slot struct {
 // reconciliation running; a reconciliation: nothing in flight and no other
 // reconciliation), takes it, and returns the function that gives it back.
 func (g *gate) enter(ctx context.Context, k uint64, reconcile bool) (func(), error) {
+	g.mu.Lock()
+	s := g.slot(k)
+	if reconcile {
+		s.waiting++ // keeps the slot, and holds new requests back
+	}
 	for {
-		g.mu.Lock()
-		if g.slots == nil {
-			g.slots = make(map[uint64]*slot)
+		if reconcile && !s.reconciling && s.inFlight == 0 {
+			s.waiting--
+			s.reconciling = true
+			break
 		}
-		s := g.slots[k]
-		if s == nil {
-			s = &slot{changed: make(chan struct{})}
-			g.slots[k] = s
-		}
-		if !s.reconciling && (!reconcile || s.inFlight == 0) {
-			if reconcile {
-				s.reconciling = true
-			} else {
-				s.inFlight++
-			}
-			g.mu.Unlock()
-			return func() { g.leave(k, s, reconcile) }, nil
+		if !reconcile && !s.reconciling && s.waiting == 0 {
+			s.inFlight++
+			break
 		}
 		ch := s.changed
 		g.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			if reconcile {
+				g.mu.Lock()
+				s.waiting--
+				g.changedLocked(k, s)
+				g.mu.Unlock()
+			}
 			return nil, ctx.Err()
 		}
+		g.mu.Lock()
+		if !reconcile {
+			s = g.slot(k) // an idle slot may have been forgotten meanwhile
+		}
 	}
+	g.mu.Unlock()
+	return func() { g.leave(k, s, reconcile) }, nil
+}
+
+// slot returns k's slot, made if there is none; the caller holds g.mu.
+func (g *gate) slot(k uint64) *slot {
+	if g.slots == nil {
+		g.slots = make(map[uint64]*slot)
+	}
+	s := g.slots[k]
+	if s == nil {
+		s = &slot{changed: make(chan struct{})}
+		g.slots[k] = s
+	}
+	return s
 }
 
 func (g *gate) leave(k uint64, s *slot, reconcile bool) {
@@ -95,9 +118,15 @@ func (g *gate) leave(k uint64, s *slot, reconcile bool) {
 	} else {
 		s.inFlight--
 	}
+	g.changedLocked(k, s)
+}
+
+// changedLocked wakes the slot's waiters and forgets an idle slot; the
+// caller holds g.mu.
+func (g *gate) changedLocked(k uint64, s *slot) {
 	close(s.changed)
 	s.changed = make(chan struct{})
-	if s.inFlight == 0 && !s.reconciling {
+	if s.inFlight == 0 && s.waiting == 0 && !s.reconciling {
 		delete(g.slots, k)
 	}
 }
