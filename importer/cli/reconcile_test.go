@@ -340,15 +340,15 @@ func TestResolveSettlesARowLeftInDoubt(t *testing.T) {
 	sim := startSim(t, simulator.Options{})
 	csvPath, mappingPath := writeRows(t, [3]string{"Printer jam", "", "DEVU-1"})
 	ck := csvPath + ".checkpoint.jsonl"
-	leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
-	list := run(t, sim.URL, nil, "resolve", ck)
+	url := leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
+	list := run(t, url, nil, "resolve", ck)
 	if list.code != ExitOK || !strings.Contains(list.stdout, "row 2 (key K-1): in doubt") {
 		t.Errorf("resolve CHECKPOINT: exit %d\n%s%s", list.code, list.stdout, list.stderr)
 	}
-	if res := run(t, sim.URL, nil, "resolve", ck, "K-1", "--id", sim.Works()[0].DisplayID); res.code != ExitOK {
+	if res := run(t, url, nil, "resolve", ck, "K-1", "--id", sim.Works()[0].DisplayID); res.code != ExitOK {
 		t.Fatalf("resolve K-1 --id: exit %d\n%s", res.code, res.stderr)
 	}
-	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 	if res.code != ExitOK || res.num("skipped") != 1 || res.num("requests") != 0 || len(sim.Works()) != 1 {
 		t.Fatalf("import after resolve: exit %d, skipped %d, requests %d, %d works\n%s", res.code, res.num("skipped"), res.num("requests"), len(sim.Works()), res.stderr)
 	}
