@@ -61,7 +61,10 @@
 // Reading the journal yields a State: the last entry per key, except that a
 // `created` entry is only replaced by a later `created` or `deleted` one (a
 // stray `sending` or `failed` after a success must not make the importer
-// create the work again). A key whose last entry is `sending` is in doubt:
+// create the work again), and a `sending` or `ambiguous` entry is not
+// replaced by an `invalid` one or another row's `duplicate_key` failure
+// (neither tells whether the request made a work). A key whose last
+// entry is `sending` is in doubt:
 // the request may or may not have reached DevRev, and the importer must
 // reconcile it (e.g. by looking for the title) before sending again.
 package checkpoint

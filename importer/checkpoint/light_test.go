@@ -101,6 +101,14 @@ func TestDoubtCountByFingerprint(t *testing.T) {
 		{Key: "e", Status: Sending}, // an older journal: no fingerprint
 		{Key: "f", Status: Created, ID: "don:6"},
 		{Key: "f", Status: Sending, FP: "f2"}, // stray line after created: ignored
+		// Invalid, or a duplicate row's failure, leaves a key in doubt.
+		{Key: "g", Status: Sending, FP: "f3"},
+		{Key: "g", Status: Invalid, Errors: []string{"title: required"}},
+		{Key: "g", Status: Failed, Error: &ErrorInfo{Type: "duplicate_key"}},
+		{Key: "d", Status: Invalid},
+		// An API's answer (or resolve --send) settles it.
+		{Key: "h", Status: Sending, FP: "f3"},
+		{Key: "h", Status: Failed, HTTPStatus: 400, Error: &ErrorInfo{Type: "bad_request"}},
 	}
 	full, light := &State{}, newLightState()
 	for _, e := range entries {
@@ -108,7 +116,7 @@ func TestDoubtCountByFingerprint(t *testing.T) {
 		light.apply(e, nil)
 	}
 	for _, st := range []*State{full, light} {
-		for fp, want := range map[string]int{"f1": 2, "f2": 0, "": 1, "zz": 0} {
+		for fp, want := range map[string]int{"f1": 2, "f2": 0, "": 1, "zz": 0, "f3": 1} {
 			if got := st.DoubtCount(fp); got != want {
 				t.Errorf("light=%v DoubtCount(%q) = %d, want %d", st.light != nil, fp, got, want)
 			}

@@ -167,6 +167,9 @@ func (l *lightState) apply(e Entry, warn func(string)) {
 		return
 	}
 	cur := &l.entries[i]
+	if keepsDoubt(statuses[cur.status], e) {
+		return
+	}
 	if statuses[cur.status] == Created {
 		switch e.Status {
 		case Created:
@@ -341,6 +344,9 @@ func (s *State) apply(e Entry, warn func(string)) {
 		return
 	}
 	cur := &s.entries[i]
+	if keepsDoubt(cur.status, e) {
+		return
+	}
 	if cur.status == Created {
 		switch e.Status {
 		case Created:
@@ -356,6 +362,18 @@ func (s *State) apply(e Entry, warn func(string)) {
 	key := cur.key
 	*cur = compact(e)
 	cur.key = key
+}
+
+// keepsDoubt reports whether a key in doubt (or ambiguous) stays so
+// although e follows: a row found invalid, or another row of the file
+// failing as a duplicate of its key, says nothing about the work its
+// earlier request may have made, and must not let a later run send it
+// without looking.
+func keepsDoubt(cur Status, e Entry) bool {
+	if cur != Sending && cur != Ambiguous {
+		return false
+	}
+	return e.Status == Invalid || (e.Status == Failed && e.Error != nil && e.Error.Type == "duplicate_key")
 }
 
 // describe names a created work for a message.

@@ -18,8 +18,16 @@ func TestStateSemantics(t *testing.T) {
 	}{
 		{
 			name: "last entry wins",
-			in:   []Entry{e("a", Sending, ""), e("a", Failed, ""), e("b", Sending, ""), e("b", Invalid, "")},
+			in:   []Entry{e("a", Sending, ""), e("a", Failed, ""), e("b", Failed, ""), e("b", Invalid, "")},
 			want: map[string]Status{"a": Failed, "b": Invalid},
+		},
+		{
+			// The request may have made a work: the row being invalid now
+			// does not tell, so the next valid run must still look it up.
+			name:    "invalid after sending leaves the key in doubt",
+			in:      []Entry{e("b", Sending, ""), e("b", Invalid, "")},
+			want:    map[string]Status{"b": Sending},
+			inDoubt: []string{"b"},
 		},
 		{
 			name: "created beats a later sending or failure",

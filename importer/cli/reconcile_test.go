@@ -353,3 +353,32 @@ func TestResolveSettlesARowLeftInDoubt(t *testing.T) {
 		t.Fatalf("import after resolve: exit %d, skipped %d, requests %d, %d works\n%s", res.code, res.num("skipped"), res.num("requests"), len(sim.Works()), res.stderr)
 	}
 }
+
+// A row in doubt that a later run finds invalid (the file was edited)
+// stays in doubt: once fixed, it is looked up, not sent blindly.
+func TestInvalidRowKeepsItsDoubt(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	csvPath, mappingPath := writeRows(t, [3]string{"Printer jam", "", "DEVU-1"})
+	url := leaveInDoubt(t, sim, csvPath, mappingPath, 1, func(int64) bool { return true })
+	good, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(good), "Printer jam", "", 1) // title is required
+	if err := os.WriteFile(csvPath, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitRowsFailed || res.num("invalid") != 1 {
+		t.Fatalf("run on the edited file: exit %d, invalid %d\n%s", res.code, res.num("invalid"), res.stderr)
+	}
+	if err := os.WriteFile(csvPath, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
+	if res.code != ExitOK || res.num("reconciled") != 1 || res.num("requests") != 0 {
+		t.Fatalf("run on the fixed file: exit %d, reconciled %d, requests %d\n%s", res.code, res.num("reconciled"), res.num("requests"), res.stderr)
+	}
+	if n := len(sim.Works()); n != 1 {
+		t.Errorf("%d works, want 1", n)
+	}
+}
