@@ -93,6 +93,9 @@ func (r *importRun) fetchOrg(ctx context.Context, client *devrev.Client, lim *th
 		if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
 			return "", r.fail(ExitAuth, "the API refused the token: %v", err)
 		}
+		if ctx.Err() != nil { // Ctrl-C: stop here, nothing was sent
+			return "", r.fail(ExitStopped, "interrupted while asking the API for the token's org")
+		}
 		return "", 0
 	}
 	return orgOf(self.ID), 0

@@ -254,3 +254,16 @@ func TestInterruptDuringALookup(t *testing.T) {
 		t.Errorf("stderr:\n%s", out)
 	}
 }
+
+func TestInterruptWhileAskingForTheOrg(t *testing.T) {
+	asked := make(chan struct{}, 1)
+	url := hangingStub(t, asked) // dev-users.self never answers
+	csvPath, mappingPath := writeTickets(t, 5)
+	s := start(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--schema", "stock", "--progress", "never", "--timeout", "1h")
+	if code := s.interruptWhen(t, asked, "dev-users.self"); code != ExitStopped {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitStopped, s.stderr.String())
+	}
+	if out := s.stderr.String(); !strings.Contains(out, "interrupted while asking the API") {
+		t.Errorf("stderr:\n%s", out)
+	}
+}
