@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,11 +114,16 @@ func (s *started) interruptWhen(t *testing.T, ready <-chan struct{}, what string
 	}
 }
 
-// hangingStub is an API whose every call but works.create never answers
-// (until the test ends), telling arrived about each such request.
-func hangingStub(t *testing.T, arrived chan<- struct{}) string {
+// hangingStub is an API whose calls to paths (every call but works.create
+// when none is given) never answer (until the test ends), telling arrived
+// about each such request; other calls answer 404.
+func hangingStub(t *testing.T, arrived chan<- struct{}, paths ...string) string {
 	release := make(chan struct{})
 	url := stub(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		if len(paths) > 0 && !slices.Contains(paths, r.URL.Path) {
+			http.Error(w, `{"type":"not_found"}`, http.StatusNotFound)
+			return
+		}
 		if arrived != nil {
 			select {
 			case arrived <- struct{}{}:
@@ -134,7 +140,7 @@ func hangingStub(t *testing.T, arrived chan<- struct{}) string {
 }
 
 func TestInterruptDuringTheSchemaFetch(t *testing.T) {
-	url := hangingStub(t, nil) // the schema call never answers
+	url := hangingStub(t, nil, "/schemas.aggregated.get") // the schema call never answers
 	csvPath, mappingPath := writeTickets(t, 5)
 	summary := filepath.Join(t.TempDir(), "s.json")
 	s := start(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--summary-json", summary, "--progress", "never")
@@ -244,7 +250,7 @@ func TestInterruptedUndoSaysInterrupted(t *testing.T) {
 
 func TestInterruptDuringALookup(t *testing.T) {
 	looking := make(chan struct{}, 1)
-	url := hangingStub(t, looking) // dev-users.list never answers
+	url := hangingStub(t, looking, "/dev-users.list") // the lookup never answers
 	csvPath, mappingPath := writeLookupTickets(t, 10)
 	s := start(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--schema", "stock", "--progress", "never", "--timeout", "1h")
 	if code := s.interruptWhen(t, looking, "a lookup"); code != ExitStopped {
@@ -257,7 +263,7 @@ func TestInterruptDuringALookup(t *testing.T) {
 
 func TestInterruptWhileAskingForTheOrg(t *testing.T) {
 	asked := make(chan struct{}, 1)
-	url := hangingStub(t, asked) // dev-users.self never answers
+	url := hangingStub(t, asked, "/dev-users.self")
 	csvPath, mappingPath := writeTickets(t, 5)
 	s := start(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--schema", "stock", "--progress", "never", "--timeout", "1h")
 	if code := s.interruptWhen(t, asked, "dev-users.self"); code != ExitStopped {
