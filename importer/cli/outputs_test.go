@@ -14,14 +14,9 @@ import (
 // anything is read or sent, and every file is left as it was.
 
 func TestOutputPathsNeverTouchInputs(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	csvPath, mappingPath := writeTickets(t, 20)
-	dir := filepath.Dir(csvPath)
-	ck := csvPath + ".checkpoint.jsonl"
 	// An earlier run leaves a checkpoint (and its lock file) to protect.
-	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--workers", "1"); res.code != ExitOK {
-		t.Fatalf("first import: exit %d\n%s", res.code, res.stderr)
-	}
+	sim, csvPath, mappingPath, ck := importedTickets(t, 20)
+	dir := filepath.Dir(csvPath)
 	if err := os.Link(csvPath, filepath.Join(dir, "hardlink.csv")); err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +69,7 @@ func TestOutputPathsNeverTouchInputs(t *testing.T) {
 }
 
 func TestReportOutputsNeverTouchInputs(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	csvPath, mappingPath := writeTickets(t, 5)
-	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
-		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
-	}
-	ck := csvPath + ".checkpoint.jsonl"
+	sim, csvPath, mappingPath, ck := importedTickets(t, 5)
 	out := filepath.Join(filepath.Dir(csvPath), "out.csv")
 	cases := []struct {
 		args  []string
@@ -140,4 +130,16 @@ func runNoSummary(t *testing.T, url string, args ...string) result {
 	}}
 	code := Main(t.Context(), args, env)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// importedTickets imports n tickets into a fresh simulator, as an earlier
+// run would, and returns the files it used and left.
+func importedTickets(t *testing.T, n int) (sim *simulator.Server, csvPath, mappingPath, ck string) {
+	t.Helper()
+	sim = startSim(t, simulator.Options{})
+	csvPath, mappingPath = writeTickets(t, n)
+	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
+		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
+	}
+	return sim, csvPath, mappingPath, csvPath + ".checkpoint.jsonl"
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
-	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
 // Ctrl-C works from the first second: during every wait of setup, and in
@@ -156,12 +155,7 @@ func TestInterruptDuringTheSchemaFetch(t *testing.T) {
 }
 
 func TestInterruptWhileWaitingForTheLock(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	csvPath, mappingPath := writeTickets(t, 5)
-	ck := csvPath + ".checkpoint.jsonl"
-	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
-		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
-	}
+	sim, csvPath, mappingPath, ck := importedTickets(t, 5)
 	lock, err := checkpoint.Lock(t.Context(), ck, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -215,12 +209,7 @@ func TestMappingReadIsBounded(t *testing.T) {
 }
 
 func TestInterruptedUndoSaysInterrupted(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	csvPath, mappingPath := writeTickets(t, 6)
-	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
-		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
-	}
-	ck := csvPath + ".checkpoint.jsonl"
+	sim, _, _, ck := importedTickets(t, 6)
 
 	// The deletes never answer: the undo is interrupted mid-request.
 	deleting := make(chan struct{}, 1)
