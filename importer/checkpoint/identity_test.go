@@ -118,3 +118,33 @@ func TestMappingChangeIsNamed(t *testing.T) {
 	j.Close()
 	checkWarn(t, "Open", warns, "")
 }
+
+// A version 1 checkpoint does not record its key, but its keys show
+// whether rows were keyed or hashed: a first run keying them the other way
+// is refused too.
+func TestVersion1CheckpointKeyShapeIsChecked(t *testing.T) {
+	hashed := `{"row":2,"key":"h:0123456789abcdef","status":"created","ts":"2025-03-01T12:00:01Z","id":"w1"}` + "\n"
+	keyed := Header{Input: "/data/tickets.csv", Key: &KeyDef{Columns: []string{"Issue key"}}}
+	keyless := Header{Input: "/data/tickets.csv", Key: &KeyDef{Hashed: []string{"summary"}}}
+	for _, tt := range []struct {
+		name    string
+		content string
+		hdr     Header
+		want    string
+	}{
+		{"hashed rows, keyed run", hdrLine + hashed, keyed, `keyed by a hash of each row's mapped cells (no key); this run keys by "Issue key"`},
+		{"keyed rows, keyless run", hdrLine + lineA, keyless, `keyed by key columns (which ones, a checkpoint of this age does not record); this run keys by a hash`},
+	} {
+		_, _, _, err := Open(writeFile(t, tt.content), tt.hdr, Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	for _, ok := range []struct {
+		content string
+		hdr     Header
+	}{{hdrLine + hashed, keyless}, {hdrLine + lineA, keyed}, {hdrLine, keyed}} {
+		j, _, _ := openT(t, writeFile(t, ok.content), ok.hdr, Options{})
+		j.Close()
+	}
+}

@@ -188,6 +188,9 @@ func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, er
 	}
 	old := sc.header
 	if sc.hasHeader {
+		if was := guessKey(sc, hdr.Key); was != "" {
+			return nil, nil, &ConflictError{Path: j.path, What: "key", Was: was, Now: hdr.Key.String()}
+		}
 		if err := conflict(j.path, old, hdr); err != nil {
 			return nil, nil, err
 		}
@@ -243,6 +246,24 @@ func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, er
 	id.KeyedBy = j.hdr.Key
 	line := runLine{Run: j.run, Started: j.clock(), identity: id}
 	return sc.state, warnings, j.marshalAndWrite(&line)
+}
+
+// guessKey names a version 1 checkpoint's key when it records none and
+// its keys say this run (key now) would key rows the other way: all
+// keyless hashes against key columns, or no hash at all against a keyless
+// run. "" when they agree, or when it cannot tell.
+func guessKey(sc *scanned, now *KeyDef) string {
+	if sc.header.Key != nil || now == nil {
+		return ""
+	}
+	keyless := len(now.Columns) == 0
+	switch {
+	case !keyless && sc.hashKeys > 0 && sc.otherKeys == 0:
+		return (&KeyDef{}).String()
+	case keyless && sc.otherKeys > 0 && sc.hashKeys == 0:
+		return "key columns (which ones, a checkpoint of this age does not record)"
+	}
+	return ""
 }
 
 // mappingWarning names what changed in the mapping since the last run, or

@@ -113,8 +113,13 @@ type scanned struct {
 	// last is the latest run's mapping (header or run line).
 	lastHash    string
 	lastMapping map[string]string
-	state       *State
-	warnings    []string
+	// hashKeys and otherKeys count the entries whose key looks like a
+	// keyless row's hash ("h:" and 16 hex digits) and the others: a
+	// version 1 checkpoint does not record its key, but this tells a
+	// keyless one from a keyed one.
+	hashKeys, otherKeys int
+	state               *State
+	warnings            []string
 	// end is the offset just past the last line worth keeping: Open
 	// truncates the file there before appending.
 	end int64
@@ -267,6 +272,25 @@ func (sc *scanned) take(l *anyLine, warn func(string)) error {
 	if err := l.Entry.validate(); err != nil {
 		return err
 	}
+	if legacyHash(l.Entry.Key) {
+		sc.hashKeys++
+	} else {
+		sc.otherKeys++
+	}
 	sc.state.apply(l.Entry, warn)
 	return nil
+}
+
+// legacyHash reports whether key has the shape of a keyless row's key in
+// a version 1 checkpoint: "h:" and 16 lower-case hex digits.
+func legacyHash(key string) bool {
+	if len(key) != 18 || key[:2] != "h:" {
+		return false
+	}
+	for _, c := range key[2:] {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

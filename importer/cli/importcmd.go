@@ -59,7 +59,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.timezone, "timezone", "", "time zone for dates without one, e.g. Europe/Berlin (default: the mapping's, else UTC)")
 	fs.StringVar(&f.errorsCSV, "errors-csv", "", "where invalid and failed rows go (default FILE.errors.csv)")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "write a machine-readable summary here")
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint journal (default FILE.checkpoint.jsonl)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint journal (default FILE.checkpoint.jsonl; FILE.sandbox.checkpoint.jsonl with --sandbox; X.checkpoint.jsonl for the errors CSV X.errors.csv)")
 	fs.BoolVar(&f.strict, "strict", false, "unknown columns are an error instead of a warning")
 	fs.BoolVar(&f.allowEmbeddedRows, "allow-embedded-rows", false, "accept CSV cells whose lines look like rows of the file (by default their row is invalid: a stray quote?)")
 	fs.IntVar(&f.maxCellBytes, "max-cell-bytes", 1<<20, "largest cell accepted, in bytes")
