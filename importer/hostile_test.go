@@ -385,16 +385,23 @@ func TestHostileFiles(t *testing.T) {
 	}
 }
 
+// startSim starts the simulator for the test.
+func startSim(t *testing.T) *simulator.Server {
+	t.Helper()
+	sim, err := simulator.Start(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
 // TestWindows1252ImportSendsNothing: importing a Windows-1252 file without
 // --encoding stops before the first request, instead of creating the
 // ASCII-only rows and reporting the others invalid; with --encoding every
 // row is created.
 func TestWindows1252ImportSendsNothing(t *testing.T) {
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := startSim(t)
 	file := filepath.Join("testdata", "windows-1252.csv")
 	r := importTo(t, sim.URL, file, "--type", "ticket")
 	if r.code != 2 || !strings.Contains(r.stderr, "windows-1252.csv: looks like windows-1252: pass --encoding windows-1252") {
@@ -421,11 +428,7 @@ func TestWindows1252ImportSendsNothing(t *testing.T) {
 // created (the 14 others are); with --allow-embedded-rows it is, as the
 // file says.
 func TestStrayQuoteImport(t *testing.T) {
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := startSim(t)
 	file := filepath.Join("testdata", "stray-quote.csv")
 	r := importTo(t, sim.URL, file, "--type", "ticket")
 	if r.code != 1 || !strings.Contains(r.stderr, "created 14  skipped 0  invalid 1") {

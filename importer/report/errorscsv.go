@@ -10,7 +10,8 @@ import (
 	"io"
 	"os"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/devrev-import/devrev-import/importer/source"
 )
 
 // MaxCellBytes bounds a cell copied into the errors CSV: a longer one is
@@ -82,7 +83,7 @@ func (e *ErrorsCSV) Add(row int, msgs []string, cells []string) error {
 	rec = append(rec, cells...)
 	for i, c := range rec[2:] {
 		if len(c) > MaxCellBytes {
-			rec[2+i] = cutUTF8(c, MaxCellBytes)
+			rec[2+i] = source.CutUTF8(c, MaxCellBytes)
 			msgs = append(msgs[:len(msgs):len(msgs)], fmt.Sprintf("%s: cut here to its first %d of %d bytes: copy it from the original file before feeding this file back", e.column(i), len(rec[2+i]), len(c)))
 		}
 	}
@@ -101,20 +102,6 @@ func (e *ErrorsCSV) column(i int) string {
 		return fmt.Sprintf("column %q", e.header[i])
 	}
 	return fmt.Sprintf("cell %d", i+1)
-}
-
-// cutUTF8 returns the longest prefix of s of at most n bytes that does not
-// end inside a UTF-8 sequence.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i]
-		}
-	}
-	return s[:n]
 }
 
 func (e *ErrorsCSV) create() error {

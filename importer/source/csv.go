@@ -398,9 +398,9 @@ func (c *csvReader) next() (Row, error) {
 // (the errors CSV keeps as much, see report.MaxCellBytes).
 const keptCellBytes = 256 << 10
 
-// cutUTF8 returns the longest prefix of s of at most n bytes that does not
-// end inside a UTF-8 sequence.
-func cutUTF8(s string, n int) string {
+// CutUTF8 returns the longest prefix of s of at most n bytes that does not
+// end inside a UTF-8 sequence (what is kept of an over-long cell).
+func CutUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -533,7 +533,7 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 			if k := c.hdr.index(i); k >= 0 && len(s) > keptCellBytes {
 				// The row is invalid: keep only the start of the cell, so
 				// that rows of huge cells queued in a run stay small.
-				row.Cells[k].Value = cutUTF8(s, keptCellBytes)
+				row.Cells[k].Value = CutUTF8(s, keptCellBytes)
 				bad += fmt.Sprintf(" (only its first %d bytes are kept)", len(row.Cells[k].Value))
 			}
 		case !utf8.ValidString(s):

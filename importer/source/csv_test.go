@@ -342,6 +342,23 @@ func TestCSVFileErrors(t *testing.T) {
 	}
 }
 
+// openRead writes content to f.csv, opens it with opt and reads every
+// row; the reader stays open until the test ends (for Where).
+func openRead(t *testing.T, content string, opt Options) (Reader, []Row, string) {
+	t.Helper()
+	p := writeFile(t, "f.csv", content)
+	r, err := OpenCSV(p, opt)
+	if err != nil {
+		t.Fatalf("OpenCSV: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	rows, err := readAll(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, rows, p
+}
+
 // strayQuoteCSV is a 40-line file in which a stray quote at the start of
 // line 6's body and a quote at the end of line 30 merge lines 6 to 30 into
 // one cell: 15 records instead of 39, each of the right width.
@@ -386,16 +403,7 @@ func TestCSVEmbeddedRows(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, "f.csv", tc.content)
-			r, err := OpenCSV(p, tc.opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			rows, err := readAll(t, r)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, rows, p := openRead(t, tc.content, tc.opt)
 			if len(rows) != tc.rows {
 				t.Fatalf("%d rows, want %d", len(rows), tc.rows)
 			}
@@ -429,15 +437,7 @@ func TestCSVWindows1252Sniff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := OpenCSV(writeFile(t, "f.csv", tc.content), tc.opt)
-			if err != nil {
-				t.Fatalf("OpenCSV: %v", err)
-			}
-			defer r.Close()
-			rows, err := readAll(t, r)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, rows, _ := openRead(t, tc.content, tc.opt)
 			last := rowErrs(rows)[len(rows)-1]
 			if (tc.rowErr == "") != (last == "") || !strings.Contains(last, tc.rowErr) {
 				t.Errorf("last row's error %q, want %q", last, tc.rowErr)

@@ -121,16 +121,7 @@ func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 func TestCSVRecordLimit(t *testing.T) {
 	long := strings.Repeat("x", 100)
 	content := "a,b\n1,short\n2," + long + "\n3,\"" + strings.Repeat("line\n", 30) + "\"\n4,\"ok\nfine\"\n5,end\n"
-	p := writeFile(t, "f.csv", content)
-	r, err := OpenCSV(p, Options{recordLimit: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	rows, err := readAll(t, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, rows, p := openRead(t, content, Options{recordLimit: 64})
 	var got []string
 	for _, row := range rows {
 		got = append(got, fmt.Sprintf("%s@%s", row.Cells[0].Value, strings.TrimPrefix(r.Where(row.Number, -1), p)))
