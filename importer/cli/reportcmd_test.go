@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/net/html"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
@@ -228,5 +229,49 @@ func TestReportHTML(t *testing.T) {
 	}
 	if scripts != 0 || strings.Contains(raw, "<script") || !strings.Contains(raw, "Critical&lt;script&gt;") {
 		t.Errorf("a cell's markup is not escaped as text (%d script elements)", scripts)
+	}
+}
+
+// An XLSX input is read again the same way: the report's errors CSV is
+// the import's, cell for cell, from the sheet named by --sheet.
+func TestReportErrorsCSVFromXLSX(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	input := filepath.Join(dir, "tickets.xlsx")
+	f := excelize.NewFile()
+	if _, err := f.NewSheet("Issues"); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{
+		{"Ticket ID", "Subject", "Priority", "Assignee", "Part", "Due"},
+		{"ZD-1", "Fine", "High", "DEVU-1", "PROD-1", 45352},
+		{"ZD-2", "", "High", "DEVU-1", "PROD-1", true},
+		{"ZD-3", "=1+1", "Critical", "DEVU-2", "PROD-1", 12.5},
+		{"ZD-4", "No such part", "Low", "DEVU-3", "PROD-99", "x"},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Issues", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(input); err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(dir, "m.yaml")
+	if err := os.WriteFile(mp, []byte(reportMapping+"ignore: [Due]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, sim.URL, nil, "import", input, "--mapping", mp, "--sheet", "Issues", "--checkpoint", filepath.Join(dir, "ck.jsonl"))
+	if res.code != ExitRowsFailed || res.num("invalid") != 2 || res.num("failed") != 1 {
+		t.Fatalf("import: exit %d, summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	out := filepath.Join(dir, "report-errors.csv")
+	rep := run(t, "", nil, "report", filepath.Join(dir, "ck.jsonl"), "--errors-csv", out, "--sheet", "Issues")
+	if rep.code != ExitOK {
+		t.Fatalf("report: exit %d\n%s", rep.code, rep.stderr)
+	}
+	if got, want := readFile(t, out), readFile(t, input+".errors.csv"); got != want {
+		t.Errorf("report's errors CSV differs from the import's\nreport:\n%s\nimport:\n%s", got, want)
 	}
 }
