@@ -332,3 +332,45 @@ func TestPausesFollowTheRunsPace(t *testing.T) {
 		t.Errorf("pauses %v (threshold %v), want one of 31.5 s", r.Pauses, r.PauseThreshold)
 	}
 }
+
+// Every run gets its own chart; a run that wrote nothing says so instead.
+func TestHTMLReportChartsEveryRun(t *testing.T) {
+	path := writeJournal(t)
+	j, _, _, err := checkpoint.Open(path, checkpoint.Header{Input: "/data/t.csv", Size: 1234, MappingHash: "sha256:x", Tool: "devrev-import/test"},
+		checkpoint.Options{SyncEvery: -1, Clock: func() time.Time { return at(3600) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, doc := renderPage(t, path)
+	if got := totals(t, doc)["runs"]; got != 2 {
+		t.Errorf("runs = %d, want 2", got)
+	}
+	charts := findAll(doc, byTag("svg", "works"))
+	empty := findAll(doc, func(n *html.Node) bool { v, _ := attr(n, "data-run"); return n.Data == "p" && v == "2" })
+	if len(charts) != 1 || len(empty) != 1 || !strings.Contains(text(empty[0]), "wrote no works") {
+		t.Errorf("%d charts and %d notes for a run that wrote and one that did not", len(charts), len(empty))
+	}
+}
+
+// Past maxProblemBars kinds, the rarest are one "other" bar that keeps
+// their count.
+func TestProblemChartFoldsTheRarest(t *testing.T) {
+	var groups []ProblemGroup
+	total := 0
+	for i := range 30 {
+		groups = append(groups, ProblemGroup{Column: "c" + strconv.Itoa(i), Rule: "r", Count: 100 - i})
+		total += 100 - i
+	}
+	c := problemChart(groups)
+	sum := 0
+	for _, b := range c.Bars {
+		sum += b.Count
+	}
+	last := c.Bars[len(c.Bars)-1]
+	if len(c.Bars) != maxProblemBars || sum != total || last.Column != "other" || c.Grouped != 11 {
+		t.Errorf("%d bars adding up to %d (want %d and %d), last %q, grouped %d", len(c.Bars), sum, maxProblemBars, total, last.Column, c.Grouped)
+	}
+}
