@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 )
 
@@ -140,7 +141,7 @@ func equalAs(kind fieldKind, sent, got any) bool {
 	case kText:
 		s, ok1 := sent.(string)
 		g, ok2 := got.(string)
-		return ok1 && ok2 && s == g
+		return ok1 && ok2 && sameText(s, g)
 	case kID:
 		s, ok := sent.(string)
 		return ok && sameID(s, got)
@@ -254,7 +255,7 @@ func sameStage(sent, got any) bool {
 		return false
 	}
 	if name, ok := s["name"].(string); ok && name != "" {
-		if gn, _ := g["name"].(string); gn != name {
+		if gn, _ := g["name"].(string); !strings.EqualFold(strings.TrimSpace(gn), strings.TrimSpace(name)) {
 			return false
 		}
 	}
@@ -266,6 +267,11 @@ func sameStage(sent, got any) bool {
 	return true
 }
 
+// sameText compares text the API may have trimmed.
+func sameText(s, g string) bool {
+	return s == g || strings.TrimSpace(s) == strings.TrimSpace(g)
+}
+
 // sameTime compares two RFC 3339 date-times to the second: the API may
 // serve another layout or drop sub-second digits.
 func sameTime(sent, got any) bool {
@@ -273,6 +279,9 @@ func sameTime(sent, got any) bool {
 	g, ok2 := got.(string)
 	if !ok1 || !ok2 {
 		return false
+	}
+	if s == g {
+		return true
 	}
 	ts, err1 := time.Parse(time.RFC3339Nano, s)
 	tg, err2 := time.Parse(time.RFC3339Nano, g)
@@ -300,10 +309,14 @@ func number(v any) (*big.Rat, bool) {
 	return r, ok
 }
 
-// sameValue compares decoded JSON values: numbers by value, arrays in any
-// order, objects key by key.
+// sameValue compares decoded JSON values: numbers by value, text as
+// sameText, date-times as sameTime, arrays in any order, objects key by
+// key.
 func sameValue(a, b any) bool {
 	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && (sameText(x, y) || sameTime(x, y))
 	case json.Number:
 		return sameNumber(x, b)
 	case []any:
