@@ -172,3 +172,19 @@ func donType(s string) (string, bool) {
 	}
 	return last, true
 }
+
+// IDCheck returns a test that says whether a value is an ID the field
+// (a field path such as "owned_by") accepts, with the same rules the
+// mapping converts it by; nil when the field takes no IDs. Tools that
+// guess a mapping (init) use it so that IDs are recognised in one place.
+func IDCheck(field string) func(string) bool {
+	def, _ := findField(fieldTable(), field)
+	if def == nil || (def.kind != kID && def.kind != kIDList && def.kind != kTags) {
+		return nil
+	}
+	k := def.ids
+	return func(s string) bool {
+		_, ok := checkID(s, k)
+		return ok
+	}
+}
