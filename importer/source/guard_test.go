@@ -62,7 +62,7 @@ func TestRecordGuardFollowsEncodingCSV(t *testing.T) {
 	alphabet := []string{"a", "b", ",", ",", "\"", "\"", "\"\"", "\n", "\r\n", "\r", " ", "xyz"}
 	const limit = 24
 	cuts := 0
-	for iter := 0; iter < 20000; iter++ {
+	for iter := 0; iter < 6000; iter++ {
 		var b strings.Builder
 		for range rng.IntN(120) {
 			b.WriteString(alphabet[rng.IntN(len(alphabet))])
