@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/devrev-import/devrev-import/importer/source"
 )
 
 // Options are the command-line settings that override the mapping file.
@@ -193,18 +195,14 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 			unmapped(i, h)
 		}
 	}
-	// A repeated header is only allowed for list fields and ignored columns.
-	reported := map[string]bool{}
-	for i, h := range header {
-		k := strings.ToLower(strings.TrimSpace(h))
-		if len(dupHeaders[k]) < 2 || ignored[k] || reported[k] {
+	// A repeated header is refused only where it feeds a field that holds
+	// one value; ignored and unmapped columns, and list fields, may repeat.
+	for _, b := range binds {
+		if len(b.cols) < 2 || isListField(tab, b.rule.Field) {
 			continue
 		}
-		if claimed[i] && isListRule(tab, binds, i) {
-			continue
-		}
-		reported[k] = true
-		flagFail("column %q appears %d times in the header; only a column mapped to a list field (owned_by, tags, ...) may repeat", strings.TrimSpace(h), len(dupHeaders[k]))
+		fail(b.rule.Line, b.rule.Col, "column %q appears %d times in the header (columns %s), but %s holds one value: rename all but one, or map it to a list field (owned_by, tags, ...) whose cells are combined",
+			b.rule.Column, len(b.cols), columnList(b.cols), b.rule.Field)
 	}
 
 	// Bindings, in header order.
@@ -277,6 +275,15 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 			}
 			continue
 		}
+		if len(cols) > 1 {
+			msg := fmt.Sprintf("key column %q appears %d times in the header (columns %s): a key is one column", k, len(cols), columnList(cols))
+			if fromFlag {
+				flagFail("--key: %s", msg)
+			} else {
+				fail(cfg.KeyLine, cfg.KeyCol, "%s", msg)
+			}
+			continue
+		}
 		m.keyCols = append(m.keyCols, cols[0])
 	}
 
@@ -322,17 +329,23 @@ type boundRule struct {
 	cols []int
 }
 
-// isListRule reports whether header position i is taken by a list field.
-func isListRule(tab map[string]*fieldDef, binds []boundRule, i int) bool {
-	for _, b := range binds {
-		for _, c := range b.cols {
-			if c == i {
-				def, _ := findField(tab, b.rule.Field)
-				return def != nil && def.kind.isList()
-			}
-		}
+// isListField reports whether a field path is a list field.
+func isListField(tab map[string]*fieldDef, path string) bool {
+	def, _ := findField(tab, path)
+	return def != nil && def.kind.isList()
+}
+
+// columnList names 0-based header positions as spreadsheet columns: "B, E
+// and K".
+func columnList(cols []int) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = source.ColumnName(c)
 	}
-	return false
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // headerHint suggests the closest header name, or lists a short header.

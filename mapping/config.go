@@ -771,24 +771,34 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// IsListColumn reports whether a header is mapped to a list field (owned_by,
-// tags, ...): such a header may appear more than once in a file (Jira does
-// that) and its cells are combined. A nil Config means header names are
-// field names.
-func (c *Config) IsListColumn(header string) bool {
+// MayRepeat reports whether a header may appear more than once in a file:
+// when the mapping ignores it or does not map it (its cells are not
+// read), or maps it to a list field (owned_by, tags, ...; its cells are
+// combined, as Jira exports multi-value fields). Only a repeated header
+// that feeds a field holding one value is refused: which of its cells
+// would be the value? A nil Config means header names are field names.
+func (c *Config) MayRepeat(header string) bool {
 	tab := fieldTable()
-	if c == nil {
-		def, _ := findField(tab, normalizeHeader(header))
-		return def != nil && def.kind.isList()
-	}
 	h := strings.TrimSpace(header)
+	if c == nil {
+		def, custom := findField(tab, normalizeHeader(h))
+		if custom {
+			return false
+		}
+		return def == nil || def.kind.isList()
+	}
+	for _, ig := range c.Ignore {
+		if strings.EqualFold(strings.TrimSpace(ig), h) {
+			return true
+		}
+	}
 	for _, r := range c.Columns {
 		if strings.EqualFold(r.Column, h) {
 			def, _ := findField(tab, r.Field)
 			return def != nil && def.kind.isList()
 		}
 	}
-	return false
+	return true
 }
 
 // normalizeHeader turns a header into a field path when header names are

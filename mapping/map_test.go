@@ -715,20 +715,20 @@ func TestCompileWarnings(t *testing.T) {
 	}
 }
 
-func TestIsListColumn(t *testing.T) {
-	cfg, err := Parse("m.yaml", []byte("type: ticket\ncolumns:\n  Watchers: {field: owned_by, lookup: dev_user.name}\n  Labels: tags\n  Summary: title\n"))
+func TestMayRepeat(t *testing.T) {
+	cfg, err := Parse("m.yaml", []byte("type: ticket\ncolumns:\n  Watchers: {field: owned_by, lookup: dev_user.name}\n  Labels: tags\n  Summary: title\n  Points: custom_fields.tnt__points\nignore: [Sprint]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for h, want := range map[string]bool{"Watchers": true, "labels": true, "Summary": false, "Other": false} {
-		if got := cfg.IsListColumn(h); got != want {
-			t.Errorf("IsListColumn(%q) = %v; want %v", h, got, want)
+	for h, want := range map[string]bool{"Watchers": true, "labels": true, " sprint ": true, "Other": true, "Summary": false, "points": false} {
+		if got := cfg.MayRepeat(h); got != want {
+			t.Errorf("MayRepeat(%q) = %v; want %v", h, got, want)
 		}
 	}
 	var none *Config
-	for h, want := range map[string]bool{"Owned_By": true, "tags": true, "title": false, "channels": true, "x": false} {
-		if got := none.IsListColumn(h); got != want {
-			t.Errorf("nil IsListColumn(%q) = %v; want %v", h, got, want)
+	for h, want := range map[string]bool{"Owned_By": true, "tags": true, "channels": true, "Watchers": true, "title": false, "Title ": false, "custom_fields.tnt__x": false} {
+		if got := none.MayRepeat(h); got != want {
+			t.Errorf("nil MayRepeat(%q) = %v; want %v", h, got, want)
 		}
 	}
 }

@@ -168,9 +168,7 @@ func (r *importRun) run(ctx context.Context) int {
 		}
 		opt.Delimiter = d
 	}
-	if cfg != nil {
-		opt.AllowDuplicate = cfg.IsListColumn
-	}
+	opt.AllowDuplicate = cfg.MayRepeat // nil cfg: header names are field names
 	var loc *time.Location
 	if f.timezone != "" {
 		l, err := time.LoadLocation(f.timezone)
@@ -519,6 +517,10 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 		fmt.Fprintf(w, "... and %s more in %s\n", report.Thousands(more), errs.Path())
 	} else if errs.Rows() > 0 {
 		fmt.Fprintf(w, "invalid and failed rows: %s\n", errs.Path())
+	}
+	if s.Rows == 0 && runErr == nil {
+		// An empty nightly delta is not an error.
+		fmt.Fprintf(w, "%s: 0 data rows (the file has only a header)\n", r.file)
 	}
 	d := time.Duration(s.DurationS * float64(time.Second))
 	if r.dry {

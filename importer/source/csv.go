@@ -68,7 +68,8 @@ type csvReader struct {
 // Row-level problems (a record with a different number of fields than the
 // header, invalid UTF-8, a cell over the size limit, a stray quote) are
 // reported in Row.Err; file-level problems (unreadable, empty, binary, a
-// zip or .xls file, no data rows, a repeated header) are a *FileError.
+// zip or .xls file, a repeated header) are a *FileError. A header without
+// data rows is a file of 0 rows.
 func OpenCSV(path string, opt Options) (Reader, error) {
 	head, err := sniff(path)
 	if err != nil {
@@ -166,7 +167,8 @@ func (c *csvReader) start(opt Options) error {
 	c.embedded = !opt.AllowEmbeddedRows && c.hdr.width >= 2
 	first, err := c.next()
 	if err == io.EOF {
-		return &FileError{Path: c.path, Err: errors.New("no data rows: the file has only a header")}
+		c.err = io.EOF // a header-only file has 0 data rows (an empty nightly delta)
+		return nil
 	}
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ type header struct {
 // buildHeader trims the raw header cells, drops the "_row" and "_error"
 // columns of our own errors CSV, names empty cells after their column
 // ("column C", a mapping ignores them) and refuses a repeated name unless
-// allow says it may repeat.
+// allow says it may repeat (the mapping ignores it, does not map it, or
+// maps it to a list field).
 func buildHeader(raw []string, allow func(string) bool) (header, error) {
 	h := header{width: len(raw), drop: make([]bool, len(raw))}
 	seen := make(map[string]int, len(raw))
@@ -32,7 +33,7 @@ func buildHeader(raw []string, allow func(string) bool) (header, error) {
 		default:
 			key := strings.ToLower(name)
 			if first, dup := seen[key]; dup && (allow == nil || !allow(name)) {
-				return header{}, fmt.Errorf("header %q appears twice, in columns %s and %s: rename one, or map it to a list field so its cells are combined",
+				return header{}, fmt.Errorf("header %q appears twice, in columns %s and %s, and feeds a field that holds one value: rename one, list it under ignore:, or map it to a list field so its cells are combined",
 					name, columnLetters(first), columnLetters(i))
 			} else if !dup {
 				seen[key] = i
@@ -63,6 +64,10 @@ func (h *header) index(i int) int {
 func (h *header) dropped(i int) bool {
 	return i < len(h.drop) && h.drop[i]
 }
+
+// ColumnName names a 0-based header position as a spreadsheet column: A,
+// B, ... Z, AA (as messages about the header do).
+func ColumnName(i int) string { return columnLetters(i) }
 
 // columnLetters names a 0-based column the way a spreadsheet does: A, B, ...
 // Z, AA, AB, ... (without the 16384-column cap of XLSX, as a CSV may be

@@ -272,7 +272,8 @@ func (x *xlsxReader) readHeader(opt Options) error {
 	}
 	first, err := x.fetch()
 	if err == io.EOF {
-		return x.fail("sheet %q: no data rows, only a header", x.sheet)
+		x.err = io.EOF // a header-only sheet has 0 data rows
+		return nil
 	}
 	if err != nil {
 		return err
