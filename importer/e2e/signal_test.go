@@ -113,6 +113,7 @@ func TestSecondInterruptQuitsAtOnce(t *testing.T) {
 // TestSecondRunOnTheSameCheckpointIsLocked starts a second import on the
 // checkpoint of a running one (whose creates the server holds): it must
 // exit 5 at once, naming the lock, and the first must then finish alone.
+// A third with another checkpoint exits 5 too: one import per input.
 func TestSecondRunOnTheSameCheckpointIsLocked(t *testing.T) {
 	t.Parallel()
 	rows := 100
@@ -133,6 +134,11 @@ func TestSecondRunOnTheSameCheckpointIsLocked(t *testing.T) {
 	}
 	if !strings.Contains(second.stderr.String(), filepath.Base(f.ck)) {
 		t.Errorf("second run's message does not name the checkpoint:\n%s", second.stderr.String())
+	}
+	// Another checkpoint does not make it a second import of the file.
+	third, code := f.runOnce(30*time.Second, "--checkpoint", filepath.Join(f.dir, "other.checkpoint.jsonl"))
+	if code != exitLocked || !strings.Contains(third.stderr.String(), "another import of "+f.csv+" is running (pid ") {
+		t.Fatalf("import with another checkpoint: exit %d, want %d naming the running import\n%s", code, exitLocked, third.stderr.String())
 	}
 	tr.Release()
 	if code := first.wait(t, time.Minute); code != exitOK {
