@@ -76,6 +76,57 @@ func validateRows(t *testing.T, file, mappingText string, extra ...string) []int
 	return errorRows(t, errs)
 }
 
+// jiraExport is what Jira Cloud's "Export > CSV" gives: its priority
+// names, space-separated labels, its date format, fractional story
+// points, and repeated Watchers and Comment headers.
+const jiraExport = `Issue key,Issue Type,Summary,Priority,Assignee,Labels,Created,Due date,Story Points,Watchers,Watchers,Comment,Comment
+WEB-1,Bug,Login fails on Safari,Highest,alice@example.com,bug regression,05/Mar/24 2:30 PM,12/Mar/24 5:00 PM,3,alice,bob,"05/Mar/24 2:31 PM;alice;Seen on 17.2",
+WEB-2,Story,Dark mode,High,bob@example.com,feature-request,05/Mar/24 3:00 PM,,2.5,bob,,,
+WEB-3,Bug,Session cookie not secure,Medium,,security,06/Mar/24 9:15 AM,20/Mar/24 9:00 AM,5,carol,dan,"06/Mar/24 9:20 AM;dan;Needs a fix","07/Mar/24 10:00 AM;carol;On it"
+WEB-4,Task,Update the TLS certificate,Low,dan@example.com,,07/Mar/24 11:45 AM,,1,,,,
+WEB-5,Improvement,Faster search,Lowest,alice@example.com,feature-request customer-reported,08/Mar/24 4:05 PM,,8,alice,,,
+WEB-6,Bug,Crash on logout,High,nobody@example.com,bug,08/Mar/24 5:30 PM,,2,,,,
+WEB-7,Bug,Typo on the pricing page,Medium,bob@example.com,bug secrity,09/Mar/24 8:00 AM,,1,,,,
+`
+
+// init on a Jira-shaped export guesses what a person would, and its
+// mapping validates the export with exactly the rows that are wrong:
+// row 3's 2.5 points (the sandbox org's story points are whole numbers),
+// row 7's unknown assignee and row 8's misspelt label.
+func TestInitJiraExport(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "jira.csv")
+	if err := os.WriteFile(file, []byte(jiraExport), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := initMapping(t, file)
+	for _, want := range []string{
+		"\ntype: issue  # \"Issue key\", \"Issue Type\"",
+		"key: Issue key",
+		"# timezone: UTC  # TODO: the dates in \"Due date\" have no time zone",
+		"      Highest: p0\n", "      Lowest: p3  # DevRev has no lower level\n", "      Medium: p2\n",
+		"  Assignee:\n    field: owned_by\n    lookup: dev_user.email\n",
+		"  Labels:\n    field: tags\n    split: \" \"\n    lookup: tag.name\n",
+		"  Due date:\n    field: target_close_date\n    format: \"2/Jan/06 3:04 PM\"\n",
+		"  # a usual header for custom_fields.tnt__story_points; \"2.5\" has a fraction: as: number\n  Story Points:\n    field: custom_fields.tnt__story_points\n    as: number\n",
+		"  owned_by: [DEVU-1]  # TODO: placeholder: \"Assignee\" is empty in 1 row",
+		"  applies_to_part: PROD-1  # TODO: placeholder: required, and no column covers it",
+		"  - Issue Type  # the tool's own issue types",
+		"  - Watchers  # no obvious field (the header appears 2 times)",
+		"  - Comment  # no obvious field (the header appears 2 times)",
+		"  - Created  # DevRev sets the creation date itself",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("init's mapping lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\nsheet:") {
+		t.Errorf("a CSV has no sheet:\n%s", out)
+	}
+	if got := validateRows(t, file, out); !slices.Equal(got, []int{3, 7, 8}) {
+		t.Errorf("invalid rows %v, want [3 7 8]\n%s", got, out)
+	}
+}
+
 func TestInitGuesses(t *testing.T) {
 	cells := func(vs ...string) []source.Cell {
 		var out []source.Cell
@@ -104,7 +155,10 @@ func TestInitGuesses(t *testing.T) {
 	if !slices.Contains(g.opts, "lookup: dev_user.email") {
 		t.Errorf("emails not looked up: %v", g.opts)
 	}
-	vm := strings.Join(valueMap(cells("Highest", "Low", "Weird", "Lowest", "Highest", "Critical"), "priority", enumTargets["priority"]), "\n")
+	vm := strings.Join(valueMap(cells("Highest", "Low", "Weird", "Lowest", "highest", "Critical", "LOW"), "priority", enumTargets["priority"]), "\n")
+	if strings.Count(strings.ToLower(vm), "highest") != 2 || strings.Count(strings.ToLower(vm), "low:") != 1 {
+		t.Errorf("values that differ in case only must be one key:\n%s", vm)
+	}
 	for _, want := range []string{"Highest: p0", "Low: p3", "# Weird: ?  # TODO: 1 row; no obvious priority",
 		"Lowest: p3  # DevRev has no lower level", `# Critical: p0  # TODO: 1 row; reads as p0 like "Highest" (2 rows)`} {
 		if !strings.Contains(vm, want) {

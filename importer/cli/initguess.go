@@ -157,7 +157,11 @@ func guessType(cols []*sampledColumn) (string, string) {
 	if best == "" {
 		return "issue", "no column names a work type and none looks like a help desk's (pass --type to choose)"
 	}
-	return best, joinMax(bestHits, 4) + " name " + article(best) + " " + best
+	verb := " name "
+	if len(bestHits) == 1 {
+		verb = " names "
+	}
+	return best, joinMax(bestHits, 4) + verb + article(best) + " " + best
 }
 
 func article(t string) string {
@@ -312,8 +316,12 @@ func guessOptions(g *guess) {
 	if g.col.copies > 1 {
 		g.why = append(g.why, fmt.Sprintf("the header appears %d times; the list collects every copy", g.col.copies))
 	}
-	if targets, ok := enumTargets[g.field]; ok {
-		g.values, g.why = valueMap(cells, g.field, targets), append(g.why, valueWhy(g.field))
+	if targets, ok := enumTargets[g.field]; ok && len(cells) > 0 {
+		if g.values = valueMap(cells, g.field, targets); g.values != nil {
+			g.why = append(g.why, valueWhy(g.field))
+		} else {
+			g.why = append(g.why, "TODO: too many distinct values to guess a map: add values:")
+		}
 	}
 }
 
@@ -493,11 +501,17 @@ func guessLayout(cells []source.Cell) string {
 // "Urgent"), is written commented out as a TODO: validate then names its
 // rows instead of the import quietly merging two levels.
 func valueMap(cells []source.Cell, field string, targets []string) []string {
+	// Value maps match case-insensitively: "High" and "high" are one key,
+	// spelt as first seen.
 	count := map[string]int{}
+	spelling := map[string]string{}
 	var keys []string
 	for _, c := range cells {
 		v := strings.TrimSpace(c.Value)
-		if count[v] == 0 {
+		if first, ok := spelling[strings.ToLower(v)]; ok {
+			v = first
+		} else {
+			spelling[strings.ToLower(v)] = v
 			keys = append(keys, v)
 		}
 		count[v]++
