@@ -40,13 +40,18 @@ const (
 )
 
 // Config wires one run. Source and Mapper are required; DryRun needs
-// nothing else. An import also needs Client, Limiter and Journal.
+// nothing else. An import also needs Limiter, Journal and either Client or
+// Request.
 type Config struct {
 	Source source.Reader
 	Mapper *mapping.Mapper
 	DryRun bool
 
-	Client     *devrev.Client
+	Client *devrev.Client
+	// Request performs one attempt of an op; nil means each kind's call
+	// through Client. Tests script outcomes with it, without HTTP, in the
+	// style of go-retryablehttp's CheckRetry and rclone's pacer.Call.
+	Request    Request
 	Limiter    *throttle.Limiter
 	Journal    *checkpoint.Journal
 	State      *checkpoint.State // what earlier runs left; nil = nothing
@@ -114,19 +119,6 @@ func (e *StopError) Error() string {
 
 func (e *StopError) Unwrap() error { return e.Err }
 
-// job is one valid row on its way to a worker.
-type job struct {
-	row   source.Row
-	key   string
-	work  *mapping.Work
-	doubt *checkpoint.Entry // last entry of an earlier run when it was "sending"
-
-	// Set by send: the request body, its fingerprint and look-alike hash.
-	body  []byte
-	fp    string
-	alike uint64
-}
-
 type run struct {
 	cfg      Config
 	c        *progress.Counters
@@ -186,6 +178,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	if cfg.OnDoubt == "" {
 		cfg.OnDoubt = OnDoubtReconcile
+	}
+	if cfg.Request == nil && cfg.Client != nil {
+		cfg.Request = clientRequest(cfg.Client)
 	}
 	r := &run{cfg: cfg, c: cfg.Counters, seed: maphash.MakeSeed(), stopCh: make(chan struct{}), start: cfg.Clock.Now(),
 		claims: claimants{state: cfg.State}}
@@ -250,9 +245,15 @@ func (r *run) stop(se *StopError) {
 	})
 }
 
+// stopped reports whether the run stopped taking rows. A closed
+// Config.Stop counts at once, before its watcher goroutine has run, so
+// that no row starts after it.
 func (r *run) stopped() bool {
 	select {
 	case <-r.stopCh:
+		return true
+	case <-r.cfg.Stop:
+		r.stop(&StopError{Reason: "interrupted"})
 		return true
 	default:
 		return false
@@ -291,11 +292,11 @@ func (r *run) execute(ctx context.Context) error {
 	// Workers record per-row outcomes themselves and end the run through
 	// stop(), so requests in flight finish; only ctx abandons them.
 	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan job, r.cfg.Workers*2)
+	jobs := make(chan *Op, r.cfg.Workers*2)
 	for range r.cfg.Workers {
 		g.Go(func() error {
-			for j := range jobs {
-				if err := r.send(gctx, j); err != nil {
+			for op := range jobs {
+				if err := r.send(gctx, op); err != nil {
 					return err
 				}
 			}
@@ -313,7 +314,7 @@ func (r *run) execute(ctx context.Context) error {
 
 // produce reads, maps and validates rows; valid rows go to jobs (nil in a
 // dry run).
-func (r *run) produce(ctx context.Context, jobs chan<- job) error {
+func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 	src, s := r.cfg.Source, &r.res.Summary
 	var seen keySet
 	var filter bloom
@@ -396,7 +397,7 @@ func (r *run) produce(ctx context.Context, jobs chan<- job) error {
 			continue
 		}
 		select {
-		case jobs <- job{row: row, key: res.Key, work: res.Work, doubt: doubt}:
+		case jobs <- &Op{Kind: KindCreate, Row: row, Key: res.Key, Work: res.Work, Doubt: doubt}:
 		case <-r.stopCh:
 			r.notTried.Add(1)
 			return nil

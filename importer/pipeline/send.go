@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,22 +13,24 @@ import (
 	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
-// send creates one row's work, retrying what is worth retrying. Per-row
+// send performs one op, retrying what is worth retrying: the write-ahead
+// journal line, the shared limiter, backoff, 429 pauses, doubt resolution
+// and the outcome are the same for every kind. Per-row
 // failures are recorded, never returned: only a condition that ends the
 // whole run comes back, as a *StopError, after stop() was called.
-func (r *run) send(ctx context.Context, j job) error {
+func (r *run) send(ctx context.Context, op *Op) error {
 	if r.stopped() {
 		r.notTried.Add(1)
 		return nil
 	}
-	body, err := json.Marshal(j.work)
+	body, err := kinds[op.Kind].build(op)
 	if err != nil {
-		r.failed(j.row, j.key, 0, "encode", err.Error(), 0)
+		r.failed(op.Row, op.Key, 0, "encode", err.Error(), 0)
 		return nil
 	}
-	j.body, j.fp, j.alike = body, fingerprint(body), lookAlike(r.seed, j.work)
-	if j.doubt != nil {
-		if r.resolveEarlierDoubt(ctx, j) {
+	op.Body, op.fp, op.alike = body, fingerprint(body), lookAlike(r.seed, op.Work)
+	if op.Doubt != nil {
+		if r.resolveEarlierDoubt(ctx, op) {
 			return nil
 		}
 	}
@@ -43,16 +44,16 @@ func (r *run) send(ctx context.Context, j job) error {
 			if we := (*throttle.WaitError)(nil); errors.As(err, &we) {
 				r.stop(&StopError{Reason: "wait_too_long", Err: err})
 			}
-			return r.leave(j, attempts, doubt)
+			return r.leave(op, attempts, doubt)
 		}
 		// While the request is in flight, no look-alike row is reconciled.
-		release, err := r.gate.enter(r.intake, j.alike, false)
+		release, err := r.gate.enter(r.intake, op.alike, false)
 		if err != nil {
-			return r.leave(j, attempts, doubt)
+			return r.leave(op, attempts, doubt)
 		}
 		if !sentLine {
 			// Write-ahead: the journal knows about the request before it leaves.
-			e := checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Sending, Attempt: 1, Title: j.work.Title, FP: j.fp, TS: r.cfg.Clock.Now()}
+			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
 			if err := r.cfg.Journal.Append(e); err != nil {
 				release()
 				se := &StopError{Reason: "checkpoint", Err: err}
@@ -64,7 +65,7 @@ func (r *run) send(ctx context.Context, j job) error {
 		}
 		attempts++
 		sentAt := r.cfg.Clock.Now()
-		created, resp, err := r.cfg.Client.CreateWork(ctx, body)
+		ans, resp, err := r.cfg.Request(ctx, op)
 		release()
 		r.requests.Add(1)
 		lim.Observe(resp, sentAt)
@@ -72,23 +73,23 @@ func (r *run) send(ctx context.Context, j job) error {
 		switch throttle.Classify(err) {
 		case throttle.Done:
 			r.consec.Store(0)
-			r.created(j, created.ID, created.DisplayID, created.Type, attempts)
+			r.done(op, ans, attempts)
 			return nil
 		case throttle.RetryThrottled:
 			attempts-- // a 429 does not use up the retry budget
 			if stop := r.pause(err); stop != nil {
 				r.stop(stop)
-				return r.leave(j, attempts, doubt)
+				return r.leave(op, attempts, doubt)
 			}
 			continue
 		case throttle.Fail:
 			r.consec.Store(0)
 			var ae *devrev.APIError
 			if !errors.As(err, &ae) {
-				r.failed(j.row, j.key, 0, "client_error", err.Error(), attempts)
+				r.failed(op.Row, op.Key, 0, "client_error", err.Error(), attempts)
 				return nil
 			}
-			r.failed(j.row, j.key, ae.Status, ae.Type, apiMessage(ae), attempts)
+			r.failed(op.Row, op.Key, ae.Status, ae.Type, apiMessage(ae), attempts)
 			return nil
 		case throttle.Fatal:
 			var ae *devrev.APIError
@@ -99,15 +100,15 @@ func (r *run) send(ctx context.Context, j job) error {
 			}
 			// Refused or abandoned: leave the row for the next run (in
 			// doubt if its request may have been performed).
-			return r.leave(j, attempts, doubt)
+			return r.leave(op, attempts, doubt)
 		}
 		if doubt {
 			// The answer was lost (or a gateway timed out): the work may
 			// exist. Look it up before any resend.
-			found, stop := r.reconcileInFlight(ctx, j, sentAt)
+			found, stop := r.reconcileInFlight(ctx, op, sentAt)
 			if stop != nil {
 				r.stop(stop)
-				return r.leave(j, attempts, doubt)
+				return r.leave(op, attempts, doubt)
 			}
 			if found {
 				return nil
@@ -120,11 +121,11 @@ func (r *run) send(ctx context.Context, j job) error {
 		// Retry: 5xx, timeouts, dropped connections that did not create.
 		if n := r.consec.Add(1); n >= int64(r.cfg.MaxConsecutiveFailures) {
 			r.stop(&StopError{Reason: "api_unavailable", Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
-			return r.leave(j, attempts, doubt)
+			return r.leave(op, attempts, doubt)
 		}
 		if attempts > r.cfg.MaxRetries && doubt {
-			r.warn(fmt.Sprintf("%s: key %q: gave up after %d attempts whose answers were lost; the next run reconciles it", r.cfg.Source.Where(j.row.Number, -1), j.key, attempts))
-			return r.leave(j, attempts, doubt)
+			r.warn(fmt.Sprintf("%s: key %q: gave up after %d attempts whose answers were lost; the next run reconciles it", r.cfg.Source.Where(op.Row.Number, -1), op.Key, attempts))
+			return r.leave(op, attempts, doubt)
 		}
 		if attempts > r.cfg.MaxRetries {
 			status, typ := 0, "network_error"
@@ -132,15 +133,15 @@ func (r *run) send(ctx context.Context, j job) error {
 			if errors.As(err, &ae) {
 				status, typ = ae.Status, ae.Type
 			}
-			r.failed(j.row, j.key, status, typ, fmt.Sprintf("gave up after %d attempts: %v", attempts, err), attempts)
+			r.failed(op.Row, op.Key, status, typ, fmt.Sprintf("gave up after %d attempts: %v", attempts, err), attempts)
 			return nil
 		}
 		select {
 		case <-r.cfg.Clock.After(r.cfg.Backoff(attempts)):
 		case <-r.stopCh:
-			return r.leave(j, attempts, doubt)
+			return r.leave(op, attempts, doubt)
 		case <-ctx.Done():
-			return r.leave(j, attempts, doubt)
+			return r.leave(op, attempts, doubt)
 		}
 	}
 }
@@ -150,12 +151,12 @@ func (r *run) send(ctx context.Context, j job) error {
 // recorded as failed ("interrupted") so the next run sends it again; a row
 // whose last attempt may have been performed keeps "sending" as its last
 // line, so the next run reconciles it before any resend.
-func (r *run) leave(j job, attempts int, doubt bool) error {
+func (r *run) leave(op *Op, attempts int, doubt bool) error {
 	r.notTried.Add(1)
 	if attempts == 0 || doubt {
 		return nil
 	}
-	r.journal(checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Failed,
+	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Failed,
 		Error: &checkpoint.ErrorInfo{Type: "interrupted", Message: "the run stopped before this row finished"}, Attempts: attempts})
 	return nil
 }
@@ -182,13 +183,15 @@ func (r *run) pause(err error) *StopError {
 	return nil
 }
 
-func (r *run) created(j job, id, displayID, typ string, attempts int) {
-	if typ == "" {
-		typ = j.work.Type
+// done records a performed op: what it wrote, and after how many attempts
+// (0: found by reconciliation).
+func (r *run) done(op *Op, ans Answer, attempts int) {
+	if ans.Type == "" {
+		ans.Type = op.Work.Type
 	}
-	r.journal(checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Created, ID: id, DisplayID: displayID, Type: typ, Attempts: attempts})
+	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, Attempts: attempts})
 	if r.cfg.Reconciler != nil {
-		r.cfg.Reconciler.Known(id)
+		r.cfg.Reconciler.Known(ans.ID)
 	}
 	r.c.Created.Add(1)
 	r.c.Done.Add(1)
@@ -197,30 +200,30 @@ func (r *run) created(j job, id, displayID, typ string, attempts int) {
 // reconcileInFlight looks a work up after a request whose answer was lost.
 // found means the row is settled (created, ambiguous, or left in doubt
 // because the lookup could not finish).
-func (r *run) reconcileInFlight(ctx context.Context, j job, sentAt time.Time) (found bool, stop *StopError) {
+func (r *run) reconcileInFlight(ctx context.Context, op *Op, sentAt time.Time) (found bool, stop *StopError) {
 	if r.cfg.Reconciler == nil || r.cfg.OnDoubt == OnDoubtResend {
 		return false, nil
 	}
-	r.claims.add(j.fp, 1) // this row may have created a work now
-	return r.reconcile(ctx, j, sentAt, true)
+	r.claims.add(op.fp, 1) // this row may have created a work now
+	return r.reconcile(ctx, op, sentAt, true)
 }
 
 // resolveEarlierDoubt handles a row an earlier run left as "sending". It
 // reports whether the row is settled (found, skipped, or left for later);
 // false means it may be sent.
-func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (settled bool) {
+func (r *run) resolveEarlierDoubt(ctx context.Context, op *Op) (settled bool) {
 	switch r.cfg.OnDoubt {
 	case OnDoubtResend:
 		return false
 	case OnDoubtSkip:
-		r.warn(fmt.Sprintf("%s: key %q was in flight when an earlier run stopped; skipped (--on-doubt skip)", r.cfg.Source.Where(j.row.Number, -1), j.key))
+		r.warn(fmt.Sprintf("%s: key %q was in flight when an earlier run stopped; skipped (--on-doubt skip)", r.cfg.Source.Where(op.Row.Number, -1), op.Key))
 		r.notTried.Add(1)
 		return true
 	}
 	if r.cfg.Reconciler == nil {
 		return false
 	}
-	found, stop := r.reconcile(ctx, j, j.doubt.TS, r.cfg.State.InDoubtWith(j.key, j.fp))
+	found, stop := r.reconcile(ctx, op, op.Doubt.TS, r.cfg.State.InDoubtWith(op.Key, op.fp))
 	if stop != nil {
 		r.stop(stop)
 		r.notTried.Add(1)
@@ -232,38 +235,38 @@ func (r *run) resolveEarlierDoubt(ctx context.Context, j job) (settled bool) {
 // reconcile looks the row's work up. counted says the row is among the
 // claimants of its fingerprint already (and stops being one once the
 // lookup has an answer). found means the row is settled.
-func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time, counted bool) (found bool, stop *StopError) {
-	release, err := r.gate.enter(ctx, j.alike, true)
+func (r *run) reconcile(ctx context.Context, op *Op, sentAt time.Time, counted bool) (found bool, stop *StopError) {
+	release, err := r.gate.enter(ctx, op.alike, true)
 	if err != nil {
 		r.notTried.Add(1) // abandoned: still in doubt for the next run
 		return true, nil
 	}
 	defer release()
-	n := r.claims.count(j.fp)
+	n := r.claims.count(op.fp)
 	if !counted {
 		n++
 	}
-	res, err := r.cfg.Reconciler.Find(ctx, reconcile.Query{Key: j.key, Work: j.work, Body: j.body, SentAt: sentAt, Claimants: n})
+	res, err := kinds[op.Kind].find(ctx, r.cfg.Reconciler, op, sentAt, n)
 	if err != nil {
 		var ae *devrev.APIError
 		if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
 			return false, &StopError{Reason: "unauthorized", Err: err}
 		}
-		r.unreconciled(j, err)
+		r.unreconciled(op, err)
 		return true, nil
 	}
 	r.consec.Store(0)
 	if counted {
-		r.claims.add(j.fp, -1)
+		r.claims.add(op.fp, -1)
 	}
 	switch res.Outcome {
 	case reconcile.Found:
 		r.recon.Add(1)
-		r.created(j, res.ID, res.DisplayID, j.work.Type, 0)
+		r.done(op, Answer{ID: res.ID, DisplayID: res.DisplayID, Type: op.Work.Type}, 0)
 		return true, nil
 	case reconcile.Ambiguous:
 		r.recon.Add(1)
-		r.ambiguous(j, res.Candidates)
+		r.ambiguous(op, res.Candidates)
 		return true, nil
 	}
 	return false, nil
@@ -273,9 +276,9 @@ func (r *run) reconcile(ctx context.Context, j job, sentAt time.Time, counted bo
 // resent blindly, so it stays in doubt (its last journal line is
 // "sending") and the run ends with exit 3. A failed lookup counts toward
 // --max-consecutive-failures like a failed create.
-func (r *run) unreconciled(j job, err error) {
+func (r *run) unreconciled(op *Op, err error) {
 	r.notTried.Add(1)
-	msg := fmt.Sprintf("%s: key %q is in doubt and could not be reconciled: %v", r.cfg.Source.Where(j.row.Number, -1), j.key, err)
+	msg := fmt.Sprintf("%s: key %q is in doubt and could not be reconciled: %v", r.cfg.Source.Where(op.Row.Number, -1), op.Key, err)
 	r.warn(msg)
 	if r.unrec.Add(1) == 1 {
 		r.firstUnrec.Store(msg)
@@ -288,10 +291,10 @@ func (r *run) unreconciled(j job, err error) {
 // ambiguous records a row in doubt that more works match than rows may
 // have created them: it stays failed, and is not sent again, until a
 // person decides with the resolve command.
-func (r *run) ambiguous(j job, candidates []string) {
+func (r *run) ambiguous(op *Op, candidates []string) {
 	msg := fmt.Sprintf("the request may have been performed and %d works match it: %s; decide with %s",
-		len(candidates), strings.Join(candidates, ", "), r.resolveHint(j.row.Number))
-	r.fail(j.row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: j.row.Number, Key: j.key, Status: checkpoint.Ambiguous,
+		len(candidates), strings.Join(candidates, ", "), r.resolveHint(op.Row.Number))
+	r.fail(op.Row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Ambiguous,
 		Error: &checkpoint.ErrorInfo{Type: "in_doubt_ambiguous", Message: msg}, Candidates: candidates})
 }
 
