@@ -213,6 +213,13 @@ func TestAnotherKeyIsRefused(t *testing.T) {
 		}
 	}
 	assertExactlyOnce(t, sim, 3)
+	// report shows whom the checkpoint belongs to.
+	rep := run(t, sim.URL, nil, "report", file+".checkpoint.jsonl")
+	for _, want := range []string{"endpoint   " + sim.URL + "\n", "org        don:identity:", "keyed by   \"Ticket ID\"\n"} {
+		if !strings.Contains(rep.stdout, want) {
+			t.Errorf("report does not show %q:\n%s", want, rep.stdout)
+		}
+	}
 }
 
 // Keyless rows are keyed by their mapped cells, trimmed: a trailing space,

@@ -98,6 +98,15 @@ func writeReport(path string, f reportFlags, env Env) error {
 func printTotals(env Env, path string, hdr checkpoint.Header, state *checkpoint.State) {
 	counts := state.Counts()
 	fmt.Fprintf(env.Stdout, "checkpoint %s\ninput      %s (%d bytes)\n", path, hdr.Input, hdr.Size)
+	if hdr.Endpoint != "" {
+		fmt.Fprintf(env.Stdout, "endpoint   %s\n", hdr.Endpoint)
+	}
+	if hdr.Org != "" {
+		fmt.Fprintf(env.Stdout, "org        %s\n", hdr.Org)
+	}
+	if hdr.Key != nil {
+		fmt.Fprintf(env.Stdout, "keyed by   %s\n", hdr.Key)
+	}
 	statuses := make([]string, 0, len(counts))
 	for s := range counts {
 		statuses = append(statuses, string(s))
