@@ -23,6 +23,8 @@ import (
 	_ "time/tzdata" // timezone names must work on machines without a zoneinfo database
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/devrev-import/devrev-import/importer/source"
 )
 
 // Config is a parsed mapping file.
@@ -37,6 +39,12 @@ type Config struct {
 	// DefaultOrder lists the Defaults keys in file order.
 	DefaultOrder []string
 	Ignore       []string // columns to skip without a warning
+
+	// How the file is read, so a cron line need not repeat it; the
+	// --sheet, --encoding and --delimiter flags override them.
+	Sheet     string // XLSX sheet ("" = the first visible one)
+	Encoding  string // CSV encoding ("" = UTF-8, BOM detected)
+	Delimiter rune   // CSV delimiter (0 = detected)
 
 	// Positions in the file of the type and key entries (for messages).
 	TypeLine, TypeCol int
@@ -100,7 +108,7 @@ func (e *ConfigError) Error() string {
 }
 
 // topKeys are the keys allowed at the top of a mapping file.
-var topKeys = []string{"type", "key", "timezone", "columns", "defaults", "ignore"}
+var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "columns", "defaults", "ignore"}
 
 // ruleKeys are the keys allowed in a column's rule.
 var ruleKeys = []string{"field", "values", "split", "format", "as", "lookup"}
@@ -172,6 +180,8 @@ func Parse(name string, data []byte) (*Config, error) {
 					cfg.Timezone, cfg.Location = s, loc
 				}
 			}
+		case "sheet", "encoding", "delimiter":
+			p.parseReading(cfg, k.Value, v)
 		case "columns":
 			p.parseColumns(cfg, v)
 		case "defaults":
@@ -272,6 +282,36 @@ func (p *parser) stringList(n *yaml.Node, what string) []string {
 	}
 	p.errAt(n, "%s must be a column name or a list of column names", what)
 	return nil
+}
+
+// parseReading reads the keys that say how the file is read: sheet:,
+// encoding: and delimiter: (which keeps its spaces: "\t" is a tab).
+func (p *parser) parseReading(cfg *Config, key string, v *yaml.Node) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		p.errAt(v, "%s must be a single value", key)
+		return
+	}
+	if strings.TrimSpace(v.Value) == "" && (key != "delimiter" || v.Value == "") {
+		p.errAt(v, "%s is empty", key)
+		return
+	}
+	switch key {
+	case "sheet":
+		cfg.Sheet = strings.TrimSpace(v.Value)
+	case "encoding":
+		if err := source.CheckEncoding(v.Value); err != nil {
+			p.errAt(v, "%v", err)
+			return
+		}
+		cfg.Encoding = strings.TrimSpace(v.Value)
+	case "delimiter":
+		d, err := source.ParseDelimiter(v.Value)
+		if err != nil {
+			p.errAt(v, "delimiter: %v", err)
+			return
+		}
+		cfg.Delimiter = d
+	}
 }
 
 // parseType checks the default work type.

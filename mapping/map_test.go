@@ -715,6 +715,29 @@ func TestCompileWarnings(t *testing.T) {
 	}
 }
 
+func TestParseReadingKeys(t *testing.T) {
+	for _, tc := range []struct {
+		yaml       string
+		sheet, enc string
+		delim      rune
+	}{
+		{"sheet: ' Issues '\nencoding: windows-1252\ndelimiter: ';'\n", "Issues", "windows-1252", ';'},
+		{"delimiter: tab\n", "", "", '\t'},
+		{"delimiter: \"\\t\"\n", "", "", '\t'},
+		{"delimiter: '|'\nencoding: UTF-16\n", "", "UTF-16", '|'},
+		{"", "", "", 0},
+	} {
+		cfg, err := Parse("m.yaml", []byte("type: issue\ncolumns: {T: title}\n"+tc.yaml))
+		if err != nil {
+			t.Errorf("%q: %v", tc.yaml, err)
+			continue
+		}
+		if cfg.Sheet != tc.sheet || cfg.Encoding != tc.enc || cfg.Delimiter != tc.delim {
+			t.Errorf("%q: sheet %q encoding %q delimiter %q", tc.yaml, cfg.Sheet, cfg.Encoding, cfg.Delimiter)
+		}
+	}
+}
+
 func TestMayRepeat(t *testing.T) {
 	cfg, err := Parse("m.yaml", []byte("type: ticket\ncolumns:\n  Watchers: {field: owned_by, lookup: dev_user.name}\n  Labels: tags\n  Summary: title\n  Points: custom_fields.tnt__points\nignore: [Sprint]\n"))
 	if err != nil {

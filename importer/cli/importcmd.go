@@ -160,15 +160,10 @@ func (r *importRun) run(ctx context.Context) int {
 			return r.fail(ExitUsage, "%v", err)
 		}
 	}
-	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, MaxCellBytes: f.maxCellBytes, AllowEmbeddedRows: f.allowEmbeddedRows}
-	if f.delimiter != "" {
-		d, err := parseDelimiter(f.delimiter)
-		if err != nil {
-			return r.fail(ExitUsage, "--delimiter: %v", err)
-		}
-		opt.Delimiter = d
+	opt, err := f.sourceOptions(cfg)
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
 	}
-	opt.AllowDuplicate = cfg.MayRepeat // nil cfg: header names are field names
 	var loc *time.Location
 	if f.timezone != "" {
 		l, err := time.LoadLocation(f.timezone)
@@ -180,12 +175,12 @@ func (r *importRun) run(ctx context.Context) int {
 
 	src, err := source.Open(r.file, opt)
 	if err != nil {
-		return r.fail(ExitUsage, "%v", err)
+		return r.failSheet(opt, cfg, err)
 	}
 	defer src.Close()
 	mapper, warnings, err := mapping.Compile(cfg, src.Header(), mapping.Options{Type: f.typ, Key: f.key, Location: loc, Strict: f.strict})
 	if err != nil {
-		return r.fail(ExitUsage, "%v", err)
+		return r.failSheet(opt, cfg, err)
 	}
 
 	errs := report.NewErrorsCSV(r.errorsPath(), src.Header())
@@ -546,18 +541,6 @@ func newLogger(env Env, format string, level slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(env.Stderr, opt))
 	}
 	return slog.New(slog.NewTextHandler(env.Stderr, opt))
-}
-
-func parseDelimiter(s string) (rune, error) {
-	switch strings.ToLower(s) {
-	case "tab", `\t`, "\t":
-		return '\t', nil
-	}
-	r := []rune(s)
-	if len(r) != 1 {
-		return 0, fmt.Errorf("%q is not a single character (use one of , ; | tab)", s)
-	}
-	return r[0], nil
 }
 
 func parseRate(s string) (float64, error) {

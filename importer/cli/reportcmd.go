@@ -130,7 +130,7 @@ func writeErrorsCSV(key *checkpoint.KeyDef, state *checkpoint.State, f reportFla
 	}
 	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, AllowDuplicate: func(string) bool { return true }}
 	if f.delimiter != "" {
-		d, err := parseDelimiter(f.delimiter)
+		d, err := source.ParseDelimiter(f.delimiter)
 		if err != nil {
 			return fmt.Errorf("--delimiter: %v", err)
 		}

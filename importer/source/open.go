@@ -151,14 +151,18 @@ func oleEncrypted(path string) bool {
 // bar total, or -1 when that is unknown or too costly. For CSV it scans the
 // bytes once counting records (honouring quotes, skipping blank lines) and
 // subtracts the header; rows of empty cells and badly quoted records may
-// make it differ slightly from what Next yields. For XLSX it returns -1: the
-// sheet's <dimension> cannot be trusted and a scan costs as much as a read.
+// make it differ slightly from what Next yields. For XLSX it reads the
+// sheet's <dimension> when it is plausible, else returns -1 (see
+// xlsxRows): a scan would cost as much as the read itself.
 func Count(path string, opt Options) (int, error) {
 	head, err := sniff(path)
 	if err != nil {
 		return 0, err
 	}
-	if bytes.HasPrefix(head, magicZip) || bytes.HasPrefix(head, magicOLE) {
+	switch {
+	case bytes.HasPrefix(head, magicZip):
+		return xlsxRows(path, opt), nil
+	case bytes.HasPrefix(head, magicOLE):
 		return -1, nil
 	}
 	switch strings.ToLower(filepath.Ext(path)) {

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/devrev-import/devrev-import/importer/source"
+	"github.com/devrev-import/devrev-import/mapping"
+)
+
+// sourceOptions says how validate and import read the file: the mapping's
+// sheet:, encoding: and delimiter: (cfg may be nil), each overridden by
+// its flag, so a cron line need not repeat them.
+func (f *importFlags) sourceOptions(cfg *mapping.Config) (source.Options, error) {
+	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, MaxCellBytes: f.maxCellBytes, AllowEmbeddedRows: f.allowEmbeddedRows}
+	opt.AllowDuplicate = cfg.MayRepeat // nil cfg: header names are field names
+	if cfg != nil {
+		if opt.Sheet == "" {
+			opt.Sheet = cfg.Sheet
+		}
+		if opt.Encoding == "" {
+			opt.Encoding = cfg.Encoding
+		}
+		opt.Delimiter = cfg.Delimiter
+	}
+	if f.delimiter != "" {
+		d, err := source.ParseDelimiter(f.delimiter)
+		if err != nil {
+			return opt, fmt.Errorf("--delimiter: %w", err)
+		}
+		opt.Delimiter = d
+	}
+	return opt, nil
+}
+
+// sheetHint looks, when the mapping does not fit the sheet a workbook run
+// reads (the first visible one, say a "Summary" before the data), for the
+// sheet with the most of the mapped columns (at least half, more than the
+// sheet read has), and says how to pick it; complete reports that it has
+// every one. It returns "" for a CSV, without a mapping, or when no sheet
+// fits better.
+func sheetHint(path string, opt source.Options, cfg *mapping.Config) (hint string, complete bool) {
+	if cfg == nil {
+		return "", false
+	}
+	sheets, err := source.Sheets(path)
+	if err != nil || len(sheets) < 2 {
+		return "", false
+	}
+	var cols []string
+	for _, r := range cfg.Columns {
+		cols = append(cols, r.Column)
+	}
+	cols = append(cols, cfg.Key...)
+	current, how := opt.Sheet, "the sheet read"
+	if current == "" {
+		for _, s := range sheets {
+			if !s.Hidden {
+				current, how = s.Name, "the first visible sheet"
+				break
+			}
+		}
+	}
+	best, bestScore, currentScore := "", 0, 0
+	for _, s := range sheets {
+		score := mappedColumns(path, s.Name, cols)
+		if strings.EqualFold(s.Name, current) {
+			current, currentScore = s.Name, max(score, 0)
+		} else if score > bestScore {
+			best, bestScore = s.Name, score
+		}
+	}
+	if best == "" || bestScore <= currentScore || 2*bestScore < len(cols) {
+		return "", false
+	}
+	pick := fmt.Sprintf("pass --sheet %s, or write sheet: %s in the mapping", shellQuote(best), yamlQuote(best))
+	if bestScore == len(cols) {
+		return fmt.Sprintf("%s: the mapped header is on sheet %q, not on %q (%s): %s", path, best, current, how, pick), true
+	}
+	return fmt.Sprintf("%s: sheet %q has %d of the %d mapped columns, %q (%s) has %d: %s", path, best, bestScore, len(cols), current, how, currentScore, pick), false
+}
+
+// mappedColumns counts the columns of cols that a sheet's header has (-1
+// for a sheet that cannot be read, an empty one say).
+func mappedColumns(path, sheet string, cols []string) int {
+	src, err := source.Open(path, source.Options{Sheet: sheet, AllowDuplicate: func(string) bool { return true }})
+	if err != nil {
+		return -1
+	}
+	defer src.Close()
+	have := map[string]bool{}
+	for _, h := range src.Header() {
+		have[strings.ToLower(strings.TrimSpace(h))] = true
+	}
+	n := 0
+	for _, c := range cols {
+		if have[strings.ToLower(strings.TrimSpace(c))] {
+			n++
+		}
+	}
+	return n
+}
+
+// shellQuote quotes a word for a command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// yamlQuote quotes a scalar for a mapping file when it needs it.
+func yamlQuote(s string) string {
+	if shellQuote(s) == s && !strings.ContainsAny(s[:1], "-.") {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// failSheet fails for a file the mapping does not fit, saying which sheet
+// of the workbook has the mapped header: alone when that sheet has every
+// mapped column (each would be reported missing otherwise), after err
+// when it has only some.
+func (r *importRun) failSheet(opt source.Options, cfg *mapping.Config, err error) int {
+	hint, complete := sheetHint(r.file, opt, cfg)
+	switch {
+	case hint == "":
+		return r.fail(ExitUsage, "%v", err)
+	case complete:
+		return r.fail(ExitUsage, "%s", hint)
+	}
+	return r.fail(ExitUsage, "%v\n%s", err, hint)
+}
