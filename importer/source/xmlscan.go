@@ -202,6 +202,16 @@ func (s *xmlScanner) cdata(text *[]byte) error {
 // readTag reads the tag at s.buf[s.r] == '<' up to the '>' outside quoted
 // attribute values, and sets s.tag, s.name, s.end and s.self.
 func (s *xmlScanner) readTag() error {
+	// Fast path: the first '>' ends the tag when no quoted value before it
+	// is open (an even number of '"', no '\'').
+	b := s.buf[s.r:s.w]
+	if j := bytes.IndexByte(b, '>'); j > 0 {
+		if seg := b[1:j]; bytes.Count(seg, []byte{'"'})%2 == 0 && bytes.IndexByte(seg, '\'') < 0 {
+			s.setTag(seg)
+			s.r += j + 1
+			return nil
+		}
+	}
 	i := 1 // where to look on, from s.r
 	for {
 		b := s.buf[s.r:s.w]
@@ -239,6 +249,17 @@ func (s *xmlScanner) readTag() error {
 	}
 }
 
+// trimSpace cuts white space (and a stray '/') from both ends of b.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (isSpace(b[0]) || b[0] == '/') {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
 // firstQuote returns the index of the first quote character in b, or -1.
 func firstQuote(b []byte) int {
 	for i, c := range b {
@@ -264,7 +285,7 @@ func nextAttr(tag []byte, i int) (key, val []byte, next int, ok bool) {
 		if eq < 0 {
 			return nil, nil, len(tag), false
 		}
-		key = bytes.TrimLeft(bytes.TrimRight(tag[i:i+eq], " \t\r\n"), " \t\r\n/")
+		key = trimSpace(tag[i : i+eq])
 		j := i + eq + 1
 		for j < len(tag) && isSpace(tag[j]) {
 			j++
