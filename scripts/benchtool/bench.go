@@ -23,6 +23,7 @@ type benchConfig struct {
 	CSV, XLSX  string // the big files (mapping: FILE.yaml)
 	SmallCSV   string // the same kind of files at a tenth of the rows or so, for RSS flatness
 	SmallXLSX  string
+	XLSXShared string // optional: the big XLSX's data with its text in shared strings (Excel's way)
 	ImportFile string // CSV whose rows are imported and posted by the load loop
 	ImportRows int
 	Workers    []int
@@ -51,6 +52,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.XLSX, "xlsx", "", "big XLSX file (mapping next to it as FILE.yaml)")
 	fs.StringVar(&c.SmallCSV, "small-csv", "", "smaller CSV, for the RSS flatness check (optional)")
 	fs.StringVar(&c.SmallXLSX, "small-xlsx", "", "smaller XLSX, for the RSS flatness check (optional)")
+	fs.StringVar(&c.XLSXShared, "xlsx-shared", "", "XLSX whose text is in a shared-strings table, as Excel saves it (optional; gendata xlsx -shared-strings)")
 	fs.StringVar(&c.ImportFile, "import-file", "", "CSV imported into the simulator (mapping next to it)")
 	fs.IntVar(&c.ImportRows, "import-rows", 50000, "rows of -import-file to import / post")
 	fs.StringVar(&workers, "workers", "8,32", "worker counts for the unlimited import and the load loop")
@@ -163,6 +165,8 @@ type results struct {
 	SmallXLSX      *readRun
 	SmallCSVFloor  *readRun // floors over the small files
 	SmallXLSXFloor *readRun
+	SharedFloor    *readRun // floor and validate over Cfg.XLSXShared
+	Shared         *readRun
 	Imports        [][]importRun // per worker count, Repeat runs each
 	Loads          [][]importRun
 	ImportFast     []importRun  // the last worker count again, checkpoint on tmpfs
@@ -176,7 +180,7 @@ type results struct {
 func (b *bench) run(ctx context.Context) (*results, error) {
 	c := b.cfg
 	res := &results{Cfg: c, Date: time.Now(), Machine: describeMachine(ctx)}
-	for _, f := range []string{c.CSV, c.XLSX, c.SmallCSV, c.SmallXLSX, c.ImportFile} {
+	for _, f := range []string{c.CSV, c.XLSX, c.SmallCSV, c.SmallXLSX, c.XLSXShared, c.ImportFile} {
 		if f != "" {
 			if err := warm(f); err != nil {
 				return nil, err
@@ -230,6 +234,18 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 			return nil, err
 		}
 		res.SmallXLSXFloor, res.SmallXLSX = &fl, &v
+	}
+	if c.XLSXShared != "" {
+		b.logf("XLSX floor and validate over %s (shared strings)", c.XLSXShared)
+		fl, err := b.floor(ctx, "bare-xlsx", c.XLSXShared)
+		if err != nil {
+			return nil, err
+		}
+		v, err := b.validate(ctx, c.XLSXShared)
+		if err != nil {
+			return nil, err
+		}
+		res.SharedFloor, res.Shared = &fl, &v
 	}
 
 	// Import and load alternate, Repeat times, so that both see the same

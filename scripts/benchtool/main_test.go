@@ -214,15 +214,17 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 	base := func() *results {
 		s := time.Second
 		return &results{
-			Cfg:       benchConfig{ImportRows: 100, Limit: 300, Window: 3 * s, Latency: 80 * time.Millisecond, LimitedFor: 30 * s, LimitedWorkers: 32},
-			Date:      time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-			Machine:   machine{CPUs: 2, Model: "Test CPU", Go: "go1.x"},
-			CSVFloor:  []readRun{{Rows: 1000, Wall: s, MaxRSS: 10e6}},
-			CSVTool:   []readRun{{Rows: 1000, Wall: 2 * s, MaxRSS: 20e6}},
-			XLSXFloor: readRun{Rows: 1000, Wall: 10 * s, MaxRSS: 30e6},
-			XLSXTool:  readRun{Rows: 1000, Wall: 12 * s, MaxRSS: 40e6},
-			Imports:   [][]importRun{{{Workers: 8, Created: 100, Wall: s, Own: s}, {Workers: 8, Created: 100, Wall: 3 * s}, {Workers: 8, Created: 100, Wall: s / 2}}},
-			Loads:     [][]importRun{{{Workers: 8, Created: 100, Wall: s}, {Workers: 8, Created: 100, Wall: s}, {Workers: 8, Created: 100, Wall: s}}},
+			Cfg:         benchConfig{ImportRows: 100, Limit: 300, Window: 3 * s, Latency: 80 * time.Millisecond, LimitedFor: 30 * s, LimitedWorkers: 32},
+			Date:        time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+			Machine:     machine{CPUs: 2, Model: "Test CPU", Go: "go1.x"},
+			CSVFloor:    []readRun{{Rows: 1000, Wall: s, MaxRSS: 10e6}},
+			CSVTool:     []readRun{{Rows: 1000, Wall: 2 * s, MaxRSS: 20e6}},
+			XLSXFloor:   readRun{Rows: 1000, Wall: 10 * s, MaxRSS: 30e6},
+			XLSXTool:    readRun{Rows: 1000, Wall: 1 * s, MaxRSS: 40e6},
+			SharedFloor: &readRun{Rows: 1000, Wall: 5 * s, MaxRSS: 60e6},
+			Shared:      &readRun{Rows: 1000, Wall: s, MaxRSS: 50e6},
+			Imports:     [][]importRun{{{Workers: 8, Created: 100, Wall: s, Own: s}, {Workers: 8, Created: 100, Wall: 3 * s}, {Workers: 8, Created: 100, Wall: s / 2}}},
+			Loads:       [][]importRun{{{Workers: 8, Created: 100, Wall: s}, {Workers: 8, Created: 100, Wall: s}, {Workers: 8, Created: 100, Wall: s}}},
 			Limited: []limitedRun{
 				{Label: "disk", Created: 2950, Win: windowStats{FullWindows: 8, FullCreates: 2400, PerWindow: []int{300}}},
 				{Label: "tmpfs", Created: 2950},
@@ -240,7 +242,10 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 		{"early requests and late 429s", func(r *results) { r.Limited[0].Early = 1; r.Limited[0].Win.LateThrottle = 2 },
 			[]string{"0 early", "no 429 after"}},
 		{"costly fsync", func(r *results) { r.Limited[0].Created = 2700 }, []string{"97%", "costs ≤ 5%"}},
-		{"big RSS", func(r *results) { r.XLSXTool.MaxRSS = 200e6 }, []string{"XLSX peak RSS < 150 MB"}},
+		{"big RSS", func(r *results) { r.XLSXTool.MaxRSS = 200e6 }, []string{"XLSX peak RSS < 67 MB"}},
+		{"slow XLSX validate", func(r *results) { r.XLSXTool.Wall = 3 * time.Second }, []string{"XLSX rows ≤ 0.2x"}},
+		{"slow, big shared strings", func(r *results) { r.Shared.Wall = 2 * time.Second; r.Shared.MaxRSS = 70e6 },
+			[]string{"shared strings ≤ 0.2x", "shared strings peak RSS ≤ 64 MiB"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := base()

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -299,4 +301,62 @@ func BenchmarkWriteXLSX(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10000), "ns/row")
+}
+
+// TestShareStrings: -shared-strings gives the same cells as the inline
+// file, every text cell referring to the table (as Excel saves it), each
+// distinct text stored once.
+func TestShareStrings(t *testing.T) {
+	dir := t.TempDir()
+	inline, shared := filepath.Join(dir, "inline.xlsx"), filepath.Join(dir, "shared.xlsx")
+	var out bytes.Buffer
+	for _, p := range []string{inline, shared} {
+		if err := generate("xlsx", p, "", 300, 3, p == shared, &out, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(p string) [][]string {
+		f, err := excelize.OpenFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		all, err := f.GetRows("Works", excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all
+	}
+	a, b := rows(inline), rows(shared)
+	if len(a) != 301 || !slices.EqualFunc(a, b, slices.Equal) {
+		t.Fatalf("%d rows inline, %d shared, or different cells", len(a), len(b))
+	}
+	zr, err := zip.OpenReader(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	parts := map[string]string{}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[zf.Name] = string(data)
+	}
+	sheet, sst := parts["xl/worksheets/sheet1.xml"], parts["xl/sharedStrings.xml"]
+	if strings.Contains(sheet, "inlineStr") || !strings.Contains(sheet, `t="s"`) {
+		t.Error("the sheet still has inline strings, or no shared ones")
+	}
+	if strings.Count(sst, "<si>") >= strings.Count(sheet, `t="s"`) || strings.Count(sst, "<si><t>issue</t></si>") != 1 {
+		t.Errorf("texts are not stored once: %d items for %d cells", strings.Count(sst, "<si>"), strings.Count(sheet, `t="s"`))
+	}
+	if !strings.Contains(parts["[Content_Types].xml"], "/xl/sharedStrings.xml") || !strings.Contains(parts["xl/_rels/workbook.xml.rels"], `Target="sharedStrings.xml"`) {
+		t.Error("the table is not declared in the package")
+	}
 }

@@ -6,7 +6,7 @@
 //	go run ./scripts/gendata samples [-dir samples]
 //	go run ./scripts/gendata zendesk [-out samples/zendesk-tickets.xlsx]
 //	go run ./scripts/gendata csv  -rows 1000000 -out bench-data/works.csv  [-mapping FILE] [-seed 1]
-//	go run ./scripts/gendata xlsx -rows 1000000 -out bench-data/works.xlsx [-mapping FILE] [-seed 1]
+//	go run ./scripts/gendata xlsx -rows 1000000 -out bench-data/works.xlsx [-mapping FILE] [-seed 1] [-shared-strings]
 //
 // samples rewrites samples/*.xlsx from the Go tables in samples.go (typed
 // cells: real dates, numbers, booleans). The CSVs next to them are
@@ -21,7 +21,9 @@
 // turn, all valid against the simulator's seeded directory) to -out, and
 // write a matching mapping to -out + ".yaml" (or to -mapping; "-" prints it).
 // The same -seed gives the same file. Both stream, so memory stays flat at
-// a million rows.
+// a million rows. xlsx writes text cells as inline strings, unless
+// -shared-strings asks for Excel's way (a shared-strings table, built in
+// memory: about 1 GB at a million rows).
 package main
 
 import (
@@ -38,7 +40,7 @@ func main() {
 	}
 }
 
-const usage = "usage: gendata samples [-dir DIR] | gendata zendesk [-out FILE] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N]"
+const usage = "usage: gendata samples [-dir DIR] | gendata zendesk [-out FILE] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N] [-shared-strings]"
 
 // run executes one subcommand. Summary lines go to stdout, or to stderr
 // when the mapping is printed to stdout.
@@ -82,26 +84,35 @@ func run(args []string, stdout, stderr io.Writer) error {
 		out := fs.String("out", "", "output file (required)")
 		mapping := fs.String("mapping", "", `where the mapping goes ("-" = stdout); default OUT.yaml`)
 		seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same file")
+		shared := fs.Bool("shared-strings", false, "xlsx: text cells refer to a shared-strings table, as Excel saves them")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
 		if *out == "" || *rows < 0 || fs.NArg() > 0 {
 			return fmt.Errorf("%s", usage)
 		}
-		return generate(cmd, *out, *mapping, *rows, *seed, stdout, stderr)
+		if *shared && cmd != "xlsx" {
+			return fmt.Errorf("-shared-strings is for xlsx; %s", usage)
+		}
+		return generate(cmd, *out, *mapping, *rows, *seed, *shared, stdout, stderr)
 	default:
 		return fmt.Errorf("unknown subcommand %q; %s", cmd, usage)
 	}
 }
 
 // generate writes the big file and its mapping and prints what it wrote.
-func generate(kind, out, mappingPath string, rows int, seed uint64, stdout, stderr io.Writer) error {
+func generate(kind, out, mappingPath string, rows int, seed uint64, shared bool, stdout, stderr io.Writer) error {
 	write := writeCSV
 	if kind == "xlsx" {
 		write = writeXLSX
 	}
 	if err := write(out, rows, seed); err != nil {
 		return fmt.Errorf("%s: %w", out, err)
+	}
+	if shared {
+		if err := shareStrings(out); err != nil {
+			return fmt.Errorf("%s: shared strings: %w", out, err)
+		}
 	}
 	info, err := os.Stat(out)
 	if err != nil {
