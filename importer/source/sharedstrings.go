@@ -19,9 +19,9 @@ import (
 // the file forwards); a small direct-mapped cache keeps repeated strings
 // from being allocated again.
 const (
-	sstMemLimit  = 4 << 20
+	sstMemLimit  = 1 << 20
 	sstStride    = 64
-	sstWindow    = 128 << 10
+	sstWindow    = 32 << 10
 	sstCacheSize = 4096
 )
 

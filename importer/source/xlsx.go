@@ -127,9 +127,6 @@ func (x *xlsxReader) open(opt Options) error {
 		return x.fail("the workbook unpacks to %d MiB, over the %d MiB limit (a zip bomb, or too large to import)", total>>20, limit>>20)
 	}
 	if err := x.openMeta(limit); err != nil {
-		if errors.Is(err, excelize.ErrWorkbookFileFormat) || errors.Is(err, excelize.ErrWorkbookPassword) {
-			return x.fail("unsupported workbook (password-protected, or not an Excel 2007+ file): %w", err)
-		}
 		return err
 	}
 	if err := x.pickSheet(opt.Sheet); err != nil {
@@ -142,6 +139,12 @@ func (x *xlsxReader) open(opt Options) error {
 	}
 	x.date1904 = props.Date1904 != nil && *props.Date1904
 	x.styleDate = styleDates(x.f)
+	// excelize's part is done: let its parsed workbook and styles go.
+	err = x.f.Close()
+	x.f = nil
+	if err != nil {
+		return x.fail("closing: %w", err)
+	}
 
 	partName, err := sheetPart(x.zr, x.sheet)
 	if err != nil {
