@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unicode/utf8"
 )
 
 // maxColumns is the widest sheet XLSX allows (XFD).
@@ -50,9 +49,7 @@ type sheetScanner struct {
 	vals    []string
 	cells   []cellMeta
 	v       []byte // scratch: a cell's <v> text
-	// quickText is the text quick found (valid until the next read).
-	quickText []byte
-	item      stringItem
+	item    stringItem
 }
 
 func newSheetScanner(r io.Reader, sst *sharedStrings) *sheetScanner {
@@ -186,11 +183,19 @@ func (s *sheetScanner) cell(col int) (int, error) {
 	val, haveIS := "", false
 	s.v = s.v[:0]
 	closed := x.self
-	if !closed && !inline && s.quick("<v>", "</v></c>") {
-		closed, s.v = true, append(s.v, s.quickText...)
-	}
-	if !closed && inline && s.quick("<is><t>", "</t></is></c>") {
-		closed, haveIS, val = true, true, string(bstrDecode(s.quickText))
+	if !closed {
+		var err error
+		if !inline {
+			closed, err = s.quick("<v>", "</v></c>")
+		} else if closed, err = s.quick("<is><t>", "</t></is></c>"); !closed && err == nil {
+			closed, err = s.quick(`<is><t xml:space="preserve">`, "</t></is></c>")
+		}
+		if err != nil {
+			return 0, err
+		}
+		if closed && inline {
+			haveIS, val = true, string(bstrDecode(s.v))
+		}
 	}
 	for !closed {
 		if err := x.next(); err != nil {
@@ -236,46 +241,29 @@ func (s *sheetScanner) cell(col int) (int, error) {
 	return col, nil
 }
 
-// quick reads the commonest forms of a cell's content at once,
-// open + text + end ("<v>12</v></c>"), when the text needs no decoding,
-// leaving the text in s.quickText; for any other form it reads nothing and
-// returns false.
-func (s *sheetScanner) quick(open, end string) bool {
+// quick reads the commonest forms of a cell's content at once, open +
+// text + end ("<v>12</v></c>"), decoding the text into s.v; for any other
+// form it reads nothing and returns false.
+func (s *sheetScanner) quick(open, end string) (bool, error) {
 	x := s.x
 	if x.w-x.r < 256 {
 		x.fill(maxTagBytes)
 	}
 	b := x.buf[x.r:x.w]
 	if len(b) < len(open) || string(b[:len(open)]) != open {
-		return false
+		return false, nil
 	}
 	b = b[len(open):]
 	k := bytes.IndexByte(b, '<')
 	if k < 0 || len(b)-k < len(end) || string(b[k:k+len(end)]) != end {
-		return false
+		return false, nil
 	}
-	for _, c := range b[:k] {
-		if c < 0x20 || c == '&' || c >= 0x80 {
-			if !plain(b[:k]) {
-				return false
-			}
-			break
-		}
+	var err error
+	if s.v, err = decodeText(s.v[:0], b[:k]); err != nil {
+		return false, err
 	}
-	s.quickText = b[:k]
 	x.r += len(open) + k + len(end)
-	return true
-}
-
-// plain reports whether text is valid UTF-8 without references, CRs or
-// control characters: what decodeText would return unchanged.
-func plain(text []byte) bool {
-	for _, c := range text {
-		if c < 0x20 && c != '\t' && c != '\n' || c == '&' {
-			return false
-		}
-	}
-	return utf8.Valid(text)
+	return true, nil
 }
 
 // finish reads the rest of the entry so that archive/zip verifies its
