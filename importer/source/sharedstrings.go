@@ -23,6 +23,8 @@ const (
 	sstStride    = 64
 	sstWindow    = 32 << 10
 	sstCacheSize = 4096
+	// Longer strings are not cached, so that the cache stays under 4 MiB.
+	sstCacheMaxLen = 1 << 10
 )
 
 // sharedStrings is a workbook's shared-strings table, read once, in
@@ -169,9 +171,12 @@ func (t *sharedStrings) get(i int) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			slot.i, slot.s = i+1, string(b)
 			t.nextI, t.nextOff = i+1, off+int64(l)
-			return slot.s, nil
+			v := string(b)
+			if len(v) <= sstCacheMaxLen {
+				slot.i, slot.s = i+1, v
+			}
+			return v, nil
 		}
 		off += int64(l)
 	}
