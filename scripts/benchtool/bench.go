@@ -203,15 +203,10 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 	}
 	if c.SmallCSV != "" {
 		b.logf("CSV floor and validate over %s", c.SmallCSV)
-		fl, err := b.floor(ctx, "bare-csv", c.SmallCSV)
-		if err != nil {
+		var err error
+		if res.SmallCSVFloor, res.SmallCSV, err = b.pair(ctx, "bare-csv", c.SmallCSV); err != nil {
 			return nil, err
 		}
-		v, err := b.validate(ctx, c.SmallCSV)
-		if err != nil {
-			return nil, err
-		}
-		res.SmallCSVFloor, res.SmallCSV = &fl, &v
 	}
 	b.logf("XLSX floor (bare excelize Rows loop)")
 	fl, err := b.floor(ctx, "bare-xlsx", c.XLSX)
@@ -225,27 +220,15 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 	}
 	if c.SmallXLSX != "" {
 		b.logf("XLSX floor and validate over %s", c.SmallXLSX)
-		fl, err := b.floor(ctx, "bare-xlsx", c.SmallXLSX)
-		if err != nil {
+		if res.SmallXLSXFloor, res.SmallXLSX, err = b.pair(ctx, "bare-xlsx", c.SmallXLSX); err != nil {
 			return nil, err
 		}
-		v, err := b.validate(ctx, c.SmallXLSX)
-		if err != nil {
-			return nil, err
-		}
-		res.SmallXLSXFloor, res.SmallXLSX = &fl, &v
 	}
 	if c.XLSXShared != "" {
 		b.logf("XLSX floor and validate over %s (shared strings)", c.XLSXShared)
-		fl, err := b.floor(ctx, "bare-xlsx", c.XLSXShared)
-		if err != nil {
+		if res.SharedFloor, res.Shared, err = b.pair(ctx, "bare-xlsx", c.XLSXShared); err != nil {
 			return nil, err
 		}
-		v, err := b.validate(ctx, c.XLSXShared)
-		if err != nil {
-			return nil, err
-		}
-		res.SharedFloor, res.Shared = &fl, &v
 	}
 
 	// Import and load alternate, Repeat times, so that both see the same
@@ -312,6 +295,19 @@ func (b *bench) note(env []string, name string, args ...string) {
 	if !slices.Contains(b.commands, line) {
 		b.commands = append(b.commands, line)
 	}
+}
+
+// pair runs the floor sub over file, then validate.
+func (b *bench) pair(ctx context.Context, sub, file string) (*readRun, *readRun, error) {
+	fl, err := b.floor(ctx, sub, file)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := b.validate(ctx, file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &fl, &v, nil
 }
 
 // floor runs `benchtool bare-csv|bare-xlsx FILE`.
