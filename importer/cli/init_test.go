@@ -4,11 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/mapping"
+	"github.com/xuri/excelize/v2"
 )
 
 // init's mapping for each sample (CSV and XLSX, without --type: init
@@ -17,7 +19,6 @@ import (
 func TestInitMappingsValidateTheSamples(t *testing.T) {
 	type sample struct {
 		file    string
-		extra   []string
 		typ     string
 		invalid []int
 	}
@@ -25,19 +26,22 @@ func TestInitMappingsValidateTheSamples(t *testing.T) {
 	types := map[string]string{"tickets": "ticket", "issues": "issue", "tasks": "task", "opportunities": "opportunity"}
 	for name, invalid := range sampleInvalid {
 		typ := types[name]
-		cases = append(cases, sample{name + ".csv", nil, typ, invalid}, sample{name + ".xlsx", nil, typ, invalid})
+		cases = append(cases, sample{name + ".csv", typ, invalid}, sample{name + ".xlsx", typ, invalid})
 	}
 	cases = append(cases,
-		sample{"jira-issues.csv", nil, "issue", []int{6, 8, 11}},
-		sample{"zendesk-tickets.xlsx", []string{"--sheet", "Tickets"}, "ticket", []int{5, 9, 13}})
+		sample{"jira-issues.csv", "issue", []int{6, 8, 11}},
+		sample{"zendesk-tickets.xlsx", "ticket", []int{5, 9, 13}}) // a README sheet first: init writes sheet: Tickets
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			file := filepath.Join("..", "..", "samples", tc.file)
-			out := initMapping(t, file, tc.extra...)
+			out := initMapping(t, file)
 			if !strings.Contains(out, "\ntype: "+tc.typ+"  # ") {
 				t.Errorf("type not guessed as %s:\n%s", tc.typ, out)
 			}
-			if got := validateRows(t, file, out, tc.extra...); !slices.Equal(got, tc.invalid) {
+			if want := strings.HasPrefix(tc.file, "zendesk"); strings.Contains(out, "\nsheet: Tickets  # ") != want {
+				t.Errorf("sheet: Tickets written: %v, want %v\n%s", !want, want, out)
+			}
+			if got := validateRows(t, file, out); !slices.Equal(got, tc.invalid) {
 				t.Errorf("invalid rows %v, want %v\n%s", got, tc.invalid, out)
 			}
 		})
@@ -124,6 +128,47 @@ func TestInitJiraExport(t *testing.T) {
 	}
 	if got := validateRows(t, file, out); !slices.Equal(got, []int{3, 7, 8}) {
 		t.Errorf("invalid rows %v, want [3 7 8]\n%s", got, out)
+	}
+}
+
+// On a workbook whose first sheet is a summary (and with a bigger hidden
+// sheet), init reads the visible sheet with the most rows and writes
+// sheet:, so validate needs no --sheet.
+func TestInitPicksTheDataSheet(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetName("Sheet1", "Summary")
+	for r, row := range [][]any{{"Issues export"}, {"Generated", "2024-03-05"}, {"Rows", 4}} {
+		f.SetSheetRow("Summary", "A"+strconv.Itoa(r+1), &row)
+	}
+	f.NewSheet("Issues")
+	for r, row := range [][]any{
+		{"Issue key", "Summary", "Priority", "Assignee", "Component"},
+		{"OPS-1", "Disk full", "High", "DEVU-2", "PROD-1"},
+		{"OPS-2", "Backup failed", "Highest", "DEVU-3", "PROD-2"},
+		{"OPS-3", "", "Low", "DEVU-2", "PROD-1"},
+		{"OPS-4", "Slow queries", "Medium", "", "CAPL-1"},
+	} {
+		f.SetSheetRow("Issues", "A"+strconv.Itoa(r+1), &row)
+	}
+	f.NewSheet("Raw")
+	for r := 1; r <= 20; r++ {
+		f.SetSheetRow("Raw", "A"+strconv.Itoa(r), &[]any{"x", r})
+	}
+	f.SetSheetVisible("Raw", false)
+	file := filepath.Join(t.TempDir(), "export.xlsx")
+	if err := f.SaveAs(file); err != nil {
+		t.Fatal(err)
+	}
+	out := initMapping(t, file)
+	if want := "\nsheet: Issues  # the sheet with the most rows of data (4 rows); \"Summary\" has 2 rows\n"; !strings.Contains(out, want) {
+		t.Errorf("init's mapping lacks %q:\n%s", want, out)
+	}
+	// Row 4 has no summary; OPS-4's empty assignee gets the most common one.
+	if !strings.Contains(out, "owned_by: [DEVU-2]  # the most common in \"Assignee\" (2 rows)") {
+		t.Errorf("no default for the empty assignee:\n%s", out)
+	}
+	if got := validateRows(t, file, out); !slices.Equal(got, []int{4}) {
+		t.Errorf("invalid rows %v, want [4]\n%s", got, out)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 func runInit(_ context.Context, args []string, env Env) int {
 	fs := newFlagSet("init", "init FILE [--type T] [--sheet S] [--encoding E]", env)
 	typ := fs.String("type", "", "work type the mapping is for: issue|ticket|task|opportunity (default: guessed from the header)")
-	sheet := fs.String("sheet", "", "XLSX sheet (default: the first visible sheet)")
+	sheet := fs.String("sheet", "", "XLSX sheet (default: the visible sheet with the most rows)")
 	encoding := fs.String("encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
 	pos, code, ok := parseOrExit(fs, args, env)
 	if !ok {
@@ -27,14 +27,24 @@ func runInit(_ context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "devrev-import init: --type %q: must be one of issue, ticket, task, opportunity\n", *typ)
 		return ExitUsage
 	}
-	src, err := source.Open(pos[0], source.Options{Sheet: *sheet, Encoding: *encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }})
+	opt := source.Options{Sheet: *sheet, Encoding: *encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }}
+	in := skeletonInput{file: pos[0], typ: *typ}
+	if opt.Sheet == "" {
+		var err error
+		if in.sheet, in.why, err = pickInitSheet(pos[0], opt); err != nil {
+			fmt.Fprintf(env.Stderr, "devrev-import init: %v\n", err)
+			return ExitUsage
+		}
+		opt.Sheet = in.sheet
+	}
+	src, err := source.Open(pos[0], opt)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "devrev-import init: %v\n", err)
 		return ExitUsage
 	}
 	defer src.Close()
-	cols, rowsSeen := sampleColumns(src, initSampleRows)
-	writeSkeleton(env.Stdout, skeletonInput{file: pos[0], typ: *typ, cols: cols, rows: rowsSeen})
+	in.cols, in.rows = sampleColumns(src, initSampleRows)
+	writeSkeleton(env.Stdout, in)
 	return ExitOK
 }
 
