@@ -25,36 +25,24 @@ import (
 const sandboxEndpoint = "sandbox"
 
 // defaultCheckpoint is the checkpoint of an import of file without
-// --checkpoint: FILE.checkpoint.jsonl, or the checkpoint an errors CSV
-// resumes (see resumedCheckpoint). A --sandbox trial has its own
-// (FILE.sandbox.checkpoint.jsonl), so that it never makes the real import
-// skip rows that exist only in the simulator.
+// --checkpoint. A --sandbox trial has its own, so that it never makes the
+// real import skip rows that exist only in the simulator. Fixed rows fed
+// back as X.errors.csv (an errors CSV this tool wrote) resume X's
+// checkpoint when there is one, so that X's rows stay done and X, rerun,
+// skips the rows fixed there.
 func defaultCheckpoint(file string, sandbox bool) string {
-	if ck, ok := resumedCheckpoint(file, sandbox); ok {
-		return ck
+	own := func(f string) string {
+		if sandbox {
+			return f + ".sandbox.checkpoint.jsonl"
+		}
+		return f + ".checkpoint.jsonl"
 	}
-	return ownCheckpoint(file, sandbox)
-}
-
-func ownCheckpoint(file string, sandbox bool) string {
-	if sandbox {
-		return file + ".sandbox.checkpoint.jsonl"
+	if orig, ok := strings.CutSuffix(file, ".errors.csv"); ok && report.IsErrorsCSV(file) {
+		if _, err := os.Stat(own(orig)); err == nil {
+			return own(orig)
+		}
 	}
-	return file + ".checkpoint.jsonl"
-}
-
-// resumedCheckpoint is X's checkpoint when file is X.errors.csv, an errors
-// CSV this tool wrote, and X has a checkpoint: fixed rows fed back resume
-// the import they came from, so they are created once and X, rerun,
-// skips them.
-func resumedCheckpoint(file string, sandbox bool) (string, bool) {
-	orig, ok := strings.CutSuffix(file, ".errors.csv")
-	if !ok || !report.IsErrorsCSV(file) {
-		return "", false
-	}
-	ck := ownCheckpoint(orig, sandbox)
-	_, err := os.Stat(ck)
-	return ck, err == nil
+	return own(file)
 }
 
 // endpointName is the API base URL a run talks to, as the checkpoint
@@ -92,7 +80,7 @@ func orgOf(userID string) string {
 // token is exit 4. Any other failure leaves the org unknown ("") for this
 // run: the run itself then meets the API's state (and stops on it) the
 // way it always does, and a later run records the org.
-func (r *importRun) fetchOrg(ctx context.Context, client *devrev.Client, lim *throttle.Limiter) (string, int) {
+func (r *importRun) fetchOrg(ctx context.Context, client *devrev.Client, lim *throttle.Limiter) (string, error) {
 	var self devrev.User
 	err := throttle.Retrier{Limiter: lim, MaxAttempts: 2}.Do(ctx, func() (devrev.Response, error) {
 		var resp devrev.Response
@@ -108,30 +96,30 @@ func (r *importRun) fetchOrg(ctx context.Context, client *devrev.Client, lim *th
 		if ctx.Err() != nil { // Ctrl-C: stop here, nothing was sent
 			return "", r.fail(ExitStopped, "interrupted while asking the API for the token's org")
 		}
-		return "", 0
+		return "", nil
 	}
-	return orgOf(self.ID), 0
+	return orgOf(self.ID), nil
 }
 
 // lockInput takes the lock that stands for the input file (see
 // checkpoint.LockInput): exclusive for an import, shared for a validate,
 // so that two imports of one file never run at once, whatever their
 // checkpoints. It adds the unlock to cleanups, or prints why not and
-// returns the exit code, as lockCheckpoint.
-func (r *importRun) lockInput(ctx context.Context, cleanups *[]func()) int {
+// returns why not, as lockCheckpoint.
+func (r *importRun) lockInput(ctx context.Context, cleanups *[]func()) error {
 	opt := checkpoint.InputLockOptions{Shared: r.dry}
 	if x := r.env.Getenv("XDG_RUNTIME_DIR"); x != "" {
 		opt.Dir = filepath.Join(x, "devrev-import")
 	}
-	lock, code, msg := takeLock(ctx, r.file, r.f.waitLock, r.env, func(wait time.Duration) (*checkpoint.RunLock, error) {
+	lock, err := takeLock(ctx, r.file, r.f.waitLock, r.env, func(wait time.Duration) (*checkpoint.RunLock, error) {
 		opt.Wait = wait
 		return checkpoint.LockInput(ctx, r.file, opt)
 	})
-	if code != 0 {
-		return r.fail(code, "%s", msg)
+	if err != nil {
+		return err
 	}
 	*cleanups = append(*cleanups, func() { lock.Unlock() })
-	return 0
+	return nil
 }
 
 // keyDef is how m keys rows, as a checkpoint records it.

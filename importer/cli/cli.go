@@ -18,13 +18,12 @@ const Version = "0.1.0"
 
 // Exit codes, the same for every command.
 const (
-	ExitOK          = 0 // every row fine (valid, created or already done)
-	ExitRowsFailed  = 1 // finished, but some rows invalid or failed
-	ExitUsage       = 2 // usage, mapping or file-level error: nothing was sent
-	ExitStopped     = 3 // stopped before the end, resumable
-	ExitAuth        = 4 // authentication or permission refused
-	ExitLocked      = 5 // another run holds the checkpoint lock
-	exitHelpPrinted = 0
+	ExitOK         = 0 // every row fine (valid, created or already done)
+	ExitRowsFailed = 1 // finished, but some rows invalid or failed
+	ExitUsage      = 2 // usage, mapping or file-level error: nothing was sent
+	ExitStopped    = 3 // stopped before the end, resumable
+	ExitAuth       = 4 // authentication or permission refused
+	ExitLocked     = 5 // another run holds the checkpoint lock
 )
 
 // Env is what a command may touch of the outside world; tests pass their own.
@@ -58,43 +57,62 @@ error (nothing sent), 3 stopped before the end (resumable), 4 authentication or
 permission refused, 5 another run holds the checkpoint lock.
 `
 
-// Main runs the command line and returns the exit code.
+// Main runs the command line and returns the exit code. Commands return
+// errors; exitFor alone turns them into the exit code and the message.
 func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	cmd, err := dispatch(ctx, args, env)
+	code, msg := exitFor(err)
+	if msg != "" {
+		fmt.Fprintf(env.Stderr, "%s: %s\n", messagePrefix(cmd), msg)
+	}
+	return code
+}
+
+// dispatch runs the command args name and returns its name and outcome.
+func dispatch(ctx context.Context, args []string, env Env) (string, error) {
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
-		return ExitUsage
+		return "", exitStatus(ExitUsage)
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "validate":
-		return runImport(ctx, "validate", rest, env)
-	case "import":
-		return runImport(ctx, "import", rest, env)
+	case "validate", "import":
+		return cmd, runImport(ctx, cmd, rest, env)
 	case "sandbox":
-		return runSandbox(ctx, rest, env)
+		return cmd, runSandbox(ctx, rest, env)
 	case "init":
-		return runInit(ctx, rest, env)
+		return cmd, exitStatus(runInit(ctx, rest, env))
 	case "report":
-		return runReport(ctx, rest, env)
+		return cmd, runReport(ctx, rest, env)
 	case "undo":
-		return runUndo(ctx, rest, env)
+		return cmd, exitStatus(runUndo(ctx, rest, env))
 	case "resolve":
-		return runResolve(ctx, rest, env)
+		return cmd, runResolve(ctx, rest, env)
 	case "--version", "-version", "version":
 		fmt.Fprintf(env.Stdout, "devrev-import %s\n", Version)
-		return ExitOK
+		return cmd, nil
 	case "help", "-h", "--help", "-help":
 		if len(rest) > 0 {
-			return Main(ctx, []string{rest[0], "-h"}, env)
+			return cmd, exitStatus(Main(ctx, []string{rest[0], "-h"}, env))
 		}
 		fmt.Fprint(env.Stdout, usage)
-		return ExitOK
+		return cmd, nil
 	}
 	fmt.Fprintf(env.Stderr, "devrev-import: unknown command %q\n\n%s", cmd, usage)
-	return ExitUsage
+	return cmd, exitStatus(ExitUsage)
+}
+
+// messagePrefix starts the line of a command's final message: "devrev-import"
+// for import and validate, whose messages are the tool's, "devrev-import
+// CMD" for the others.
+func messagePrefix(cmd string) string {
+	if cmd == "import" || cmd == "validate" {
+		return "devrev-import"
+	}
+	return "devrev-import " + cmd
 }
 
 // parse parses flags that may come before or after the positional
@@ -131,14 +149,26 @@ func newFlagSet(name, synopsis string, env Env) *flag.FlagSet {
 	return fs
 }
 
-// parseOrExit handles -h and flag errors uniformly.
-func parseOrExit(fs *flag.FlagSet, args []string, env Env) ([]string, int, bool) {
+// parseArgs parses a command's flags and returns its positional
+// arguments. -h returns flag.ErrHelp (exit 0, the help is printed); a bad
+// flag exits 2, the flag package has said why.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	pos, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		return nil, exitHelpPrinted, false
+		return nil, err
 	}
 	if err != nil {
-		return nil, ExitUsage, false
+		return nil, exitStatus(ExitUsage)
+	}
+	return pos, nil
+}
+
+// parseOrExit is parseArgs for a command that returns its exit code.
+func parseOrExit(fs *flag.FlagSet, args []string, env Env) ([]string, int, bool) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		code, _ := exitFor(err)
+		return nil, code, false
 	}
 	return pos, 0, true
 }

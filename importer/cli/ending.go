@@ -54,11 +54,11 @@ func (r *importRun) printWarnings(ws []string) {
 // finish (a usage, mapping, lock or setup failure), so a cron wrapper
 // always finds the exit code and the error. A path that clashes with
 // another file is never written.
-func (r *importRun) writeSummaryOnExit(code int) {
+func (r *importRun) writeSummaryOnExit(code int, msg string) {
 	if r.f.summaryJSON == "" || r.summaryDone || !r.summarySafe {
 		return
 	}
-	s := report.Summary{DryRun: r.dry, ExitCode: code, Error: r.failMsg, Checkpoint: r.ckPath}
+	s := report.Summary{DryRun: r.dry, ExitCode: code, Error: msg, Checkpoint: r.ckPath}
 	if err := s.WriteJSON(r.f.summaryJSON); err != nil {
 		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", err)
 	}

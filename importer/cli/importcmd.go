@@ -89,23 +89,23 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 }
 
 // runImport is the validate and import commands.
-func runImport(ctx context.Context, cmd string, args []string, env Env) int {
+func runImport(ctx context.Context, cmd string, args []string, env Env) error {
 	var f importFlags
 	fs := newFlagSet(cmd, cmd+" FILE [flags]", env)
 	f.register(fs, cmd)
-	pos, code, ok := parseOrExit(fs, args, env)
-	if !ok {
-		return code
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(env.Stderr, "devrev-import %s: need exactly one FILE (got %d)\n", cmd, len(pos))
-		return ExitUsage
+		return exitStatus(ExitUsage)
 	}
 	dry := cmd == "validate" || f.dryRun
 	r := &importRun{f: f, file: pos[0], dry: dry, env: env}
-	code = r.run(ctx)
-	r.writeSummaryOnExit(code)
-	return code
+	err = r.run(ctx)
+	r.writeSummaryOnExit(exitFor(err))
+	return err
 }
 
 type importRun struct {
@@ -119,21 +119,17 @@ type importRun struct {
 	cfg    *mapping.Config // nil without --mapping
 	mapper *mapping.Mapper
 
-	// failMsg is the last message fail printed, for --summary-json.
-	failMsg string
 	// summarySafe: --summary-json is no other file; summaryDone: finish
 	// wrote it.
 	summarySafe, summaryDone bool
 }
 
-// fail prints one message and returns the exit code.
-func (r *importRun) fail(code int, format string, a ...any) int {
-	r.failMsg = fmt.Sprintf(format, a...)
-	fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", r.failMsg)
-	return code
+// fail is the error that ends the run with code and the message.
+func (r *importRun) fail(code int, format string, a ...any) error {
+	return &exitError{code, fmt.Errorf(format, a...)}
 }
 
-func (r *importRun) run(ctx context.Context) int {
+func (r *importRun) run(ctx context.Context) error {
 	f := &r.f
 	r.log = newLogger(r.env, f.logFormat, slog.LevelInfo)
 	in, stopWatch := watchSignals(ctx, r.env)
@@ -195,12 +191,12 @@ func (r *importRun) run(ctx context.Context) int {
 		pcfg.Reopen = func() (source.Reader, error) { return source.Open(r.file, opt) }
 	}
 
-	cleanup, code := r.setup(ctx, &pcfg, cfg, mappingBytes)
+	cleanup, err := r.setup(ctx, &pcfg, cfg, mappingBytes)
 	defer cleanup()
-	if code != 0 {
+	if err != nil {
 		// Not errs.Close(): with no row added it would remove the errors
 		// CSV of another run (the one holding the lock, say).
-		return code
+		return err
 	}
 	if pcfg.Client == nil {
 		for _, l := range mapper.LookupColumns() {
@@ -259,7 +255,7 @@ func (r *importRun) run(ctx context.Context) int {
 // the in-process simulator) and the limiter when there is a token, the
 // lookups and the live custom-field schema, and, for an import, the lock
 // and the checkpoint journal. The cleanup it returns is always callable.
-func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mapping.Config, mappingBytes []byte) (func(), int) {
+func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mapping.Config, mappingBytes []byte) (func(), error) {
 	f := &r.f
 	var cleanups []func()
 	cleanup := func() {
@@ -285,8 +281,8 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	}
 
 	if r.dry { // an import takes it after the checkpoint's, which it names when both are busy
-		if code := r.lockInput(ctx, &cleanups); code != 0 {
-			return cleanup, code
+		if err := r.lockInput(ctx, &cleanups); err != nil {
+			return cleanup, err
 		}
 	}
 
@@ -311,7 +307,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		if err != nil {
 			if r.dry && f.tokenFile == "" {
 				// validate without a token checks everything but the lookups.
-				return cleanup, 0
+				return cleanup, nil
 			}
 			return cleanup, r.fail(ExitUsage, "%v", err)
 		}
@@ -334,30 +330,30 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 
 	if !r.dry {
 		ckPath := r.checkpointPath()
-		lock, code, msg := lockCheckpoint(ctx, ckPath, f.waitLock, r.env)
-		if code != 0 {
-			return cleanup, r.fail(code, "%s", msg)
+		lock, err := lockCheckpoint(ctx, ckPath, f.waitLock, r.env)
+		if err != nil {
+			return cleanup, err
 		}
 		cleanups = append(cleanups, func() { lock.Unlock() })
 		r.ckPath = ckPath
-		if code := r.lockInput(ctx, &cleanups); code != 0 {
-			return cleanup, code
+		if err := r.lockInput(ctx, &cleanups); err != nil {
+			return cleanup, err
 		}
-		if _, ok := resumedCheckpoint(r.file, f.sandbox); ok && f.checkpoint == "" {
+		if f.checkpoint == "" && !strings.HasPrefix(ckPath, r.file) {
 			fmt.Fprintf(r.env.Stderr, "%s is an errors CSV: resuming the checkpoint of the import it came from, %s\n", r.file, ckPath)
 		}
 	}
 
-	if code := r.setupEnrich(ctx, pcfg, &cleanups); code != 0 {
-		return cleanup, code
+	if err := r.setupEnrich(ctx, pcfg, &cleanups); err != nil {
+		return cleanup, err
 	}
 	if r.dry {
-		return cleanup, 0
+		return cleanup, nil
 	}
 
-	org, code := r.fetchOrg(ctx, client, lim)
-	if code != 0 {
-		return cleanup, code
+	org, err := r.fetchOrg(ctx, client, lim)
+	if err != nil {
+		return cleanup, err
 	}
 	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Mapping: r.mapper.Describe(),
 		Endpoint: endpointName(endpoint, r.env), Org: org, Key: keyDef(r.mapper), Tool: "devrev-import/" + Version}
@@ -396,12 +392,12 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	pcfg.MaxDuration = f.maxDuration
 	pcfg.MaxErrors, pcfg.MaxErrorsPct = maxErrors, maxErrorsPct
 	pcfg.MaxWait = f.maxWait
-	return cleanup, 0
+	return cleanup, nil
 }
 
 // setupEnrich resolves lookup columns through the API and, with --schema
 // live, checks custom fields against the org's schema.
-func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, cleanups *[]func()) int {
+func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, cleanups *[]func()) error {
 	// Lookups and the schema are retried as often as a row (--max-retries).
 	retr := throttle.Retrier{Limiter: pcfg.Limiter}
 	if !r.dry {
@@ -441,7 +437,7 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 	if len(fns) > 0 {
 		pcfg.Enrich = schema.Chain(fns...)
 	}
-	return 0
+	return nil
 }
 
 func hasCustomFields(m *mapping.Mapper) bool {
@@ -453,8 +449,10 @@ func hasCustomFields(m *mapping.Mapper) bool {
 	return false
 }
 
-// finish prints the summary, writes --summary-json and picks the exit code.
-func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.ErrorsCSV, sent bool, warnings []string) int {
+// finish prints the summary, writes --summary-json and returns the
+// run's outcome (printed here: the message comes before the row messages
+// and the totals).
+func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.ErrorsCSV, sent bool, warnings []string) error {
 	s := res.Summary
 	runWarnings := s.Warnings
 	s.Warnings = append(warnings, s.Warnings...)
@@ -462,37 +460,13 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 		s.ErrorsCSV = errs.Path()
 	}
 	s.Checkpoint = r.ckPath
-	code := ExitOK
-	if s.Invalid > 0 || s.Failed > 0 {
+	code, msg := exitFor(runErr)
+	if runErr == nil && (s.Invalid > 0 || s.Failed > 0) {
 		code = ExitRowsFailed
 	}
-	var fe *source.FileError
-	var se *pipeline.StopError
-	switch {
-	case errors.As(runErr, &fe):
-		code = ExitUsage
-		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", fe)
-	case errors.As(runErr, &se):
-		switch se.Reason {
-		case "unauthorized":
-			code = ExitAuth
-			s.Error = fmt.Sprintf("the API refused the token: %v", se.Err)
-		case "max_errors":
-			code = ExitRowsFailed
-			s.Error = fmt.Sprintf("stopped: %v", se.Err)
-		default:
-			code = ExitStopped
-			s.Error = fmt.Sprintf("stopped (%s): run the same command again to resume", se)
-		}
-		fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", s.Error)
-	case runErr != nil:
-		code = ExitStopped
-		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", runErr)
-	}
-	if fe != nil {
-		s.Error = fe.Error()
-	} else if runErr != nil && s.Error == "" {
-		s.Error = runErr.Error()
+	if msg != "" {
+		s.Error = msg
+		fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", msg)
 	}
 	if s.NotAttempted > 0 && (code == ExitOK || code == ExitRowsFailed && s.Stopped == "") {
 		// Rows in doubt or never tried: the run is not done, whatever
@@ -532,7 +506,7 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 			fmt.Fprintf(w, "devrev-import: %v\n", err)
 		}
 	}
-	return code
+	return exitStatus(code)
 }
 
 func newLogger(env Env, format string, level slog.Level) *slog.Logger {

@@ -21,7 +21,7 @@ type reportFlags struct {
 // the failed rows as a reloadable errors CSV and an HTML page of the run.
 // It exits 0 whenever it could report, whatever the run's outcome was:
 // its figures say what failed.
-func runReport(_ context.Context, args []string, env Env) int {
+func runReport(_ context.Context, args []string, env Env) error {
 	fs := newFlagSet("report", "report CHECKPOINT [flags]", env)
 	var f reportFlags
 	fs.StringVar(&f.createdCSV, "created-csv", "", "write row,key,id,display_id of every created work here")
@@ -31,19 +31,17 @@ func runReport(_ context.Context, args []string, env Env) int {
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet of the input, for --errors-csv")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter of the input, for --errors-csv (default: detect)")
 	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding of the input, for --errors-csv")
-	pos, code, ok := parseOrExit(fs, args, env)
-	if !ok {
-		return code
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(env.Stderr, "devrev-import report: need exactly one CHECKPOINT")
-		return ExitUsage
+		return usageError("need exactly one CHECKPOINT")
 	}
 	if err := writeReport(pos[0], f, env); err != nil {
-		fmt.Fprintf(env.Stderr, "devrev-import report: %v\n", err)
-		return ExitUsage
+		return usageError("%v", err)
 	}
-	return ExitOK
+	return nil
 }
 
 // writeReport reads the checkpoint at path and writes what f asks for.

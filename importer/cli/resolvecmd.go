@@ -21,7 +21,7 @@ import (
 // exists and that no other row claims it) and --send marks the row so the
 // next import sends it. A row still in doubt (its lookup could not finish,
 // e.g. too many candidates) can be settled the same way.
-func runResolve(ctx context.Context, args []string, env Env) int {
+func runResolve(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("resolve", "resolve CHECKPOINT [ROW --id ID | ROW --send] [flags]", env)
 	id := fs.String("id", "", "record this work (display ID or DON) as the row's; it must exist")
 	send := fs.Bool("send", false, "none of the candidates is the row's: the next import sends it")
@@ -29,48 +29,44 @@ func runResolve(ctx context.Context, args []string, env Env) int {
 	tokenFile := fs.String("token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
-	pos, code, ok := parseOrExit(fs, args, env)
-	if !ok {
-		return code
-	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "devrev-import resolve: "+format+"\n", a...)
-		return code
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	switch {
 	case len(pos) == 1 && *id == "" && !*send:
-		return listAmbiguous(pos[0], env, fail)
+		return listAmbiguous(pos[0], env)
 	case len(pos) != 2:
-		return fail(ExitUsage, "need CHECKPOINT, or CHECKPOINT ROW with --id ID or --send")
+		return usageError("need CHECKPOINT, or CHECKPOINT ROW with --id ID or --send")
 	case (*id == "") == !*send:
-		return fail(ExitUsage, "give exactly one of --id ID and --send")
+		return usageError("give exactly one of --id ID and --send")
 	}
 	path := pos[0]
 	in, stopWatch := watchSignals(ctx, env) // Ctrl-C ends a --wait-lock or the lookup
 	defer stopWatch()
 	ctx = in.ctx
-	lock, code, msg := lockCheckpoint(ctx, path, *waitLock, env)
-	if code != 0 {
-		return fail(code, "%s", msg)
+	lock, err := lockCheckpoint(ctx, path, *waitLock, env)
+	if err != nil {
+		return err
 	}
 	defer lock.Unlock()
 	hdr, state, _, err := checkpoint.Read(path)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return usageError("%v", err)
 	}
 	e, err := unsettledRow(state, pos[1])
 	if err != nil {
-		return fail(ExitUsage, "%s: %v", path, err)
+		return usageError("%s: %v", path, err)
 	}
 	next := checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Failed,
 		Error: &checkpoint.ErrorInfo{Type: "resolved_send", Message: "marked with devrev-import resolve --send: the next import sends it"}}
 	if *id != "" {
-		w, code, err := getWork(ctx, *id, *endpoint, *tokenFile, *timeout, env)
+		w, err := getWork(ctx, *id, *endpoint, *tokenFile, *timeout, env)
 		if err != nil {
-			return fail(code, "%v", err)
+			return err
 		}
 		if state.WasCreated(w.ID) {
-			return fail(ExitUsage, "%s (%s) is recorded as another row's work in %s; it cannot be this row's too", w.DisplayID, w.ID, path)
+			return usageError("%s (%s) is recorded as another row's work in %s; it cannot be this row's too", w.DisplayID, w.ID, path)
 		}
 		if len(e.Candidates) > 0 && !slices.Contains(e.Candidates, w.DisplayID) && !slices.Contains(e.Candidates, w.ID) {
 			fmt.Fprintf(env.Stderr, "note: %s was not among the candidates (%s)\n", w.DisplayID, strings.Join(e.Candidates, ", "))
@@ -79,29 +75,29 @@ func runResolve(ctx context.Context, args []string, env Env) int {
 	}
 	journal, _, _, err := checkpoint.Open(path, hdr, checkpoint.Options{})
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return usageError("%v", err)
 	}
 	err = journal.Append(next)
 	if cerr := journal.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return usageError("%v", err)
 	}
 	if *id != "" {
 		fmt.Fprintf(env.Stdout, "row %d: recorded as created: %s (%s)\n", e.Row, next.DisplayID, next.ID)
 	} else {
 		fmt.Fprintf(env.Stdout, "row %d: the next import sends it\n", e.Row)
 	}
-	return ExitOK
+	return nil
 }
 
 // listAmbiguous prints every ambiguous row of the checkpoint with its
 // candidates. It only reads, so it needs no lock.
-func listAmbiguous(path string, env Env, fail func(int, string, ...any) int) int {
+func listAmbiguous(path string, env Env) error {
 	_, state, warns, err := checkpoint.Read(path)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return usageError("%v", err)
 	}
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
@@ -120,10 +116,10 @@ func listAmbiguous(path string, env Env, fail func(int, string, ...any) int) int
 	})
 	if n+doubt == 0 {
 		fmt.Fprintf(env.Stdout, "no ambiguous rows in %s\n", path)
-		return ExitOK
+		return nil
 	}
 	fmt.Fprintf(env.Stdout, "%d ambiguous, %d in doubt; settle a row with: devrev-import resolve %s ROW --id ID (that work is the row's) or --send (none is)\n", n, doubt, path)
-	return ExitOK
+	return nil
 }
 
 // unsettledRow finds the ambiguous (or in-doubt) entry that ref names: a
@@ -158,15 +154,15 @@ func unsettledRow(state *checkpoint.State, ref string) (checkpoint.Entry, error)
 }
 
 // getWork reads one work through the API, retrying what is worth
-// retrying, and returns the exit code for a failure.
-func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.Duration, env Env) (devrev.Work, int, error) {
+// retrying; its errors carry their exit code.
+func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.Duration, env Env) (devrev.Work, error) {
 	token, err := readToken(tokenFile, env)
 	if err != nil {
-		return devrev.Work{}, ExitUsage, err
+		return devrev.Work{}, usageError("%v", err)
 	}
 	client, err := newClient(endpoint, token, timeout, 1, nil, env)
 	if err != nil {
-		return devrev.Work{}, ExitUsage, err
+		return devrev.Work{}, usageError("%v", err)
 	}
 	var w devrev.Work
 	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{MaxWait: defaultMaxWait})}
@@ -179,11 +175,11 @@ func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.D
 	var ae *devrev.APIError
 	switch {
 	case err == nil:
-		return w, 0, nil
+		return w, nil
 	case errors.As(err, &ae) && ae.Status == 404:
-		return devrev.Work{}, ExitUsage, fmt.Errorf("no work %s in DevRev", id)
+		return devrev.Work{}, usageError("no work %s in DevRev", id)
 	case throttle.Classify(err) == throttle.Fatal:
-		return devrev.Work{}, ExitAuth, fmt.Errorf("the API refused the token: %w", err)
+		return devrev.Work{}, authError("the API refused the token: %w", err)
 	}
-	return devrev.Work{}, ExitStopped, fmt.Errorf("reading work %s: %w", id, err)
+	return devrev.Work{}, stoppedError("reading work %s: %w", id, err)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // runSandbox serves the built-in DevRev simulator until interrupted.
-func runSandbox(ctx context.Context, args []string, env Env) int {
+func runSandbox(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("sandbox", "sandbox [--addr ADDR] [flags]", env)
 	addr := fs.String("addr", "127.0.0.1:8089", "loopback address to listen on")
 	limit := fs.Int("limit", 0, "requests per window per token (0 = unlimited)")
@@ -24,14 +24,12 @@ func runSandbox(ctx context.Context, args []string, env Env) int {
 	jitter := fs.Duration("jitter", 0, "random extra latency in [0, jitter)")
 	seed := fs.Int64("seed", 1, "seed for faults and jitter")
 	verbose := fs.Bool("v", false, "log every request")
-	_, code, ok := parseOrExit(fs, args, env)
-	if !ok {
-		return code
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil || !isLoopback(host) {
-		fmt.Fprintf(env.Stderr, "devrev-import sandbox: --addr %q: must be a loopback address such as 127.0.0.1:8089\n", *addr)
-		return ExitUsage
+		return usageError("--addr %q: must be a loopback address such as 127.0.0.1:8089", *addr)
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -43,8 +41,7 @@ func runSandbox(ctx context.Context, args []string, env Env) int {
 		Log:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "devrev-import sandbox: %v\n", err)
-		return ExitUsage
+		return usageError("%v", err)
 	}
 	fmt.Fprintf(env.Stdout, "DevRev simulator listening on %s\n", sim.URL)
 	fmt.Fprintf(env.Stdout, "use: DEVREV_ENDPOINT=%s DEVREV_TOKEN=%s devrev-import import FILE\n", sim.URL, simulator.DefaultToken)
@@ -55,7 +52,7 @@ func runSandbox(ctx context.Context, args []string, env Env) int {
 	st := sim.Stats()
 	_ = sim.Close()
 	fmt.Fprintf(env.Stdout, "served %d requests, created %d works, %d throttled, %d early\n", st.Requests, st.Creates, st.Throttled, st.Early)
-	return ExitOK
+	return nil
 }
 
 func isLoopback(host string) bool {

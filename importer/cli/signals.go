@@ -125,27 +125,27 @@ func readLine(ctx context.Context, r io.Reader) (string, error) {
 }
 
 // lockCheckpoint takes the run lock of a checkpoint for a command, or
-// returns the exit code and message of why not: interrupted (3), held by
-// another run (5), anything else (2).
-func lockCheckpoint(ctx context.Context, path string, wait time.Duration, env Env) (*checkpoint.RunLock, int, string) {
+// returns why not: interrupted (3), held by another run (a
+// *checkpoint.LockedError, 5), anything else (2).
+func lockCheckpoint(ctx context.Context, path string, wait time.Duration, env Env) (*checkpoint.RunLock, error) {
 	return takeLock(ctx, path, wait, env, func(wait time.Duration) (*checkpoint.RunLock, error) {
 		return checkpoint.Lock(ctx, path, wait)
 	})
 }
 
 // takeLock takes a lock on path with take, as lockCheckpoint describes.
-func takeLock(ctx context.Context, path string, wait time.Duration, env Env, take func(time.Duration) (*checkpoint.RunLock, error)) (*checkpoint.RunLock, int, string) {
+func takeLock(ctx context.Context, path string, wait time.Duration, env Env, take func(time.Duration) (*checkpoint.RunLock, error)) (*checkpoint.RunLock, error) {
 	lock, err := lockWaiting(path, wait, env, take)
 	var le *checkpoint.LockedError
 	switch {
 	case err == nil:
-		return lock, 0, ""
+		return lock, nil
 	case ctx.Err() != nil:
-		return nil, ExitStopped, "interrupted while waiting for the lock on " + path
+		return nil, stoppedError("interrupted while waiting for the lock on %s", path)
 	case errors.As(err, &le):
-		return nil, ExitLocked, le.Error()
+		return nil, le
 	}
-	return nil, ExitUsage, "lock: " + err.Error()
+	return nil, usageError("lock: %v", err)
 }
 
 // lockWaiting takes a run lock (of a checkpoint, of an input) with take.

@@ -125,7 +125,7 @@ func yamlQuote(s string) string {
 // of the workbook has the mapped header: alone when that sheet has every
 // mapped column (each would be reported missing otherwise), after err
 // when it has only some.
-func (r *importRun) failSheet(opt source.Options, cfg *mapping.Config, err error) int {
+func (r *importRun) failSheet(opt source.Options, cfg *mapping.Config, err error) error {
 	hint, complete := sheetHint(r.file, opt, cfg)
 	switch {
 	case hint == "":

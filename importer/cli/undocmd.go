@@ -52,8 +52,9 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	defer stopWatch()
 	ctx = in.ctx
 
-	lock, code, msg := lockCheckpoint(ctx, path, *waitLock, env)
-	if code != 0 {
+	lock, err := lockCheckpoint(ctx, path, *waitLock, env)
+	if err != nil {
+		code, msg := exitFor(err)
 		return fail(code, "%s", msg)
 	}
 	defer lock.Unlock()

@@ -104,17 +104,34 @@ type Result struct {
 	MessageCount int
 }
 
+// Reason is why a run stopped before every row was tried; its value is
+// the summary's "stopped" field.
+type Reason string
+
+// The reasons a run stops early. Every one is resumable: running the same
+// command again continues where the run stopped.
+const (
+	ReasonInterrupted    Reason = "interrupted"     // a signal, or the context ended
+	ReasonAPIUnavailable Reason = "api_unavailable" // too many consecutive server or network failures
+	ReasonMaxDuration    Reason = "max_duration"    // --max-duration reached
+	ReasonMaxErrors      Reason = "max_errors"      // --max-errors reached
+	ReasonWaitTooLong    Reason = "wait_too_long"   // the API asks to wait longer than --max-wait
+	ReasonUnauthorized   Reason = "unauthorized"    // the API refused the token or its permissions
+	ReasonInDoubt        Reason = "in_doubt"        // rows in doubt could not be reconciled
+	ReasonCheckpoint     Reason = "checkpoint"      // the checkpoint journal could not be written
+)
+
 // StopError ends a run before every row was tried. The run is resumable.
 type StopError struct {
-	Reason string // "interrupted", "api_unavailable", "max_duration", "max_errors", "wait_too_long", "unauthorized", "in_doubt"
+	Reason Reason
 	Err    error
 }
 
 func (e *StopError) Error() string {
 	if e.Err != nil {
-		return e.Reason + ": " + e.Err.Error()
+		return string(e.Reason) + ": " + e.Err.Error()
 	}
-	return e.Reason
+	return string(e.Reason)
 }
 
 func (e *StopError) Unwrap() error { return e.Err }
@@ -208,11 +225,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			err = se
 		} else if n := r.unrec.Load(); n > 0 {
 			first, _ := r.firstUnrec.Load().(string)
-			err = &StopError{Reason: "in_doubt", Err: fmt.Errorf("%d rows in doubt could not be reconciled and were not sent again (the first: %s)", n, first)}
+			err = &StopError{Reason: ReasonInDoubt, Err: fmt.Errorf("%d rows in doubt could not be reconciled and were not sent again (the first: %s)", n, first)}
 		}
 	}
 	if se := (*StopError)(nil); errors.As(err, &se) {
-		s.Stopped = se.Reason
+		s.Stopped = string(se.Reason)
 		if cfg.Total > s.Rows {
 			s.NotAttempted += cfg.Total - s.Rows
 		}
@@ -227,13 +244,13 @@ func stopFor(err error) *StopError {
 	var we *throttle.WaitError
 	switch {
 	case throttle.Classify(err) == throttle.Fatal:
-		return &StopError{Reason: "unauthorized", Err: err}
+		return &StopError{Reason: ReasonUnauthorized, Err: err}
 	case errors.As(err, &we):
-		return &StopError{Reason: "wait_too_long", Err: err}
+		return &StopError{Reason: ReasonWaitTooLong, Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &StopError{Reason: "interrupted", Err: err}
+		return &StopError{Reason: ReasonInterrupted, Err: err}
 	}
-	return &StopError{Reason: "api_unavailable", Err: err}
+	return &StopError{Reason: ReasonAPIUnavailable, Err: err}
 }
 
 // stop ends the intake of rows with the given reason (first one wins).
@@ -253,7 +270,7 @@ func (r *run) stopped() bool {
 	case <-r.stopCh:
 		return true
 	case <-r.cfg.Stop:
-		r.stop(&StopError{Reason: "interrupted"})
+		r.stop(&StopError{Reason: ReasonInterrupted})
 		return true
 	default:
 		return false
@@ -269,7 +286,7 @@ func (r *run) execute(ctx context.Context) error {
 		go func() {
 			select {
 			case <-r.cfg.Stop:
-				r.stop(&StopError{Reason: "interrupted"})
+				r.stop(&StopError{Reason: ReasonInterrupted})
 			case <-r.stopCh:
 			case <-finished:
 			}
@@ -280,7 +297,7 @@ func (r *run) execute(ctx context.Context) error {
 		go func() {
 			select {
 			case <-deadline:
-				r.stop(&StopError{Reason: "max_duration", Err: fmt.Errorf("--max-duration %s reached", r.cfg.MaxDuration)})
+				r.stop(&StopError{Reason: ReasonMaxDuration, Err: fmt.Errorf("--max-duration %s reached", r.cfg.MaxDuration)})
 			case <-r.stopCh:
 			case <-finished:
 			}
@@ -504,12 +521,12 @@ func (r *run) fail(row source.Row, status int, typ, msg string, e *checkpoint.En
 func (r *run) checkErrorBudget() {
 	failed := r.c.Failed.Load()
 	if r.cfg.MaxErrors > 0 && failed >= int64(r.cfg.MaxErrors) {
-		r.stop(&StopError{Reason: "max_errors", Err: fmt.Errorf("%d rows failed (--max-errors %d)", failed, r.cfg.MaxErrors)})
+		r.stop(&StopError{Reason: ReasonMaxErrors, Err: fmt.Errorf("%d rows failed (--max-errors %d)", failed, r.cfg.MaxErrors)})
 	}
 	if pct := r.cfg.MaxErrorsPct; pct > 0 {
 		done := r.c.Done.Load()
 		if done >= 20 && float64(failed)*100 >= pct*float64(done) {
-			r.stop(&StopError{Reason: "max_errors", Err: fmt.Errorf("%d of %d rows failed (--max-errors %s%%)", failed, done, strconv.FormatFloat(pct, 'f', -1, 64))})
+			r.stop(&StopError{Reason: ReasonMaxErrors, Err: fmt.Errorf("%d of %d rows failed (--max-errors %s%%)", failed, done, strconv.FormatFloat(pct, 'f', -1, 64))})
 		}
 	}
 }
@@ -520,6 +537,6 @@ func (r *run) journal(e checkpoint.Entry) {
 	}
 	if err := r.cfg.Journal.Append(e); err != nil {
 		// A journal that cannot be written means exactly-once is lost: stop.
-		r.stop(&StopError{Reason: "checkpoint", Err: err})
+		r.stop(&StopError{Reason: ReasonCheckpoint, Err: err})
 	}
 }

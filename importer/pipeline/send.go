@@ -42,7 +42,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 	for {
 		if err := lim.Wait(r.intake); err != nil {
 			if we := (*throttle.WaitError)(nil); errors.As(err, &we) {
-				r.stop(&StopError{Reason: "wait_too_long", Err: err})
+				r.stop(&StopError{Reason: ReasonWaitTooLong, Err: err})
 			}
 			return r.leave(op, attempts, doubt)
 		}
@@ -56,7 +56,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
 			if err := r.cfg.Journal.Append(e); err != nil {
 				release()
-				se := &StopError{Reason: "checkpoint", Err: err}
+				se := &StopError{Reason: ReasonCheckpoint, Err: err}
 				r.stop(se)
 				r.notTried.Add(1)
 				return nil
@@ -94,9 +94,9 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		case throttle.Fatal:
 			var ae *devrev.APIError
 			if errors.As(err, &ae) {
-				r.stop(&StopError{Reason: "unauthorized", Err: err})
+				r.stop(&StopError{Reason: ReasonUnauthorized, Err: err})
 			} else {
-				r.stop(&StopError{Reason: "interrupted", Err: err})
+				r.stop(&StopError{Reason: ReasonInterrupted, Err: err})
 			}
 			// Refused or abandoned: leave the row for the next run (in
 			// doubt if its request may have been performed).
@@ -120,7 +120,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		}
 		// Retry: 5xx, timeouts, dropped connections that did not create.
 		if n := r.consec.Add(1); n >= int64(r.cfg.MaxConsecutiveFailures) {
-			r.stop(&StopError{Reason: "api_unavailable", Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
+			r.stop(&StopError{Reason: ReasonAPIUnavailable, Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
 			return r.leave(op, attempts, doubt)
 		}
 		if attempts > r.cfg.MaxRetries && doubt {
@@ -173,7 +173,7 @@ func (r *run) pause(err error) *StopError {
 		until = now.Add(r.cfg.Backoff(int(r.throttle.Add(1))))
 	}
 	if wait := until.Sub(now); wait > r.cfg.MaxWait {
-		return &StopError{Reason: "wait_too_long", Err: fmt.Errorf("the API asks to wait %s, more than --max-wait %s; run again later", wait.Round(time.Second), r.cfg.MaxWait)}
+		return &StopError{Reason: ReasonWaitTooLong, Err: fmt.Errorf("the API asks to wait %s, more than --max-wait %s; run again later", wait.Round(time.Second), r.cfg.MaxWait)}
 	}
 	r.cfg.Limiter.PauseUntil(until)
 	if r.cfg.Throttle != nil {
@@ -250,7 +250,7 @@ func (r *run) reconcile(ctx context.Context, op *Op, sentAt time.Time, counted b
 	if err != nil {
 		var ae *devrev.APIError
 		if errors.As(err, &ae) && throttle.Classify(err) == throttle.Fatal {
-			return false, &StopError{Reason: "unauthorized", Err: err}
+			return false, &StopError{Reason: ReasonUnauthorized, Err: err}
 		}
 		r.unreconciled(op, err)
 		return true, nil
@@ -284,7 +284,7 @@ func (r *run) unreconciled(op *Op, err error) {
 		r.firstUnrec.Store(msg)
 	}
 	if n := r.consec.Add(1); n >= int64(r.cfg.MaxConsecutiveFailures) {
-		r.stop(&StopError{Reason: "api_unavailable", Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
+		r.stop(&StopError{Reason: ReasonAPIUnavailable, Err: fmt.Errorf("%d consecutive server or network failures; last: %w", n, err)})
 	}
 }
 
