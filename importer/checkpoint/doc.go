@@ -28,12 +28,17 @@
 // identity of a row across runs, e.g. "TKT-9|..."); "row" is the 1-based
 // row number the user sees, for messages only:
 //
-//	{"row":14,"key":"TKT-9","status":"sending","ts":"...","attempt":1,"title":"Printer on fire","fp":"9f86d081884c7d65"}
-//	{"row":14,"key":"TKT-9","status":"created","ts":"...","id":"don:core:...","display_id":"ISS-42","type":"issue"}
-//	{"row":15,"key":"TKT-10","status":"invalid","ts":"...","errors":["priority: unknown value \"P9\""]}
-//	{"row":16,"key":"TKT-11","status":"failed","ts":"...","http_status":400,"error":{"type":"bad_request","message":"..."},"attempts":3}
-//	{"row":14,"key":"TKT-9","status":"deleted","ts":"...","id":"don:core:..."}
-//	{"row":17,"key":"TKT-12","status":"ambiguous","ts":"...","error":{"type":"in_doubt_ambiguous","message":"..."},"candidates":["TKT-40","TKT-41"]}
+//	{"row":14,"key":"TKT-9","op":"create","v":2,"status":"sending","ts":"...","attempt":1,"title":"Printer on fire","fp":"9f86d081884c7d65"}
+//	{"row":14,"key":"TKT-9","op":"create","v":2,"status":"created","ts":"...","id":"don:core:...","display_id":"ISS-42","type":"issue"}
+//	{"row":15,"key":"TKT-10","op":"create","v":2,"status":"invalid","ts":"...","errors":["priority: unknown value \"P9\""]}
+//	{"row":16,"key":"TKT-11","op":"create","v":2,"status":"failed","ts":"...","http_status":400,"error":{"type":"bad_request","message":"..."},"attempts":3}
+//	{"row":14,"key":"TKT-9","op":"create","v":2,"status":"deleted","ts":"...","id":"don:core:..."}
+//	{"row":17,"key":"TKT-12","op":"create","v":2,"status":"ambiguous","ts":"...","error":{"type":"in_doubt_ambiguous","message":"..."},"candidates":["TKT-40","TKT-41"]}
+//
+// "op" is the kind of write the entry is about (today only "create") and
+// "v" the entry's version (EntryVersion). Entries written before ops
+// existed have neither: they are version 1 and are read as creates; an op
+// or version this build does not know is refused.
 //
 // "fp" fingerprints the request a sending line announces: rows whose
 // requests were identical share it, so reconciliation knows how many rows
@@ -45,7 +50,7 @@
 //
 // A line is told apart by its keys: "checkpoint" (header, line 1 only),
 // "run" (run line), otherwise an entry, which must have a non-empty "key"
-// and a known "status". Blank lines are ignored.
+// and a known "status" (and "op", if any). Blank lines are ignored.
 //
 // # Crash tolerance
 //

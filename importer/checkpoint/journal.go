@@ -304,6 +304,10 @@ func (j *Journal) Append(e Entry) error {
 	if e.TS.IsZero() {
 		e.TS = j.clock()
 	}
+	if e.Op == "" {
+		e.Op = OpCreate
+	}
+	e.V = EntryVersion
 	if err := j.marshalAndWrite(&e); err != nil {
 		return err
 	}

@@ -272,6 +272,7 @@ func (sc *scanned) take(l *anyLine, warn func(string)) error {
 	if err := l.Entry.validate(); err != nil {
 		return err
 	}
+	l.Entry.upgrade()
 	if legacyHash(l.Entry.Key) {
 		sc.hashKeys++
 	} else {

@@ -41,6 +41,22 @@ func (s Status) valid() bool {
 	return false
 }
 
+// Op is the kind of write an entry is about. Every entry of a run names
+// its op; an entry written before ops existed (version 1) names none and
+// is a create.
+type Op string
+
+// OpCreate is a row's works.create, the only kind of write today.
+const OpCreate Op = "create"
+
+// EntryVersion is the version of the entries this build writes: 2 names
+// the op ("op") and the version ("v") on every entry; 1 is an entry
+// without them, read as a create.
+const EntryVersion = 2
+
+// known reports whether o is an op this build knows.
+func (o Op) known() bool { return o == OpCreate }
+
 // ErrorInfo is the error DevRev (or the transport) gave for a failed row.
 type ErrorInfo struct {
 	Type    string `json:"type"`
@@ -50,8 +66,13 @@ type ErrorInfo struct {
 // Entry is one journal line about one row. Which optional fields are set
 // depends on Status; see the package documentation.
 type Entry struct {
-	Row     int       `json:"row"`
-	Key     string    `json:"key"`
+	Row int    `json:"row"`
+	Key string `json:"key"`
+	// Op is the kind of write (OpCreate); V the entry's version
+	// (EntryVersion). Append sets V, and Op when empty; reading an entry
+	// of version 1 (neither is written) sets Op to OpCreate and V to 1.
+	Op      Op        `json:"op,omitempty"`
+	V       int       `json:"v,omitempty"`
 	Status  Status    `json:"status"`
 	TS      time.Time `json:"ts"`
 	Attempt int       `json:"attempt,omitempty"`
@@ -79,7 +100,21 @@ func (e *Entry) validate() error {
 	if !e.Status.valid() {
 		return fmt.Errorf("entry %q has unknown status %q", e.Key, e.Status)
 	}
+	if e.Op != "" && !e.Op.known() || e.V < 0 || e.V > EntryVersion {
+		return fmt.Errorf("entry %q is a %q entry of version %d, which this tool does not know (it reads create entries up to version %d): written by a newer devrev-import?", e.Key, e.Op, e.V, EntryVersion)
+	}
 	return nil
+}
+
+// upgrade reads an entry as the current version does: one without an op
+// or version (version 1) is a create.
+func (e *Entry) upgrade() {
+	if e.Op == "" {
+		e.Op = OpCreate
+	}
+	if e.V == 0 {
+		e.V = 1
+	}
 }
 
 // State is what earlier runs left in a journal: the last entry per key,
@@ -274,6 +309,7 @@ type stored struct {
 	httpStatus         int32
 	status             Status
 	typ                uint8 // index into workTypes; 0 = see extra.typ
+	v                  uint8 // the entry's version; every stored entry is a create
 	extra              *storedExtra
 }
 
@@ -297,7 +333,7 @@ var workTypes = [...]string{"", "issue", "ticket", "task", "opportunity"}
 
 func compact(e Entry) stored {
 	st := stored{key: e.Key, id: e.ID, displayID: e.DisplayID, ts: e.TS, row: int32(e.Row),
-		attempt: int32(e.Attempt), attempts: int32(e.Attempts), httpStatus: int32(e.HTTPStatus), status: e.Status}
+		attempt: int32(e.Attempt), attempts: int32(e.Attempts), httpStatus: int32(e.HTTPStatus), status: e.Status, v: uint8(e.V)}
 	var x storedExtra
 	st.typ = 255
 	for i, t := range workTypes {
@@ -316,7 +352,7 @@ func compact(e Entry) stored {
 }
 
 func (st *stored) entry() Entry {
-	e := Entry{Row: int(st.row), Key: st.key, Status: st.status, TS: st.ts, Attempt: int(st.attempt),
+	e := Entry{Row: int(st.row), Key: st.key, Op: OpCreate, V: int(st.v), Status: st.status, TS: st.ts, Attempt: int(st.attempt),
 		ID: st.id, DisplayID: st.displayID, Type: workTypes[st.typ], HTTPStatus: int(st.httpStatus), Attempts: int(st.attempts)}
 	if x := st.extra; x != nil {
 		e.Title, e.FP, e.Errors, e.Error, e.Candidates = x.title, x.fp, x.errors, x.err, x.candidates
@@ -396,7 +432,7 @@ func (s *State) Last(key string) (Entry, bool) {
 			return Entry{}, false
 		}
 		le := l.entries[i]
-		e := Entry{Key: key, Status: statuses[le.status]}
+		e := Entry{Key: key, Op: OpCreate, Status: statuses[le.status]}
 		if le.ts != 0 {
 			e.TS = time.Unix(0, le.ts).UTC()
 		}

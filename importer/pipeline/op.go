@@ -12,12 +12,13 @@ import (
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
-// Kind names what an op does. The journal records it on every line.
-type Kind string
+// Kind names what an op does. The journal records it on every line
+// (checkpoint.Entry.Op).
+type Kind = checkpoint.Op
 
 // KindCreate creates a row's work (works.create). It is the only kind
 // today; updates, links and comments are coming.
-const KindCreate Kind = "create"
+const KindCreate = checkpoint.OpCreate
 
 // Op is one write the pipeline performs for a row: the unit that send
 // paces, retries, journals (write-ahead) and, when an attempt's answer is

@@ -461,7 +461,7 @@ func (r *run) invalid(row source.Row, res mapping.Result) {
 	r.c.Done.Add(1)
 	r.note(msgs)
 	if r.cfg.Journal != nil {
-		r.journal(checkpoint.Entry{Row: row.Number, Key: res.Key, Status: checkpoint.Invalid, Errors: msgs})
+		r.journal(checkpoint.Entry{Row: row.Number, Key: res.Key, Op: KindCreate, Status: checkpoint.Invalid, Errors: msgs})
 	}
 	r.errorRow(row, msgs)
 }
@@ -497,10 +497,9 @@ func (r *run) errorRow(row source.Row, msgs []string) {
 	}
 }
 
-// failed records a row the API (or the run) refused.
+// failed records a row refused before its op was sent (a duplicate key).
 func (r *run) failed(row source.Row, key string, status int, typ, msg string, attempts int) {
-	r.fail(row, status, typ, msg, &checkpoint.Entry{Row: row.Number, Key: key, Status: checkpoint.Failed, HTTPStatus: status,
-		Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
+	r.opFailed(&Op{Kind: KindCreate, Row: row, Key: key}, status, typ, msg, attempts)
 }
 
 // fail counts and reports a failed row and journals e (nil: the journal

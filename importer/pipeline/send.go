@@ -25,7 +25,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 	}
 	body, err := kinds[op.Kind].build(op)
 	if err != nil {
-		r.failed(op.Row, op.Key, 0, "encode", err.Error(), 0)
+		r.opFailed(op, 0, "encode", err.Error(), 0)
 		return nil
 	}
 	op.Body, op.fp, op.alike = body, fingerprint(body), lookAlike(r.seed, op.Work)
@@ -53,7 +53,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		}
 		if !sentLine {
 			// Write-ahead: the journal knows about the request before it leaves.
-			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
+			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
 			if err := r.cfg.Journal.Append(e); err != nil {
 				release()
 				se := &StopError{Reason: ReasonCheckpoint, Err: err}
@@ -86,10 +86,10 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			r.consec.Store(0)
 			var ae *devrev.APIError
 			if !errors.As(err, &ae) {
-				r.failed(op.Row, op.Key, 0, "client_error", err.Error(), attempts)
+				r.opFailed(op, 0, "client_error", err.Error(), attempts)
 				return nil
 			}
-			r.failed(op.Row, op.Key, ae.Status, ae.Type, apiMessage(ae), attempts)
+			r.opFailed(op, ae.Status, ae.Type, apiMessage(ae), attempts)
 			return nil
 		case throttle.Fatal:
 			var ae *devrev.APIError
@@ -133,7 +133,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			if errors.As(err, &ae) {
 				status, typ = ae.Status, ae.Type
 			}
-			r.failed(op.Row, op.Key, status, typ, fmt.Sprintf("gave up after %d attempts: %v", attempts, err), attempts)
+			r.opFailed(op, status, typ, fmt.Sprintf("gave up after %d attempts: %v", attempts, err), attempts)
 			return nil
 		}
 		select {
@@ -146,6 +146,12 @@ func (r *run) send(ctx context.Context, op *Op) error {
 	}
 }
 
+// opFailed records an op the API (or the run) refused.
+func (r *run) opFailed(op *Op, status int, typ, msg string, attempts int) {
+	r.fail(op.Row, status, typ, msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed, HTTPStatus: status,
+		Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
+}
+
 // leave gives a row back unfinished. A row that never left is not
 // attempted; a row whose last attempt was definitely not performed is
 // recorded as failed ("interrupted") so the next run sends it again; a row
@@ -156,7 +162,7 @@ func (r *run) leave(op *Op, attempts int, doubt bool) error {
 	if attempts == 0 || doubt {
 		return nil
 	}
-	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Failed,
+	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed,
 		Error: &checkpoint.ErrorInfo{Type: "interrupted", Message: "the run stopped before this row finished"}, Attempts: attempts})
 	return nil
 }
@@ -189,7 +195,7 @@ func (r *run) done(op *Op, ans Answer, attempts int) {
 	if ans.Type == "" {
 		ans.Type = op.Work.Type
 	}
-	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, Attempts: attempts})
+	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, Attempts: attempts})
 	if r.cfg.Reconciler != nil {
 		r.cfg.Reconciler.Known(ans.ID)
 	}
@@ -294,7 +300,7 @@ func (r *run) unreconciled(op *Op, err error) {
 func (r *run) ambiguous(op *Op, candidates []string) {
 	msg := fmt.Sprintf("the request may have been performed and %d works match it: %s; decide with %s",
 		len(candidates), strings.Join(candidates, ", "), r.resolveHint(op.Row.Number))
-	r.fail(op.Row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Status: checkpoint.Ambiguous,
+	r.fail(op.Row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Ambiguous,
 		Error: &checkpoint.ErrorInfo{Type: "in_doubt_ambiguous", Message: msg}, Candidates: candidates})
 }
 

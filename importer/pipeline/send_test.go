@@ -348,6 +348,9 @@ func TestSendScripted(t *testing.T) {
 			var got []string
 			for _, e := range entries {
 				got = append(got, line(e))
+				if e.Op != KindCreate || e.V != checkpoint.EntryVersion {
+					t.Errorf("%s: op %q version %d, want a version %d create", line(e), e.Op, e.V, checkpoint.EntryVersion)
+				}
 			}
 			if !slices.Equal(got, tc.journal) {
 				t.Errorf("journal:\n  got  %q\n  want %q", got, tc.journal)
