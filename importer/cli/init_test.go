@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,6 +215,29 @@ func TestInitGuesses(t *testing.T) {
 		if got := yamlString(in); got != want {
 			t.Errorf("yamlString(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// Headers that YAML would read as something else (a list item, a
+// complex key, a number, a boolean, null) come back from init's mapping
+// as the same strings.
+func TestInitHostileHeaders(t *testing.T) {
+	headers := []string{"- x", "? y", "a: b", "#c", "yes", "1.5", "0x1F", "null", "~", ".inf", `q"uote`, `back\slash`, "tab\there", "Ünïcode ✓"}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(append(slices.Clone(headers), "Summary"))
+	w.Write(append(make([]string, len(headers)), "A title"))
+	w.Flush()
+	file := filepath.Join(t.TempDir(), "hostile.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := mapping.Parse("init.yaml", []byte(initMapping(t, file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Ignore, headers) {
+		t.Errorf("ignore %q, want %q", cfg.Ignore, headers)
 	}
 }
 

@@ -602,12 +602,16 @@ func guessTarget(v, field string, targets []string) (string, string) {
 
 // yamlString quotes s when YAML would not read it back as the same string.
 func yamlString(s string) string {
-	if s == "" || strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`\n") || strings.TrimSpace(s) != s ||
+	if s == "" || strings.ContainsAny(s, ":#{}[],&*!|>'\"%@`\n\t\\") || strings.TrimSpace(s) != s ||
+		strings.ContainsAny(s[:1], "-?.") ||
 		strings.EqualFold(s, "yes") || strings.EqualFold(s, "no") || strings.EqualFold(s, "true") ||
 		strings.EqualFold(s, "false") || strings.EqualFold(s, "null") || strings.EqualFold(s, "on") || strings.EqualFold(s, "off") || s == "~" || s == "-" {
 		return strconv.Quote(s)
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return strconv.Quote(s)
+	}
+	if _, err := strconv.ParseInt(s, 0, 64); err == nil {
 		return strconv.Quote(s)
 	}
 	return s
