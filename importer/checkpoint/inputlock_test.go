@@ -33,6 +33,11 @@ func TestLockInputIsOneLockPerFile(t *testing.T) {
 		}
 	}
 	ex.Unlock()
+	// What a killed import left in the lock file is not shown as a holder.
+	lp, _ := inputLockPath(input, locks)
+	if err := os.WriteFile(lp, []byte("pid 999999 since 2025-01-01T00:00:00Z\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	s1, err := LockInput(t.Context(), input, InputLockOptions{Dir: locks, Shared: true})
 	if err != nil {
 		t.Fatal(err)

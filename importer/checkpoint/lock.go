@@ -122,7 +122,11 @@ func lockFile(ctx context.Context, lp string, shared bool, wait time.Duration, o
 		delay = min(2*delay, lockMaxDelay)
 	}
 	if shared {
-		return &RunLock{path: lp, fl: fl, shared: true}, nil // several holders: none owns the file's text
+		// Several holders: none owns the file's text. No exclusive holder
+		// exists now, so what it says is stale (an import killed before
+		// its Unlock) and would name a dead process to whoever comes next.
+		_ = os.Truncate(lp, 0)
+		return &RunLock{path: lp, fl: fl, shared: true}, nil
 	}
 	info := fmt.Sprintf("pid %d since %s\n", os.Getpid(), time.Now().Format(time.RFC3339))
 	if err := os.WriteFile(lp, []byte(info), 0o600); err != nil {

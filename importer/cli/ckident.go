@@ -25,24 +25,36 @@ import (
 const sandboxEndpoint = "sandbox"
 
 // defaultCheckpoint is the checkpoint of an import of file without
-// --checkpoint. A --sandbox trial has its own, so that it never makes the
-// real import skip rows that exist only in the simulator. Fixed rows fed
-// back as X.errors.csv (an errors CSV this tool wrote) resume X's
-// checkpoint when there is one, so that X's rows stay done and X, rerun,
-// skips the rows fixed there.
+// --checkpoint: FILE.checkpoint.jsonl, or the checkpoint an errors CSV
+// resumes (see resumedCheckpoint). A --sandbox trial has its own
+// (FILE.sandbox.checkpoint.jsonl), so that it never makes the real import
+// skip rows that exist only in the simulator.
 func defaultCheckpoint(file string, sandbox bool) string {
-	own := func(f string) string {
-		if sandbox {
-			return f + ".sandbox.checkpoint.jsonl"
-		}
-		return f + ".checkpoint.jsonl"
+	if ck, ok := resumedCheckpoint(file, sandbox); ok {
+		return ck
 	}
-	if orig, ok := strings.CutSuffix(file, ".errors.csv"); ok && report.IsErrorsCSV(file) {
-		if _, err := os.Stat(own(orig)); err == nil {
-			return own(orig)
-		}
+	return ownCheckpoint(file, sandbox)
+}
+
+func ownCheckpoint(file string, sandbox bool) string {
+	if sandbox {
+		return file + ".sandbox.checkpoint.jsonl"
 	}
-	return own(file)
+	return file + ".checkpoint.jsonl"
+}
+
+// resumedCheckpoint is X's checkpoint when file is X.errors.csv, an errors
+// CSV this tool wrote, and X has a checkpoint: fixed rows fed back resume
+// the import they came from, so they are created once and X, rerun,
+// skips them.
+func resumedCheckpoint(file string, sandbox bool) (string, bool) {
+	orig, ok := strings.CutSuffix(file, ".errors.csv")
+	if !ok || !report.IsErrorsCSV(file) {
+		return "", false
+	}
+	ck := ownCheckpoint(orig, sandbox)
+	_, err := os.Stat(ck)
+	return ck, err == nil
 }
 
 // endpointName is the API base URL a run talks to, as the checkpoint

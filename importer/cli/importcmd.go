@@ -339,7 +339,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		if err := r.lockInput(ctx, &cleanups); err != nil {
 			return cleanup, err
 		}
-		if f.checkpoint == "" && !strings.HasPrefix(ckPath, r.file) {
+		if _, ok := resumedCheckpoint(r.file, f.sandbox); ok && f.checkpoint == "" {
 			fmt.Fprintf(r.env.Stderr, "%s is an errors CSV: resuming the checkpoint of the import it came from, %s\n", r.file, ckPath)
 		}
 	}
