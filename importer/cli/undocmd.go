@@ -2,17 +2,13 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
-	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
@@ -115,56 +111,20 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	defer journal.Close()
 	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: defaultMaxWait})}
 
-	var deleted, failed atomic.Int64
-	var fatal atomic.Value
-	jobs := make(chan checkpoint.Entry)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(jobs)
-		for _, e := range todo {
-			select {
-			case jobs <- e:
-			case <-gctx.Done():
-				return nil
-			}
-		}
-		return nil
-	})
-	for range max(1, *workers) {
-		g.Go(func() error {
-			for e := range jobs {
-				err := retrier.Do(gctx, func() (devrev.Response, error) { return client.DeleteWork(gctx, e.ID) })
-				var ae *devrev.APIError
-				switch {
-				case err == nil, errors.As(err, &ae) && ae.Status == 404:
-					// 404: already gone (deleted by hand, or by a run whose line was lost).
-					if jerr := journal.Append(checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Deleted, ID: e.ID, DisplayID: e.DisplayID, Type: e.Type}); jerr != nil {
-						return jerr
-					}
-					deleted.Add(1)
-				case throttle.Classify(err) == throttle.Fatal:
-					fatal.Store(err)
-					return err
-				case throttle.Classify(err) == throttle.Abort:
-					return err // interrupted, or a wait too long: stop, resumable
-				default:
-					failed.Add(1)
-					fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
-				}
-			}
-			return nil
-		})
-	}
-	err = g.Wait()
-	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", deleted.Load(), len(todo), failed.Load())
+	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers,
+		Failed: func(e checkpoint.Entry, err error) {
+			fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
+		},
+	}, todo)
+	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, len(todo), res.Failed)
 	switch {
-	case fatal.Load() != nil:
-		return fail(ExitAuth, "the API refused the token: %v", fatal.Load())
+	case throttle.Classify(err) == throttle.Fatal:
+		return fail(ExitAuth, "the API refused the token: %v", err)
 	case in.interrupted():
 		return fail(ExitStopped, "interrupted: run undo again to delete the rest")
 	case err != nil:
 		return fail(ExitStopped, "stopped before the end (%v): run undo again to continue", err)
-	case failed.Load() > 0:
+	case res.Failed > 0:
 		return ExitRowsFailed
 	}
 	return ExitOK

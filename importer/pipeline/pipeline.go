@@ -20,8 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/progress"
@@ -308,25 +306,7 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	// Workers record per-row outcomes themselves and end the run through
 	// stop(), so requests in flight finish; only ctx abandons them.
-	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan *Op, r.cfg.Workers*2)
-	for range r.cfg.Workers {
-		g.Go(func() error {
-			for op := range jobs {
-				if err := r.send(gctx, op); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	perr := r.produce(gctx, jobs)
-	close(jobs)
-	gerr := g.Wait()
-	if perr != nil {
-		return perr
-	}
-	return gerr
+	return pool(ctx, r.cfg.Workers, r.produce, r.send)
 }
 
 // produce reads, maps and validates rows; valid rows go to jobs (nil in a
