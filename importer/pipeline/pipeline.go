@@ -316,11 +316,12 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 	var seen keySet
 	var filter bloom
 	var suspects map[uint64]struct{}
+	lastSuspect := 0 // the row of the last suspect
 	bounded := jobs == nil && r.cfg.Reopen != nil
 	if bounded {
 		defer func() {
 			if len(suspects) > 0 && !r.stopped() {
-				if err := r.confirmDuplicates(ctx, suspects); err != nil && ctx.Err() == nil {
+				if err := r.confirmDuplicates(ctx, suspects, lastSuspect); err != nil && ctx.Err() == nil {
 					r.warn(fmt.Sprintf("duplicate keys not checked: reading the file again: %v", err))
 				}
 			}
@@ -371,6 +372,7 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 					suspects = make(map[uint64]struct{})
 				}
 				suspects[h] = struct{}{}
+				lastSuspect = row.Number
 			}
 		} else if first, dup := seen.add(h, int32(row.Number)); dup {
 			s.Valid--

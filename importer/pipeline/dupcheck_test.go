@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devrev-import/devrev-import/importer/source"
+	"github.com/devrev-import/devrev-import/mapping"
+)
+
+// countingReader counts the rows a pass reads.
+type countingReader struct {
+	source.Reader
+	rows *int
+}
+
+func (c countingReader) Next() (source.Row, error) {
+	row, err := c.Reader.Next()
+	if err == nil {
+		*c.rows++
+	}
+	return row, err
+}
+
+// A dry run confirms suspected duplicate keys with a second pass that
+// stops at the last suspect's row, not at the end of the file.
+func TestSecondPassStopsAtTheLastSuspect(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Key,Title\n")
+	const rows = 2000
+	for i := 1; i <= rows; i++ {
+		k := fmt.Sprintf("K%d", i)
+		if i == 7 {
+			k = "K3" // data row 7 repeats row 3's key
+		}
+		fmt.Fprintf(&b, "%s,title %d\n", k, i)
+	}
+	in := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open := func() (source.Reader, error) { return source.OpenCSV(in, source.Options{}) }
+	src, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	mcfg, err := mapping.Parse("m.yaml", []byte("type: issue\nkey: Key\ndefaults:\n  applies_to_part: PROD-1\n  owned_by: [DEVU-1]\ncolumns:\n  Title: title\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := mapping.Compile(mcfg, src.Header(), mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := 0
+	res, err := Run(context.Background(), Config{
+		Source: src, Mapper: m, DryRun: true,
+		Reopen: func() (source.Reader, error) {
+			r, err := open()
+			return countingReader{r, &second}, err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Failed != 1 || res.Summary.Valid != rows-1 {
+		t.Errorf("valid %d, failed %d; want %d valid and the repeated key failed", res.Summary.Valid, res.Summary.Failed, rows-1)
+	}
+	if second == 0 || second > 8 {
+		t.Errorf("the second pass read %d rows; want it to stop after row 7's record (the last suspect)", second)
+	}
+}
