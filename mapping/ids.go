@@ -16,6 +16,27 @@ const (
 	idArtifact
 )
 
+// IDKind is the kind of object an ID points at (a dev user, a part...),
+// for the packages that recognise IDs by the mapping's rules (lookup).
+type IDKind = idKind
+
+// The ID kinds other packages ask about.
+const (
+	IDDevUser = idDevUser
+	IDPart    = idPart
+	IDAccount = idAccount
+	IDRevOrg  = idRevOrg
+	IDTag     = idTag
+)
+
+// IsID reports whether s already is, exactly as written, a display ID or
+// DON of objects of kind k: a value the mapping sends unchanged ("DEVU-3",
+// "don:…:devu/3"; not "devu-3", which it sends upper-cased).
+func IsID(s string, k IDKind) bool {
+	id, ok := checkID(s, k)
+	return ok && id == s
+}
+
 // idKindInfo says how to recognise IDs of one kind: display ID prefixes
 // (PROD-12) and the object type of a DON's last segment (…:product/12).
 type idKindInfo struct {
