@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/report"
@@ -63,6 +62,3 @@ func (r *importRun) writeSummaryOnExit(code int, msg string) {
 		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", err)
 	}
 }
-
-// defaultMaxWait is --max-wait's default, and the bound of validate's waits.
-const defaultMaxWait = 15 * time.Minute

@@ -74,14 +74,14 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 		return
 	}
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate only, send nothing (same as the validate command)")
-	fs.IntVar(&f.workers, "workers", 8, "concurrent requests")
+	fs.IntVar(&f.workers, "workers", throttle.DefaultWorkers, "concurrent requests")
 	fs.StringVar(&f.rate, "rate", "auto", "requests per second: auto (pace to the X-RateLimit headers) or a number")
 	fs.IntVar(&f.burst, "burst", 0, "token-bucket burst (default: 1 for auto, the worker count otherwise)")
-	fs.IntVar(&f.maxRetries, "max-retries", 6, "retries per row for 5xx and network errors (429s do not count)")
-	fs.IntVar(&f.maxConsecFail, "max-consecutive-failures", 25, "stop the run after this many 5xx/network failures in a row (exit 3)")
+	fs.IntVar(&f.maxRetries, "max-retries", throttle.DefaultMaxRetries, "retries per row for 5xx and network errors (429s do not count)")
+	fs.IntVar(&f.maxConsecFail, "max-consecutive-failures", throttle.DefaultMaxConsecutiveFailures, "stop the run after this many 5xx/network failures in a row (exit 3)")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop taking rows after this long, finish in-flight requests, exit 3 (0 = no limit)")
 	fs.StringVar(&f.maxErrors, "max-errors", "", "stop once N rows (or N% of rows) have failed, exit 1")
-	fs.DurationVar(&f.maxWait, "max-wait", defaultMaxWait, "longest wait accepted (a Retry-After, a window's reset, 429s in a row); a longer one stops the run (exit 3)")
+	fs.DurationVar(&f.maxWait, "max-wait", throttle.DefaultMaxWait, "longest wait accepted (a Retry-After, a window's reset, 429s in a row); a longer one stops the run (exit 3)")
 	fs.StringVar(&f.onDoubt, "on-doubt", "reconcile", "rows whose request may have been performed: reconcile|resend|skip")
 	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
@@ -323,7 +323,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	}
 	maxWait := f.maxWait
 	if maxWait <= 0 {
-		maxWait = defaultMaxWait // validate has no --max-wait
+		maxWait = throttle.DefaultMaxWait // validate has no --max-wait
 	}
 	lim := throttle.NewLimiter(throttle.Config{Rate: rate, Burst: f.burst, MaxWait: maxWait})
 	pcfg.Client, pcfg.Limiter = client, lim

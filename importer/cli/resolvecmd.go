@@ -165,7 +165,7 @@ func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.D
 		return devrev.Work{}, usageError("%v", err)
 	}
 	var w devrev.Work
-	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{MaxWait: defaultMaxWait})}
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{MaxWait: throttle.DefaultMaxWait})}
 	err = retrier.Do(ctx, func() (devrev.Response, error) {
 		var resp devrev.Response
 		var err error

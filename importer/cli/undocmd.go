@@ -22,7 +22,7 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	endpoint := fs.String("endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
 	tokenFile := fs.String("token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
-	workers := fs.Int("workers", 4, "concurrent requests")
+	workers := fs.Int("workers", throttle.DefaultUndoWorkers, "concurrent requests")
 	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	pos, code, ok := parseOrExit(fs, args, env)
@@ -109,7 +109,7 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 		return fail(ExitUsage, "%v", err)
 	}
 	defer journal.Close()
-	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: defaultMaxWait})}
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}
 
 	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers,
 		Failed: func(e checkpoint.Entry, err error) {

@@ -67,9 +67,9 @@ type Config struct {
 	Counters *progress.Counters    // live totals; nil = private
 	Throttle func(until time.Time) // told about every rate-limit pause
 
-	Workers                int           // default 8
-	MaxRetries             int           // per row, for 5xx and network errors; default 6
-	MaxConsecutiveFailures int           // 5xx/network failures in a row that stop the run; default 25
+	Workers                int           // default throttle.DefaultWorkers
+	MaxRetries             int           // per row, for 5xx and network errors; default throttle.DefaultMaxRetries
+	MaxConsecutiveFailures int           // 5xx/network failures in a row that stop the run; default throttle.DefaultMaxConsecutiveFailures
 	MaxDuration            time.Duration // stop taking rows after this; 0 = no limit
 	MaxErrors              int           // stop once this many rows failed; 0 = no limit
 	MaxErrorsPct           float64       // stop once this share (0..100) of finished rows failed; 0 = no limit
@@ -166,21 +166,21 @@ type run struct {
 // gracefully.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 8
+		cfg.Workers = throttle.DefaultWorkers
 	}
 	if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
 	} else if cfg.MaxRetries == 0 {
-		cfg.MaxRetries = 6
+		cfg.MaxRetries = throttle.DefaultMaxRetries
 	}
 	if cfg.MaxConsecutiveFailures <= 0 {
-		cfg.MaxConsecutiveFailures = 25
+		cfg.MaxConsecutiveFailures = throttle.DefaultMaxConsecutiveFailures
 	}
 	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = 15 * time.Minute
+		cfg.MaxWait = throttle.DefaultMaxWait
 	}
 	if cfg.Backoff == nil {
-		cfg.Backoff = throttle.FullJitter(500*time.Millisecond, 30*time.Second, nil)
+		cfg.Backoff = throttle.FullJitter(throttle.DefaultBackoffBase, throttle.DefaultBackoffMax, nil)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = throttle.RealClock()

@@ -50,7 +50,8 @@ type Options struct {
 	// Window is how far around the request's time a created work may lie
 	// (default 10 minutes: clocks differ, and a create can be slow).
 	Window time.Duration
-	// MaxAttempts bounds the retries of one lookup call (default 6).
+	// MaxAttempts bounds the retries of one lookup call (default
+	// throttle.DefaultMaxAttempts).
 	MaxAttempts int
 	Backoff     throttle.Backoff
 	Clock       throttle.Clock
@@ -75,7 +76,7 @@ func New(opt Options) *Reconciler {
 		opt.Window = 10 * time.Minute
 	}
 	if opt.MaxAttempts <= 0 {
-		opt.MaxAttempts = 6
+		opt.MaxAttempts = throttle.DefaultMaxAttempts
 	}
 	if opt.Backoff == nil {
 		opt.Backoff = throttle.FullJitter(500*time.Millisecond, 30*time.Second, nil)

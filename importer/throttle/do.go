@@ -14,7 +14,7 @@ import (
 type Retrier struct {
 	Limiter     *Limiter
 	Backoff     Backoff // nil = FullJitter(DefaultBackoffBase, DefaultBackoffMax, nil)
-	MaxAttempts int     // 0 = 6
+	MaxAttempts int     // 0 = DefaultMaxAttempts
 	Clock       Clock   // nil = RealClock(); must be the Limiter's clock
 }
 
@@ -28,7 +28,7 @@ func (r Retrier) Do(ctx context.Context, f func() (devrev.Response, error)) erro
 		clock = RealClock()
 	}
 	if max <= 0 {
-		max = 6
+		max = DefaultMaxAttempts
 	}
 	for attempt := 1; ; {
 		if err := r.Limiter.Wait(ctx); err != nil {

@@ -116,12 +116,6 @@ func RunEnding(err error) bool {
 // first retry).
 type Backoff func(attempt int) time.Duration
 
-// Default backoff bounds used by FullJitter for zero arguments.
-const (
-	DefaultBackoffBase = 500 * time.Millisecond
-	DefaultBackoffMax  = 30 * time.Second
-)
-
 // FullJitter is exponential backoff with full jitter: attempt 1 waits
 // U(0, base), each further attempt doubles the ceiling, capped at max.
 // rnd returns a float in [0, 1); nil uses math/rand/v2. Zero base or max
