@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,6 +19,10 @@ const (
 
 // workTypes are the values of the spec's work-type enum, in bit order.
 var workTypes = [...]string{"issue", "opportunity", "task", "ticket"}
+
+// WorkTypes returns the work types an import may create ("issue",
+// "opportunity", "task", "ticket"): the one list every package uses.
+func WorkTypes() []string { return slices.Clone(workTypes[:]) }
 
 // typeBit returns the bit of a canonical work type name (0 if unknown).
 func typeBit(name string) typeSet {

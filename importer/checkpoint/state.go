@@ -328,7 +328,9 @@ func (st *stored) fp() string {
 	return st.extra.fp
 }
 
-// workTypes are the types stored without a string of their own.
+// workTypes are the types stored without a string of their own: a
+// compaction table of the in-memory state (any other type keeps its
+// string), not the list of work types, which is mapping.WorkTypes.
 var workTypes = [...]string{"", "issue", "ticket", "task", "opportunity"}
 
 func compact(e Entry) stored {

@@ -419,7 +419,7 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 	if r.f.schema == "live" && hasCustomFields(r.mapper) {
 		types := []string{r.mapper.Type()}
 		if r.mapper.Type() == "" || slices.Contains(r.mapper.Fields(), "type") {
-			types = []string{"issue", "ticket", "task", "opportunity"}
+			types = mapping.WorkTypes()
 		}
 		fmt.Fprintln(r.env.Stderr, "fetching the org's schema (to check custom fields)")
 		sch, err := schema.Fetch(ctx, pcfg.Client, retr, types)
