@@ -134,6 +134,9 @@ func (e *StopError) Error() string {
 
 func (e *StopError) Unwrap() error { return e.Err }
 
+// kindCounts counts one op kind's outcomes for the summary.
+type kindCounts struct{ done, failed atomic.Int64 }
+
 type run struct {
 	cfg      Config
 	c        *progress.Counters
@@ -145,6 +148,7 @@ type run struct {
 	recon    atomic.Int64
 	consec   atomic.Int64
 	notTried atomic.Int64
+	byKind   map[Kind]*kindCounts // read-only after Run made it
 	// unrec counts rows whose reconciliation could not finish;
 	// firstUnrec holds the first one's message.
 	unrec      atomic.Int64
@@ -203,6 +207,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		r.c = new(progress.Counters)
 	}
 	r.res.Summary.DryRun = cfg.DryRun
+	r.byKind = make(map[Kind]*kindCounts, len(kinds))
+	for k := range kinds {
+		r.byKind[k] = new(kindCounts)
+	}
 	err := r.execute(ctx)
 	s := &r.res.Summary
 	s.Created = int(r.c.Created.Load())
@@ -210,6 +218,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	s.Invalid = int(r.c.Invalid.Load())
 	s.Failed = int(r.c.Failed.Load())
 	s.NotAttempted = int(r.notTried.Load())
+	if !cfg.DryRun {
+		s.Ops = make(map[string]report.OpCounts, len(r.byKind))
+		for k, c := range r.byKind {
+			s.Ops[string(k)] = report.OpCounts{Done: int(c.done.Load()), Failed: int(c.failed.Load())}
+		}
+	}
 
 	s.Requests = int(r.requests.Load())
 	s.Reconciled = int(r.recon.Load())
@@ -386,7 +400,7 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 				case checkpoint.Sending:
 					doubt = &last
 				case checkpoint.Ambiguous:
-					r.fail(row, 0, "in_doubt_ambiguous", "an earlier run found several works that may be this row's; it is not sent again until you decide with "+r.resolveHint(row.Number), nil)
+					r.fail(KindCreate, row, 0, "in_doubt_ambiguous", "an earlier run found several works that may be this row's; it is not sent again until you decide with "+r.resolveHint(row.Number), nil)
 					continue
 				}
 			}
@@ -484,12 +498,13 @@ func (r *run) failed(row source.Row, key string, status int, typ, msg string, at
 	r.opFailed(&Op{Kind: KindCreate, Row: row, Key: key}, status, typ, msg, attempts)
 }
 
-// fail counts and reports a failed row and journals e (nil: the journal
-// says so already).
-func (r *run) fail(row source.Row, status int, typ, msg string, e *checkpoint.Entry) {
+// fail counts (also under its op kind) and reports a failed row and
+// journals e (nil: the journal says so already).
+func (r *run) fail(kind Kind, row source.Row, status int, typ, msg string, e *checkpoint.Entry) {
 	where := r.cfg.Source.Where(row.Number, -1)
 	full := report.FailedMessage(where, status, typ, msg)
 	r.c.Failed.Add(1)
+	r.byKind[kind].failed.Add(1)
 	r.c.Done.Add(1)
 	r.note([]string{full})
 	if r.cfg.Journal != nil && e != nil {

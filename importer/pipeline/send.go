@@ -148,7 +148,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 
 // opFailed records an op the API (or the run) refused.
 func (r *run) opFailed(op *Op, status int, typ, msg string, attempts int) {
-	r.fail(op.Row, status, typ, msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed, HTTPStatus: status,
+	r.fail(op.Kind, op.Row, status, typ, msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed, HTTPStatus: status,
 		Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
 }
 
@@ -200,6 +200,7 @@ func (r *run) done(op *Op, ans Answer, attempts int) {
 		r.cfg.Reconciler.Known(ans.ID)
 	}
 	r.c.Created.Add(1)
+	r.byKind[op.Kind].done.Add(1)
 	r.c.Done.Add(1)
 }
 
@@ -300,7 +301,7 @@ func (r *run) unreconciled(op *Op, err error) {
 func (r *run) ambiguous(op *Op, candidates []string) {
 	msg := fmt.Sprintf("the request may have been performed and %d works match it: %s; decide with %s",
 		len(candidates), strings.Join(candidates, ", "), r.resolveHint(op.Row.Number))
-	r.fail(op.Row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Ambiguous,
+	r.fail(op.Kind, op.Row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Ambiguous,
 		Error: &checkpoint.ErrorInfo{Type: "in_doubt_ambiguous", Message: msg}, Candidates: candidates})
 }
 

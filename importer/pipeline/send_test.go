@@ -374,6 +374,9 @@ func TestSendScripted(t *testing.T) {
 			if s := fmt.Sprintf("created=%d failed=%d not_attempted=%d", sm.Created, sm.Failed, sm.NotAttempted); s != tc.sum {
 				t.Errorf("summary %s, want %s", s, tc.sum)
 			}
+			if oc := sm.Ops[string(KindCreate)]; len(sm.Ops) != 1 || oc.Done != sm.Created || oc.Failed != sm.Failed {
+				t.Errorf("summary per op kind %+v, want create: done %d failed %d", sm.Ops, sm.Created, sm.Failed)
+			}
 			if sm.Requests != len(tc.calls) {
 				t.Errorf("summary counts %d requests, want %d", sm.Requests, len(tc.calls))
 			}

@@ -33,6 +33,15 @@ type Summary struct {
 	Error      string `json:"error,omitempty"`
 	ErrorsCSV  string `json:"errors_csv,omitempty"`
 	Checkpoint string `json:"checkpoint,omitempty"`
+	// Ops counts the outcomes of the run's writes per op kind ("create").
+	Ops map[string]OpCounts `json:"ops,omitempty"`
+}
+
+// OpCounts is how many writes of one kind were performed (done) or
+// refused (failed) in a run.
+type OpCounts struct {
+	Done   int `json:"done"`
+	Failed int `json:"failed"`
 }
 
 // WriteJSON writes the summary to path with mode 0600.
