@@ -57,23 +57,27 @@ func TestServerThatNeverAnswersIsNotASuccess(t *testing.T) {
 	}, nil)
 	t.Cleanup(func() { close(release) }) // before the server closes
 	csvPath, mappingPath := writeTickets(t, 30)
-	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--schema", "stock", "--timeout", "100ms",
+	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--schema", "stock", "--timeout", "1s",
 		"--on-doubt", "resend", "--max-retries", "0", "--max-consecutive-failures", "1000", "--workers", "10", "--rate", "1000")
 	if res.code != ExitStopped {
 		t.Fatalf("exit %d, want %d\n%s", res.code, ExitStopped, res.stderr)
 	}
-	if res.num("created") != 0 || res.num("not_attempted") != 30 || res.num("exit_code") != ExitStopped {
+	// A request whose timeout fired after it was written is in doubt (not
+	// attempted); on a loaded machine one may time out before it was
+	// written, and then it failed for sure. Either way nothing succeeded.
+	doubt, failed := res.num("not_attempted"), res.num("failed")
+	if res.num("created") != 0 || doubt == 0 || doubt+failed != 30 || res.num("exit_code") != ExitStopped {
 		t.Errorf("summary %v", res.summary)
 	}
-	if !strings.Contains(res.stderr, "30 rows not attempted or left in doubt") {
+	if !strings.Contains(res.stderr, fmt.Sprintf("%d rows not attempted or left in doubt", doubt)) {
 		t.Errorf("stderr does not say why the run is not done:\n%s", res.stderr)
 	}
-	// The 30 warnings are on stderr, grouped.
-	if !strings.Contains(res.stderr, "more rows like it") || strings.Count(res.stderr, "warning: ") > maxWarningLines {
+	// The warnings are on stderr, grouped.
+	if doubt > 10 && (!strings.Contains(res.stderr, "more rows like it") || strings.Count(res.stderr, "warning: ") > maxWarningLines) {
 		t.Errorf("warnings not shown grouped:\n%s", res.stderr)
 	}
-	if w, _ := res.summary["warnings"].([]any); len(w) != 30 {
-		t.Errorf("summary has %d warnings, want all 30", len(w))
+	if w, _ := res.summary["warnings"].([]any); len(w) != doubt {
+		t.Errorf("summary has %d warnings, want one per row in doubt (%d)", len(w), doubt)
 	}
 }
 
