@@ -26,11 +26,12 @@ type binding struct {
 	serials  bool // accept Excel serial numbers in text cells
 	lookup   bool // values are names resolved later: no ID check
 	loc      *time.Location
-	custom   string   // custom field name (kCustom)
-	as       customAs // custom field type
-	ruleMsg  string   // the message for a value this field does not accept
-	tooLong  string   // text fields: message prefix for values over the limit
-	listItem bool     // list kinds: convert item by item
+	custom   string     // custom field name (kCustom)
+	as       customAs   // custom field type
+	choices  *choiceSet // enum/uenum custom field: its labels (Mapper.Typed)
+	ruleMsg  string     // the message for a value this field does not accept
+	tooLong  string     // text fields: message prefix for values over the limit
+	listItem bool       // list kinds: convert item by item
 }
 
 // valueMap is a column's value map prepared for case-insensitive lookup.
@@ -467,6 +468,9 @@ func (b *binding) date(s string, k source.Kind) (time.Time, bool) {
 
 // customValue converts a custom field's value per its "as:" type.
 func (b *binding) customValue(s string, k source.Kind) (any, bool) {
+	if b.choices != nil {
+		return b.choices.get(s)
+	}
 	switch b.as {
 	case asInt:
 		return parseInt(s)

@@ -427,11 +427,12 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 			code, msg := apiFailure("fetching the org's schema", err, "(use --schema stock to skip)")
 			return r.fail(code, "%s", msg)
 		}
-		if r.cfg != nil {
-			if errs := sch.CheckConfig(r.cfg, types); len(errs) > 0 {
-				return r.fail(ExitUsage, "%v", errors.Join(errs...))
-			}
+		// The schema types custom-field columns written without as:.
+		typed, errs := sch.Type(r.cfg, r.mapper, types)
+		if len(errs) > 0 {
+			return r.fail(ExitUsage, "%v", errors.Join(errs...))
 		}
+		r.mapper, pcfg.Mapper = typed, typed
 		fns = append(fns, sch.Enricher(r.cfg, r.mapper))
 	}
 	if len(fns) > 0 {

@@ -80,8 +80,13 @@ func TestFetch(t *testing.T) {
 	}
 	want := []Field{
 		{Name: "tnt__customer_impact", DisplayName: "Customer Impact", Type: "bool"},
+		{Name: "tnt__effort_days", DisplayName: "Effort (days)", Type: "double"},
+		{Name: "tnt__escalated_at", DisplayName: "Escalated At", Type: "timestamp"},
 		{Name: "tnt__external_id", DisplayName: "External ID", Type: "text"},
+		{Name: "tnt__found_on", DisplayName: "Found On", Type: "date"},
+		{Name: "tnt__region", DisplayName: "Region", Type: "enum", Enum: []string{"EMEA", "AMER", "APAC"}},
 		{Name: "tnt__story_points", DisplayName: "Story Points", Type: "int"},
+		{Name: "tnt__tier", DisplayName: "Customer Tier", Type: "uenum", Uenum: []UenumValue{{1, "Gold"}, {2, "Silver"}, {3, "Bronze"}}},
 	}
 	for _, typ := range []string{"issue", "ticket"} {
 		if got := sch.Fields(typ); !reflect.DeepEqual(got, want) {
@@ -145,7 +150,7 @@ func TestCheckSimulator(t *testing.T) {
   Estimate: {field: custom_fields.tnt__estimate, as: number}
   Ext: custom_fields.tnt__externalid`,
 			[]string{"t", "", "5", "", "2.5", "x"}, strings.Join([]string{
-				`col 4 Estimate (custom_fields.tnt__estimate) "": is not a custom field of issue works in this org (its custom fields: tnt__customer_impact, tnt__external_id, tnt__story_points)`,
+				`col 4 Estimate (custom_fields.tnt__estimate) "": is not a custom field of issue works in this org (its custom fields: tnt__customer_impact, tnt__effort_days, tnt__escalated_at, tnt__external_id, tnt__found_on, tnt__region, tnt__story_points, tnt__tier)`,
 				`col 5 Ext (custom_fields.tnt__externalid) "": is not a custom field of issue works in this org (did you mean custom_fields.tnt__external_id?)`,
 				`col 2 Points (custom_fields.tnt__story_point) "": is not a custom field of issue works in this org (did you mean custom_fields.tnt__story_points?)`,
 			}, "\n")},
@@ -303,34 +308,111 @@ func TestChain(t *testing.T) {
 	}
 }
 
-func TestCheckConfig(t *testing.T) {
+func TestTypeReportsEachMistakeOnce(t *testing.T) {
+	_, c := startSim(t)
+	all := []string{"issue", "ticket", "task", "opportunity"}
+	sch, err := Fetch(context.Background(), c, retrier(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, m := compile(t, `columns:
+  Kind: type
+  Title: title
+  Points: {field: custom_fields.tnt__story_points, as: number}
+  Impact: {field: custom_fields.tnt__customer_impact, as: bool}
+  Estimate: custom_fields.tnt__story_point
+  Tier: {field: custom_fields.tnt__tier, values: {High: Platinum, Mid: Silver}}
+defaults:
+  custom_fields.tnt__extrnal_id: X-1
+  custom_fields.tnt__found_on: yesterday
+  applies_to_part: PROD-1
+  owned_by: [DEVU-1]
+`, []string{"Kind", "Title", "Points", "Impact", "Estimate", "Tier"})
+	_, errs := sch.Type(cfg, m, all)
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`test.yaml:6:3: custom_fields.tnt__story_point is not a custom field of issue, ticket, task and opportunity works in this org (did you mean custom_fields.tnt__story_points?)`,
+		`test.yaml:9:34: custom_fields.tnt__extrnal_id is not a custom field of issue, ticket, task and opportunity works in this org (did you mean custom_fields.tnt__external_id?)`,
+		`test.yaml:4:3: column "Points" (custom_fields.tnt__story_points): the org's schema says int; the mapping says as: number (leave as: out: the schema types the column)`,
+		`test.yaml:7:57: value map of column "Tier": "High" maps to "Platinum", which is not one of Gold, Silver, Bronze (the org's schema says custom_fields.tnt__tier is uenum)`,
+		`test.yaml:10:32: default for custom_fields.tnt__found_on: "yesterday" is not a date (write 2024-03-01, 2024-03-01 14:30, RFC 3339 such as 2024-03-01T14:30:00+01:00, or an Excel serial number) (the org's schema says date)`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Type:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestTypeConvertsCellsByTheSchema(t *testing.T) {
 	_, c := startSim(t)
 	sch, err := Fetch(context.Background(), c, retrier(), []string{"issue"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := mapping.Parse("m.yaml", []byte(`type: issue
+	header := []string{"Title", "Points", "Impact", "Effort", "Found", "Escalated", "Region", "Tier"}
+	cfg, m := compile(t, `type: issue
+timezone: Europe/Berlin
 columns:
   Title: title
   Points: custom_fields.tnt__story_points
-  Impact: {field: custom_fields.tnt__customer_impact, as: bool}
-  Estimate: {field: custom_fields.tnt__story_point, as: number}
+  Impact: custom_fields.tnt__customer_impact
+  Effort: custom_fields.tnt__effort_days
+  Found: custom_fields.tnt__found_on
+  Escalated: custom_fields.tnt__escalated_at
+  Region: custom_fields.tnt__region
+  Tier: custom_fields.tnt__tier
 defaults:
-  custom_fields.tnt__extrnal_id: X-1
-`))
-	if err != nil {
-		t.Fatal(err)
+  applies_to_part: PROD-1
+  owned_by: [DEVU-1]
+  custom_fields.tnt__external_id: X-1
+`, header)
+	typed, errs := sch.Type(cfg, m, []string{"issue"})
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
-	var got []string
-	for _, e := range sch.CheckConfig(cfg, []string{"issue", "ticket"}) {
-		got = append(got, e.Error())
+	r := typed.Map(textRow(2, "A", "3.0", "yes", "1.5", "2024-03-01", "2024-03-01 14:30", "emea", "silver"))
+	if len(r.Problems) > 0 {
+		t.Fatalf("problems: %s", problemsText(r.Problems))
 	}
-	want := []string{
-		`m.yaml:4:3: custom_fields.tnt__story_points (Story Points) is a whole-number field, but the column reads its cells as "text" (write "as: int")`,
-		`m.yaml:6:3: custom_fields.tnt__story_point is not a custom field of issue works in this org (did you mean custom_fields.tnt__story_points?)`,
-		`m.yaml:8:34: custom_fields.tnt__extrnal_id is not a custom field of issue works in this org (did you mean custom_fields.tnt__external_id?)`,
+	want := map[string]any{
+		"tnt__story_points": int64(3), "tnt__customer_impact": true, "tnt__effort_days": 1.5, "tnt__found_on": "2024-03-01",
+		"tnt__escalated_at": "2024-03-01T13:30:00Z", "tnt__region": "EMEA", "tnt__tier": int64(2), "tnt__external_id": "X-1",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("CheckConfig:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	if !reflect.DeepEqual(r.Work.CustomFields, want) {
+		t.Errorf("custom fields %#v\nwant %#v", r.Work.CustomFields, want)
+	}
+	if probs := sch.Check(r.Work, ColumnsOf(cfg, typed)); len(probs) > 0 {
+		t.Errorf("the schema refuses what it typed: %s", problemsText(probs))
+	}
+	r = typed.Map(textRow(3, "B", "x", "maybe", "1,5kg", "someday", "soon", "Mars", "Platinum"))
+	wantProbs := []string{
+		`col 1 Points (custom_fields.tnt__story_points) "x": is not a whole number`,
+		`col 2 Impact (custom_fields.tnt__customer_impact) "maybe": is not a yes/no value (true, false, yes, no, y, n, 1, 0)`,
+		`col 3 Effort (custom_fields.tnt__effort_days) "1,5kg": is not a number`,
+		`col 4 Found (custom_fields.tnt__found_on) "someday": is not a date (write 2024-03-01, 2024-03-01 14:30, RFC 3339 such as 2024-03-01T14:30:00+01:00, or an Excel serial number)`,
+		`col 5 Escalated (custom_fields.tnt__escalated_at) "soon": is not a date (write 2024-03-01, 2024-03-01 14:30, RFC 3339 such as 2024-03-01T14:30:00+01:00, or an Excel serial number)`,
+		`col 6 Region (custom_fields.tnt__region) "Mars": is not one of EMEA, AMER, APAC`,
+		`col 7 Tier (custom_fields.tnt__tier) "Platinum": is not one of Gold, Silver, Bronze`,
+	}
+	if got := problemsText(r.Problems); got != strings.Join(wantProbs, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, strings.Join(wantProbs, "\n"))
+	}
+	// A value map's targets are labels or IDs too.
+	_, m = compile(t, `type: issue
+columns:
+  Title: title
+  Size: {field: custom_fields.tnt__tier, values: {S: Bronze, M: "2", L: gold}}
+defaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}
+`, []string{"Title", "Size"})
+	typed, errs = sch.Type(nil, m, []string{"issue"})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for cell, id := range map[string]int64{"S": 3, "m": 2, "L": 1} {
+		if r := typed.Map(textRow(2, "A", cell)); len(r.Problems) > 0 || r.Work.CustomFields["tnt__tier"] != id {
+			t.Errorf("%s: %v %s", cell, r.Work.CustomFields, problemsText(r.Problems))
+		}
 	}
 }

@@ -150,20 +150,32 @@ func requiredFields(typ string) []string {
 type customFieldType string
 
 const (
-	cfText customFieldType = "text"
-	cfInt  customFieldType = "int"
-	cfBool customFieldType = "bool"
+	cfText      customFieldType = "text"
+	cfInt       customFieldType = "int"
+	cfBool      customFieldType = "bool"
+	cfDouble    customFieldType = "double"
+	cfDate      customFieldType = "date"
+	cfTimestamp customFieldType = "timestamp"
+	cfEnum      customFieldType = "enum"
+	cfUenum     customFieldType = "uenum"
 )
 
 type customFieldDef struct {
 	name, displayName string
 	typ               customFieldType
+	enum              []string     // cfEnum: the allowed values
+	uenum             []uenumValue // cfUenum: the allowed values, sent by ID
 }
 
 var tenantFields = []customFieldDef{
-	{"tnt__external_id", "External ID", cfText},
-	{"tnt__story_points", "Story Points", cfInt},
-	{"tnt__customer_impact", "Customer Impact", cfBool},
+	{name: "tnt__external_id", displayName: "External ID", typ: cfText},
+	{name: "tnt__story_points", displayName: "Story Points", typ: cfInt},
+	{name: "tnt__customer_impact", displayName: "Customer Impact", typ: cfBool},
+	{name: "tnt__effort_days", displayName: "Effort (days)", typ: cfDouble},
+	{name: "tnt__found_on", displayName: "Found On", typ: cfDate},
+	{name: "tnt__escalated_at", displayName: "Escalated At", typ: cfTimestamp},
+	{name: "tnt__region", displayName: "Region", typ: cfEnum, enum: []string{"EMEA", "AMER", "APAC"}},
+	{name: "tnt__tier", displayName: "Customer Tier", typ: cfUenum, uenum: []uenumValue{{1, "Gold"}, {2, "Silver"}, {3, "Bronze"}}},
 }
 
 func tenantField(name string) (customFieldDef, bool) {
@@ -672,6 +684,10 @@ func (v *validator) custom() *APIError {
 		case cfBool:
 			if _, ok := x.(bool); !ok {
 				return customizationError(field, "wrong_type", fmt.Sprintf("expected bool, got %s", jsonType(x)))
+			}
+		default:
+			if err := checkCustomValue(field, def, x); err != nil {
+				return err
 			}
 		}
 		out[k] = x

@@ -294,3 +294,35 @@ func TestAddWorkSeedsWithTheSameValidation(t *testing.T) {
 		t.Errorf("AddWork counted in stats: %+v", st)
 	}
 }
+
+func TestCreateChecksEveryCustomFieldType(t *testing.T) {
+	s := start(t, Options{})
+	create := func(fields obj) response {
+		return post(t, s, "/works.create", with(validBody(typeTicket), "custom_schema_spec", obj{"tenant_fragment": true}, "custom_fields", fields))
+	}
+	good := obj{"tnt__effort_days": 1.5, "tnt__found_on": "2024-03-01", "tnt__escalated_at": "2024-03-01T13:30:00Z", "tnt__region": "EMEA", "tnt__tier": 2}
+	r := create(good)
+	wantStatus(t, r, http.StatusCreated)
+	for _, tc := range []struct {
+		fields  obj
+		subtype string
+	}{
+		{obj{"tnt__effort_days": "1.5"}, "wrong_type"},
+		{obj{"tnt__found_on": "2024-03-01T00:00:00Z"}, "date_parse_error"},
+		{obj{"tnt__found_on": 45352}, "wrong_type"},
+		{obj{"tnt__escalated_at": "2024-03-01"}, "timestamp_parse_error"},
+		{obj{"tnt__region": "emea"}, "enum_out_of_range"},
+		{obj{"tnt__tier": "Silver"}, "wrong_type"},
+		{obj{"tnt__tier": 7}, "enum_out_of_range"},
+		{obj{"tnt__tier": 1.5}, "enum_out_of_range"},
+	} {
+		r := create(tc.fields)
+		wantStatus(t, r, http.StatusBadRequest)
+		if sub := str(r.body, "subtype"); sub != tc.subtype {
+			t.Errorf("%v: subtype %q, want %q: %s", tc.fields, sub, tc.subtype, r.raw)
+		}
+	}
+	if n := len(s.Works()); n != 1 {
+		t.Errorf("%d works, want the one valid", n)
+	}
+}

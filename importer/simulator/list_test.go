@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
@@ -357,7 +358,7 @@ func TestSchemas(t *testing.T) {
 		}
 		return out
 	}
-	tenant := []string{"tnt__external_id", "tnt__story_points", "tnt__customer_impact"}
+	tenant := []string{"tnt__external_id", "tnt__story_points", "tnt__customer_impact", "tnt__effort_days", "tnt__found_on", "tnt__escalated_at", "tnt__region", "tnt__tier"}
 
 	r := post(t, s, "/schemas.stock.get", obj{"leaf_type": "opportunity"})
 	wantStatus(t, r, http.StatusOK)
@@ -402,8 +403,15 @@ func TestSchemas(t *testing.T) {
 	r = do(t, s, DefaultToken, http.MethodGet, "/schemas.aggregated.get?leaf_type=issue", nil)
 	wantStatus(t, r, http.StatusOK)
 	cf, _ := str2(r.body["schema"], "custom_fields").([]any)
-	if len(cf) != 3 || str(cf[1], "field_type") != "int" || str(cf[2], "field_type") != "bool" || str(cf[0], "field_type") != "text" {
-		t.Errorf("GET aggregated: %s", r.raw)
+	var types []string
+	for _, f := range cf {
+		types = append(types, str(f, "field_type"))
+	}
+	if want := []string{"text", "int", "bool", "double", "date", "timestamp", "enum", "uenum"}; !reflect.DeepEqual(types, want) {
+		t.Errorf("GET aggregated: field types %q, want %q: %s", types, want, r.raw)
+	}
+	if got := fmt.Sprint(cf[6].(map[string]any)["allowed_values"], cf[7].(map[string]any)["allowed_values"]); got != "[EMEA AMER APAC] [map[id:1 label:Gold ordinal:1] map[id:2 label:Silver ordinal:2] map[id:3 label:Bronze ordinal:3]]" {
+		t.Errorf("allowed values: %s", got)
 	}
 
 	for _, tc := range []struct {

@@ -1,15 +1,20 @@
 package simulator
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // This file serves the work schemas: the stock fragment of each work type
 // (its create-able fields, derived from the same field table the
-// works.create validator uses) and the tenant fragment holding the three
-// sandbox custom fields, so a client can validate custom fields before
-// sending them.
+// works.create validator uses) and the tenant fragment holding the
+// sandbox custom fields (text, int, bool, double, date, timestamp, enum,
+// uenum: tenantFields), so a client can type and validate custom fields
+// before sending them.
 
 // idTypeNames maps seeded kinds to the object types a schema's id_type
 // lists.
@@ -101,10 +106,21 @@ func stockFields(leaf string) []map[string]any {
 func tenantDescriptors() []map[string]any {
 	out := make([]map[string]any, 0, len(tenantFields))
 	for _, f := range tenantFields {
-		out = append(out, map[string]any{
+		d := map[string]any{
 			"name": f.name, "field_type": string(f.typ), "is_required": false, "is_filterable": true,
 			"origin": "tenant_fragment", "ui": map[string]any{"display_name": f.displayName},
-		})
+		}
+		switch f.typ {
+		case cfEnum:
+			d["allowed_values"] = f.enum
+		case cfUenum:
+			vals := make([]any, len(f.uenum))
+			for i, u := range f.uenum {
+				vals[i] = enumValue(u, i+1)
+			}
+			d["allowed_values"] = vals
+		}
+		out = append(out, d)
 	}
 	return out
 }
@@ -281,6 +297,60 @@ func checkReadSpec(v any) *APIError {
 	}
 	if sub != "" {
 		return notFound("no subtype %q in this sandbox", sub)
+	}
+	return nil
+}
+
+// checkCustomValue validates a value of a double, date, timestamp, enum or
+// uenum tenant field, as DevRev does: by the JSON type and the field's
+// allowed values, independently of what any client converted.
+func checkCustomValue(field string, def customFieldDef, x any) *APIError {
+	wrong := func(want string) *APIError {
+		return customizationError(field, "wrong_type", fmt.Sprintf("expected %s, got %s", want, jsonType(x)))
+	}
+	switch def.typ {
+	case cfDouble:
+		n, ok := x.(json.Number)
+		if !ok {
+			return wrong("double")
+		}
+		if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+			return wrong("double")
+		}
+	case cfDate, cfTimestamp:
+		str, ok := x.(string)
+		if !ok {
+			return wrong(string(def.typ))
+		}
+		layout := time.RFC3339
+		if def.typ == cfDate {
+			layout = time.DateOnly
+		}
+		if _, err := time.Parse(layout, str); err != nil {
+			return customizationError(field, string(def.typ)+"_parse_error", fmt.Sprintf("expected a %s (%s), got %q", def.typ, layout, str))
+		}
+	case cfEnum:
+		str, ok := x.(string)
+		if !ok {
+			return wrong("enum")
+		}
+		if !contains(def.enum, str) {
+			return customizationError(field, "enum_out_of_range", fmt.Sprintf("%q is not one of %s", str, strings.Join(def.enum, ", ")))
+		}
+	case cfUenum:
+		n, ok := x.(json.Number)
+		if !ok {
+			return wrong("uenum (an int64 ID)")
+		}
+		id, err := strconv.ParseInt(string(n), 10, 64)
+		if err == nil {
+			for _, c := range def.uenum {
+				if c.id == id {
+					return nil
+				}
+			}
+		}
+		return customizationError(field, "enum_out_of_range", fmt.Sprintf("%s is not the ID of a value of %s", string(n), def.name))
 	}
 	return nil
 }
