@@ -117,6 +117,7 @@ type importRun struct {
 	// ckPath is the checkpoint journal of an import ("" in a dry run).
 	ckPath string
 	cfg    *mapping.Config // nil without --mapping
+	opt    source.Options  // how the file is read
 	mapper *mapping.Mapper
 
 	// summarySafe: --summary-json is no other file; summaryDone: finish
@@ -160,6 +161,7 @@ func (r *importRun) run(ctx context.Context) error {
 	if err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
+	r.opt = opt
 	var loc *time.Location
 	if f.timezone != "" {
 		l, err := time.LoadLocation(f.timezone)
@@ -357,6 +359,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	}
 	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Mapping: r.mapper.Describe(),
 		Endpoint: endpointName(endpoint, r.env), Org: org, Key: keyDef(r.mapper), Tool: "devrev-import/" + Version}
+	describeReading(hdr.Mapping, r.opt)
 	if f.sandbox {
 		hdr.Endpoint = sandboxEndpoint
 	}

@@ -79,6 +79,7 @@ func writeReport(path string, f reportFlags, env Env) error {
 		fmt.Fprintf(env.Stdout, "created works: %s (%s rows)\n", f.createdCSV, report.Thousands(n))
 	}
 	if f.errorsCSV != "" {
+		f.sheet, f.encoding, f.delimiter = readingOf(hdr.Mapping, f.sheet, f.encoding, f.delimiter)
 		if err := writeErrorsCSV(hdr.Key, state, f, env); err != nil {
 			return err
 		}

@@ -266,3 +266,33 @@ func TestMappingSaysHowTheCSVIsRead(t *testing.T) {
 		}
 	}
 }
+
+func TestReportReadsTheSheetTheImportRead(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	book := writeSummaryBook(t, dir, 3)
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue("Issues", "C3", "Weird"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	m := writeFile(t, dir, "m.yaml", "sheet: Issues\n"+issuesMapping)
+	ck := filepath.Join(dir, "issues.ck")
+	if res := run(t, sim.URL, nil, "import", book, "--mapping", m, "--checkpoint", ck); res.code != ExitRowsFailed || res.num("created") != 2 {
+		t.Fatalf("import: exit %d created %d, want 1 and 2:\n%s", res.code, res.num("created"), res.stderr)
+	}
+	out := filepath.Join(dir, "again.csv")
+	res := run(t, "", nil, "report", ck, "--errors-csv", out)
+	if res.code != ExitOK || strings.Contains(res.stderr, "warning") {
+		t.Fatalf("report: exit %d:\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if got := readFile(t, out); !strings.Contains(got, "Issue 2,BILL-2,Weird") {
+		t.Errorf("the errors CSV lacks the invalid row of sheet Issues:\n%s", got)
+	}
+}

@@ -135,3 +135,30 @@ func (r *importRun) failSheet(opt source.Options, cfg *mapping.Config, err error
 	}
 	return r.fail(ExitUsage, "%v\n%s", err, hint)
 }
+
+// describeReading adds how the file was read (sheet, encoding, delimiter,
+// when set) to a checkpoint's description of the mapping, so that
+// `report --errors-csv` reads the rows' cells from the same sheet.
+func describeReading(d map[string]string, opt source.Options) {
+	if opt.Sheet != "" {
+		d["sheet"] = opt.Sheet
+	}
+	if opt.Encoding != "" {
+		d["encoding"] = opt.Encoding
+	}
+	if opt.Delimiter != 0 {
+		d["delimiter"] = string(opt.Delimiter)
+	}
+}
+
+// readingOf is the sheet, encoding and delimiter a checkpoint's input was
+// read with, where the flags given do not say.
+func readingOf(d map[string]string, sheet, encoding, delimiter string) (string, string, string) {
+	pick := func(flag, key string) string {
+		if flag != "" {
+			return flag
+		}
+		return d[key]
+	}
+	return pick(sheet, "sheet"), pick(encoding, "encoding"), pick(delimiter, "delimiter")
+}
