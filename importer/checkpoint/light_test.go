@@ -24,6 +24,10 @@ func TestLightStateAgreesWithFullState(t *testing.T) {
 		{Key: "d", Status: Failed, TS: at(9), HTTPStatus: 500},
 		{Key: "e", Status: Created, TS: at(10), ID: "don:5"},
 		{Key: "e", Status: Created, TS: at(11), ID: "don:6"}, // created twice: warned, later kept
+		{Key: "f", Status: Created, TS: at(12), ID: "don:core:dvrv-us-1:devo/x:issue/42"},
+		{Key: "g", Status: Created, TS: at(13), ID: "don:core:dvrv-us-1:devo/x:issue/042"}, // not a plain number
+		{Key: "h", Status: Created, TS: at(14), ID: "don:core:dvrv-us-1:devo/x:ticket/18446744073709551616"},
+		{Key: "h", Status: Deleted, TS: at(15), ID: "don:core:dvrv-us-1:devo/x:ticket/18446744073709551616"},
 	}
 	full, light := &State{}, newLightState()
 	var fullWarn, lightWarn []string
@@ -37,12 +41,22 @@ func TestLightStateAgreesWithFullState(t *testing.T) {
 	if full.Len() != light.Len() {
 		t.Errorf("Len: full %d, light %d", full.Len(), light.Len())
 	}
-	for _, k := range []string{"a", "b", "c", "d", "e", "zzz"} {
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "zzz"} {
 		fe, fok := full.Last(k)
 		le, lok := light.Last(k)
 		if fok != lok || fe.Status != le.Status || !fe.TS.Equal(le.TS) {
 			t.Errorf("Last(%q): full %v %s %v, light %v %s %v", k, fok, fe.Status, fe.TS, lok, le.Status, le.TS)
 		}
+		// The work ID is what later ops (an update, a link) need.
+		if fe.Status == Created && le.ID != fe.ID {
+			t.Errorf("Last(%q): light work ID %q, want %q", k, le.ID, fe.ID)
+		}
+		if fe.Status != Created && le.ID != "" {
+			t.Errorf("Last(%q) is %s but light keeps work ID %q", k, le.Status, le.ID)
+		}
+	}
+	if n := len(light.light.ids); n != 3 {
+		t.Errorf("light keeps %d work IDs as strings, want 3 (don:1, don:6 and .../042; the others as numbers)", n)
 	}
 	fc, lc := full.Counts(), light.Counts()
 	for st, n := range fc {
