@@ -34,6 +34,11 @@ type Problem struct {
 	Msg    string // the rule, e.g. "is not one of blocker, high, medium, low"
 }
 
+// CutValue is a Problem's Value for the offending value s: cut to 80
+// characters with "…". Packages that add problems of their own (lookup,
+// schema) cut by it, so every message shows values alike.
+func CutValue(s string) string { return cut(s) }
+
 // Format renders a problem after a location from the reader
 // (source.Reader.Where(row, col)):
 //

@@ -3,7 +3,6 @@ package lookup
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/mapping"
@@ -145,7 +144,7 @@ func (e *rowEnricher) one(p *fieldPlan, v *string) {
 
 // problem records a problem once per cell and value.
 func (e *rowEnricher) problem(p *fieldPlan, col int, v, msg string) {
-	pr := mapping.Problem{Col: col, Field: p.field, Value: cut(v), Msg: msg}
+	pr := mapping.Problem{Col: col, Field: p.field, Value: mapping.CutValue(v), Msg: msg}
 	if col >= 0 && col < len(e.header) {
 		pr.Column = e.header[col]
 	}
@@ -227,13 +226,4 @@ func isAnyID(v string) bool {
 		}
 	}
 	return false
-}
-
-// cut shortens a value for a message to 80 characters, as mapping does.
-func cut(s string) string {
-	if utf8.RuneCountInString(s) <= 80 {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:79]) + "…"
 }

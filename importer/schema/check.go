@@ -141,7 +141,7 @@ func (s *Schema) Check(w *mapping.Work, cols Columns) []mapping.Problem {
 		col, column := cols.at(name)
 		p := mapping.Problem{Col: col, Column: column, Field: customPrefix + name, Msg: msg}
 		if value != nil {
-			p.Value = cut(valueText(value))
+			p.Value = mapping.CutValue(valueText(value))
 		}
 		probs = append(probs, p)
 	}
@@ -439,12 +439,4 @@ func valueText(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
-}
-
-// cut shortens a value for a message to 80 characters, as mapping does.
-func cut(s string) string {
-	if utf8.RuneCountInString(s) <= 80 {
-		return s
-	}
-	return string([]rune(s)[:79]) + "…"
 }
