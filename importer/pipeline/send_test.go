@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"io"
 	"os"
 	"path/filepath"
@@ -65,7 +66,7 @@ func badBody() attempt {
 // next pending timer whenever the run waits: no sleeps, no HTTP.
 type harness struct {
 	t      *testing.T
-	clock  *throttle.FakeClock
+	clock  *throttletest.FakeClock
 	script []attempt
 	stop   chan struct{}
 	cancel context.CancelFunc
@@ -343,7 +344,7 @@ func TestSendScripted(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &harness{t: t, clock: throttle.NewFakeClock(t0), script: tc.script}
+			h := &harness{t: t, clock: throttletest.NewFakeClock(t0), script: tc.script}
 			res, err, entries := h.run(max(tc.rows, 1), tc.cfg)
 			var got []string
 			for _, e := range entries {

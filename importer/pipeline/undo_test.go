@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -46,7 +47,7 @@ func TestUndoScripted(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var failed []string
-			clock := throttle.NewFakeClock(t0)
+			clock := throttletest.NewFakeClock(t0)
 			res, err := Undo(context.Background(), UndoConfig{
 				Delete: func(_ context.Context, id string) (devrev.Response, error) {
 					if id == "w401" {

@@ -10,14 +10,16 @@
 // outcome into a Decision, FullJitter computes backoff delays, RetryInstant
 // says when to resume after a 429.
 //
-// Everything that waits takes a Clock, so tests can drive time with a
-// FakeClock instead of sleeping.
+// Everything that waits or reads the time takes a Clock, so tests can
+// drive time with throttletest.FakeClock instead of sleeping.
 package throttle
 
 import "time"
 
-// Clock is the source of time for a Limiter. Production code uses the real
-// clock (a nil Clock in Config); tests use a FakeClock.
+// Clock is the one source of time of the packages that wait or stamp
+// (the limiter, the pipeline, the checkpoint journal, progress, the
+// simulator). Production code uses the real clock (a nil Clock in their
+// options); tests use a throttletest.FakeClock.
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time

@@ -3,6 +3,7 @@ package throttle
 import (
 	"context"
 	"errors"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestRetrierDo(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := NewFakeClock(time.Unix(1000, 0))
+			clock := throttletest.NewFakeClock(time.Unix(1000, 0))
 			r := Retrier{Limiter: NewLimiter(Config{Rate: 1000, Burst: 10, Clock: clock}), Backoff: noWait, MaxAttempts: tc.max, Clock: clock}
 			calls := 0
 			err := r.Do(context.Background(), func() (devrev.Response, error) {
@@ -44,7 +45,7 @@ func TestRetrierDo(t *testing.T) {
 }
 
 func TestRetrierPausesOn429WithoutUsingAttempts(t *testing.T) {
-	clock := NewFakeClock(time.Unix(1000, 0))
+	clock := throttletest.NewFakeClock(time.Unix(1000, 0))
 	lim := NewLimiter(Config{Rate: 1000, Burst: 10, Clock: clock})
 	r := Retrier{Limiter: lim, MaxAttempts: 1, Clock: clock, Backoff: func(int) time.Duration { return 0 }}
 	e429 := &devrev.APIError{Status: 429, Type: "too_many_requests", RetryAfter: 30 * time.Second}

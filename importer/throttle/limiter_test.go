@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"math"
 	"sync"
 	"testing"
@@ -27,7 +28,7 @@ type result struct {
 	err error
 }
 
-func goWait(ctx context.Context, l *Limiter, fc *FakeClock, out chan<- result) {
+func goWait(ctx context.Context, l *Limiter, fc *throttletest.FakeClock, out chan<- result) {
 	go func() {
 		err := l.Wait(ctx)
 		out <- result{fc.Now(), err}
@@ -63,7 +64,7 @@ func noMore(t *testing.T, ch <-chan result) {
 	}
 }
 
-func blockUntil(t *testing.T, ctx context.Context, fc *FakeClock, n int) {
+func blockUntil(t *testing.T, ctx context.Context, fc *throttletest.FakeClock, n int) {
 	t.Helper()
 	if err := fc.BlockUntil(ctx, n); err != nil {
 		t.Fatalf("%d goroutines never blocked on the clock (%d timers)", n, fc.Timers())
@@ -73,7 +74,7 @@ func blockUntil(t *testing.T, ctx context.Context, fc *FakeClock, n int) {
 // waitDriven runs one Wait and advances the fake clock to each deadline it
 // sleeps on until it returns; it reports the fake time it returned. Only
 // one goroutine may use the clock meanwhile.
-func waitDriven(t *testing.T, ctx context.Context, l *Limiter, fc *FakeClock) time.Time {
+func waitDriven(t *testing.T, ctx context.Context, l *Limiter, fc *throttletest.FakeClock) time.Time {
 	t.Helper()
 	ch := make(chan result, 1)
 	goWait(ctx, l, fc, ch)
@@ -109,7 +110,7 @@ func known(remaining int, reset time.Time) devrev.RateInfo {
 
 func TestWaitHonoursPauseUntil(t *testing.T) {
 	ctx := guard(t)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 1000, Burst: 10, Clock: fc})
 
 	if d := l.PauseUntil(t0.Add(30 * time.Second)); d != 30*time.Second {
@@ -159,7 +160,7 @@ func TestWaitHonoursPauseUntil(t *testing.T) {
 }
 
 func TestWaitCancelled(t *testing.T) {
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 1, Clock: fc})
 	l.PauseUntil(t0.Add(time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -197,18 +198,18 @@ func TestBudget(t *testing.T) {
 		name string
 		// setup sends requests and observes answers; it returns how many
 		// more Waits may return before reset.
-		setup func(t *testing.T, l *Limiter, fc *FakeClock) int
+		setup func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int
 	}{
 		{
 			name: "no requests in flight",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				l.Observe(devrev.Response{Rate: known(5, reset)}, t0)
 				return 5
 			},
 		},
 		{
 			name: "other request in flight",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				mustWait(t, l, 2) // X and Y leave at t0
 				l.Observe(devrev.Response{Rate: known(5, reset)}, t0)
 				return 4 // Y may still be counted by the server
@@ -216,7 +217,7 @@ func TestBudget(t *testing.T) {
 		},
 		{
 			name: "requests sent after this one",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				mustWait(t, l, 1) // X at t0
 				fc.Advance(time.Second)
 				mustWait(t, l, 2) // Y, Z at t0+1s
@@ -228,7 +229,7 @@ func TestBudget(t *testing.T) {
 			// Answers out of order: the view stays safe, if conservative
 			// by the request that was in flight when Y's answer came.
 			name: "answers out of order",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				mustWait(t, l, 1) // X at t0
 				fc.Advance(time.Second)
 				mustWait(t, l, 1) // Y at t0+1s
@@ -241,7 +242,7 @@ func TestBudget(t *testing.T) {
 		},
 		{
 			name: "lowest remaining for the same reset wins",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				l.Observe(devrev.Response{Rate: known(3, reset)}, t0)
 				l.Observe(devrev.Response{Rate: known(9, reset)}, t0)
 				return 3
@@ -249,7 +250,7 @@ func TestBudget(t *testing.T) {
 		},
 		{
 			name: "budget is consumed by sends",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				l.Observe(devrev.Response{Rate: known(6, reset)}, t0)
 				fc.Advance(time.Second)
 				mustWait(t, l, 2)
@@ -259,7 +260,7 @@ func TestBudget(t *testing.T) {
 		},
 		{
 			name: "a later reset starts a new window",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				l.Observe(devrev.Response{Rate: known(1, t0.Add(time.Second))}, t0)
 				l.Observe(devrev.Response{Rate: known(7, reset)}, t0)
 				return 7
@@ -267,7 +268,7 @@ func TestBudget(t *testing.T) {
 		},
 		{
 			name: "answer from an older window is ignored",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				l.Observe(devrev.Response{Rate: known(4, reset)}, t0)
 				l.Observe(devrev.Response{Rate: known(0, t0.Add(time.Second))}, t0)
 				return 4
@@ -275,7 +276,7 @@ func TestBudget(t *testing.T) {
 		},
 		{
 			name: "remaining zero",
-			setup: func(t *testing.T, l *Limiter, fc *FakeClock) int {
+			setup: func(t *testing.T, l *Limiter, fc *throttletest.FakeClock) int {
 				l.Observe(devrev.Response{Rate: known(0, reset)}, t0)
 				return 0
 			},
@@ -284,7 +285,7 @@ func TestBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := guard(t)
-			fc := NewFakeClock(t0)
+			fc := throttletest.NewFakeClock(t0)
 			l := NewLimiter(Config{Rate: 1e6, Burst: 100, Clock: fc})
 			allowed := tt.setup(t, l, fc)
 			const extra = 3
@@ -329,7 +330,7 @@ func mustWait(t *testing.T, l *Limiter, n int) {
 // Reset, and at most one request per other worker is lost to caution.
 func TestBudgetConcurrent(t *testing.T) {
 	ctx := guard(t)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 1e6, Burst: 1000, Clock: fc})
 	reset := t0.Add(time.Minute)
 	const limit, workers = 50, 16
@@ -370,7 +371,7 @@ func TestBudgetConcurrent(t *testing.T) {
 
 func TestAutoStartsGently(t *testing.T) {
 	ctx := guard(t)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Clock: fc})
 	var times []time.Duration
 	for range 4 {
@@ -390,7 +391,7 @@ func TestAutoStartsGently(t *testing.T) {
 // spreads the ten requests one second apart and sends none early.
 func TestAutoPacing(t *testing.T) {
 	ctx := guard(t)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Clock: fc})
 	reset := t0.Add(10 * time.Second)
 	l.Observe(devrev.Response{Rate: known(10, reset)}, t0)
@@ -423,7 +424,7 @@ func TestAutoPacing(t *testing.T) {
 
 func TestObserveUnknownAndPast(t *testing.T) {
 	ctx := guard(t)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 1e6, Burst: 10, Clock: fc})
 	l.Observe(devrev.Response{Rate: devrev.RateInfo{}}, t0)              // no headers
 	l.Observe(devrev.Response{Rate: known(0, t0.Add(-time.Second))}, t0) // window already over
@@ -439,7 +440,7 @@ func TestObserveUnknownAndPast(t *testing.T) {
 }
 
 func TestInFlightExpires(t *testing.T) {
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 1e6, Burst: 10, Clock: fc})
 	mustWait(t, l, 3) // never observed: a caller that skipped Observe
 	fc.Advance(inFlightTTL + time.Second)

@@ -3,6 +3,7 @@ package throttle
 import (
 	"context"
 	"errors"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestMaxWaitBoundsTheWindowsReset(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fc := NewFakeClock(t0)
+			fc := throttletest.NewFakeClock(t0)
 			l := NewLimiter(Config{Rate: c.rate, Burst: 1, Clock: fc, MaxWait: 15 * time.Minute})
 			if err := waitNow(t, l); err != nil {
 				t.Fatal(err)
@@ -63,7 +64,7 @@ func TestMaxWaitBoundsTheWindowsReset(t *testing.T) {
 func TestMaxWaitBoundsTheAutoPace(t *testing.T) {
 	// Budget left, but spread over 115 days: each request would wait hours.
 	t0 := time.Unix(1_800_000_000, 0)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Clock: fc, MaxWait: 15 * time.Minute})
 	if err := waitNow(t, l); err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestMaxWaitBoundsTheAutoPace(t *testing.T) {
 
 func TestMaxWaitBoundsOneLongPause(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	l := NewLimiter(Config{Rate: 100, Clock: fc, MaxWait: 15 * time.Minute})
 	l.PauseUntil(t0.Add(1e9 * time.Second)) // a Retry-After of 31 years
 	err := waitNow(t, l)
@@ -91,7 +92,7 @@ func TestMaxWaitCountsFourTwentyNinesInARow(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	// throttled answers a 429 asking for 30 s, and every ok-th request a 201.
 	throttled := func(ok int) (rounds int, err error) {
-		fc := NewFakeClock(t0)
+		fc := throttletest.NewFakeClock(t0)
 		l := NewLimiter(Config{Rate: 1000, Clock: fc, MaxWait: 5 * time.Minute})
 		for rounds = 1; rounds <= 100; rounds++ {
 			if err := waitAdvancing(fc, l); err != nil {
@@ -123,7 +124,7 @@ func TestMaxWaitCountsFourTwentyNinesInARow(t *testing.T) {
 }
 
 func TestRetrierStopsOnFourTwentyNineForever(t *testing.T) {
-	clock := NewFakeClock(time.Unix(1000, 0))
+	clock := throttletest.NewFakeClock(time.Unix(1000, 0))
 	lim := NewLimiter(Config{Rate: 1000, Burst: 10, Clock: clock, MaxWait: time.Minute})
 	r := Retrier{Limiter: lim, Clock: clock}
 	e429 := &devrev.APIError{Status: 429, Type: "too_many_requests", RetryAfter: 5 * time.Second}
@@ -147,7 +148,7 @@ func TestRetrierStopsOnFourTwentyNineForever(t *testing.T) {
 
 // waitAdvancing runs l.Wait, moving the fake clock on by a second whenever
 // it sleeps, and returns Wait's error.
-func waitAdvancing(fc *FakeClock, l *Limiter) error {
+func waitAdvancing(fc *throttletest.FakeClock, l *Limiter) error {
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {

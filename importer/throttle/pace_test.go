@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 // headers say the server allows far more.
 func TestWaitReReservesWhenTheRateRises(t *testing.T) {
 	start := time.Unix(10_000, 0)
-	clock := NewFakeClock(start)
+	clock := throttletest.NewFakeClock(start)
 	lim := NewLimiter(Config{Clock: clock})
 	ctx := context.Background()
 	if err := lim.Wait(ctx); err != nil { // the first request leaves at once
@@ -63,7 +64,7 @@ func TestWaitReReservesWhenTheRateRises(t *testing.T) {
 // pace (limit / window), not at AutoStartRate.
 func TestNewWindowStartsAtTheLearnedPace(t *testing.T) {
 	t0 := time.Unix(20_000, 0)
-	clock := NewFakeClock(t0)
+	clock := throttletest.NewFakeClock(t0)
 	lim := NewLimiter(Config{Clock: clock})
 	lim.Observe(devrev.Response{Rate: devrev.RateInfo{Known: true, Limit: 300, Remaining: 299, Reset: t0.Add(time.Second)}}, t0)
 	clock.Advance(time.Second)

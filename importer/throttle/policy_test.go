@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"testing"
 	"time"
 
@@ -145,7 +146,7 @@ func TestRealClock(t *testing.T) {
 }
 
 func TestFakeClock(t *testing.T) {
-	fc := NewFakeClock(t0)
+	fc := throttletest.NewFakeClock(t0)
 	now := fc.After(0)
 	if got := <-now; !got.Equal(t0) {
 		t.Errorf("After(0) fired with %v", got)

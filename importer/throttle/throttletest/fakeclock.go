@@ -1,4 +1,6 @@
-package throttle
+// Package throttletest is test support for code that takes a
+// throttle.Clock: a fake clock whose time moves only when the test says.
+package throttletest
 
 import (
 	"context"
@@ -7,10 +9,10 @@ import (
 	"time"
 )
 
-// FakeClock is a Clock whose time moves only when a test calls Advance.
-// Timers made with After fire when the clock reaches their deadline. It is
-// safe for concurrent use, and exported so that other packages' tests can
-// drive a Limiter (or anything else taking a Clock) without sleeping.
+// FakeClock is a throttle.Clock whose time moves only when a test calls
+// Advance. Timers made with After fire when the clock reaches their
+// deadline. It is safe for concurrent use: tests drive a Limiter (or
+// anything else taking a Clock) with it without sleeping.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
