@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"io"
 	"io/fs"
 	"os"
@@ -29,9 +30,9 @@ type Options struct {
 	// every Append regardless, so a killed process loses nothing; the
 	// batching only matters if the machine itself goes down.
 	SyncEvery time.Duration
-	// Clock stamps entries without a TS, the header and run lines;
-	// time.Now when nil.
-	Clock func() time.Time
+	// Clock stamps entries without a TS, the header and run lines; the
+	// real clock when nil.
+	Clock throttle.Clock
 	// Light makes Open return a State that keeps only what resuming an
 	// import needs (see State), in about a fifth of the memory: a
 	// million-row journal otherwise holds every entry's strings.
@@ -47,7 +48,7 @@ type Journal struct {
 	path     string
 	hdr      Header
 	f        *os.File
-	clock    func() time.Time
+	clock    throttle.Clock
 	syncEach bool
 	syncHook func()
 	run      int
@@ -92,12 +93,12 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		opt.SyncEvery = DefaultSyncEvery
 	}
 	if opt.Clock == nil {
-		opt.Clock = time.Now
+		opt.Clock = throttle.RealClock()
 	}
 	created := false
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		if hdr.Created.IsZero() {
-			hdr.Created = opt.Clock().Truncate(time.Second)
+			hdr.Created = opt.Clock.Now().Truncate(time.Second)
 		}
 		if err := create(path, hdr); err != nil {
 			return nil, nil, nil, err
@@ -210,7 +211,7 @@ func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, er
 
 	if !sc.hasHeader { // only a torn header: a first run of an older version died writing it
 		if hdr.Created.IsZero() {
-			hdr.Created = j.clock().Truncate(time.Second)
+			hdr.Created = j.clock.Now().Truncate(time.Second)
 		}
 		j.run, j.hdr = 1, hdr
 		j.hdr.Version = Version
@@ -244,7 +245,7 @@ func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, er
 	j.run = sc.state.runs + 1
 	id := identityOf(hdr)
 	id.KeyedBy = j.hdr.Key
-	line := runLine{Run: j.run, Started: j.clock(), identity: id}
+	line := runLine{Run: j.run, Started: j.clock.Now(), identity: id}
 	return sc.state, warnings, j.marshalAndWrite(&line)
 }
 
@@ -302,7 +303,7 @@ func (j *Journal) Append(e Entry) error {
 		return fmt.Errorf("appending to checkpoint: %w", err)
 	}
 	if e.TS.IsZero() {
-		e.TS = j.clock()
+		e.TS = j.clock.Now()
 	}
 	if e.Op == "" {
 		e.Op = OpCreate

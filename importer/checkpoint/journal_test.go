@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,7 +19,7 @@ import (
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // fixedClock returns a clock that ticks one millisecond per call.
-func fixedClock() func() time.Time {
+func fixedClock() throttletest.ClockFunc {
 	var mu sync.Mutex
 	now := t0
 	return func() time.Time {
@@ -143,7 +144,7 @@ func TestRoundTripEveryStatus(t *testing.T) {
 
 func TestAppendStampsMissingTS(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cp.jsonl")
-	clock := func() time.Time { return t0 }
+	clock := throttletest.ClockFunc(func() time.Time { return t0 })
 	j, _, _ := openT(t, path, testHeader, Options{Clock: clock})
 	appendT(t, j, Entry{Row: 1, Key: "k", Status: Sending})
 	if err := j.Close(); err != nil {

@@ -128,7 +128,7 @@ func (h *harness) run(rows int, cfg Config) (Result, error, []checkpoint.Entry) 
 		t.Fatal(err)
 	}
 	ck := filepath.Join(dir, "in.checkpoint.jsonl")
-	j, _, _, err := checkpoint.Open(ck, checkpoint.Header{Input: in, Endpoint: "test"}, checkpoint.Options{SyncEvery: -1, Clock: h.clock.Now})
+	j, _, _, err := checkpoint.Open(ck, checkpoint.Header{Input: in, Endpoint: "test"}, checkpoint.Options{SyncEvery: -1, Clock: h.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package progress
 
 import (
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"io"
 	"log/slog"
 	"sync"
@@ -41,8 +42,8 @@ type Options struct {
 	// Paused reports the instant sending resumes after a rate-limit
 	// pause, or the zero time when not paused.
 	Paused func() time.Time
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Clock is the clock (default the real one).
+	Clock throttle.Clock
 	// Tick, when not nil, replaces the internal ticker (tests).
 	Tick <-chan time.Time
 	// Watch, when not nil, replaces the once-a-second check (log mode)
@@ -66,8 +67,8 @@ type Display struct {
 
 // Start begins rendering c.
 func Start(c *Counters, opt Options) *Display {
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = throttle.RealClock()
 	}
 	if opt.Every <= 0 {
 		opt.Every = 10 * time.Second
@@ -78,7 +79,7 @@ func Start(c *Counters, opt Options) *Display {
 	if opt.Paused == nil {
 		opt.Paused = func() time.Time { return time.Time{} }
 	}
-	d := &Display{c: c, opt: opt, start: opt.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+	d := &Display{c: c, opt: opt, start: opt.Clock.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	tick := opt.Tick
 	var ticker *time.Ticker
 	if tick == nil {
@@ -122,7 +123,7 @@ func Start(c *Counters, opt Options) *Display {
 			case <-tick:
 				d.render()
 			case <-watch:
-				if until := d.opt.Paused(); !until.IsZero() && until.Sub(d.opt.Now()) >= time.Second {
+				if until := d.opt.Paused(); !until.IsZero() && until.Sub(d.opt.Clock.Now()) >= time.Second {
 					d.Throttled(until)
 				}
 			}
@@ -134,7 +135,7 @@ func Start(c *Counters, opt Options) *Display {
 // Throttled announces a rate-limit pause until the given instant: a log
 // line in log mode (every throttle is logged), a note on the bar otherwise.
 func (d *Display) Throttled(until time.Time) {
-	wait := ceilSecond(until.Sub(d.opt.Now()))
+	wait := ceilSecond(until.Sub(d.opt.Clock.Now()))
 	if d.bar != nil {
 		d.bar.Describe(fmt.Sprintf("rate limited: resuming in %s", wait))
 		return
@@ -154,7 +155,7 @@ func (d *Display) render() {
 	if d.bar != nil {
 		desc := fmt.Sprintf("created %d failed %d invalid %d", d.c.Created.Load(), d.c.Failed.Load(), d.c.Invalid.Load())
 		if until := d.opt.Paused(); !until.IsZero() {
-			if wait := until.Sub(d.opt.Now()); wait > 0 {
+			if wait := until.Sub(d.opt.Clock.Now()); wait > 0 {
 				desc = fmt.Sprintf("rate limited: resuming in %s", ceilSecond(wait))
 			}
 		}
@@ -162,7 +163,7 @@ func (d *Display) render() {
 		_ = d.bar.Set64(done)
 		return
 	}
-	elapsed := d.opt.Now().Sub(d.start)
+	elapsed := d.opt.Clock.Now().Sub(d.start)
 	attrs := []any{
 		"done", done,
 		"created", d.c.Created.Load(),

@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -36,7 +37,7 @@ func TestLogLines(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&out, nil)),
 		Total:  10,
 		Tick:   tick,
-		Now:    func() time.Time { return now },
+		Clock:  throttletest.ClockFunc(func() time.Time { return now }),
 	})
 	c.Done.Store(4)
 	c.Created.Store(3)
@@ -80,7 +81,7 @@ func TestLogModeLogsWindowWaitsOnce(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&out, nil)),
 		Tick:   make(chan time.Time),
 		Watch:  watch,
-		Now:    func() time.Time { return now },
+		Clock:  throttletest.ClockFunc(func() time.Time { return now }),
 		Paused: func() time.Time { mu.Lock(); defer mu.Unlock(); return paused },
 	})
 	watch <- now // not paused: nothing

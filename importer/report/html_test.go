@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ func writeJournal(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.csv.checkpoint.jsonl")
 	j, _, _, err := checkpoint.Open(path, checkpoint.Header{Input: "/data/t.csv", Size: 1234, MappingHash: "sha256:x", Tool: "devrev-import/test", Created: t0},
-		checkpoint.Options{SyncEvery: -1, Clock: func() time.Time { return t0 }})
+		checkpoint.Options{SyncEvery: -1, Clock: throttletest.ClockFunc(func() time.Time { return t0 })})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestPausesFollowTheRunsPace(t *testing.T) {
 func TestHTMLReportChartsEveryRun(t *testing.T) {
 	path := writeJournal(t)
 	j, _, _, err := checkpoint.Open(path, checkpoint.Header{Input: "/data/t.csv", Size: 1234, MappingHash: "sha256:x", Tool: "devrev-import/test"},
-		checkpoint.Options{SyncEvery: -1, Clock: func() time.Time { return at(3600) }})
+		checkpoint.Options{SyncEvery: -1, Clock: throttletest.ClockFunc(func() time.Time { return at(3600) })})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"context"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -82,8 +83,8 @@ func rateHeaders(r response) (limit, remaining, reset string) {
 
 func TestRateLimitFixedWindow(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0) // a multiple of 10 s
-	clock := newFakeClock(t0.Add(2500 * time.Millisecond))
-	s := start(t, Options{Limit: 3, Window: 10 * time.Second, Now: clock.Now})
+	clock := throttletest.NewFakeClock(t0.Add(2500 * time.Millisecond))
+	s := start(t, Options{Limit: 3, Window: 10 * time.Second, Clock: clock})
 
 	paths := []string{"/works.list", "/dev-users.self", "/works.create"} // every endpoint counts
 	bodies := []any{obj{}, obj{}, obj{"type": "nope"}}                   // errors count too
@@ -122,8 +123,8 @@ func TestRateLimitFixedWindow(t *testing.T) {
 }
 
 func TestRateLimitIsPerToken(t *testing.T) {
-	clock := newFakeClock(time.Unix(1_700_000_000, 0))
-	s := start(t, Options{Limit: 1, Window: time.Minute, Now: clock.Now,
+	clock := throttletest.NewFakeClock(time.Unix(1_700_000_000, 0))
+	s := start(t, Options{Limit: 1, Window: time.Minute, Clock: clock,
 		Tokens: map[string]string{"a": "DEVU-1", "b": "DEVU-2"}})
 	wantStatus(t, do(t, s, "a", "POST", "/works.list", obj{}), 200)
 	wantStatus(t, do(t, s, "a", "POST", "/works.list", obj{}), 429)
@@ -131,8 +132,8 @@ func TestRateLimitIsPerToken(t *testing.T) {
 }
 
 func TestEarlyCountsRequestsThatIgnoredTheWait(t *testing.T) {
-	clock := newFakeClock(time.Unix(1_700_000_000, 0))
-	s := start(t, Options{Limit: 1, Window: time.Second, Now: clock.Now})
+	clock := throttletest.NewFakeClock(time.Unix(1_700_000_000, 0))
+	s := start(t, Options{Limit: 1, Window: time.Second, Clock: clock})
 	steps := []struct {
 		advance time.Duration
 		status  int
@@ -156,8 +157,8 @@ func TestEarlyCountsRequestsThatIgnoredTheWait(t *testing.T) {
 }
 
 func TestRateHeadersOptionalAndUnlimited(t *testing.T) {
-	clock := newFakeClock(time.Unix(1_700_000_000, 0))
-	s := start(t, Options{Limit: 1, Window: 30 * time.Second, NoRateHeaders: true, Now: clock.Now})
+	clock := throttletest.NewFakeClock(time.Unix(1_700_000_000, 0))
+	s := start(t, Options{Limit: 1, Window: 30 * time.Second, NoRateHeaders: true, Clock: clock})
 	r := post(t, s, "/works.list", obj{})
 	if l, rem, reset := rateHeaders(r); l != "" || rem != "" || reset != "" {
 		t.Errorf("NoRateHeaders still sent %q %q %q", l, rem, reset)
@@ -169,7 +170,7 @@ func TestRateHeadersOptionalAndUnlimited(t *testing.T) {
 	}
 
 	s.SetLimit(0, time.Minute)
-	u := start(t, Options{Now: clock.Now})
+	u := start(t, Options{Clock: clock})
 	for range 3 {
 		r = post(t, u, "/works.list", obj{})
 		wantStatus(t, r, 200)
@@ -181,8 +182,8 @@ func TestRateHeadersOptionalAndUnlimited(t *testing.T) {
 }
 
 func TestSetLimitAtRuntime(t *testing.T) {
-	clock := newFakeClock(time.Unix(1_700_000_000, 0))
-	s := start(t, Options{Now: clock.Now})
+	clock := throttletest.NewFakeClock(time.Unix(1_700_000_000, 0))
+	s := start(t, Options{Clock: clock})
 	wantStatus(t, post(t, s, "/works.list", obj{}), 200)
 	s.SetLimit(1, 5*time.Second)
 	wantStatus(t, post(t, s, "/works.list", obj{}), 200)

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"net/http"
 	"reflect"
 	"testing"
@@ -11,10 +12,10 @@ import (
 // seedWorks creates, one minute apart starting at 10:00 UTC:
 // ISS-1 (alice, X-1), TKT-1 (bob, X-2), ISS-2 (alice, X-3), TASK-1 (bob),
 // ISS-3 (bob, X-1 again, owned by carol, part PROD-2).
-func seedWorks(t *testing.T) (*Server, *fakeClock) {
+func seedWorks(t *testing.T) (*Server, *throttletest.FakeClock) {
 	t.Helper()
-	clock := newFakeClock(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
-	s := start(t, Options{Now: clock.Now, Tokens: map[string]string{"a": "DEVU-1", "b": "DEVU-2", DefaultToken: "DEVU-4"}})
+	clock := throttletest.NewFakeClock(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+	s := start(t, Options{Clock: clock, Tokens: map[string]string{"a": "DEVU-1", "b": "DEVU-2", DefaultToken: "DEVU-4"}})
 	cf := func(b obj, id string) obj {
 		return with(b, "custom_schema_spec", obj{"tenant_fragment": true}, "custom_fields", obj{"tnt__external_id": id})
 	}

@@ -18,6 +18,7 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"io"
 	"log/slog"
 	"math"
@@ -66,9 +67,9 @@ type Options struct {
 	Latency, Jitter time.Duration
 	// Seed seeds fault and jitter randomness, for deterministic tests.
 	Seed int64
-	// Now is the clock for rate windows, Early counting and created dates;
-	// nil means time.Now. Latency always sleeps in real time.
-	Now func() time.Time
+	// Clock is the clock for rate windows, Early counting and created
+	// dates; nil means the real clock. Latency always sleeps in real time.
+	Clock throttle.Clock
 	// Log receives one debug record per request (never a token); nil
 	// discards.
 	Log *slog.Logger
@@ -147,7 +148,6 @@ func New(opt Options) *Server {
 		dir:      newDirectory(),
 		tokens:   map[string]*entity{},
 		readOnly: map[string]*entity{},
-		now:      opt.Now,
 		log:      opt.Log,
 		latency:  opt.Latency,
 		jitter:   opt.Jitter,
@@ -159,8 +159,8 @@ func New(opt Options) *Server {
 	}
 	s.stats.ByStatus = map[int]int{}
 	s.stats.ByPath = map[string]int{}
-	if s.now == nil {
-		s.now = time.Now
+	if s.now = time.Now; opt.Clock != nil {
+		s.now = opt.Clock.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -128,3 +128,11 @@ func (c *FakeClock) notifyLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
 }
+
+// ClockFunc is a throttle.Clock that reads the time from a function, for
+// code under test that only reads the time (a journal's stamps, progress
+// lines). Its After is the real time.After.
+type ClockFunc func() time.Time
+
+func (f ClockFunc) Now() time.Time                         { return f() }
+func (f ClockFunc) After(d time.Duration) <-chan time.Time { return time.After(d) }
