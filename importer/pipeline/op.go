@@ -42,6 +42,7 @@ type Op struct {
 
 	fp    string // fingerprint of Body, on the sending line
 	alike uint64 // look-alike hash (see lookAlike)
+	sent  bool   // this run wrote the op's sending line
 }
 
 // Answer is what a performed op left in DevRev: the object it wrote.

@@ -35,7 +35,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		}
 	}
 	lim := r.cfg.Limiter
-	attempts, sentLine := 0, false
+	attempts := 0
 	// doubt is true while the last attempt may have been performed (its
 	// answer was lost): such a row must not be given back as "failed".
 	doubt := false
@@ -51,7 +51,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		if err != nil {
 			return r.leave(op, attempts, doubt)
 		}
-		if !sentLine {
+		if !op.sent {
 			// Write-ahead: the journal knows about the request before it leaves.
 			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
 			if err := r.cfg.Journal.Append(e); err != nil {
@@ -61,7 +61,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 				r.notTried.Add(1)
 				return nil
 			}
-			sentLine = true
+			op.sent = true
 		}
 		attempts++
 		sentAt := r.cfg.Clock.Now()
@@ -153,13 +153,14 @@ func (r *run) opFailed(op *Op, status int, typ, msg string, attempts int) {
 }
 
 // leave gives a row back unfinished. A row that never left is not
-// attempted; a row whose last attempt was definitely not performed is
-// recorded as failed ("interrupted") so the next run sends it again; a row
-// whose last attempt may have been performed keeps "sending" as its last
-// line, so the next run reconciles it before any resend.
+// attempted; a row whose last attempt was definitely not performed (also
+// one answered 429) is recorded as failed ("interrupted") so the next run
+// sends it again; a row whose last attempt may have been performed keeps
+// "sending" as its last line, so the next run reconciles it before any
+// resend.
 func (r *run) leave(op *Op, attempts int, doubt bool) error {
 	r.notTried.Add(1)
-	if attempts == 0 || doubt {
+	if !op.sent || doubt {
 		return nil
 	}
 	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed,

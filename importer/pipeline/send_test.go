@@ -270,9 +270,16 @@ func TestSendScripted(t *testing.T) {
 		name:    "429 asking for more than --max-wait stops the run",
 		cfg:     Config{MaxWait: time.Minute},
 		script:  []attempt{throttled(time.Hour, time.Time{})},
-		journal: []string{"row2 sending"},
+		journal: []string{"row2 sending", "row2 failed 0 interrupted attempts=0"}, // a 429 was not performed: not in doubt
 		calls:   []time.Duration{0},
 		stopped: "wait_too_long",
+		sum:     "created=0 failed=0 not_attempted=1",
+	}, {
+		name:    "interrupted during a 429 pause: not in doubt, sent again next run",
+		script:  []attempt{{err: throttled(7*s, time.Time{}).err, during: func(h *harness) { h.cancel() }}},
+		journal: []string{"row2 sending", "row2 failed 0 interrupted attempts=0"},
+		calls:   []time.Duration{0},
+		pauses:  []time.Duration{7 * s},
 		sum:     "created=0 failed=0 not_attempted=1",
 	}, {
 		name:    "5xx then 2xx retries after a backoff",
