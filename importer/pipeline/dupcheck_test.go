@@ -3,13 +3,10 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/devrev-import/devrev-import/importer/source"
-	"github.com/devrev-import/devrev-import/mapping"
 )
 
 // countingReader counts the rows a pass reads.
@@ -40,24 +37,7 @@ func TestSecondPassStopsAtTheLastSuspect(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s,title %d\n", k, i)
 	}
-	in := filepath.Join(dir, "in.csv")
-	if err := os.WriteFile(in, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	open := func() (source.Reader, error) { return source.OpenCSV(in, source.Options{}) }
-	src, err := open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	mcfg, err := mapping.Parse("m.yaml", []byte("type: issue\nkey: Key\ndefaults:\n  applies_to_part: PROD-1\n  owned_by: [DEVU-1]\ncolumns:\n  Title: title\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := mapping.Compile(mcfg, src.Header(), mapping.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, open, m := openMapped(t, dir, b.String(), "type: issue\nkey: Key\ndefaults:\n  applies_to_part: PROD-1\n  owned_by: [DEVU-1]\ncolumns:\n  Title: title\n")
 	second := 0
 	res, err := Run(context.Background(), Config{
 		Source: src, Mapper: m, DryRun: true,

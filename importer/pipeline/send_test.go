@@ -18,9 +18,7 @@ import (
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
-	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/importer/throttle"
-	"github.com/devrev-import/devrev-import/mapping"
 )
 
 // t0 is when every scripted run starts, on the fake clock.
@@ -110,23 +108,8 @@ func (h *harness) run(rows int, cfg Config) (Result, error, []checkpoint.Entry) 
 	for i := range rows {
 		csv += string(rune('A'+i)) + "\n"
 	}
+	src, _, m := openMapped(t, dir, csv, "type: issue\ndefaults:\n  applies_to_part: PROD-1\n  owned_by: [DEVU-1]\ncolumns:\n  Title: title\n")
 	in := filepath.Join(dir, "in.csv")
-	if err := os.WriteFile(in, []byte(csv), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	src, err := source.OpenCSV(in, source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	mcfg, err := mapping.Parse("m.yaml", []byte("type: issue\ndefaults:\n  applies_to_part: PROD-1\n  owned_by: [DEVU-1]\ncolumns:\n  Title: title\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := mapping.Compile(mcfg, src.Header(), mapping.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ck := filepath.Join(dir, "in.checkpoint.jsonl")
 	j, _, _, err := checkpoint.Open(ck, checkpoint.Header{Input: in, Endpoint: "test"}, checkpoint.Options{SyncEvery: -1, Clock: h.clock})
 	if err != nil {
