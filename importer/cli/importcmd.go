@@ -378,10 +378,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		fmt.Fprintf(r.env.Stderr, "warning: checkpoint: %s\n", w)
 	}
 
-	keyField := ""
-	if cfg != nil {
-		keyField = keyCustomField(cfg, f.key)
-	}
+	keyField := cfg.KeyCustomField(f.key)
 	rec := reconcile.New(reconcile.Options{Client: client, Limiter: lim, KeyField: keyField, Recorded: state.WasCreated})
 
 	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
@@ -419,7 +416,7 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 		})
 		fns = append(fns, res.Enricher(r.mapper))
 	}
-	if r.f.schema == "live" && hasCustomFields(r.mapper) {
+	if r.f.schema == "live" && r.mapper.HasCustomFields() {
 		types := []string{r.mapper.Type()}
 		if r.mapper.Type() == "" || slices.Contains(r.mapper.Fields(), "type") {
 			types = mapping.WorkTypes()
@@ -442,15 +439,6 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 		pcfg.Enrich = schema.Chain(fns...)
 	}
 	return nil
-}
-
-func hasCustomFields(m *mapping.Mapper) bool {
-	for _, f := range m.Fields() {
-		if strings.HasPrefix(f, "custom_fields.") {
-			return true
-		}
-	}
-	return false
 }
 
 // finish prints the summary, writes --summary-json and returns the
@@ -564,26 +552,4 @@ func hashMapping(b []byte, f *importFlags) string {
 	h.Write(b)
 	fmt.Fprintf(h, "\x00type=%s\x00key=%s\x00tz=%s", f.typ, strings.Join(f.key, ","), f.timezone)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// keyCustomField names the custom field that stores the row key, when the
-// key is one column mapped to a text custom field: reconciliation can then
-// find a work by its key instead of by its title.
-func keyCustomField(cfg *mapping.Config, flagKey []string) string {
-	key := cfg.Key
-	if len(flagKey) > 0 {
-		key = flagKey
-	}
-	if len(key) != 1 {
-		return ""
-	}
-	for _, c := range cfg.Columns {
-		if c.Column != key[0] {
-			continue
-		}
-		if name, ok := strings.CutPrefix(c.Field, "custom_fields."); ok && (c.As == "" || c.As == "text") {
-			return name
-		}
-	}
-	return ""
 }
