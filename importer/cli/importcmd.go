@@ -130,9 +130,11 @@ func (r *importRun) fail(code int, format string, a ...any) error {
 	return &exitError{code, fmt.Errorf(format, a...)}
 }
 
+// run is one validate or import: it checks the output paths, reads the
+// mapping and the file's header, sets up the API side, sends the rows and
+// reports.
 func (r *importRun) run(ctx context.Context) error {
-	f := &r.f
-	r.log = newLogger(r.env, f.logFormat, slog.LevelInfo)
+	r.log = newLogger(r.env, r.f.logFormat, slog.LevelInfo)
 	in, stopWatch := watchSignals(ctx, r.env)
 	defer stopWatch()
 	ctx = in.ctx
@@ -141,45 +143,15 @@ func (r *importRun) run(ctx context.Context) error {
 	if err := checkPaths(roles...); err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
-
-	var cfg *mapping.Config
-	var mappingBytes []byte
-	if f.mappingPath != "" {
-		b, err := readMapping(ctx, f.mappingPath)
-		if in.interrupted() {
-			return r.fail(ExitStopped, "interrupted while reading the mapping %s", f.mappingPath)
-		}
-		if err != nil {
-			return r.fail(ExitUsage, "mapping %s: %v", f.mappingPath, err)
-		}
-		mappingBytes = b
-		if cfg, err = mapping.Parse(f.mappingPath, b); err != nil {
-			return r.fail(ExitUsage, "%v", err)
-		}
-	}
-	opt, err := f.sourceOptions(cfg)
+	cfg, mappingBytes, err := r.loadMapping(ctx, in)
 	if err != nil {
-		return r.fail(ExitUsage, "%v", err)
+		return err
 	}
-	r.opt = opt
-	var loc *time.Location
-	if f.timezone != "" {
-		l, err := time.LoadLocation(f.timezone)
-		if err != nil {
-			return r.fail(ExitUsage, "--timezone %q: %v", f.timezone, err)
-		}
-		loc = l
-	}
-
-	src, err := source.Open(r.file, opt)
+	src, mapper, warnings, err := r.compile(cfg)
 	if err != nil {
-		return r.failSheet(opt, cfg, err)
+		return err
 	}
 	defer src.Close()
-	mapper, warnings, err := mapping.Compile(cfg, src.Header(), mapping.Options{Type: f.typ, Key: f.key, Location: loc, Strict: f.strict})
-	if err != nil {
-		return r.failSheet(opt, cfg, err)
-	}
 
 	errs := report.NewErrorsCSV(r.errorsPath(), src.Header())
 	counters := new(progress.Counters)
@@ -190,7 +162,7 @@ func (r *importRun) run(ctx context.Context) error {
 	if r.dry {
 		// Duplicate keys are found in bounded memory, with a second pass
 		// over the file when the first suspects any.
-		pcfg.Reopen = func() (source.Reader, error) { return source.Open(r.file, opt) }
+		pcfg.Reopen = func() (source.Reader, error) { return source.Open(r.file, r.opt) }
 	}
 
 	cleanup, err := r.setup(ctx, &pcfg, cfg, mappingBytes)
@@ -209,35 +181,99 @@ func (r *importRun) run(ctx context.Context) error {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 	}
 
-	// From now on the first signal stops intake (in-flight requests
-	// finish) and the second abandons everything at once (in.ctx).
+	r.stopOnSignal(in, &pcfg)
+	display := r.startProgress(&pcfg, counters)
+	res, runErr := pipeline.Run(ctx, pcfg)
+	if display != nil {
+		display.Stop()
+	}
+	warnings = r.closeOutputs(errs, pcfg.Journal, warnings)
+	return r.finish(res, runErr, errs, pcfg.Journal != nil, warnings)
+}
+
+// loadMapping reads and parses --mapping (nil without one), and returns
+// its bytes for the checkpoint's mapping hash.
+func (r *importRun) loadMapping(ctx context.Context, in *interrupts) (*mapping.Config, []byte, error) {
+	path := r.f.mappingPath
+	if path == "" {
+		return nil, nil, nil
+	}
+	b, err := readMapping(ctx, path)
+	if in.interrupted() {
+		return nil, nil, r.fail(ExitStopped, "interrupted while reading the mapping %s", path)
+	}
+	if err != nil {
+		return nil, nil, r.fail(ExitUsage, "mapping %s: %v", path, err)
+	}
+	cfg, err := mapping.Parse(path, b)
+	if err != nil {
+		return nil, nil, r.fail(ExitUsage, "%v", err)
+	}
+	return cfg, b, nil
+}
+
+// compile opens the file as the mapping and the flags say and compiles
+// the mapping against its header. The caller closes the source.
+func (r *importRun) compile(cfg *mapping.Config) (source.Reader, *mapping.Mapper, []string, error) {
+	f := &r.f
+	opt, err := f.sourceOptions(cfg)
+	if err != nil {
+		return nil, nil, nil, r.fail(ExitUsage, "%v", err)
+	}
+	r.opt = opt
+	var loc *time.Location
+	if f.timezone != "" {
+		if loc, err = time.LoadLocation(f.timezone); err != nil {
+			return nil, nil, nil, r.fail(ExitUsage, "--timezone %q: %v", f.timezone, err)
+		}
+	}
+	src, err := source.Open(r.file, opt)
+	if err != nil {
+		return nil, nil, nil, r.failSheet(opt, cfg, err)
+	}
+	mapper, warnings, err := mapping.Compile(cfg, src.Header(), mapping.Options{Type: f.typ, Key: f.key, Location: loc, Strict: f.strict})
+	if err != nil {
+		src.Close()
+		return nil, nil, nil, r.failSheet(opt, cfg, err)
+	}
+	return src, mapper, warnings, nil
+}
+
+// stopOnSignal makes the first signal from now on stop intake (requests
+// in flight finish); the second abandons everything at once (in.ctx).
+func (r *importRun) stopOnSignal(in *interrupts, pcfg *pipeline.Config) {
 	stop := make(chan struct{})
 	pcfg.Stop = stop
 	in.started(func() {
 		fmt.Fprintln(r.env.Stderr, "\ninterrupted: finishing requests in flight (interrupt again to quit at once)")
 		close(stop)
 	})
+}
 
-	var display *progress.Display
-	if !r.dry {
-		total := int64(-1)
-		if n, err := source.Count(r.file, opt); err == nil && n >= 0 {
-			total = int64(n)
-		}
-		bar := f.progress == "always" || (f.progress == "auto" && r.env.IsTerminal)
-		popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log}
-		if pcfg.Limiter != nil {
-			popt.Paused = pcfg.Limiter.Paused
-		}
-		pcfg.Total = int(total)
-		display = progress.Start(counters, popt)
-		pcfg.Throttle = display.Throttled
+// startProgress starts an import's progress bar or log lines (nil in a
+// dry run), counting the file's rows first for the total.
+func (r *importRun) startProgress(pcfg *pipeline.Config, counters *progress.Counters) *progress.Display {
+	if r.dry {
+		return nil
 	}
+	total := int64(-1)
+	if n, err := source.Count(r.file, r.opt); err == nil && n >= 0 {
+		total = int64(n)
+	}
+	bar := r.f.progress == "always" || (r.f.progress == "auto" && r.env.IsTerminal)
+	popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log}
+	if pcfg.Limiter != nil {
+		popt.Paused = pcfg.Limiter.Paused
+	}
+	pcfg.Total = int(total)
+	display := progress.Start(counters, popt)
+	pcfg.Throttle = display.Throttled
+	return display
+}
 
-	res, runErr := pipeline.Run(ctx, pcfg)
-	if display != nil {
-		display.Stop()
-	}
+// closeOutputs closes the errors CSV and the journal after a run, saying
+// on stderr what went wrong, and returns warnings with the errors CSV's.
+func (r *importRun) closeOutputs(errs *report.ErrorsCSV, journal *checkpoint.Journal, warnings []string) []string {
 	if err := errs.Close(); err != nil {
 		fmt.Fprintf(r.env.Stderr, "devrev-import: %v\n", err)
 	}
@@ -245,12 +281,12 @@ func (r *importRun) run(ctx context.Context) error {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 		warnings = append(warnings, w)
 	}
-	if pcfg.Journal != nil {
-		if err := pcfg.Journal.Close(); err != nil {
+	if journal != nil {
+		if err := journal.Close(); err != nil {
 			fmt.Fprintf(r.env.Stderr, "devrev-import: checkpoint: %v\n", err)
 		}
 	}
-	return r.finish(res, runErr, errs, pcfg.Journal != nil, warnings)
+	return warnings
 }
 
 // setup prepares what a run needs besides reading: the API client (or
