@@ -129,7 +129,13 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 		}
 	}
 	unmapped := func(i int, h string) {
-		msg := fmt.Sprintf("column %q is not mapped to any field%s", h, didYouMean(normalizeHeader(h), fieldNames(tab)))
+		hint := didYouMean(normalizeHeader(h), fieldNames(tab))
+		if def, _ := findField(tab, normalizeHeader(h)); def != nil && cfg != nil {
+			// The mapping lists columns: one named like a field is not
+			// taken for it.
+			hint = fmt.Sprintf(" (it is named like %s: add %q under columns: to import it)", def.name, strings.TrimSpace(h)+": "+def.name)
+		}
+		msg := fmt.Sprintf("column %q is not mapped to any field%s", h, hint)
 		if opt.Strict {
 			flagFail("%s (--strict)", msg)
 		} else {

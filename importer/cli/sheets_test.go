@@ -197,6 +197,11 @@ func TestWorkbookWithASummarySheetFirstSaysWhichSheetHasTheData(t *testing.T) {
 			t.Errorf("%q: exit %d, valid %d; want 0 and 3:\n%s", args, res.code, res.num("valid"), res.stderr)
 		}
 	}
+	// A sheet that does not exist: the sheets there are, no guess.
+	res = run(t, "", nil, "validate", book, "--mapping", plain, "--sheet", "Isues")
+	if want := `no sheet "Isues"; the sheets are: "Summary", "Issues"`; res.code != ExitUsage || !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "mapped header") {
+		t.Errorf("--sheet Isues: exit %d, want 2 with %q:\n%s", res.code, want, res.stderr)
+	}
 	// A mapping that fits the data sheet only in part: its own messages,
 	// then the sheet that has the most of its columns.
 	other := writeFile(t, dir, "other.yaml", strings.Replace(issuesMapping, "Issue key", "Ticket", -1))

@@ -63,6 +63,13 @@ func sheetHint(path string, opt source.Options, cfg *mapping.Config) (hint strin
 			}
 		}
 	}
+	found := false
+	for _, s := range sheets {
+		found = found || strings.EqualFold(s.Name, current)
+	}
+	if !found {
+		return "", false // no such sheet: the reader's error lists those there are
+	}
 	best, bestScore, currentScore := "", 0, 0
 	for _, s := range sheets {
 		score := mappedColumns(path, s.Name, cols)
