@@ -43,20 +43,35 @@ func TestBloom(t *testing.T) {
 	var b bloom
 	seed := maphash.MakeSeed()
 	const n = 1_000_000
-	falsePositives := 0
 	for i := range n {
-		if b.testAndSet(maphash.String(seed, strconv.Itoa(i))) {
-			falsePositives++
-		}
+		b.add(maphash.String(seed, strconv.Itoa(i)), i+2)
 	}
 	// About one in 4,000 runs at a million keys (four bits a key gave
 	// about one in every run).
-	if falsePositives > 1 {
-		t.Errorf("%d false positives among %d distinct keys", falsePositives, n)
+	if fp, _ := b.takeSuspects(); len(fp) > 1 {
+		t.Errorf("%d false positives among %d distinct keys", len(fp), n)
 	}
-	for _, i := range []int{0, 1, 99_999, n - 1} {
-		if !b.testAndSet(maphash.String(seed, strconv.Itoa(i))) {
-			t.Errorf("key %d added before, not reported as seen", i)
+	// Again: keys of an earlier batch, twice in one batch, and twice in
+	// the last (partial) one, which takeSuspects flushes.
+	row := n + 2
+	add := func(k string) { b.add(maphash.String(seed, k), row); row++ }
+	for _, k := range []string{"0", "1", "99999", strconv.Itoa(n - 1), "new", "new"} {
+		add(k)
+	}
+	for range bloomBatch {
+		add("x")
+	}
+	add("late")
+	add("late")
+	suspects, last := b.takeSuspects()
+	for _, k := range []string{"0", "1", "99999", strconv.Itoa(n - 1), "new", "x", "late"} {
+		if _, ok := suspects[maphash.String(seed, k)]; !ok {
+			t.Errorf("key %q added twice, not a suspect", k)
 		}
+	}
+	// The second pass reads up to the last suspect: the second "late",
+	// although both are in one batch, sorted by hash.
+	if last != row-1 {
+		t.Errorf("last suspect at row %d, want %d", last, row-1)
 	}
 }

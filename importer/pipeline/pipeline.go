@@ -329,13 +329,11 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 	src, s := r.cfg.Source, &r.res.Summary
 	var seen keySet
 	var filter bloom
-	var suspects map[uint64]struct{}
-	lastSuspect := 0 // the row of the last suspect
 	bounded := jobs == nil && r.cfg.Reopen != nil
 	if bounded {
 		defer func() {
-			if len(suspects) > 0 && !r.stopped() {
-				if err := r.confirmDuplicates(ctx, suspects, lastSuspect); err != nil && ctx.Err() == nil {
+			if suspects, last := filter.takeSuspects(); len(suspects) > 0 && !r.stopped() {
+				if err := r.confirmDuplicates(ctx, suspects, last); err != nil && ctx.Err() == nil {
 					r.warn(fmt.Sprintf("duplicate keys not checked: reading the file again: %v", err))
 				}
 			}
@@ -381,13 +379,7 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 		s.Valid++
 		h := maphash.String(r.seed, res.Key)
 		if bounded {
-			if filter.testAndSet(h) {
-				if suspects == nil {
-					suspects = make(map[uint64]struct{})
-				}
-				suspects[h] = struct{}{}
-				lastSuspect = row.Number
-			}
+			filter.add(h, row.Number)
 		} else if first, dup := seen.add(h, int32(row.Number)); dup {
 			s.Valid--
 			r.duplicate(row, res.Key, first)
