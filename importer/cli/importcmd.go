@@ -70,6 +70,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.BoolVar(&f.verbose, "v", false, "log every API request (status, time, rate headers; the token shows as ***)")
 	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
 	if cmd != "import" {
 		return
 	}
@@ -84,7 +85,6 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.DurationVar(&f.maxWait, "max-wait", throttle.DefaultMaxWait, "longest wait accepted (a Retry-After, a window's reset, 429s in a row); a longer one stops the run (exit 3)")
 	fs.StringVar(&f.onDoubt, "on-doubt", "reconcile", "rows whose request may have been performed: reconcile|resend|skip")
 	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
-	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log line format: text|json")
 }
 
@@ -250,18 +250,22 @@ func (r *importRun) stopOnSignal(in *interrupts, pcfg *pipeline.Config) {
 	})
 }
 
-// startProgress starts an import's progress bar or log lines (nil in a
-// dry run), counting the file's rows first for the total.
+// startProgress starts the progress bar or log lines. An import counts
+// the file's rows first for the total; a dry run of a CSV does not (a
+// second read of the file): its total is estimated from the bytes read.
 func (r *importRun) startProgress(pcfg *pipeline.Config, counters *progress.Counters) *progress.Display {
-	if r.dry {
-		return nil
-	}
+	src := pcfg.Source
 	total := int64(-1)
-	if n, err := source.Count(r.file, r.opt); err == nil && n >= 0 {
-		total = int64(n)
+	if _, size := source.Position(src); !r.dry || size == 0 {
+		if n, err := source.Count(r.file, r.opt); err == nil && n >= 0 {
+			total = int64(n)
+		}
 	}
 	bar := r.f.progress == "always" || (r.f.progress == "auto" && r.env.IsTerminal)
-	popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log}
+	popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log, DryRun: r.dry}
+	if _, size := source.Position(src); size > 0 {
+		popt.Position = func() (int64, int64) { return source.Position(src) }
+	}
 	if pcfg.Limiter != nil {
 		popt.Paused = pcfg.Limiter.Paused
 	}

@@ -32,6 +32,13 @@ type Options struct {
 	// Total is the number of rows expected, or -1 when unknown (a spinner
 	// with counts is shown instead of a bar).
 	Total int64
+	// Position, when not nil and Total is -1, reports how far the reader is
+	// through its file (bytes read, file size): the total is then estimated
+	// as the rows done times size / read, so that a validate, which does
+	// not count the rows first, still shows a bar and an ETA.
+	Position func() (read, size int64)
+	// DryRun: nothing is sent, the bar counts invalid rows only.
+	DryRun bool
 	// Out receives the bar (normally stderr).
 	Out io.Writer
 	// Logger receives the log lines.
@@ -152,8 +159,15 @@ func (d *Display) Throttled(until time.Time) {
 
 func (d *Display) render() {
 	done := d.c.Done.Load()
+	total := d.total(done)
 	if d.bar != nil {
+		if total > 0 && total != d.bar.GetMax64() {
+			d.bar.ChangeMax64(total)
+		}
 		desc := fmt.Sprintf("created %d failed %d invalid %d", d.c.Created.Load(), d.c.Failed.Load(), d.c.Invalid.Load())
+		if d.opt.DryRun {
+			desc = fmt.Sprintf("validated, invalid %d", d.c.Invalid.Load())
+		}
 		if until := d.opt.Paused(); !until.IsZero() {
 			if wait := until.Sub(d.opt.Clock.Now()); wait > 0 {
 				desc = fmt.Sprintf("rate limited: resuming in %s", ceilSecond(wait))
@@ -172,13 +186,32 @@ func (d *Display) render() {
 		"failed", d.c.Failed.Load(),
 		"elapsed", elapsed.Round(time.Second).String(),
 	}
-	if d.opt.Total > 0 {
-		attrs = append(attrs, "total", d.opt.Total)
+	if total > 0 {
+		attrs = append(attrs, "total", total)
 	}
 	if secs := elapsed.Seconds(); secs > 0 {
-		attrs = append(attrs, "rows_per_s", fmt.Sprintf("%.1f", float64(done)/secs))
+		rate := float64(done) / secs
+		attrs = append(attrs, "rows_per_s", fmt.Sprintf("%.1f", rate))
+		if total > done && rate > 0 {
+			eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+			attrs = append(attrs, "eta", ceilSecond(eta).String())
+		}
 	}
 	d.opt.Logger.Info("progress", attrs...)
+}
+
+// total is Options.Total, or its estimate from Options.Position (-1 while
+// there is nothing to estimate from).
+func (d *Display) total(done int64) int64 {
+	if d.opt.Total >= 0 || d.opt.Position == nil {
+		return d.opt.Total
+	}
+	read, size := d.opt.Position()
+	if read <= 0 || size <= 0 || done <= 0 {
+		return -1
+	}
+	est := int64(float64(done) * float64(size) / float64(read))
+	return max(est, done)
 }
 
 // Stop ends the display; the bar is cleared so the summary stands alone.
@@ -188,7 +221,7 @@ func (d *Display) Stop() {
 		close(d.stop)
 		<-d.done
 		if d.bar != nil {
-			_ = d.bar.Set64(d.c.Done.Load())
+			d.render() // the final count and total
 			_ = d.bar.Finish()
 			_ = d.bar.Clear()
 		}

@@ -99,3 +99,38 @@ func TestLogModeLogsWindowWaitsOnce(t *testing.T) {
 		t.Errorf("no resume_in=5s:\n%s", out.String())
 	}
 }
+
+// A validate does not count the rows first: the total is estimated from
+// how far the reader is through the file.
+func TestTotalEstimatedFromPosition(t *testing.T) {
+	var out syncBuf
+	tick := make(chan time.Time)
+	now := time.Unix(1000, 0)
+	var c Counters
+	d := Start(&c, Options{
+		Logger:   slog.New(slog.NewTextHandler(&out, nil)),
+		Total:    -1,
+		Position: func() (int64, int64) { return 250, 1000 },
+		Tick:     tick,
+		Now:      func() time.Time { return now },
+	})
+	c.Done.Store(10)
+	now = now.Add(2 * time.Second)
+	tick <- now
+	tick <- now
+	d.Stop()
+	for _, want := range []string{"done=10", "total=40", "rows_per_s=5.0", "eta=6s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	var bar syncBuf
+	d = Start(&c, Options{Bar: true, Total: -1, DryRun: true, Position: func() (int64, int64) { return 500, 1000 }, Out: &bar, Tick: tick})
+	tick <- time.Now()
+	tick <- time.Now()
+	d.Stop()
+	if !strings.Contains(bar.String(), "10/20") || !strings.Contains(bar.String(), "invalid 0") {
+		t.Errorf("bar output lacks 10/20 and the invalid count: %q", bar.String())
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -28,6 +29,8 @@ const notUTF8Hint = "file is not UTF-8; try --encoding windows-1252"
 type csvReader struct {
 	path    string
 	file    *os.File
+	counted countingReader // c.file, counted for Position
+	size    int64          // c.file's size
 	r       *csv.Reader
 	hdr     header
 	maxCell int
@@ -92,6 +95,10 @@ func OpenCSV(path string, opt Options) (Reader, error) {
 		}
 	}
 	c := &csvReader{path: path, file: f, maxCell: opt.maxCell()}
+	c.counted.r = f
+	if st, err := f.Stat(); err == nil {
+		c.size = st.Size()
+	}
 	if err := c.start(opt); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -102,7 +109,7 @@ func OpenCSV(path string, opt Options) (Reader, error) {
 // start sets up decoding and the csv.Reader, reads the header and the first
 // data row.
 func (c *csvReader) start(opt Options) error {
-	text, err := decodeCSV(bufio.NewReaderSize(c.file, csvBufSize), opt.Encoding)
+	text, err := decodeCSV(bufio.NewReaderSize(&c.counted, csvBufSize), opt.Encoding)
 	if err != nil {
 		return &FileError{Path: c.path, Err: err}
 	}
@@ -625,6 +632,23 @@ func (c *csvReader) Where(row, col int) string {
 		return c.whereCol(fmt.Sprintf("%s:%d", c.path, line), col)
 	}
 	return c.whereCol(fmt.Sprintf("%s row %d", c.path, row), col)
+}
+
+// position implements Position: the read buffers run up to 512 KiB ahead
+// of the rows returned.
+func (c *csvReader) position() (read, size int64) { return c.counted.n.Load(), c.size }
+
+// countingReader counts the bytes read through it; the count may be read
+// from other goroutines.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n.Add(int64(n))
+	return n, err
 }
 
 // Close implements Reader.

@@ -80,6 +80,17 @@ type Reader interface {
 	Close() error
 }
 
+// Position reports how far r has read its file, for a progress estimate
+// where the number of rows is not known beforehand: the bytes read so far
+// and the file's size, or 0, 0 when r cannot tell (XLSX). It is safe to
+// call from other goroutines while Next runs.
+func Position(r Reader) (read, size int64) {
+	if p, ok := r.(interface{ position() (int64, int64) }); ok {
+		return p.position()
+	}
+	return 0, 0
+}
+
 // FileError is a problem with the whole file: nothing can be imported.
 type FileError struct {
 	Path string
