@@ -97,17 +97,8 @@ func Start(c *Counters, opt Options) *Display {
 		ticker = time.NewTicker(every)
 		tick = ticker.C
 	}
-	if opt.Bar {
-		d.bar = progressbar.NewOptions64(opt.Total,
-			progressbar.OptionSetWriter(opt.Out),
-			progressbar.OptionSetItsString("rows"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionFullWidth(),
-			progressbar.OptionClearOnFinish(),
-		)
+	if opt.Bar && !d.estimated() {
+		d.bar = newBar(opt.Total, opt.Out)
 	}
 	watch := opt.Watch
 	var watcher *time.Ticker
@@ -139,15 +130,38 @@ func Start(c *Counters, opt Options) *Display {
 	return d
 }
 
+// estimated reports whether the total is estimated from Options.Position.
+// The bar is then drawn from the first estimate on: started without a
+// total, progressbar runs a spinner goroutine that races with its own
+// redraws.
+func (d *Display) estimated() bool { return d.opt.Total < 0 && d.opt.Position != nil }
+
+// newBar is the bar for total rows (-1: unknown).
+func newBar(total int64, out io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(out),
+		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionFullWidth(),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
 // Throttled announces a rate-limit pause until the given instant: a log
 // line in log mode (every throttle is logged), a note on the bar otherwise.
 func (d *Display) Throttled(until time.Time) {
 	wait := ceilSecond(until.Sub(d.opt.Clock.Now()))
-	if d.bar != nil {
-		d.bar.Describe(fmt.Sprintf("rate limited: resuming in %s", wait))
+	d.mu.Lock()
+	if bar := d.bar; d.opt.Bar {
+		d.mu.Unlock()
+		if bar != nil { // nil until a total is estimated
+			bar.Describe(fmt.Sprintf("rate limited: resuming in %s", wait))
+		}
 		return
 	}
-	d.mu.Lock()
 	if until.Equal(d.lastLogged) {
 		d.mu.Unlock()
 		return // one line per wait
@@ -160,7 +174,15 @@ func (d *Display) Throttled(until time.Time) {
 func (d *Display) render() {
 	done := d.c.Done.Load()
 	total := d.total(done)
-	if d.bar != nil {
+	if d.opt.Bar {
+		if d.bar == nil {
+			if total <= 0 {
+				return // no estimate yet
+			}
+			d.mu.Lock()
+			d.bar = newBar(total, d.opt.Out)
+			d.mu.Unlock()
+		}
 		if total > 0 && total != d.bar.GetMax64() {
 			d.bar.ChangeMax64(total)
 		}
@@ -220,8 +242,10 @@ func (d *Display) Stop() {
 	d.once.Do(func() {
 		close(d.stop)
 		<-d.done
+		if d.opt.Bar {
+			d.render() // the final count and total (and the first bar of an estimate)
+		}
 		if d.bar != nil {
-			d.render() // the final count and total
 			_ = d.bar.Finish()
 			_ = d.bar.Clear()
 		}

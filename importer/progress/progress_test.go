@@ -112,7 +112,7 @@ func TestTotalEstimatedFromPosition(t *testing.T) {
 		Total:    -1,
 		Position: func() (int64, int64) { return 250, 1000 },
 		Tick:     tick,
-		Now:      func() time.Time { return now },
+		Clock:    throttletest.ClockFunc(func() time.Time { return now }),
 	})
 	c.Done.Store(10)
 	now = now.Add(2 * time.Second)
