@@ -79,153 +79,207 @@ type requiredField struct {
 // field, no work type at all, unmapped columns with Strict, a default that
 // cannot apply to the only work type.
 func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, error) {
-	tab := fieldTable()
-	file := ""
+	c := newCompiler(cfg, header, opt)
+	c.workType()
+	c.claimColumns()
+	c.bind()
+	c.addDefaults()
+	c.keyColumns()
+	c.requiredFields()
+	if len(c.errs) > 0 {
+		return nil, c.warns, errors.Join(c.errs...)
+	}
+	return c.m, c.warns, nil
+}
+
+// compiler is the state of one Compile: the Mapper it builds, the
+// problems found so far, and what the steps share.
+type compiler struct {
+	cfg    *Config // nil: header names are field names
+	opt    Options
+	header []string
+	tab    map[string]*fieldDef
+	file   string
+	errs   []error
+	warns  []string
+	m      *Mapper
+
+	typeFlagBad bool             // --type is not a work type (reported)
+	dupHeaders  map[string][]int // header positions by lower-cased, trimmed name
+	ignored     map[string]bool  // lower-cased names of ignored columns
+	binds       []boundRule
+	targets     map[string]int // target index of each field path
+}
+
+func newCompiler(cfg *Config, header []string, opt Options) *compiler {
+	c := &compiler{cfg: cfg, opt: opt, header: header, tab: fieldTable(),
+		m: &Mapper{header: append([]string(nil), header...)}, targets: map[string]int{}}
 	if cfg != nil {
-		file = cfg.File
+		c.file = cfg.File
 	}
-	var errs []error
-	var warns []string
-	fail := func(line, col int, format string, args ...any) {
-		errs = append(errs, &ConfigError{File: file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+	c.m.loc = opt.Location
+	if c.m.loc == nil && cfg != nil {
+		c.m.loc = cfg.Location
 	}
-	flagFail := func(format string, args ...any) {
-		errs = append(errs, &ConfigError{Msg: fmt.Sprintf(format, args...)})
+	if c.m.loc == nil {
+		c.m.loc = time.UTC
 	}
+	return c
+}
 
-	m := &Mapper{header: append([]string(nil), header...)}
-	m.loc = opt.Location
-	if m.loc == nil && cfg != nil {
-		m.loc = cfg.Location
-	}
-	if m.loc == nil {
-		m.loc = time.UTC
-	}
-	typeFlagBad := false
-	if opt.Type != "" {
-		i := enumIndex(strings.TrimSpace(opt.Type), workTypes[:])
+// fail records a problem of the mapping file at line:col.
+func (c *compiler) fail(line, col int, format string, args ...any) {
+	c.errs = append(c.errs, &ConfigError{File: c.file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// flagFail records a problem of the flags (or of a file without mapping).
+func (c *compiler) flagFail(format string, args ...any) {
+	c.errs = append(c.errs, &ConfigError{Msg: fmt.Sprintf(format, args...)})
+}
+
+// workType sets the default work type: --type, else the mapping's type:.
+func (c *compiler) workType() {
+	if c.opt.Type != "" {
+		i := enumIndex(strings.TrimSpace(c.opt.Type), workTypes[:])
 		if i < 0 {
-			flagFail("--type %q is not a work type%s", opt.Type, choices(opt.Type, workTypes[:]))
-			typeFlagBad = true
+			c.flagFail("--type %q is not a work type%s", c.opt.Type, choices(c.opt.Type, workTypes[:]))
+			c.typeFlagBad = true
 		} else {
-			m.defType = workTypes[i]
+			c.m.defType = workTypes[i]
 		}
-	} else if cfg != nil {
-		m.defType = cfg.Type
+	} else if c.cfg != nil {
+		c.m.defType = c.cfg.Type
 	}
+}
 
-	// Which header positions each rule takes.
-	var binds []boundRule
+// claimColumns finds which header positions each rule takes (without a
+// mapping, a rule per header name that is a field), reports unmapped
+// columns, and refuses a repeated header that feeds a one-value field.
+func (c *compiler) claimColumns() {
+	cfg, header := c.cfg, c.header
 	claimed := make([]bool, len(header))
-	dupHeaders := map[string][]int{}
+	c.dupHeaders = map[string][]int{}
 	for i, h := range header {
 		k := strings.ToLower(strings.TrimSpace(h))
-		dupHeaders[k] = append(dupHeaders[k], i)
+		c.dupHeaders[k] = append(c.dupHeaders[k], i)
 	}
-	ignored := map[string]bool{"": true} // unnamed columns are skipped
+	c.ignored = map[string]bool{"": true} // unnamed columns are skipped
 	if cfg != nil {
 		for _, ig := range cfg.Ignore {
-			ignored[strings.ToLower(strings.TrimSpace(ig))] = true
-		}
-	}
-	unmapped := func(i int, h string) {
-		hint := didYouMean(normalizeHeader(h), fieldNames(tab))
-		if def, _ := findField(tab, normalizeHeader(h)); def != nil && cfg != nil {
-			// The mapping lists columns: one named like a field is not
-			// taken for it.
-			hint = fmt.Sprintf(" (it is named like %s: add %q under columns: to import it)", def.name, strings.TrimSpace(h)+": "+def.name)
-		}
-		msg := fmt.Sprintf("column %q is not mapped to any field%s", h, hint)
-		if opt.Strict {
-			flagFail("%s (--strict)", msg)
-		} else {
-			warns = append(warns, msg+"; ignored")
+			c.ignored[strings.ToLower(strings.TrimSpace(ig))] = true
 		}
 	}
 	if cfg == nil {
-		seen := map[string]bool{}
-		var rules []ColumnRule
-		for i, h := range header {
-			k := strings.ToLower(strings.TrimSpace(h))
-			if ignored[k] || seen[k] {
-				continue
-			}
-			seen[k] = true
-			path := normalizeHeader(h)
-			if a, ok := fieldAliases[path]; ok {
-				path = a
-			}
-			if msg := fieldProblem(tab, path); msg != "" {
-				if strings.HasPrefix(path, customPrefix) {
-					flagFail("column %q: %s", h, msg)
-				} else {
-					unmapped(i, h)
-				}
-				continue
-			}
-			rules = append(rules, ColumnRule{Column: strings.TrimSpace(h), Field: path})
-		}
-		for _, e := range targetConflicts(tab, rules) {
-			errs = append(errs, e)
-		}
-		for i := range rules {
-			r := &rules[i]
-			cols := dupHeaders[strings.ToLower(r.Column)]
-			binds = append(binds, boundRule{r, cols})
-		}
+		c.headerRules()
 	} else {
 		for i := range cfg.Columns {
 			r := &cfg.Columns[i]
-			cols := dupHeaders[strings.ToLower(r.Column)]
+			cols := c.dupHeaders[strings.ToLower(r.Column)]
 			if len(cols) == 0 {
-				fail(r.Line, r.Col, "column %q is not in the header%s", r.Column, headerHint(r.Column, header))
+				c.fail(r.Line, r.Col, "column %q is not in the header%s", r.Column, headerHint(r.Column, header))
 				continue
 			}
-			binds = append(binds, boundRule{r, cols})
+			c.binds = append(c.binds, boundRule{r, cols})
 		}
 	}
-	for _, b := range binds {
-		for _, c := range b.cols {
-			claimed[c] = true
+	for _, b := range c.binds {
+		for _, col := range b.cols {
+			claimed[col] = true
 		}
 	}
 	for i, h := range header {
 		k := strings.ToLower(strings.TrimSpace(h))
-		if claimed[i] || ignored[k] {
+		if claimed[i] || c.ignored[k] {
 			continue
 		}
-		if dupHeaders[k][0] != i {
+		if c.dupHeaders[k][0] != i {
 			continue // reported with its first occurrence
 		}
 		if cfg != nil {
-			unmapped(i, h)
+			c.unmapped(h)
 		}
 	}
 	// A repeated header is refused only where it feeds a field that holds
 	// one value; ignored and unmapped columns, and list fields, may repeat.
-	for _, b := range binds {
-		if len(b.cols) < 2 || isListField(tab, b.rule.Field) {
+	for _, b := range c.binds {
+		if len(b.cols) < 2 || isListField(c.tab, b.rule.Field) {
 			continue
 		}
-		fail(b.rule.Line, b.rule.Col, "column %q appears %d times in the header (columns %s), but %s holds one value: rename all but one, or map it to a list field (owned_by, tags, ...) whose cells are combined",
+		c.fail(b.rule.Line, b.rule.Col, "column %q appears %d times in the header (columns %s), but %s holds one value: rename all but one, or map it to a list field (owned_by, tags, ...) whose cells are combined",
 			b.rule.Column, len(b.cols), columnList(b.cols), b.rule.Field)
 	}
+}
 
-	// Bindings, in header order.
-	sort.SliceStable(binds, func(i, j int) bool { return binds[i].cols[0] < binds[j].cols[0] })
-	targets := map[string]int{}
-	target := func(path string) int {
-		if i, ok := targets[path]; ok {
-			return i
+// headerRules makes, without a mapping, one rule per header name that is
+// a field; other names are unmapped.
+func (c *compiler) headerRules() {
+	seen := map[string]bool{}
+	var rules []ColumnRule
+	for _, h := range c.header {
+		k := strings.ToLower(strings.TrimSpace(h))
+		if c.ignored[k] || seen[k] {
+			continue
 		}
-		targets[path] = len(targets)
-		return targets[path]
+		seen[k] = true
+		path := normalizeHeader(h)
+		if a, ok := fieldAliases[path]; ok {
+			path = a
+		}
+		if msg := fieldProblem(c.tab, path); msg != "" {
+			if strings.HasPrefix(path, customPrefix) {
+				c.flagFail("column %q: %s", h, msg)
+			} else {
+				c.unmapped(h)
+			}
+			continue
+		}
+		rules = append(rules, ColumnRule{Column: strings.TrimSpace(h), Field: path})
 	}
+	for _, e := range targetConflicts(c.tab, rules) {
+		c.errs = append(c.errs, e)
+	}
+	for i := range rules {
+		r := &rules[i]
+		c.binds = append(c.binds, boundRule{r, c.dupHeaders[strings.ToLower(r.Column)]})
+	}
+}
+
+// unmapped reports a column that feeds no field: a warning, an error
+// with Strict.
+func (c *compiler) unmapped(h string) {
+	hint := didYouMean(normalizeHeader(h), fieldNames(c.tab))
+	if def, _ := findField(c.tab, normalizeHeader(h)); def != nil && c.cfg != nil {
+		// The mapping lists columns: one named like a field is not
+		// taken for it.
+		hint = fmt.Sprintf(" (it is named like %s: add %q under columns: to import it)", def.name, strings.TrimSpace(h)+": "+def.name)
+	}
+	msg := fmt.Sprintf("column %q is not mapped to any field%s", h, hint)
+	if c.opt.Strict {
+		c.flagFail("%s (--strict)", msg)
+	} else {
+		c.warns = append(c.warns, msg+"; ignored")
+	}
+}
+
+// target is the index of the body target that field path fills.
+func (c *compiler) target(path string) int {
+	if i, ok := c.targets[path]; ok {
+		return i
+	}
+	c.targets[path] = len(c.targets)
+	return c.targets[path]
+}
+
+// bind makes the bindings, in header order, and checks the work type
+// their fields need.
+func (c *compiler) bind() {
+	m := c.m
+	sort.SliceStable(c.binds, func(i, j int) bool { return c.binds[i].cols[0] < c.binds[j].cols[0] })
 	seenField := map[string]bool{}
-	for _, bd := range binds {
-		b := newBinding(tab, bd.rule, m.loc)
+	for _, bd := range c.binds {
+		b := newBinding(c.tab, bd.rule, m.loc)
 		b.cols = bd.cols
-		b.target = target(b.field)
+		b.target = c.target(b.field)
 		if !seenField[b.field] {
 			seenField[b.field] = true
 			m.fields = append(m.fields, b.field)
@@ -239,67 +293,80 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 		}
 		m.cols = append(m.cols, b)
 	}
-	if m.defType == "" && m.typeBind == nil && !typeFlagBad {
-		flagFail("no work type: pass --type (%s), put type: in the mapping, or map a column to type", strings.Join(workTypes[:], ", "))
+	if m.defType == "" && m.typeBind == nil && !c.typeFlagBad {
+		c.flagFail("no work type: pass --type (%s), put type: in the mapping, or map a column to type", strings.Join(workTypes[:], ", "))
 	}
-	defBit := typeBit(m.defType)
-	if m.typeBind == nil && defBit != 0 {
+	if defBit := typeBit(m.defType); m.typeBind == nil && defBit != 0 {
 		for _, b := range m.cols {
 			if b.f.types&defBit == 0 {
-				warns = append(warns, fmt.Sprintf("column %q feeds %s, which is not a field of %s works (it belongs to %s); every non-empty cell will be an error", b.column, b.field, m.defType, b.f.types.names()))
+				c.warns = append(c.warns, fmt.Sprintf("column %q feeds %s, which is not a field of %s works (it belongs to %s); every non-empty cell will be an error", b.column, b.field, m.defType, b.f.types.names()))
 			}
 		}
 	}
+}
 
-	// Defaults.
-	if cfg != nil {
-		for _, field := range cfg.DefaultOrder {
-			dv := cfg.Defaults[field]
-			r := defaultRule(cfg, field, dv)
-			b := newBinding(tab, &r, m.loc)
-			if m.typeBind == nil && defBit != 0 && b.f.types&defBit == 0 {
-				fail(dv.Line, dv.Col, "default for %s cannot be used: %s is not a field of %s works (it belongs to %s)", field, field, m.defType, b.f.types.names())
-				continue
-			}
-			b.target = target(b.field)
-			m.defaults = append(m.defaults, defaultBinding{b: b, values: dv.Values})
-		}
+// addDefaults binds the mapping's defaults: values for fields no cell
+// fills.
+func (c *compiler) addDefaults() {
+	cfg, m := c.cfg, c.m
+	if cfg == nil {
+		return
 	}
+	defBit := typeBit(m.defType)
+	for _, field := range cfg.DefaultOrder {
+		dv := cfg.Defaults[field]
+		r := defaultRule(cfg, field, dv)
+		b := newBinding(c.tab, &r, m.loc)
+		if m.typeBind == nil && defBit != 0 && b.f.types&defBit == 0 {
+			c.fail(dv.Line, dv.Col, "default for %s cannot be used: %s is not a field of %s works (it belongs to %s)", field, field, m.defType, b.f.types.names())
+			continue
+		}
+		b.target = c.target(b.field)
+		m.defaults = append(m.defaults, defaultBinding{b: b, values: dv.Values})
+	}
+}
 
-	// Key columns.
-	keys, fromFlag := opt.Key, true
+// keyColumns finds the key columns (--key, else the mapping's key:): each
+// one column of the header.
+func (c *compiler) keyColumns() {
+	cfg := c.cfg
+	keys, fromFlag := c.opt.Key, true
 	if len(keys) == 0 && cfg != nil {
 		keys, fromFlag = cfg.Key, false
 	}
 	for _, k := range keys {
-		cols := dupHeaders[strings.ToLower(strings.TrimSpace(k))]
+		cols := c.dupHeaders[strings.ToLower(strings.TrimSpace(k))]
 		if len(cols) == 0 {
 			if fromFlag {
-				flagFail("--key: column %q is not in the header%s", k, headerHint(k, header))
+				c.flagFail("--key: column %q is not in the header%s", k, headerHint(k, c.header))
 			} else {
-				fail(cfg.KeyLine, cfg.KeyCol, "key column %q is not in the header%s", k, headerHint(k, header))
+				c.fail(cfg.KeyLine, cfg.KeyCol, "key column %q is not in the header%s", k, headerHint(k, c.header))
 			}
 			continue
 		}
 		if len(cols) > 1 {
 			msg := fmt.Sprintf("key column %q appears %d times in the header (columns %s): a key is one column", k, len(cols), columnList(cols))
 			if fromFlag {
-				flagFail("--key: %s", msg)
+				c.flagFail("--key: %s", msg)
 			} else {
-				fail(cfg.KeyLine, cfg.KeyCol, "%s", msg)
+				c.fail(cfg.KeyLine, cfg.KeyCol, "%s", msg)
 			}
 			continue
 		}
-		m.keyCols = append(m.keyCols, cols[0])
+		c.m.keyCols = append(c.m.keyCols, cols[0])
 	}
+}
 
-	// Required fields.
+// requiredFields notes where each field the API requires comes from, and
+// the columns a row's look-alike hash covers.
+func (c *compiler) requiredFields() {
+	m := c.m
 	for _, rq := range []struct {
 		field string
 		types typeSet
 	}{{"title", tAll}, {"applies_to_part", tAll}, {"owned_by", tAll}, {"account", tOpportunity}} {
 		r := requiredField{field: rq.field, types: rq.types, target: -1, col: -1}
-		if i, ok := targets[rq.field]; ok {
+		if i, ok := c.targets[rq.field]; ok {
 			r.target = i
 		}
 		for _, b := range m.cols {
@@ -317,19 +384,13 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 		}
 	}
 	m.hashCols = m.hashColumns(mapped)
-	for path := range targets {
+	for path := range c.targets {
 		if strings.HasPrefix(path, customPrefix) {
 			m.nCustom++
 		}
 	}
-
-	if len(errs) > 0 {
-		return nil, warns, errors.Join(errs...)
-	}
-	return m, warns, nil
 }
 
-// boundRule is a rule with the header positions it takes.
 type boundRule struct {
 	rule *ColumnRule
 	cols []int
