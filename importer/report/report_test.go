@@ -194,3 +194,34 @@ func TestGroupWarnings(t *testing.T) {
 		t.Errorf("15 kinds: %q", got)
 	}
 }
+
+// The summary JSON counts an import's writes per op kind under "ops", as
+// the README shows; a summary without ops (a dry run) has no "ops" key.
+func TestSummaryJSONCountsPerOpKind(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		s    Summary
+		want string
+	}{
+		{Summary{Created: 12, Failed: 1, Ops: map[string]OpCounts{"create": {Done: 12, Failed: 1}}}, `"ops": {
+    "create": {
+      "done": 12,
+      "failed": 1
+    }
+  }`},
+		{Summary{DryRun: true}, ""},
+	} {
+		path := filepath.Join(dir, "s.json")
+		if err := tc.s.WriteJSON(path); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := string(b)
+		if tc.want == "" && strings.Contains(got, `"ops"`) || !strings.Contains(got, tc.want) {
+			t.Errorf("summary JSON:\n%s\nwant it to hold %q", got, tc.want)
+		}
+	}
+}
