@@ -1,12 +1,10 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"slices"
 
 	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/mapping"
@@ -38,12 +36,14 @@ const bloomBatch = 1 << 15
 
 // bloom is a blocked Bloom filter: the bits of a key lie in one 64-byte
 // block, picked by the hash's top bits. Keys are queued and added a batch
-// at a time in hash order, so the 16 MiB are walked forward (a batch
-// touches a few blocks of each page, in order) instead of costing a cache
-// and TLB miss per key: that miss was a seventh of a CSV validate's CPU.
+// at a time in the order of the filter's pages, so the 16 MiB are walked
+// forward (a batch touches a few blocks of each page) instead of costing a
+// cache and TLB miss per key: that miss was a seventh of a CSV validate's
+// CPU.
 type bloom struct {
 	blocks   [][8]uint64
 	pending  []bloomKey
+	sorted   []bloomKey // pending by segment (see bySegment)
 	suspects map[uint64]struct{}
 	last     int // the row of the last suspect
 }
@@ -72,23 +72,18 @@ func (b *bloom) takeSuspects() (map[uint64]struct{}, int) {
 	return b.suspects, b.last
 }
 
-// flush adds the queued keys in hash order (rows in order among equal
-// hashes, so that a key's later rows are its suspects); a key the filter
-// may have held already is a suspect.
+// flush adds the queued keys in the order of the filter's pages (rows in
+// order among equal hashes, so that a key's later rows are its suspects);
+// a key the filter may have held already is a suspect.
 func (b *bloom) flush() {
 	if len(b.pending) == 0 {
 		return
 	}
 	if b.blocks == nil {
 		b.blocks = make([][8]uint64, bloomBlocks)
+		b.sorted = make([]bloomKey, bloomBatch)
 	}
-	slices.SortFunc(b.pending, func(x, y bloomKey) int {
-		if c := cmp.Compare(x.h, y.h); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.row, y.row)
-	})
-	for _, k := range b.pending {
+	for _, k := range b.bySegment() {
 		if b.testAndSet(k.h) {
 			if b.suspects == nil {
 				b.suspects = make(map[uint64]struct{})
@@ -98,6 +93,30 @@ func (b *bloom) flush() {
 		}
 	}
 	b.pending = b.pending[:0]
+}
+
+// bloomSegBits: the filter is walked in 2^12 segments of 4 KiB (a page).
+const bloomSegBits = 12
+
+// bySegment returns the queued keys ordered by the filter segment their
+// block lies in (a counting sort: two passes, no comparisons), in the
+// order they came within a segment, so that equal hashes keep their rows
+// in order.
+func (b *bloom) bySegment() []bloomKey {
+	var start [1<<bloomSegBits + 1]int32
+	for _, k := range b.pending {
+		start[k.h>>(64-bloomSegBits)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := b.sorted[:len(b.pending)]
+	for _, k := range b.pending {
+		seg := k.h >> (64 - bloomSegBits)
+		out[start[seg]] = k
+		start[seg]++
+	}
+	return out
 }
 
 // testAndSet reports whether h may have been added before, and adds it.
