@@ -438,7 +438,9 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 	if !custom {
 		k = def.kind
 	}
-	isDate := k == kDateTime || custom && (rule.As == "date" || rule.As == "timestamp")
+	// A custom field without as: may be a date: the org's schema says
+	// (Mapper.Typed refuses the format when it is not).
+	isDate := k == kDateTime || custom && (rule.As == "" || rule.As == "date" || rule.As == "timestamp")
 	if n := nodes["split"]; n != nil {
 		switch {
 		case !k.isList():
@@ -461,7 +463,7 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 	if n := nodes["format"]; n != nil {
 		switch {
 		case !isDate:
-			p.errAt(n, "format is only for date fields (target_close_date, target_start_date, start_date, custom fields with as: date or timestamp), not %s", rule.Field)
+			p.errAt(n, "format is only for date fields (target_close_date, target_start_date, start_date, custom fields that as: or the org's schema makes dates), not %s", rule.Field)
 			ok = false
 		case !checkLayout(rule.Format):
 			p.errAt(n, "format %q is not a Go time layout that can read a date (write the reference time Mon Jan 2 15:04:05 2006 the way the file does, e.g. \"02.01.2006 15:04\")", rule.Format)

@@ -89,6 +89,10 @@ func (m *Mapper) Typed(cfg *Config, types map[string]CustomType) (*Mapper, []err
 				b.column, b.custom, ct.Schema, b.rule.As)
 			continue
 		}
+		if b.rule.Format != "" && ct.As != "date" && ct.As != "timestamp" {
+			fail(b.rule.Line, b.rule.Col, "column %q (custom_fields.%s): format is only for dates, and the org's schema says %s", b.column, b.custom, ct.Schema)
+			continue
+		}
 		nb := retype(tab, b, ct, m)
 		c.cols[i] = nb
 		for k, key := range b.rule.ValueOrder {

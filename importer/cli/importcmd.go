@@ -118,6 +118,7 @@ type importRun struct {
 	ckPath string
 	cfg    *mapping.Config // nil without --mapping
 	opt    source.Options  // how the file is read
+	typed  bool            // the org's schema typed the custom-field columns
 	mapper *mapping.Mapper
 
 	// summarySafe: --summary-json is no other file; summaryDone: finish
@@ -176,6 +177,9 @@ func (r *importRun) run(ctx context.Context) error {
 		for _, l := range mapper.LookupColumns() {
 			warnings = append(warnings, fmt.Sprintf("column %q (%s): lookup %s unchecked: needs a token (set DEVREV_TOKEN, or try --sandbox)", l.Column, l.Field, l.Lookup))
 		}
+	}
+	if !r.typed {
+		warnings = append(warnings, untypedFormats(cfg)...)
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
@@ -472,7 +476,7 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 		if len(errs) > 0 {
 			return r.fail(ExitUsage, "%v", errors.Join(errs...))
 		}
-		r.mapper, pcfg.Mapper = typed, typed
+		r.mapper, pcfg.Mapper, r.typed = typed, typed, true
 		fns = append(fns, sch.Enricher(r.cfg, r.mapper))
 	}
 	if len(fns) > 0 {

@@ -118,3 +118,36 @@ func TestAsIsNeededOnlyOffline(t *testing.T) {
 		t.Errorf("--schema stock with as: exit %d created %d, want 0 and 2:\n%s", res.code, res.num("created"), res.stderr)
 	}
 }
+
+func TestFormatOnASchemaDateNeedsNoAs(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	csvPath := writeFile(t, dir, "jira.csv", "Summary,Issue key,Found,Story Points\nA,BILL-1,05/Mar/24,3\n")
+	m := writeFile(t, dir, "jira.yaml", `type: issue
+key: Issue key
+columns:
+  Summary: title
+  Issue key: custom_fields.tnt__external_id
+  Found: {field: custom_fields.tnt__found_on, format: "02/Jan/06"}
+  Story Points: custom_fields.tnt__story_points
+defaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}
+`)
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", m)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", res.code, res.stderr)
+	}
+	if ws := sim.Works(); len(ws) != 1 || ws[0].CustomFields["tnt__found_on"] != "2024-03-05" {
+		t.Errorf("works %+v, want found_on 2024-03-05", ws)
+	}
+	// Offline the format cannot apply: a warning says so.
+	res = run(t, "", nil, "validate", csvPath, "--mapping", m)
+	if want := `warning: column "Found" (custom_fields.tnt__found_on): format "02/Jan/06" unused`; res.code != ExitOK || !strings.Contains(res.stderr, want) {
+		t.Errorf("offline: exit %d, want 0 with %q:\n%s", res.code, want, res.stderr)
+	}
+	// A format on a field the schema does not make a date: one message.
+	bad := writeFile(t, dir, "bad.yaml", strings.Replace(readFile(t, m), "Story Points: custom_fields.tnt__story_points", `Story Points: {field: custom_fields.tnt__story_points, format: "2006-01-02"}`, 1))
+	res = run(t, sim.URL, nil, "validate", csvPath, "--mapping", bad)
+	if want := `bad.yaml:7:3: column "Story Points" (custom_fields.tnt__story_points): format is only for dates, and the org's schema says int`; res.code != ExitUsage || strings.Count(res.stderr, want) != 1 {
+		t.Errorf("exit %d, want 2 with %q once:\n%s", res.code, want, res.stderr)
+	}
+}

@@ -169,3 +169,19 @@ func readingOf(d map[string]string, sheet, encoding, delimiter string) (string, 
 	}
 	return pick(sheet, "sheet"), pick(encoding, "encoding"), pick(delimiter, "delimiter")
 }
+
+// untypedFormats warns about custom-field columns with a format: but no
+// as: in a run the org's schema does not type (no token, --schema stock):
+// their cells are read as text and the format is not used.
+func untypedFormats(cfg *mapping.Config) []string {
+	if cfg == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range cfg.Columns {
+		if strings.HasPrefix(r.Field, "custom_fields.") && r.As == "" && r.Format != "" {
+			out = append(out, fmt.Sprintf("column %q (%s): format %q unused: without the org's schema (a token) the cells are text; write as: date or as: timestamp", r.Column, r.Field, r.Format))
+		}
+	}
+	return out
+}
