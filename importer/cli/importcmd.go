@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/lookup"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/progress"
@@ -309,29 +310,80 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 			cleanups[i]()
 		}
 	}
-	switch f.onDoubt {
-	case "", pipeline.OnDoubtReconcile, pipeline.OnDoubtResend, pipeline.OnDoubtSkip:
-	default:
-		return cleanup, r.fail(ExitUsage, "--on-doubt %q: must be one of reconcile, resend, skip", f.onDoubt)
-	}
-	if f.schema != "live" && f.schema != "stock" {
-		return cleanup, r.fail(ExitUsage, "--schema %q: must be live or stock", f.schema)
-	}
-	rate, err := parseRate(f.rate)
+	lim, err := r.checkFlags()
 	if err != nil {
-		return cleanup, r.fail(ExitUsage, "--rate: %v", err)
+		return cleanup, err
 	}
-	maxErrors, maxErrorsPct, err := parseMaxErrors(f.maxErrors)
-	if err != nil {
-		return cleanup, r.fail(ExitUsage, "--max-errors: %v", err)
-	}
-
 	if r.dry { // an import takes it after the checkpoint's, which it names when both are busy
 		if err := r.lockInput(ctx, &cleanups); err != nil {
 			return cleanup, err
 		}
 	}
+	endpoint, client, err := r.connect(&cleanups)
+	if err != nil || client == nil { // no client: validate without a token checks everything but the lookups
+		return cleanup, err
+	}
+	maxWait := f.maxWait
+	if maxWait <= 0 {
+		maxWait = throttle.DefaultMaxWait // validate has no --max-wait
+	}
+	limiter := throttle.NewLimiter(throttle.Config{Rate: lim.rate, Burst: f.burst, MaxWait: maxWait})
+	pcfg.Client, pcfg.Limiter = client, limiter
+	if !r.dry {
+		if err := r.lockRun(ctx, &cleanups); err != nil {
+			return cleanup, err
+		}
+	}
+	if err := r.setupEnrich(ctx, pcfg, &cleanups); err != nil {
+		return cleanup, err
+	}
+	if r.dry {
+		return cleanup, nil
+	}
+	journal, state, err := r.openJournal(ctx, pcfg, endpoint, mappingBytes, &cleanups)
+	if err != nil {
+		return cleanup, err
+	}
+	rec := reconcile.New(reconcile.Options{Client: client, Limiter: limiter, KeyField: cfg.KeyCustomField(f.key), Recorded: state.WasCreated})
+	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
+	r.configureSend(pcfg, lim)
+	return cleanup, nil
+}
 
+// runLimits are the flags checkFlags parsed.
+type runLimits struct {
+	rate         float64 // 0 = auto
+	maxErrors    int
+	maxErrorsPct float64
+}
+
+// checkFlags checks the flags a run needs before it touches anything.
+func (r *importRun) checkFlags() (runLimits, error) {
+	f := &r.f
+	switch f.onDoubt {
+	case "", pipeline.OnDoubtReconcile, pipeline.OnDoubtResend, pipeline.OnDoubtSkip:
+	default:
+		return runLimits{}, r.fail(ExitUsage, "--on-doubt %q: must be one of reconcile, resend, skip", f.onDoubt)
+	}
+	if f.schema != "live" && f.schema != "stock" {
+		return runLimits{}, r.fail(ExitUsage, "--schema %q: must be live or stock", f.schema)
+	}
+	rate, err := parseRate(f.rate)
+	if err != nil {
+		return runLimits{}, r.fail(ExitUsage, "--rate: %v", err)
+	}
+	maxErrors, maxErrorsPct, err := parseMaxErrors(f.maxErrors)
+	if err != nil {
+		return runLimits{}, r.fail(ExitUsage, "--max-errors: %v", err)
+	}
+	return runLimits{rate: rate, maxErrors: maxErrors, maxErrorsPct: maxErrorsPct}, nil
+}
+
+// connect returns the API client and its endpoint: the in-process
+// simulator's with --sandbox, else the token's. A validate without a
+// token gets no client (nil, no error).
+func (r *importRun) connect(cleanups *[]func()) (string, *devrev.Client, error) {
+	f := &r.f
 	endpoint, token := f.endpoint, ""
 	switch {
 	case f.sandbox:
@@ -343,63 +395,57 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		}
 		sim, err := simulator.Start(opt)
 		if err != nil {
-			return cleanup, r.fail(ExitUsage, "sandbox: %v", err)
+			return "", nil, r.fail(ExitUsage, "sandbox: %v", err)
 		}
-		cleanups = append(cleanups, func() { sim.Close() })
+		*cleanups = append(*cleanups, func() { sim.Close() })
 		endpoint, token = sim.URL, simulator.DefaultToken
 		fmt.Fprintf(r.env.Stderr, "sandbox: built-in DevRev simulator at %s (%s)\n", sim.URL, note)
 	default:
-		token, err = readToken(f.tokenFile, r.env)
-		if err != nil {
+		var err error
+		if token, err = readToken(f.tokenFile, r.env); err != nil {
 			if r.dry && f.tokenFile == "" {
-				// validate without a token checks everything but the lookups.
-				return cleanup, nil
+				return "", nil, nil
 			}
-			return cleanup, r.fail(ExitUsage, "%v", err)
+			return "", nil, r.fail(ExitUsage, "%v", err)
 		}
 	}
-	workers := max(1, f.workers)
 	var apiLog *slog.Logger
 	if f.verbose {
 		apiLog = newLogger(r.env, f.logFormat, slog.LevelDebug)
 	}
-	client, err := newClient(endpoint, token, f.timeout, workers, apiLog, r.env)
+	client, err := newClient(endpoint, token, f.timeout, max(1, f.workers), apiLog, r.env)
 	if err != nil {
-		return cleanup, r.fail(ExitUsage, "%v", err)
+		return "", nil, r.fail(ExitUsage, "%v", err)
 	}
-	maxWait := f.maxWait
-	if maxWait <= 0 {
-		maxWait = throttle.DefaultMaxWait // validate has no --max-wait
-	}
-	lim := throttle.NewLimiter(throttle.Config{Rate: rate, Burst: f.burst, MaxWait: maxWait})
-	pcfg.Client, pcfg.Limiter = client, lim
+	return endpoint, client, nil
+}
 
-	if !r.dry {
-		ckPath := r.checkpointPath()
-		lock, err := lockCheckpoint(ctx, ckPath, f.waitLock, r.env)
-		if err != nil {
-			return cleanup, err
-		}
-		cleanups = append(cleanups, func() { lock.Unlock() })
-		r.ckPath = ckPath
-		if err := r.lockInput(ctx, &cleanups); err != nil {
-			return cleanup, err
-		}
-		if _, ok := resumedCheckpoint(r.file, f.sandbox); ok && f.checkpoint == "" {
-			fmt.Fprintf(r.env.Stderr, "%s is an errors CSV: resuming the checkpoint of the import it came from, %s\n", r.file, ckPath)
-		}
-	}
-
-	if err := r.setupEnrich(ctx, pcfg, &cleanups); err != nil {
-		return cleanup, err
-	}
-	if r.dry {
-		return cleanup, nil
-	}
-
-	org, err := r.fetchOrg(ctx, client, lim)
+// lockRun takes an import's locks: the checkpoint's, then the input's.
+func (r *importRun) lockRun(ctx context.Context, cleanups *[]func()) error {
+	ckPath := r.checkpointPath()
+	lock, err := lockCheckpoint(ctx, ckPath, r.f.waitLock, r.env)
 	if err != nil {
-		return cleanup, err
+		return err
+	}
+	*cleanups = append(*cleanups, func() { lock.Unlock() })
+	r.ckPath = ckPath
+	if err := r.lockInput(ctx, cleanups); err != nil {
+		return err
+	}
+	if _, ok := resumedCheckpoint(r.file, r.f.sandbox); ok && r.f.checkpoint == "" {
+		fmt.Fprintf(r.env.Stderr, "%s is an errors CSV: resuming the checkpoint of the import it came from, %s\n", r.file, ckPath)
+	}
+	return nil
+}
+
+// openJournal opens an import's checkpoint with the identity this run
+// records (input, mapping, endpoint, org, key) and keys pcfg.Mapper as
+// the checkpoint does.
+func (r *importRun) openJournal(ctx context.Context, pcfg *pipeline.Config, endpoint string, mappingBytes []byte, cleanups *[]func()) (*checkpoint.Journal, *checkpoint.State, error) {
+	f := &r.f
+	org, err := r.fetchOrg(ctx, pcfg.Client, pcfg.Limiter)
+	if err != nil {
+		return nil, nil, err
 	}
 	hdr := checkpoint.Header{Input: absPath(r.file), MappingHash: hashMapping(mappingBytes, f), Mapping: r.mapper.Describe(),
 		Endpoint: endpointName(endpoint, r.env), Org: org, Key: keyDef(r.mapper), Tool: "devrev-import/" + Version}
@@ -412,31 +458,31 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	}
 	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{Light: true})
 	if err != nil {
-		return cleanup, r.fail(ExitUsage, "%v", err)
+		return nil, nil, r.fail(ExitUsage, "%v", err)
 	}
-	cleanups = append(cleanups, func() { journal.Close() })
+	*cleanups = append(*cleanups, func() { journal.Close() })
 	if pcfg.Mapper, err = rekey(r.mapper, journal.Header()); err != nil {
-		return cleanup, r.fail(ExitUsage, "checkpoint %s: %v: every row would be created again", r.ckPath, err)
+		return nil, nil, r.fail(ExitUsage, "checkpoint %s: %v: every row would be created again", r.ckPath, err)
 	}
 	for _, w := range warns {
 		fmt.Fprintf(r.env.Stderr, "warning: checkpoint: %s\n", w)
 	}
+	return journal, state, nil
+}
 
-	keyField := cfg.KeyCustomField(f.key)
-	rec := reconcile.New(reconcile.Options{Client: client, Limiter: lim, KeyField: keyField, Recorded: state.WasCreated})
-
-	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
+// configureSend passes the flags of sending on to the pipeline.
+func (r *importRun) configureSend(pcfg *pipeline.Config, lim runLimits) {
+	f := &r.f
 	pcfg.OnDoubt = f.onDoubt
-	pcfg.Workers = workers
+	pcfg.Workers = max(1, f.workers)
 	pcfg.MaxRetries = f.maxRetries
 	if f.maxRetries == 0 {
 		pcfg.MaxRetries = -1
 	}
 	pcfg.MaxConsecutiveFailures = f.maxConsecFail
 	pcfg.MaxDuration = f.maxDuration
-	pcfg.MaxErrors, pcfg.MaxErrorsPct = maxErrors, maxErrorsPct
+	pcfg.MaxErrors, pcfg.MaxErrorsPct = lim.maxErrors, lim.maxErrorsPct
 	pcfg.MaxWait = f.maxWait
-	return cleanup, nil
 }
 
 // setupEnrich resolves lookup columns through the API and, with --schema
