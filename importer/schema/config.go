@@ -19,7 +19,20 @@ import (
 // names).
 func (s *Schema) Type(cfg *mapping.Config, m *mapping.Mapper, types []string) (*mapping.Mapper, []error) {
 	errs := s.CheckConfig(cfg, types)
-	ct, conflicts := s.customTypes(types)
+	used := map[string]bool{}
+	for _, f := range m.Fields() {
+		if name, ok := strings.CutPrefix(f, customPrefix); ok {
+			used[name] = true
+		}
+	}
+	if cfg != nil {
+		for _, f := range cfg.DefaultOrder {
+			if name, ok := strings.CutPrefix(f, customPrefix); ok {
+				used[name] = true
+			}
+		}
+	}
+	ct, conflicts := s.customTypes(types, used)
 	errs = append(errs, conflicts...)
 	typed, more := m.Typed(cfg, ct)
 	return typed, once(append(errs, more...))
@@ -40,8 +53,8 @@ func once(errs []error) []error {
 
 // customTypes says how each custom field of the fetched types converts.
 // A field two work types type differently is left out, with an error
-// asking for "as:".
-func (s *Schema) customTypes(types []string) (map[string]mapping.CustomType, []error) {
+// asking for "as:" when the run uses it (used).
+func (s *Schema) customTypes(types []string, used map[string]bool) (map[string]mapping.CustomType, []error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]mapping.CustomType{}
@@ -65,6 +78,9 @@ func (s *Schema) customTypes(types []string) (map[string]mapping.CustomType, []e
 			case prev.Schema != ct.Schema:
 				bad[name] = true
 				delete(out, name)
+				if !used[name] {
+					continue
+				}
 				errs = append(errs, &mapping.ConfigError{Msg: customPrefix + name + " is " + prev.Schema + " for " + from[name] + " works and " +
 					ct.Schema + " for " + typ + " works: write as: on its column"})
 			}

@@ -416,3 +416,24 @@ defaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}
 		}
 	}
 }
+
+func TestTypeFieldTypedDifferentlyByTwoWorkTypes(t *testing.T) {
+	sch := New(nil, throttle.Retrier{}, map[string][]Field{
+		"issue":  {{Name: "tnt__x", Type: "int"}, {Name: "tnt__y", Type: "bool"}},
+		"ticket": {{Name: "tnt__x", Type: "text"}, {Name: "tnt__y", Type: "bool"}},
+	})
+	types := []string{"issue", "ticket"}
+	header := []string{"Kind", "Title", "X", "Y"}
+	cfg, m := compile(t, "columns: {Kind: type, Title: title, Y: custom_fields.tnt__y}\n", header)
+	if _, errs := sch.Type(cfg, m, types); len(errs) > 0 {
+		t.Errorf("a field the mapping does not use is no mistake: %v", errs)
+	}
+	cfg, m = compile(t, "columns: {Kind: type, Title: title, X: custom_fields.tnt__x, Y: custom_fields.tnt__y}\n", header)
+	typed, errs := sch.Type(cfg, m, types)
+	if len(errs) != 1 || errs[0].Error() != "custom_fields.tnt__x is int for issue works and text for ticket works: write as: on its column" {
+		t.Errorf("errors %v", errs)
+	}
+	if r := typed.Map(textRow(2, "issue", "A", "3", "yes")); r.Work.CustomFields["tnt__y"] != true {
+		t.Errorf("tnt__y, the same for both, is typed: %v", r.Work.CustomFields)
+	}
+}
