@@ -1,11 +1,14 @@
-// Package schema checks the custom fields of works against the org's live
-// schema before they are sent.
+// Package schema types and checks the custom fields of works by the org's
+// live schema before they are sent.
 //
-// The mapping only knows a custom field's type from the column's "as:"
-// (text by default). Fetch asks the org for the schema of each work type in
-// use (schemas.aggregated.get with the leaf type, which includes the
-// tenant fragment's custom fields; schemas.stock.get when the server has
-// no aggregated schema for it), and Check reports, per row: a custom field
+// Offline, the mapping knows a custom field's type only from the column's
+// "as:" (text by default); with the schema, Type gives every custom-field
+// column the field's type (and an enum's or uenum's labels) and reports,
+// once, the mapping's mistakes about custom fields. Fetch asks the org for
+// the schema of each work type in use (schemas.aggregated.get with the leaf
+// type, which includes the tenant fragment's custom fields;
+// schemas.stock.get when the server has no aggregated schema for it), and
+// Check reports, per row: a custom field
 // the org does not have (with the closest name suggested), a value of the
 // wrong type (with the "as:" that fixes it), a required custom field left
 // empty, an enum or uenum value that is not allowed, and text or numbers
