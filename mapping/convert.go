@@ -333,6 +333,9 @@ const (
 // in loc.
 func parseDateTime(s, layout string, loc *time.Location, serials bool) (time.Time, bool) {
 	if layout != "" {
+		if t, ok := parseNumericLayout(layout, s, loc); ok {
+			return t, true
+		}
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, true
 		}
