@@ -380,8 +380,50 @@ func (p *parser) parseColumns(cfg *Config, v *yaml.Node) {
 // that later checks (value maps, conflicts) still run.
 func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 	col := rule.Column
-	nodes := map[string]*yaml.Node{}
-	ok := true // becomes false for mistakes in the options; only the field decides the result
+	nodes, ok := p.ruleNodes(n, rule) // ok becomes false for mistakes in the options; only the field decides the result
+	fieldNode := nodes["field"]
+	if fieldNode == nil {
+		p.errAt(key, "column %q needs a field (field: ...)", col)
+		return false
+	}
+	if rule.Field == "" {
+		p.errAt(fieldNode, "column %q needs a field (field: ...)", col)
+		return false
+	}
+	if !p.checkField(fieldNode, col, rule) {
+		return false
+	}
+	def, custom := p.lookupField(rule.Field)
+	k := kCustom
+	if !custom {
+		k = def.kind
+	}
+	isDate := isDateRule(k, custom, rule)
+	if !p.checkOptions(nodes, rule, def, custom, k, isDate) {
+		ok = false
+	}
+	if !ok {
+		// Options that failed their checks are dropped so that the rule
+		// stays convertible; their mistakes are recorded.
+		if n := nodes["as"]; n != nil && indexOf(asChoices, rule.As) < 0 {
+			rule.As = ""
+		}
+		if n := nodes["format"]; n != nil && (!isDate || !checkLayout(rule.Format)) {
+			rule.Format = ""
+		}
+		if !k.isList() {
+			rule.Split = ""
+		}
+	}
+	return true
+}
+
+// ruleNodes reads the keys of a column's rule map into rule and returns
+// the value node of each key. ok is false when a key is repeated,
+// unknown, or not a single value.
+func (p *parser) ruleNodes(n *yaml.Node, rule *ColumnRule) (nodes map[string]*yaml.Node, ok bool) {
+	col := rule.Column
+	nodes, ok = map[string]*yaml.Node{}, true
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if _, dup := nodes[k.Value]; dup {
@@ -421,26 +463,21 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 			ok = false
 		}
 	}
-	fieldNode := nodes["field"]
-	if fieldNode == nil {
-		p.errAt(key, "column %q needs a field (field: ...)", col)
-		return false
-	}
-	if rule.Field == "" {
-		p.errAt(fieldNode, "column %q needs a field (field: ...)", col)
-		return false
-	}
-	if !p.checkField(fieldNode, col, rule) {
-		return false
-	}
-	def, custom := p.lookupField(rule.Field)
-	k := kCustom
-	if !custom {
-		k = def.kind
-	}
-	// A custom field without as: may be a date: the org's schema says
-	// (Mapper.Typed refuses the format when it is not).
-	isDate := k == kDateTime || custom && (rule.As == "" || rule.As == "date" || rule.As == "timestamp")
+	return nodes, ok
+}
+
+// isDateRule reports whether the rule's field takes dates (so format:
+// applies). A custom field without as: may be a date: the org's schema
+// says (Mapper.Typed refuses the format when it is not).
+func isDateRule(k kind, custom bool, rule *ColumnRule) bool {
+	return k == kDateTime || custom && (rule.As == "" || rule.As == "date" || rule.As == "timestamp")
+}
+
+// checkOptions checks a rule's split:, as:, format: and lookup: against
+// its field, and reports false after recording any mistake.
+func (p *parser) checkOptions(nodes map[string]*yaml.Node, rule *ColumnRule, def *fieldDef, custom bool, k kind, isDate bool) bool {
+	ok := true
+	col := rule.Column
 	if n := nodes["split"]; n != nil {
 		switch {
 		case !k.isList():
@@ -491,20 +528,7 @@ func (p *parser) parseRule(n, key *yaml.Node, rule *ColumnRule) bool {
 			ok = false
 		}
 	}
-	if !ok {
-		// Options that failed their checks are dropped so that the rule
-		// stays convertible; their mistakes are recorded.
-		if n := nodes["as"]; n != nil && indexOf(asChoices, rule.As) < 0 {
-			rule.As = ""
-		}
-		if n := nodes["format"]; n != nil && (!isDate || !checkLayout(rule.Format)) {
-			rule.Format = ""
-		}
-		if !k.isList() {
-			rule.Split = ""
-		}
-	}
-	return true
+	return ok
 }
 
 // fieldIDKind returns the ID kind a lookup of this field must resolve to.
