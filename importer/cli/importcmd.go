@@ -225,6 +225,7 @@ func (r *importRun) compile(cfg *mapping.Config) (source.Reader, *mapping.Mapper
 	if err != nil {
 		return nil, nil, nil, r.fail(ExitUsage, "%v", err)
 	}
+	opt.ReuseCells = r.dry // a dry run copies what it keeps of a row
 	r.opt = opt
 	var loc *time.Location
 	if f.timezone != "" {

@@ -41,8 +41,14 @@ type csvReader struct {
 	// embedded: check multi-line cells for lines that look like records
 	// (!Options.AllowEmbeddedRows and a header of two columns or more).
 	embedded bool
-	ordinal  int // 1-based ordinal of the last record read
-	lines    lineMap
+	// cells are the two Cells slices rows are built in with
+	// Options.ReuseCells (a row read ahead and the row returned before it
+	// are alive at once); flip picks the next one.
+	cells   [2][]Cell
+	reuse   bool
+	flip    int
+	ordinal int // 1-based ordinal of the last record read
+	lines   lineMap
 
 	// queue holds the first data row, read by OpenCSV to tell a
 	// header-only file; stash the record after a quote error, read to tell
@@ -172,6 +178,7 @@ func (c *csvReader) start(opt Options) error {
 		return &FileError{Path: c.path, Err: err}
 	}
 	c.embedded = !opt.AllowEmbeddedRows && c.hdr.width >= 2
+	c.reuse = opt.ReuseCells
 	first, err := c.next()
 	if err == io.EOF {
 		c.err = io.EOF // a header-only file has 0 data rows (an empty nightly delta)
@@ -511,7 +518,7 @@ func (c *csvReader) blankRow(rec []string) bool {
 // row builds the Row of a record whose first field starts on line, and
 // checks it (fieldPos says whether c.r.FieldPos describes rec).
 func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
-	row := Row{Number: number, Cells: make([]Cell, len(c.hdr.src))}
+	row := Row{Number: number, Cells: c.newCells()}
 	for k, i := range c.hdr.src {
 		if i < len(rec) {
 			row.Cells[k].Value = rec[i]
@@ -565,6 +572,21 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		row.Err = joinErrs(errs...)
 	}
 	return row
+}
+
+// newCells returns the empty Cells of a row (see Options.ReuseCells).
+func (c *csvReader) newCells() []Cell {
+	if !c.reuse {
+		return make([]Cell, len(c.hdr.src))
+	}
+	c.flip ^= 1
+	cells := c.cells[c.flip]
+	if cells == nil {
+		cells = make([]Cell, len(c.hdr.src))
+		c.cells[c.flip] = cells
+	}
+	clear(cells)
+	return cells
 }
 
 // spansLines reports whether the record rec, read by c.r and starting on

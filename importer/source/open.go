@@ -46,6 +46,12 @@ type Options struct {
 	// invalid, as it is most often a stray quote that merged records.
 	AllowEmbeddedRows bool
 
+	// ReuseCells lets a CSV reader build each row in one of two Cells
+	// slices it keeps, instead of a new one per row, for a caller done with
+	// a row before it asks for the next one (a dry run: it copies what it
+	// keeps of an invalid row). The Values are never reused.
+	ReuseCells bool
+
 	// unzipLimit overrides defaultUnzipLimit (tests lower it).
 	unzipLimit int64
 	// recordLimit overrides the CSV record limit (tests lower it).
