@@ -84,11 +84,11 @@ func dispatch(ctx context.Context, args []string, env Env) (string, error) {
 	case "sandbox":
 		return cmd, runSandbox(ctx, rest, env)
 	case "init":
-		return cmd, exitStatus(runInit(ctx, rest, env))
+		return cmd, runInit(ctx, rest, env)
 	case "report":
 		return cmd, runReport(ctx, rest, env)
 	case "undo":
-		return cmd, exitStatus(runUndo(ctx, rest, env))
+		return cmd, runUndo(ctx, rest, env)
 	case "resolve":
 		return cmd, runResolve(ctx, rest, env)
 	case "--version", "-version", "version":
@@ -161,16 +161,6 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, exitStatus(ExitUsage)
 	}
 	return pos, nil
-}
-
-// parseOrExit is parseArgs for a command that returns its exit code.
-func parseOrExit(fs *flag.FlagSet, args []string, env Env) ([]string, int, bool) {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		code, _ := exitFor(err)
-		return nil, code, false
-	}
-	return pos, 0, true
 }
 
 // listFlag is a comma-separated list flag.

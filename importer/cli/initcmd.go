@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/source"
@@ -10,42 +9,37 @@ import (
 
 // runInit prints a commented mapping skeleton for a file's header, guessed
 // from the column names and the first rows' cells.
-func runInit(_ context.Context, args []string, env Env) int {
+func runInit(_ context.Context, args []string, env Env) error {
 	fs := newFlagSet("init", "init FILE [--type T] [--sheet S] [--encoding E]", env)
 	typ := fs.String("type", "", "work type the mapping is for: issue|ticket|task|opportunity (default: guessed from the header)")
 	sheet := fs.String("sheet", "", "XLSX sheet (default: the visible sheet with the most rows)")
 	encoding := fs.String("encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
-	pos, code, ok := parseOrExit(fs, args, env)
-	if !ok {
-		return code
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(env.Stderr, "devrev-import init: need exactly one FILE")
-		return ExitUsage
+		return usageError("need exactly one FILE")
 	}
 	if _, ok := requiredByType[*typ]; !ok && *typ != "" {
-		fmt.Fprintf(env.Stderr, "devrev-import init: --type %q: must be one of issue, ticket, task, opportunity\n", *typ)
-		return ExitUsage
+		return usageError("--type %q: must be one of issue, ticket, task, opportunity", *typ)
 	}
 	opt := source.Options{Sheet: *sheet, Encoding: *encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }}
 	in := skeletonInput{file: pos[0], typ: *typ}
 	if opt.Sheet == "" {
-		var err error
 		if in.sheet, in.why, err = pickInitSheet(pos[0], opt); err != nil {
-			fmt.Fprintf(env.Stderr, "devrev-import init: %v\n", err)
-			return ExitUsage
+			return usageError("%v", err)
 		}
 		opt.Sheet = in.sheet
 	}
 	src, err := source.Open(pos[0], opt)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "devrev-import init: %v\n", err)
-		return ExitUsage
+		return usageError("%v", err)
 	}
 	defer src.Close()
 	in.cols, in.rows = sampleColumns(src, initSampleRows)
 	writeSkeleton(env.Stdout, in)
-	return ExitOK
+	return nil
 }
 
 // initSampleRows is how many rows init reads to guess from.

@@ -15,7 +15,7 @@ import (
 // runUndo deletes every work a checkpoint records as created, so a trial
 // migration can be rolled back. It appends a "deleted" line per work, so
 // an interrupted undo resumes where it stopped.
-func runUndo(ctx context.Context, args []string, env Env) int {
+func runUndo(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("undo", "undo CHECKPOINT [flags]", env)
 	yes := fs.Bool("yes", false, "do not ask for confirmation (for scripts)")
 	dry := fs.Bool("dry-run", false, "list the works that would be deleted, delete nothing")
@@ -25,22 +25,17 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	workers := fs.Int("workers", throttle.DefaultUndoWorkers, "concurrent requests")
 	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
-	pos, code, ok := parseOrExit(fs, args, env)
-	if !ok {
-		return code
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(env.Stderr, "devrev-import undo: need exactly one CHECKPOINT")
-		return ExitUsage
+		return usageError("need exactly one CHECKPOINT")
 	}
 	path := pos[0]
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(env.Stderr, "devrev-import undo: "+format+"\n", a...)
-		return code
-	}
 	rate, err := parseRate(*rateFlag)
 	if err != nil {
-		return fail(ExitUsage, "--rate: %v", err)
+		return usageError("--rate: %v", err)
 	}
 	// Ctrl-C works from here on: waiting for the lock, at the prompt,
 	// while deleting.
@@ -50,13 +45,66 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 
 	lock, err := lockCheckpoint(ctx, path, *waitLock, env)
 	if err != nil {
-		code, msg := exitFor(err)
-		return fail(code, "%s", msg)
+		return err
 	}
 	defer lock.Unlock()
+	hdr, todo, err := undoPlan(path, env)
+	if err != nil || len(todo) == 0 {
+		return err
+	}
+	if *dry {
+		for _, e := range todo {
+			fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", e.DisplayID, e.ID, e.Row, e.Key)
+		}
+		return nil
+	}
+	if !*yes {
+		if err := confirmUndo(ctx, env); err != nil {
+			return err
+		}
+	}
+
+	token, err := readToken(*tokenFile, env)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	client, err := newClient(*endpoint, token, *timeout, *workers, nil, env)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	journal, _, _, err := checkpoint.Open(path, hdr, checkpoint.Options{})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer journal.Close()
+	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}
+
+	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers,
+		Failed: func(e checkpoint.Entry, err error) {
+			fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
+		},
+	}, todo)
+	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, len(todo), res.Failed)
+	switch {
+	case throttle.Classify(err) == throttle.Fatal:
+		return authError("the API refused the token: %v", err)
+	case in.interrupted():
+		return stoppedError("interrupted: run undo again to delete the rest")
+	case err != nil:
+		return stoppedError("stopped before the end (%v): run undo again to continue", err)
+	case res.Failed > 0:
+		return exitStatus(ExitRowsFailed)
+	}
+	return nil
+}
+
+// undoPlan reads the checkpoint and returns the works it records as
+// created and not deleted yet, after saying how many (or that there are
+// none).
+func undoPlan(path string, env Env) (checkpoint.Header, []checkpoint.Entry, error) {
 	hdr, state, warns, err := checkpoint.Read(path)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return hdr, nil, usageError("%v", err)
 	}
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
@@ -72,62 +120,28 @@ func runUndo(ctx context.Context, args []string, env Env) int {
 	})
 	if len(todo) == 0 {
 		fmt.Fprintf(env.Stdout, "nothing to undo: %s records no created work that is not deleted yet\n", path)
-		return ExitOK
+		return hdr, nil, nil
 	}
 	fmt.Fprintf(env.Stdout, "%s records %d created works (%s) from %s\n", path, len(todo), describeTypes(byType), hdr.Input)
-	if *dry {
-		for _, e := range todo {
-			fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", e.DisplayID, e.ID, e.Row, e.Key)
-		}
-		return ExitOK
-	}
-	if !*yes {
-		if env.Stdin == nil {
-			return fail(ExitUsage, "no terminal to confirm on: pass --yes")
-		}
-		fmt.Fprintf(env.Stdout, "delete them from DevRev? type yes: ")
-		line, err := readLine(ctx, env.Stdin)
-		if err != nil {
-			return fail(ExitStopped, "interrupted: nothing deleted")
-		}
-		if strings.TrimSpace(line) != "yes" {
-			fmt.Fprintln(env.Stdout, "nothing deleted")
-			return ExitUsage
-		}
-	}
+	return hdr, todo, nil
+}
 
-	token, err := readToken(*tokenFile, env)
+// confirmUndo asks on the terminal before deleting; anything but "yes"
+// deletes nothing (exit 2).
+func confirmUndo(ctx context.Context, env Env) error {
+	if env.Stdin == nil {
+		return usageError("no terminal to confirm on: pass --yes")
+	}
+	fmt.Fprintf(env.Stdout, "delete them from DevRev? type yes: ")
+	line, err := readLine(ctx, env.Stdin)
 	if err != nil {
-		return fail(ExitUsage, "%v", err)
+		return stoppedError("interrupted: nothing deleted")
 	}
-	client, err := newClient(*endpoint, token, *timeout, *workers, nil, env)
-	if err != nil {
-		return fail(ExitUsage, "%v", err)
+	if strings.TrimSpace(line) != "yes" {
+		fmt.Fprintln(env.Stdout, "nothing deleted")
+		return exitStatus(ExitUsage)
 	}
-	journal, _, _, err := checkpoint.Open(path, hdr, checkpoint.Options{})
-	if err != nil {
-		return fail(ExitUsage, "%v", err)
-	}
-	defer journal.Close()
-	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}
-
-	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers,
-		Failed: func(e checkpoint.Entry, err error) {
-			fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
-		},
-	}, todo)
-	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, len(todo), res.Failed)
-	switch {
-	case throttle.Classify(err) == throttle.Fatal:
-		return fail(ExitAuth, "the API refused the token: %v", err)
-	case in.interrupted():
-		return fail(ExitStopped, "interrupted: run undo again to delete the rest")
-	case err != nil:
-		return fail(ExitStopped, "stopped before the end (%v): run undo again to continue", err)
-	case res.Failed > 0:
-		return ExitRowsFailed
-	}
-	return ExitOK
+	return nil
 }
 
 func typeOrUnknown(t string) string {
