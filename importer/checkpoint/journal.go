@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/devrev-import/devrev-import/importer/throttle"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
 // DefaultSyncEvery is how often the background goroutine fsyncs a journal

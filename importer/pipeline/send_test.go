@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // t0 is when every scripted run starts, on the fake clock.

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // Undo deletes through the pool: a deleted or already gone (404) work

@@ -5,13 +5,13 @@ package progress
 
 import (
 	"fmt"
-	"github.com/devrev-import/devrev-import/importer/throttle"
 	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"github.com/schollz/progressbar/v3"
 )
 

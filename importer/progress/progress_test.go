@@ -2,12 +2,13 @@ package progress
 
 import (
 	"bytes"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // syncBuf is a bytes.Buffer safe for the display goroutine and the test.

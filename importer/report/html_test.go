@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // hostile is text a file or the API could put into a message, a key or a

@@ -3,7 +3,6 @@ package simulator
 import (
 	"bytes"
 	"context"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 func TestAuthentication(t *testing.T) {

@@ -2,11 +2,12 @@ package simulator
 
 import (
 	"fmt"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"net/http"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // seedWorks creates, one minute apart starting at 10:00 UTC:

@@ -18,7 +18,6 @@ package simulator
 import (
 	"context"
 	"fmt"
-	"github.com/devrev-import/devrev-import/importer/throttle"
 	"io"
 	"log/slog"
 	"math"
@@ -29,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
 // DefaultToken is the bearer token accepted when Options.Tokens is nil; it

@@ -2,13 +2,13 @@ package throttle
 
 import (
 	"context"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"math"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 var t0 = time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)

@@ -3,11 +3,11 @@ package throttle
 import (
 	"context"
 	"errors"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"testing"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // MaxWait bounds every wait: a Wait that would sleep longer returns a

@@ -2,11 +2,11 @@ package throttle
 
 import (
 	"context"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 	"testing"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // Workers that reserved slow start-up slots must not keep them once the
