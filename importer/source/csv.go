@@ -132,7 +132,11 @@ func (c *csvReader) start(opt Options) error {
 			limit = opt.recordLimit
 		}
 		c.guard = newRecordGuard(text, limit, byte(delim))
-		text = bufio.NewReaderSize(c.guard, csvBufSize)
+		// Twice the buffer under it, so that its refills (the free part
+		// of this buffer) are at least that buffer's size: bufio then
+		// reads into them directly instead of copying the whole file once
+		// more.
+		text = bufio.NewReaderSize(c.guard, 2*csvBufSize)
 	}
 	c.r = csv.NewReader(text)
 	c.r.Comma = delim
