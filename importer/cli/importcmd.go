@@ -39,9 +39,8 @@ type importFlags struct {
 	maxCellBytes                                           int
 
 	// import only
-	sandbox                                   bool
-	endpoint, tokenFile                       string
-	timeout                                   time.Duration
+	sandbox bool
+	apiFlags
 	workers, burst, maxRetries, maxConsecFail int
 	rate, maxErrors, onDoubt                  string
 	maxDuration, maxWait, waitLock            time.Duration
@@ -65,9 +64,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.BoolVar(&f.allowEmbeddedRows, "allow-embedded-rows", false, "accept CSV cells whose lines look like rows of the file (by default their row is invalid: a stray quote?)")
 	fs.IntVar(&f.maxCellBytes, "max-cell-bytes", 1<<20, "largest cell accepted, in bytes")
 	fs.BoolVar(&f.sandbox, "sandbox", false, "use the built-in simulator started in-process (no token needed)")
-	fs.StringVar(&f.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
-	fs.StringVar(&f.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
+	f.apiFlags.register(fs)
 	fs.BoolVar(&f.verbose, "v", false, "log every API request (status, time, rate headers; the token shows as ***)")
 	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
@@ -25,9 +24,8 @@ func runResolve(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("resolve", "resolve CHECKPOINT [ROW --id ID | ROW --send] [flags]", env)
 	id := fs.String("id", "", "record this work (display ID or DON) as the row's; it must exist")
 	send := fs.Bool("send", false, "none of the candidates is the row's: the next import sends it")
-	endpoint := fs.String("endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
-	tokenFile := fs.String("token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
-	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
+	var api apiFlags
+	api.register(fs)
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -61,7 +59,7 @@ func runResolve(ctx context.Context, args []string, env Env) error {
 	next := checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Failed,
 		Error: &checkpoint.ErrorInfo{Type: "resolved_send", Message: "marked with devrev-import resolve --send: the next import sends it"}}
 	if *id != "" {
-		w, err := getWork(ctx, *id, *endpoint, *tokenFile, *timeout, env)
+		w, err := getWork(ctx, *id, api, env)
 		if err != nil {
 			return err
 		}
@@ -155,12 +153,12 @@ func unsettledRow(state *checkpoint.State, ref string) (checkpoint.Entry, error)
 
 // getWork reads one work through the API, retrying what is worth
 // retrying; its errors carry their exit code.
-func getWork(ctx context.Context, id, endpoint, tokenFile string, timeout time.Duration, env Env) (devrev.Work, error) {
-	token, err := readToken(tokenFile, env)
+func getWork(ctx context.Context, id string, api apiFlags, env Env) (devrev.Work, error) {
+	token, err := readToken(api.tokenFile, env)
 	if err != nil {
 		return devrev.Work{}, usageError("%v", err)
 	}
-	client, err := newClient(endpoint, token, timeout, 1, nil, env)
+	client, err := newClient(api.endpoint, token, api.timeout, 1, nil, env)
 	if err != nil {
 		return devrev.Work{}, usageError("%v", err)
 	}

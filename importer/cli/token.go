@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -37,6 +38,18 @@ func readToken(path string, env Env) (string, error) {
 		return tok, nil
 	}
 	return "", errors.New("no API token: set DEVREV_TOKEN or use --token-file (or try the built-in simulator with --sandbox)")
+}
+
+// apiFlags are the flags of every command that talks to the API.
+type apiFlags struct {
+	endpoint, tokenFile string
+	timeout             time.Duration
+}
+
+func (a *apiFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
+	fs.StringVar(&a.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
+	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "per-request timeout")
 }
 
 // newClient builds the API client; endpoint "" means $DEVREV_ENDPOINT, else

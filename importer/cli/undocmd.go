@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
@@ -19,9 +18,8 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	fs := newFlagSet("undo", "undo CHECKPOINT [flags]", env)
 	yes := fs.Bool("yes", false, "do not ask for confirmation (for scripts)")
 	dry := fs.Bool("dry-run", false, "list the works that would be deleted, delete nothing")
-	endpoint := fs.String("endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
-	tokenFile := fs.String("token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
-	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
+	var api apiFlags
+	api.register(fs)
 	workers := fs.Int("workers", throttle.DefaultUndoWorkers, "concurrent requests")
 	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
@@ -64,11 +62,11 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 		}
 	}
 
-	token, err := readToken(*tokenFile, env)
+	token, err := readToken(api.tokenFile, env)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	client, err := newClient(*endpoint, token, *timeout, *workers, nil, env)
+	client, err := newClient(api.endpoint, token, api.timeout, *workers, nil, env)
 	if err != nil {
 		return usageError("%v", err)
 	}
