@@ -21,7 +21,7 @@ import (
 
 // bloomBlocks is the filter's size: 2^18 blocks of 512 bits = 16 MiB.
 // With 8 bits a key, a million distinct keys give about one false positive
-// in 4,000 files (four bits a key gave one per file, so most validates of a
+// in 1,200 files (four bits a key gave one per file, so most validates of a
 // million rows read the file twice).
 const (
 	bloomBlockBits = 18

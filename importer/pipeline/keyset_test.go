@@ -46,7 +46,7 @@ func TestBloom(t *testing.T) {
 	for i := range n {
 		b.add(maphash.String(seed, strconv.Itoa(i)), i+2)
 	}
-	// About one in 4,000 runs at a million keys (four bits a key gave
+	// About one in 1,200 runs at a million keys (four bits a key gave
 	// about one in every run).
 	if fp, _ := b.takeSuspects(); len(fp) > 1 {
 		t.Errorf("%d false positives among %d distinct keys", len(fp), n)
