@@ -118,6 +118,7 @@ type importRun struct {
 	opt    source.Options  // how the file is read
 	typed  bool            // the org's schema typed the custom-field columns
 	mapper *mapping.Mapper
+	groups *problemGroups // the row problems past the first 20, grouped
 
 	// summarySafe: --summary-json is no other file; summaryDone: finish
 	// wrote it.
@@ -158,6 +159,8 @@ func (r *importRun) run(ctx context.Context) error {
 		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
 	}
 	r.cfg, r.mapper = cfg, mapper
+	r.groups = newProblemGroups(src.Header())
+	pcfg.More = r.groups.add
 	if r.dry {
 		// Duplicate keys are found in bounded memory, with a second pass
 		// over the file when the first suspects any.
@@ -563,8 +566,12 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 		fmt.Fprintln(w, m)
 	}
 	if more := res.MessageCount - len(res.Messages); more > 0 {
-		fmt.Fprintf(w, "... and %s more in %s\n", report.Thousands(more), errs.Path())
-	} else if errs.Rows() > 0 {
+		fmt.Fprintf(w, "... and %s more, by column and rule:\n", report.Thousands(more))
+		for _, l := range r.groups.lines(errs.Path()) {
+			fmt.Fprintln(w, l)
+		}
+	}
+	if errs.Rows() > 0 {
 		fmt.Fprintf(w, "invalid and failed rows: %s\n", errs.Path())
 	}
 	if s.Rows == 0 && runErr == nil {

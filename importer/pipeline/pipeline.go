@@ -91,6 +91,11 @@ type Config struct {
 	Total int
 	// FirstErrors is how many formatted messages Result keeps (default 20).
 	FirstErrors int
+	// More, when set, is told each row problem past the first FirstErrors
+	// messages (called under the run's lock, in order): the row's number
+	// and the problem, structured; a refused row's has Col -1 and Msg its
+	// HTTP status and error type. The CLI groups them by column and rule.
+	More func(row int, p mapping.Problem)
 }
 
 // Result is what a run did.
@@ -447,20 +452,23 @@ func (r *run) invalid(row source.Row, res mapping.Result) {
 	}
 	r.c.Invalid.Add(1)
 	r.c.Done.Add(1)
-	r.note(msgs)
+	r.note(row.Number, msgs, res.Problems)
 	if r.cfg.Journal != nil {
 		r.journal(checkpoint.Entry{Row: row.Number, Key: res.Key, Op: KindCreate, Status: checkpoint.Invalid, Errors: msgs})
 	}
 	r.errorRow(row, msgs)
 }
 
-// note keeps the first messages for the summary.
-func (r *run) note(msgs []string) {
+// note keeps the first messages for the summary and passes the problems
+// of the others (probs[i] is msgs[i]'s) on to Config.More.
+func (r *run) note(rowNum int, msgs []string, probs []mapping.Problem) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, m := range msgs {
+	for i, m := range msgs {
 		if len(r.res.Messages) < r.cfg.FirstErrors {
 			r.res.Messages = append(r.res.Messages, m)
+		} else if r.cfg.More != nil {
+			r.cfg.More(rowNum, probs[i])
 		}
 	}
 	r.res.MessageCount += len(msgs)
@@ -498,7 +506,11 @@ func (r *run) fail(kind Kind, row source.Row, status int, typ, msg string, e *ch
 	r.c.Failed.Add(1)
 	r.byKind[kind].failed.Add(1)
 	r.c.Done.Add(1)
-	r.note([]string{full})
+	rule := typ
+	if status > 0 {
+		rule = fmt.Sprintf("HTTP %d %s", status, typ)
+	}
+	r.note(row.Number, []string{full}, []mapping.Problem{{Col: -1, Msg: rule}})
 	if r.cfg.Journal != nil && e != nil {
 		r.journal(*e)
 	}
