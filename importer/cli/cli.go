@@ -78,6 +78,9 @@ func dispatch(ctx context.Context, args []string, env Env) (string, error) {
 		return "", exitStatus(ExitUsage)
 	}
 	cmd, rest := args[0], args[1:]
+	if err := refuseTokenFlag(rest); err != nil {
+		return cmd, err
+	}
 	switch cmd {
 	case "validate", "import":
 		return cmd, runImport(ctx, cmd, rest, env)
@@ -113,6 +116,23 @@ func messagePrefix(cmd string) string {
 		return "devrev-import"
 	}
 	return "devrev-import " + cmd
+}
+
+// refuseTokenFlag refuses --token (-token, --token=VALUE) on any command,
+// before the flag package sees it: a token given as a flag ends up in
+// process lists and shell history. The message never repeats the value.
+// Arguments after "--" are positional and not looked at.
+func refuseTokenFlag(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "token" {
+			return usageError("--token is not accepted (flags end up in process lists and shell history): set DEVREV_TOKEN or use --token-file PATH")
+		}
+	}
+	return nil
 }
 
 // parse parses flags that may come before or after the positional
