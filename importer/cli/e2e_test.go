@@ -233,6 +233,8 @@ func TestImportDropAfterCreateIsReconciled(t *testing.T) {
 				t.Errorf("no row was reconciled; faults: %v", sim.Stats().ByStatus)
 			}
 			assertExactlyOnce(t, sim, 60)
+			// Rows found by reconciliation are in the created CSV too.
+			checkCreatedMatchesSim(t, sim, csvPath+".created.csv", 60)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
@@ -46,6 +47,7 @@ type importFlags struct {
 	maxDuration, maxWait, waitLock            time.Duration
 	progress, logFormat                       string
 	lookupCache, schema                       string
+	createdCSV                                string
 	verbose                                   bool
 }
 
@@ -84,6 +86,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.onDoubt, "on-doubt", "reconcile", "rows whose request may have been performed: reconcile|resend|skip")
 	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log line format: text|json")
+	fs.StringVar(&f.createdCSV, "created-csv", "", "append every created work (row, key, ID, display ID, the row's cells) here (default: the checkpoint's name with .created.csv instead of .checkpoint.jsonl)")
 }
 
 // runImport is the validate and import commands.
@@ -114,6 +117,8 @@ type importRun struct {
 	log  *slog.Logger
 	// ckPath is the checkpoint journal of an import ("" in a dry run).
 	ckPath string
+	// created is the import's created CSV (nil in a dry run).
+	created *report.CreatedCSV
 	cfg    *mapping.Config // nil without --mapping
 	opt    source.Options  // how the file is read
 	typed  bool            // the org's schema typed the custom-field columns
@@ -347,6 +352,9 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	}
 	rec := reconcile.New(reconcile.Options{Client: client, Limiter: limiter, KeyField: cfg.KeyCustomField(f.key), Recorded: state.WasCreated})
 	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
+	if err := r.openCreated(pcfg, &cleanups); err != nil {
+		return cleanup, err
+	}
 	r.configureSend(pcfg, lim)
 	return cleanup, nil
 }
@@ -471,6 +479,30 @@ func (r *importRun) openJournal(ctx context.Context, pcfg *pipeline.Config, endp
 	return journal, state, nil
 }
 
+// openCreated opens the created CSV (under the checkpoint's lock, so two
+// runs never append to it at once) and has the pipeline append every
+// created work to it. A write failure is said once; the checkpoint still
+// has the row.
+func (r *importRun) openCreated(pcfg *pipeline.Config, cleanups *[]func()) error {
+	c, err := report.OpenCreatedCSV(r.createdPath(), pcfg.Source.Header())
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	r.created = c
+	*cleanups = append(*cleanups, func() {
+		if err := c.Close(); err != nil {
+			fmt.Fprintf(r.env.Stderr, "devrev-import: %v (the checkpoint has every created work: devrev-import report %s --created-csv PATH)\n", err, r.ckPath)
+		}
+	})
+	var once sync.Once
+	pcfg.Created = func(row source.Row, key, id, displayID string) {
+		if err := c.Add(row, key, id, displayID); err != nil {
+			once.Do(func() { r.log.Error("created CSV", "err", err) })
+		}
+	}
+	return nil
+}
+
 // configureSend passes the flags of sending on to the pipeline.
 func (r *importRun) configureSend(pcfg *pipeline.Config, lim runLimits) {
 	f := &r.f
@@ -585,6 +617,9 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 		fmt.Fprintln(w, s.Line(d))
 		if sent {
 			fmt.Fprintf(w, "checkpoint: %s\n", r.ckPath)
+		}
+		if r.created != nil {
+			fmt.Fprintf(w, "created works: %s\n", r.created.Path())
 		}
 	}
 	if r.f.summaryJSON != "" {

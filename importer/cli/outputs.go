@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // fileRole is one file a command touches, named the way the user gave it
@@ -114,6 +115,17 @@ func (r *importRun) errorsPath() string {
 	return r.file + ".errors.csv"
 }
 
+// createdPath is where created works go: --created-csv, else the
+// checkpoint's name with .created.csv for .checkpoint.jsonl
+// (tickets.csv.created.csv, tickets.csv.sandbox.created.csv).
+func (r *importRun) createdPath() string {
+	if r.f.createdCSV != "" {
+		return r.f.createdCSV
+	}
+	ck := r.checkpointPath()
+	return strings.TrimSuffix(ck, ".checkpoint.jsonl") + ".created.csv"
+}
+
 // fileRoles lists every file validate or import reads or writes.
 func (r *importRun) fileRoles() []fileRole {
 	f := &r.f
@@ -129,7 +141,8 @@ func (r *importRun) fileRoles() []fileRole {
 		ck := r.checkpointPath()
 		roles = append(roles,
 			fileRole{name: "--checkpoint", path: ck, written: true},
-			fileRole{name: "the checkpoint's lock", path: ck + ".lock", written: true})
+			fileRole{name: "the checkpoint's lock", path: ck + ".lock", written: true},
+			fileRole{name: "--created-csv", path: r.createdPath(), written: true})
 	}
 	return roles
 }

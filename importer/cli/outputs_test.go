@@ -39,6 +39,9 @@ func TestOutputPathsNeverTouchInputs(t *testing.T) {
 		{"checkpoint is the input", []string{"import", csvPath, "--checkpoint", csvPath}, []string{"--checkpoint", "FILE"}},
 		{"lookup cache is the mapping", []string{"import", csvPath, "--lookup-cache", mappingPath}, []string{"--lookup-cache", "--mapping"}},
 		{"two outputs, not there yet", []string{"validate", csvPath, "--errors-csv", filepath.Join(dir, "out.csv"), "--summary-json", filepath.Join(dir, "out.csv")}, []string{"--errors-csv", "--summary-json"}},
+		{"created CSV is the input", []string{"import", csvPath, "--created-csv", csvPath}, []string{"--created-csv", "FILE"}},
+		{"created CSV is the checkpoint", []string{"import", csvPath, "--created-csv", ck}, []string{"--created-csv", "--checkpoint"}},
+		{"errors CSV is the default created CSV", []string{"import", csvPath, "--errors-csv", csvPath + ".created.csv"}, []string{"--errors-csv", "--created-csv"}},
 		{"errors CSV is the lookup cache", []string{"validate", csvPath, "--errors-csv", cache, "--lookup-cache", cache}, []string{"--errors-csv", "--lookup-cache"}},
 	}
 	for _, c := range cases {

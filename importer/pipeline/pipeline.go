@@ -66,6 +66,10 @@ type Config struct {
 	Errors   *report.ErrorsCSV     // invalid and failed rows; nil = none
 	Counters *progress.Counters    // live totals; nil = private
 	Throttle func(until time.Time) // told about every rate-limit pause
+	// Created, when set, is told about every work this run created or
+	// found by reconciliation, after its checkpoint line (the created
+	// CSV). Workers call it concurrently.
+	Created func(row source.Row, key, id, displayID string)
 
 	Workers                int           // default throttle.DefaultWorkers
 	MaxRetries             int           // per row, for 5xx and network errors; default throttle.DefaultMaxRetries

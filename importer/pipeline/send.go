@@ -197,6 +197,9 @@ func (r *run) done(op *Op, ans Answer, attempts int) {
 		ans.Type = op.Work.Type
 	}
 	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, Attempts: attempts})
+	if r.cfg.Created != nil {
+		r.cfg.Created(op.Row, op.Key, ans.ID, ans.DisplayID)
+	}
 	if r.cfg.Reconciler != nil {
 		r.cfg.Reconciler.Known(ans.ID)
 	}
