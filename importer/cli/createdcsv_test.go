@@ -214,3 +214,29 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+func TestCreatedCSVKeepsItsHeaderWhenTheInputsColumnsMove(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	mp := writeFile(t, dir, "m.yaml", ticketMapping)
+	first := writeFile(t, dir, "t.csv", "Ticket ID,Subject,Description,Priority,Assignee\nZD-1,Printer,smoke,High,DEVU-1\n")
+	ck, out := first+".checkpoint.jsonl", first+".created.csv"
+	if res := run(t, sim.URL, nil, "import", first, "--mapping", mp); res.code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	moved := writeFile(t, dir, "t2.csv", "Notes,Assignee,Subject,Ticket ID,Description,Priority\nn,DEVU-1,Printer,ZD-1,smoke,High\nx,DEVU-2,Monitor,ZD-2,dark,Low\n")
+	res := run(t, sim.URL, nil, "import", moved, "--mapping", mp, "--checkpoint", ck)
+	if res.code != ExitOK || res.num("created") != 1 {
+		t.Fatalf("moved columns: exit %d summary %v\n%s", res.code, res.summary, res.stderr)
+	}
+	if !strings.Contains(res.stderr, `rows go under its header by column name (columns "Notes", not in it, are left out)`) {
+		t.Errorf("no warning about the header:\n%s", res.stderr)
+	}
+	header, rows := readCreated(t, out)
+	if len(header) != 9 || len(rows) != 2 {
+		t.Fatalf("header %q, %d rows", header, len(rows))
+	}
+	if r := rows[1]; strings.Join(r[4:], ",") != "ZD-2,Monitor,dark,Low,DEVU-2" {
+		t.Errorf("the second run's row is not under the first run's header: %q", r)
+	}
+}

@@ -117,13 +117,14 @@ type importRun struct {
 	log  *slog.Logger
 	// ckPath is the checkpoint journal of an import ("" in a dry run).
 	ckPath string
-	// created is the import's created CSV (nil in a dry run).
-	created *report.CreatedCSV
 	cfg    *mapping.Config // nil without --mapping
 	opt    source.Options  // how the file is read
 	typed  bool            // the org's schema typed the custom-field columns
 	mapper *mapping.Mapper
 	groups *problemGroups // the row problems past the first 20, grouped
+
+	// created is the import's created CSV (nil in a dry run).
+	created *report.CreatedCSV
 
 	// summarySafe: --summary-json is no other file; summaryDone: finish
 	// wrote it.
@@ -489,6 +490,9 @@ func (r *importRun) openCreated(pcfg *pipeline.Config, cleanups *[]func()) error
 		return r.fail(ExitUsage, "%v", err)
 	}
 	r.created = c
+	if w := c.Warning(); w != "" {
+		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
+	}
 	*cleanups = append(*cleanups, func() {
 		if err := c.Close(); err != nil {
 			fmt.Fprintf(r.env.Stderr, "devrev-import: %v (the checkpoint has every created work: devrev-import report %s --created-csv PATH)\n", err, r.ckPath)

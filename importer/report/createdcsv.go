@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/devrev-import/devrev-import/importer/source"
@@ -35,28 +36,34 @@ type CreatedCSV struct {
 	w    *csv.Writer // writes into buf
 	rows int
 	err  error // sticky
+
+	// place[i] is where the input's column i goes in a file an earlier
+	// run wrote under other columns (-1: nowhere); nil when the headers
+	// are the same. width is that file's number of original columns.
+	place []int
+	width int
+	warn  string
 }
 
 // CreatedHeaderError is a file at the created CSV's path whose first line
-// is not the header this import would write: another file, or the created
-// CSV of an input with other columns. Appending would mix them, so the
-// import refuses it before anything is sent.
+// does not start as a created CSV's: another file, which the import
+// refuses before anything is sent rather than append to it.
 type CreatedHeaderError struct {
 	Path string
 	Got  []string
 }
 
 func (e *CreatedHeaderError) Error() string {
-	if len(e.Got) < len(createdColumns) || !slices.Equal(e.Got[:len(createdColumns)], createdColumns) {
-		return fmt.Sprintf("%s is not a created CSV of this tool (its first line does not start with _row,_key,_id,_display_id): move it away or give --created-csv another path", e.Path)
-	}
-	return fmt.Sprintf("%s was written for an input with other columns: appending would mix them; move it away or give --created-csv another path", e.Path)
+	return fmt.Sprintf("%s is not a created CSV of this tool (its first line does not start with _row,_key,_id,_display_id): move it away or give --created-csv another path", e.Path)
 }
 
 // OpenCreatedCSV opens the created CSV at path for rows under header,
 // creating it (mode 0600, with its header line) when it does not exist or
 // is empty, and appending to it otherwise, after checking that its header
-// is this one (*CreatedHeaderError if not).
+// is a created CSV's (*CreatedHeaderError if not). When that file was
+// written for an input with other columns (reordered, renamed, one more),
+// rows go under its header by column name, and Warning says which columns
+// it has no place for.
 func OpenCreatedCSV(path string, header []string) (*CreatedCSV, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -87,8 +94,12 @@ func (c *CreatedCSV) prepare(want []string) error {
 	if err != nil && !errors.Is(err, csv.ErrFieldCount) {
 		return &CreatedHeaderError{Path: c.path}
 	}
-	if !slices.Equal(got, want) {
+	n := len(createdColumns)
+	if len(got) < n || !slices.Equal(got[:n], createdColumns) {
 		return &CreatedHeaderError{Path: c.path, Got: got}
+	}
+	if !slices.Equal(got, want) {
+		c.align(got[n:], want[n:])
 	}
 	last := make([]byte, 1)
 	if _, err := c.f.ReadAt(last, fi.Size()-1); err != nil {
@@ -101,6 +112,33 @@ func (c *CreatedCSV) prepare(want []string) error {
 	}
 	return nil
 }
+
+// align places the input's columns (ours) under those of the file's
+// header (theirs) by name, the k-th of a repeated name under the k-th.
+func (c *CreatedCSV) align(theirs, ours []string) {
+	at := make(map[string][]int, len(theirs))
+	for i, name := range theirs {
+		at[name] = append(at[name], i)
+	}
+	c.place, c.width = make([]int, len(ours)), len(theirs)
+	var left []string
+	for i, name := range ours {
+		c.place[i] = -1
+		if q := at[name]; len(q) > 0 {
+			c.place[i], at[name] = q[0], q[1:]
+		} else {
+			left = append(left, strconv.Quote(name))
+		}
+	}
+	c.warn = fmt.Sprintf("%s was written by an earlier run for other columns: rows go under its header by column name", c.path)
+	if len(left) > 0 {
+		c.warn += fmt.Sprintf(" (columns %s, not in it, are left out)", strings.Join(left, ", "))
+	}
+}
+
+// Warning says, after Open, how the file's header differs from the
+// input's; "" when it does not.
+func (c *CreatedCSV) Warning() string { return c.warn }
 
 // Path returns where the file is.
 func (c *CreatedCSV) Path() string { return c.path }
@@ -116,10 +154,19 @@ func (c *CreatedCSV) Rows() int {
 // concurrent use. The first error sticks and is returned by every later
 // call and by Close.
 func (c *CreatedCSV) Add(row source.Row, key, id, displayID string) error {
-	rec := make([]string, 0, len(createdColumns)+len(row.Cells))
+	rec := make([]string, 0, len(createdColumns)+max(len(row.Cells), c.width))
 	rec = append(rec, strconv.Itoa(row.Number), key, id, displayID)
-	for _, cell := range row.Cells {
-		rec = append(rec, cell.Value)
+	if c.place == nil {
+		for _, cell := range row.Cells {
+			rec = append(rec, cell.Value)
+		}
+	} else {
+		rec = rec[:len(createdColumns)+c.width]
+		for i, cell := range row.Cells {
+			if i < len(c.place) && c.place[i] >= 0 {
+				rec[len(createdColumns)+c.place[i]] = cell.Value
+			}
+		}
 	}
 	neutralizeAll(rec)
 	c.mu.Lock()
