@@ -24,6 +24,8 @@ func main() {
 		Getenv:     os.Getenv,
 		IsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		Signals:    sigs,
+		// StdinIsTerminal: may undo ask?
+		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
 	}
 	os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 }

@@ -33,6 +33,9 @@ type Env struct {
 	Getenv         func(string) string
 	// IsTerminal reports whether stderr is a terminal (progress bar or log lines).
 	IsTerminal bool
+	// StdinIsTerminal reports whether stdin is a terminal a person can
+	// answer a confirmation prompt on (undo); false = pass --yes.
+	StdinIsTerminal bool
 	// Signals delivers SIGINT/SIGTERM; nil = none.
 	Signals <-chan os.Signal
 }

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
+	"github.com/devrev-import/devrev-import/importer/progress"
 	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
@@ -23,6 +25,7 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	workers := fs.Int("workers", throttle.DefaultUndoWorkers, "concurrent requests")
 	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
+	progressFlag := fs.String("progress", "auto", "progress display: auto|always|never (never = log lines)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -57,7 +60,7 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 		return nil
 	}
 	if !*yes {
-		if err := confirmUndo(ctx, env); err != nil {
+		if err := confirmUndo(ctx, len(todo), endpointName(api.endpoint, env), hdr, env); err != nil {
 			return err
 		}
 	}
@@ -77,11 +80,18 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	defer journal.Close()
 	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}
 
-	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers,
+	counters := new(progress.Counters)
+	display := progress.Start(counters, progress.Options{
+		Bar:   *progressFlag == "always" || (*progressFlag == "auto" && env.IsTerminal),
+		Total: int64(len(todo)), Undo: true, Out: env.Stderr,
+		Logger: newLogger(env, "text", slog.LevelInfo), Paused: retrier.Limiter.Paused,
+	})
+	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers, Counters: counters,
 		Failed: func(e checkpoint.Entry, err error) {
 			fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
 		},
 	}, todo)
+	display.Stop()
 	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, len(todo), res.Failed)
 	switch {
 	case throttle.Classify(err) == throttle.Fatal:
@@ -124,13 +134,22 @@ func undoPlan(path string, env Env) (checkpoint.Header, []checkpoint.Entry, erro
 	return hdr, todo, nil
 }
 
-// confirmUndo asks on the terminal before deleting; anything but "yes"
-// deletes nothing (exit 2).
-func confirmUndo(ctx context.Context, env Env) error {
-	if env.Stdin == nil {
-		return usageError("no terminal to confirm on: pass --yes")
+// confirmUndo asks on the terminal before deleting n works, naming the
+// org the checkpoint recorded and the endpoint the deletes go to; anything
+// but "yes" deletes nothing (exit 2). Without a terminal to ask on it
+// refuses (exit 2): a script says --yes.
+func confirmUndo(ctx context.Context, n int, endpoint string, hdr checkpoint.Header, env Env) error {
+	if env.Stdin == nil || !env.StdinIsTerminal {
+		return usageError("not a terminal: pass --yes")
 	}
-	fmt.Fprintf(env.Stdout, "delete them from DevRev? type yes: ")
+	if hdr.Endpoint != "" && hdr.Endpoint != endpoint {
+		fmt.Fprintf(env.Stderr, "warning: the checkpoint's works were created at %s, not %s\n", hdr.Endpoint, endpoint)
+	}
+	org := "an org the checkpoint does not name"
+	if hdr.Org != "" {
+		org = fmt.Sprintf("org %q", hdr.Org)
+	}
+	fmt.Fprintf(env.Stdout, "delete %d works from %s at %s? type yes: ", n, org, endpoint)
 	line, err := readLine(ctx, env.Stdin)
 	if err != nil {
 		return stoppedError("interrupted: nothing deleted")

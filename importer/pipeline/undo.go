@@ -3,10 +3,10 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/progress"
 	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
@@ -22,6 +22,9 @@ type UndoConfig struct {
 	// Failed is told about each work the API refused to delete; the undo
 	// goes on. Called from the workers.
 	Failed func(e checkpoint.Entry, err error)
+	// Counters, when not nil, are kept live for a progress display
+	// (Done, Deleted, Failed).
+	Counters *progress.Counters
 }
 
 // UndoResult counts what an undo did.
@@ -40,7 +43,10 @@ func Undo(ctx context.Context, cfg UndoConfig, todo []checkpoint.Entry) (UndoRes
 	if del == nil {
 		del = cfg.Client.DeleteWork
 	}
-	var deleted, failed atomic.Int64
+	c := cfg.Counters
+	if c == nil {
+		c = new(progress.Counters)
+	}
 	feed := func(ctx context.Context, out chan<- checkpoint.Entry) error {
 		for _, e := range todo {
 			select {
@@ -59,11 +65,13 @@ func Undo(ctx context.Context, cfg UndoConfig, todo []checkpoint.Entry) (UndoRes
 			if err := cfg.Journal.Append(checkpoint.Entry{Row: e.Row, Key: e.Key, Op: e.Op, Status: checkpoint.Deleted, ID: e.ID, DisplayID: e.DisplayID, Type: e.Type}); err != nil {
 				return err
 			}
-			deleted.Add(1)
+			c.Deleted.Add(1)
+			c.Done.Add(1)
 		case throttle.Classify(err) == throttle.Fatal, throttle.Classify(err) == throttle.Abort:
 			return err
 		default:
-			failed.Add(1)
+			c.Failed.Add(1)
+			c.Done.Add(1)
 			if cfg.Failed != nil {
 				cfg.Failed(e, err)
 			}
@@ -71,5 +79,5 @@ func Undo(ctx context.Context, cfg UndoConfig, todo []checkpoint.Entry) (UndoRes
 		return nil
 	}
 	err := pool(ctx, cfg.Workers, feed, work)
-	return UndoResult{Deleted: int(deleted.Load()), Failed: int(failed.Load())}, err
+	return UndoResult{Deleted: int(c.Deleted.Load()), Failed: int(c.Failed.Load())}, err
 }

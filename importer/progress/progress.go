@@ -23,6 +23,7 @@ type Counters struct {
 	Skipped atomic.Int64
 	Invalid atomic.Int64
 	Failed  atomic.Int64
+	Deleted atomic.Int64 // an undo's works deleted (or already gone)
 }
 
 // Options configure a Display.
@@ -39,6 +40,9 @@ type Options struct {
 	Position func() (read, size int64)
 	// DryRun: nothing is sent, the bar counts invalid rows only.
 	DryRun bool
+	// Undo: the run deletes works; the bar and the log lines count
+	// deleted and failed ones.
+	Undo bool
 	// Out receives the bar (normally stderr).
 	Out io.Writer
 	// Logger receives the log lines.
@@ -187,8 +191,11 @@ func (d *Display) render() {
 			d.bar.ChangeMax64(total)
 		}
 		desc := fmt.Sprintf("created %d failed %d invalid %d", d.c.Created.Load(), d.c.Failed.Load(), d.c.Invalid.Load())
-		if d.opt.DryRun {
+		switch {
+		case d.opt.DryRun:
 			desc = fmt.Sprintf("validated, invalid %d", d.c.Invalid.Load())
+		case d.opt.Undo:
+			desc = fmt.Sprintf("deleted %d failed %d", d.c.Deleted.Load(), d.c.Failed.Load())
 		}
 		if until := d.opt.Paused(); !until.IsZero() {
 			if wait := until.Sub(d.opt.Clock.Now()); wait > 0 {
@@ -207,6 +214,9 @@ func (d *Display) render() {
 		"invalid", d.c.Invalid.Load(),
 		"failed", d.c.Failed.Load(),
 		"elapsed", elapsed.Round(time.Second).String(),
+	}
+	if d.opt.Undo {
+		attrs = []any{"done", done, "deleted", d.c.Deleted.Load(), "failed", d.c.Failed.Load(), "elapsed", elapsed.Round(time.Second).String()}
 	}
 	if total > 0 {
 		attrs = append(attrs, "total", total)

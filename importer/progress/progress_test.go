@@ -135,3 +135,33 @@ func TestTotalEstimatedFromPosition(t *testing.T) {
 		t.Errorf("bar output lacks 10/20 and the invalid count: %q", bar.String())
 	}
 }
+
+// An undo's log lines count deleted and failed works, not an import's
+// created/skipped/invalid rows.
+func TestUndoLogLines(t *testing.T) {
+	var out syncBuf
+	tick := make(chan time.Time)
+	now := time.Unix(1000, 0)
+	var c Counters
+	d := Start(&c, Options{
+		Logger: slog.New(slog.NewTextHandler(&out, nil)),
+		Total:  302, Undo: true, Tick: tick,
+		Clock: throttletest.ClockFunc(func() time.Time { return now }),
+	})
+	c.Done.Store(101)
+	c.Deleted.Store(100)
+	c.Failed.Store(1)
+	now = now.Add(10 * time.Second)
+	tick <- now
+	tick <- now
+	d.Stop()
+	got := out.String()
+	for _, want := range []string{"msg=progress", "done=101", "deleted=100", "failed=1", "total=302", "eta=20s"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "created=") || strings.Contains(got, "invalid=") {
+		t.Errorf("an undo's log names import counters:\n%s", got)
+	}
+}

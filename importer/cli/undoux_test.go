@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+)
+
+// runUndoWith runs undo against url with stdin (a terminal when tty) and
+// stderr a terminal when bar.
+func runUndoWith(t *testing.T, url, stdin string, tty, bar bool, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(stdin), StdinIsTerminal: tty, IsTerminal: bar,
+		Getenv: func(k string) string {
+			switch k {
+			case "DEVREV_ENDPOINT":
+				return url
+			case "DEVREV_TOKEN":
+				return "sandbox-token"
+			}
+			return ""
+		}}
+	code := Main(t.Context(), append([]string{"undo"}, args...), env)
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// Without a terminal to ask on (cron, a pipe) and without --yes, undo
+// deletes nothing and says what to pass.
+func TestUndoWithoutATerminalNeedsYes(t *testing.T) {
+	sim, _, _, ck := importedTickets(t, 4)
+	res := runUndoWith(t, sim.URL, "yes\n", false, false, ck)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "not a terminal: pass --yes") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	if strings.Contains(res.stdout, "type yes") {
+		t.Errorf("prompted without a terminal:\n%s", res.stdout)
+	}
+	if n := len(sim.Works()); n != 4 {
+		t.Errorf("%d works left, want 4", n)
+	}
+}
+
+// The prompt names how many works, the org the checkpoint recorded and
+// the endpoint the deletes go to; the deletes show the import's bar.
+func TestUndoPromptNamesOrgAndEndpointAndShowsProgress(t *testing.T) {
+	sim, _, _, ck := importedTickets(t, 7)
+	hdr, _, _, err := checkpoint.Read(ck)
+	if err != nil || hdr.Org == "" {
+		t.Fatalf("checkpoint header: org %q, %v", hdr.Org, err)
+	}
+	res := runUndoWith(t, sim.URL, "no\n", true, false, ck)
+	want := fmt.Sprintf("delete 7 works from org %q at %s? type yes: ", hdr.Org, strings.TrimRight(strings.ToLower(sim.URL), "/"))
+	if res.code != ExitUsage || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "nothing deleted") {
+		t.Fatalf("exit %d, want the prompt %q\nstdout:\n%s\nstderr:\n%s", res.code, want, res.stdout, res.stderr)
+	}
+	if n := len(sim.Works()); n != 7 {
+		t.Fatalf("%d works left after no, want 7", n)
+	}
+
+	res = runUndoWith(t, sim.URL, "yes\n", true, true, ck)
+	if res.code != ExitOK || !strings.Contains(res.stdout, "deleted 7 of 7, failed 0") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	// The bar clears itself once done; its frames stay in the output.
+	if !strings.Contains(res.stderr, "/7, ") || !strings.Contains(res.stderr, "deleted 7 failed 0") {
+		t.Errorf("no bar of 7 deletes on stderr:\n%q", res.stderr)
+	}
+	if n := len(sim.Works()); n != 0 {
+		t.Errorf("%d works left, want 0", n)
+	}
+}
