@@ -122,15 +122,7 @@ func snapshot(t *testing.T, paths ...string) string {
 func runNoSummary(t *testing.T, url string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
-		switch k {
-		case "DEVREV_ENDPOINT":
-			return url
-		case "DEVREV_TOKEN":
-			return "sandbox-token"
-		}
-		return ""
-	}}
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: simGetenv(url)}
 	code := Main(t.Context(), args, env)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }

@@ -79,15 +79,7 @@ type started struct {
 func start(t *testing.T, url string, stdin io.Reader, args ...string) *started {
 	t.Helper()
 	s := &started{code: make(chan int, 1), stdout: new(watchWriter), stderr: new(watchWriter), sigs: make(chan os.Signal, 2)}
-	env := Env{Stdout: s.stdout, Stderr: s.stderr, Stdin: stdin, StdinIsTerminal: stdin != nil, Signals: s.sigs, Getenv: func(k string) string {
-		switch k {
-		case "DEVREV_ENDPOINT":
-			return url
-		case "DEVREV_TOKEN":
-			return "sandbox-token"
-		}
-		return ""
-	}}
+	env := Env{Stdout: s.stdout, Stderr: s.stderr, Stdin: stdin, StdinIsTerminal: stdin != nil, Signals: s.sigs, Getenv: simGetenv(url)}
 	go func() { s.code <- Main(t.Context(), args, env) }()
 	return s
 }

@@ -14,16 +14,7 @@ import (
 func runUndoWith(t *testing.T, url, stdin string, tty, bar bool, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(stdin), StdinIsTerminal: tty, IsTerminal: bar,
-		Getenv: func(k string) string {
-			switch k {
-			case "DEVREV_ENDPOINT":
-				return url
-			case "DEVREV_TOKEN":
-				return "sandbox-token"
-			}
-			return ""
-		}}
+	env := Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(stdin), StdinIsTerminal: tty, IsTerminal: bar, Getenv: simGetenv(url)}
 	code := Main(t.Context(), append([]string{"undo"}, args...), env)
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
@@ -71,5 +62,19 @@ func TestUndoPromptNamesOrgAndEndpointAndShowsProgress(t *testing.T) {
 	}
 	if n := len(sim.Works()); n != 0 {
 		t.Errorf("%d works left, want 0", n)
+	}
+}
+
+// simGetenv is an environment with url as DEVREV_ENDPOINT and the
+// simulator's token.
+func simGetenv(url string) func(string) string {
+	return func(k string) string {
+		switch k {
+		case "DEVREV_ENDPOINT":
+			return url
+		case "DEVREV_TOKEN":
+			return "sandbox-token"
+		}
+		return ""
 	}
 }
