@@ -42,8 +42,9 @@ type importFlags struct {
 	// import only
 	sandbox bool
 	apiFlags
-	workers, burst, maxRetries, maxConsecFail int
-	rate, maxErrors, onDoubt                  string
+	workers, burst, maxRetries, maxConsecFail int // workers: 0 = auto (parsed from workersArg)
+	maxWorkers                                int
+	workersArg, rate, maxErrors, onDoubt      string
 	maxDuration, maxWait, waitLock            time.Duration
 	progress, logFormat                       string
 	lookupCache, schema                       string
@@ -75,7 +76,8 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 		return
 	}
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate only, send nothing (same as the validate command)")
-	fs.IntVar(&f.workers, "workers", throttle.DefaultWorkers, "concurrent requests")
+	fs.StringVar(&f.workersArg, "workers", "auto", "concurrent requests: auto (as many as the allowed rate needs, up to --max-workers) or a number (a fixed pool)")
+	fs.IntVar(&f.maxWorkers, "max-workers", throttle.DefaultMaxWorkers, "most concurrent requests --workers auto uses")
 	fs.StringVar(&f.rate, "rate", "auto", "requests per second: auto (pace to the X-RateLimit headers) or a number")
 	fs.IntVar(&f.burst, "burst", 0, "token-bucket burst (default: 1 for auto, the worker count otherwise)")
 	fs.IntVar(&f.maxRetries, "max-retries", throttle.DefaultMaxRetries, "retries per row for 5xx and network errors (429s do not count)")
@@ -382,6 +384,12 @@ func (r *importRun) checkFlags() (runLimits, error) {
 	if err != nil {
 		return runLimits{}, r.fail(ExitUsage, "--rate: %v", err)
 	}
+	if f.workers, err = parseWorkers(f.workersArg); err != nil {
+		return runLimits{}, r.fail(ExitUsage, "--workers: %v", err)
+	}
+	if f.maxWorkers < 1 && f.workers == 0 {
+		return runLimits{}, r.fail(ExitUsage, "--max-workers %d: want at least 1", f.maxWorkers)
+	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(f.maxErrors)
 	if err != nil {
 		return runLimits{}, r.fail(ExitUsage, "--max-errors: %v", err)
@@ -423,7 +431,7 @@ func (r *importRun) connect(cleanups *[]func()) (string, *devrev.Client, error) 
 	if f.verbose {
 		apiLog = newLogger(r.env, f.logFormat, slog.LevelDebug)
 	}
-	client, err := newClient(endpoint, token, f.timeout, max(1, f.workers), apiLog, r.env)
+	client, err := newClient(endpoint, token, f.timeout, f.conns(), apiLog, r.env)
 	if err != nil {
 		return "", nil, r.fail(ExitUsage, "%v", err)
 	}
@@ -512,6 +520,7 @@ func (r *importRun) configureSend(pcfg *pipeline.Config, lim runLimits) {
 	f := &r.f
 	pcfg.OnDoubt = f.onDoubt
 	pcfg.Workers = max(1, f.workers)
+	pcfg.AutoWorkers, pcfg.MaxWorkers = f.workers == 0, f.maxWorkers
 	pcfg.MaxRetries = f.maxRetries
 	if f.maxRetries == 0 {
 		pcfg.MaxRetries = -1
@@ -641,6 +650,31 @@ func newLogger(env Env, format string, level slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(env.Stderr, opt))
 	}
 	return slog.New(slog.NewTextHandler(env.Stderr, opt))
+}
+
+// parseWorkers parses --workers: auto is 0, else a positive count. Empty
+// (validate, which has no such flag) is one worker.
+func parseWorkers(s string) (int, error) {
+	switch s {
+	case "auto":
+		return 0, nil
+	case "":
+		return 1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q: want auto or a positive whole number", s)
+	}
+	return n, nil
+}
+
+// conns is how many connections the HTTP client may keep: enough for the
+// largest number of requests in flight.
+func (f *importFlags) conns() int {
+	if f.workers == 0 {
+		return max(1, f.maxWorkers)
+	}
+	return f.workers
 }
 
 func parseRate(s string) (float64, error) {

@@ -71,7 +71,12 @@ type Config struct {
 	// CSV). Workers call it concurrently.
 	Created func(row source.Row, key, id, displayID string)
 
-	Workers                int           // default throttle.DefaultWorkers
+	Workers int // a fixed pool; default throttle.DefaultWorkers
+	// AutoWorkers sizes the requests in flight to the limiter's rate
+	// (--workers auto): from throttle.DefaultStartWorkers up to MaxWorkers
+	// (default throttle.DefaultMaxWorkers); Workers is then ignored.
+	AutoWorkers            bool
+	MaxWorkers             int
 	MaxRetries             int           // per row, for 5xx and network errors; default throttle.DefaultMaxRetries
 	MaxConsecutiveFailures int           // 5xx/network failures in a row that stop the run; default throttle.DefaultMaxConsecutiveFailures
 	MaxDuration            time.Duration // stop taking rows after this; 0 = no limit
@@ -163,6 +168,7 @@ type run struct {
 	unrec      atomic.Int64
 	firstUnrec atomic.Value // string
 	gate       gate
+	auto       *autoWorkers // nil: a fixed pool
 	claims     claimants
 	stopOnce   sync.Once
 	stopCh     chan struct{}
@@ -180,6 +186,9 @@ type run struct {
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = throttle.DefaultWorkers
+	}
+	if cfg.MaxWorkers <= 0 {
+		cfg.MaxWorkers = throttle.DefaultMaxWorkers
 	}
 	if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
@@ -329,7 +338,13 @@ func (r *run) execute(ctx context.Context) error {
 	}
 	// Workers record per-row outcomes themselves and end the run through
 	// stop(), so requests in flight finish; only ctx abandons them.
-	return pool(ctx, r.cfg.Workers, r.produce, r.send)
+	workers := r.cfg.Workers
+	if r.cfg.AutoWorkers {
+		// As many goroutines as the cap; the slots decide how many send.
+		r.auto = newAutoWorkers(throttle.DefaultStartWorkers, r.cfg.MaxWorkers)
+		workers = r.cfg.MaxWorkers
+	}
+	return pool(ctx, workers, r.produce, r.send)
 }
 
 // produce reads, maps and validates rows; valid rows go to jobs (nil in a

@@ -40,7 +40,14 @@ func (r *run) send(ctx context.Context, op *Op) error {
 	// answer was lost): such a row must not be given back as "failed".
 	doubt := false
 	for {
+		// With --workers auto, a slot bounds the requests waiting for the
+		// limiter or in flight; backoffs and lookups do not hold one.
+		free, err := r.auto.enter(r.intake)
+		if err != nil {
+			return r.leave(op, attempts, doubt)
+		}
 		if err := lim.Wait(r.intake); err != nil {
+			free()
 			if we := (*throttle.WaitError)(nil); errors.As(err, &we) {
 				r.stop(&StopError{Reason: ReasonWaitTooLong, Err: err})
 			}
@@ -49,6 +56,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		// While the request is in flight, no look-alike row is reconciled.
 		release, err := r.gate.enter(r.intake, op.alike, false)
 		if err != nil {
+			free()
 			return r.leave(op, attempts, doubt)
 		}
 		if !op.sent {
@@ -56,6 +64,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
 			if err := r.cfg.Journal.Append(e); err != nil {
 				release()
+				free()
 				se := &StopError{Reason: ReasonCheckpoint, Err: err}
 				r.stop(se)
 				r.notTried.Add(1)
@@ -69,8 +78,12 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		release()
 		r.requests.Add(1)
 		lim.Observe(resp, sentAt)
+		class := throttle.Classify(err)
+		now := r.cfg.Clock.Now()
+		r.auto.observe(now, now.Sub(sentAt), class == throttle.Retry || class == throttle.InDoubt, lim.Rate())
+		free()
 		doubt = mayHavePerformed(err)
-		switch throttle.Classify(err) {
+		switch class {
 		case throttle.Done:
 			r.consec.Store(0)
 			r.done(op, ans, attempts)

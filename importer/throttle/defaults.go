@@ -9,6 +9,11 @@ const (
 	// DefaultWorkers is how many requests an import keeps in flight
 	// (--workers).
 	DefaultWorkers = 8
+	// DefaultStartWorkers is how many requests --workers auto starts
+	// with before it has seen a latency.
+	DefaultStartWorkers = 4
+	// DefaultMaxWorkers caps --workers auto (--max-workers).
+	DefaultMaxWorkers = 64
 	// DefaultUndoWorkers is how many deletes undo keeps in flight.
 	DefaultUndoWorkers = 4
 	// DefaultMaxRetries is how often a row is retried after a 5xx or a

@@ -387,10 +387,13 @@ func sandboxEnv(url string) []string {
 
 // importArgs is the import command line for the bench.
 func (b *bench) importArgs(workers int, checkpoint, sum string, extra ...string) []string {
-	return append([]string{"import", b.cfg.ImportFile, "--mapping", b.cfg.ImportFile + ".yaml",
-		"--workers", strconv.Itoa(workers), "--rate", "auto", "--progress", "never",
+	args := []string{"import", b.cfg.ImportFile, "--mapping", b.cfg.ImportFile + ".yaml"}
+	if workers > 0 { // 0: the default (--workers not given)
+		args = append(args, "--workers", strconv.Itoa(workers))
+	}
+	return append(append(args, "--rate", "auto", "--progress", "never",
 		"--errors-csv", filepath.Join(b.cfg.Tmp, "import.errors.csv"),
-		"--summary-json", sum, "--checkpoint", checkpoint}, extra...)
+		"--summary-json", sum, "--checkpoint", checkpoint), extra...)
 }
 
 // importUnlimited imports ImportRows rows (the import file must have exactly

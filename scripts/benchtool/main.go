@@ -9,6 +9,7 @@
 //	                             bare Go loop posting the works.create bodies of
 //	                             F's first ROWS rows to U: the HTTP floor
 //	benchtool run [flags]        the whole benchmark (see `benchtool run -h`)
+//	benchtool limited [flags]    its rate-limited import alone (see `benchtool limited -h`)
 //	benchtool measure -out FILE -- CMD ARGS...
 //	                             run CMD, write its wall/CPU time, peak RSS and exit code to FILE
 //
@@ -29,7 +30,7 @@ import (
 	"syscall"
 )
 
-const usage = `usage: benchtool bare-csv FILE | bare-xlsx FILE | load -url U -workers N -n ROWS -file F -mapping M | run [flags]`
+const usage = `usage: benchtool bare-csv FILE | bare-xlsx FILE | load -url U -workers N -n ROWS -file F -mapping M | run [flags] | limited [flags]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return loadCmd(ctx, args, stdout, stderr)
 	case "run":
 		return benchCmd(ctx, args, stdout, stderr)
+	case "limited":
+		return limitedCmd(ctx, args, stdout, stderr)
 	case "measure":
 		return measureCmd(ctx, args, stderr)
 	default:
