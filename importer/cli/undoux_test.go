@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
 // runUndoWith runs undo against url with stdin (a terminal when tty) and
@@ -76,5 +77,16 @@ func simGetenv(url string) func(string) string {
 			return "sandbox-token"
 		}
 		return ""
+	}
+}
+
+// An undo pointed at another endpoint than the import's says so before
+// the prompt.
+func TestUndoPromptWarnsOfAnotherEndpoint(t *testing.T) {
+	_, _, _, ck := importedTickets(t, 2)
+	other := startSim(t, simulator.Options{})
+	res := runUndoWith(t, other.URL, "no\n", true, false, ck)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "warning: the checkpoint's works were created at ") || !strings.Contains(res.stdout, "at "+other.URL+"? type yes") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 }
