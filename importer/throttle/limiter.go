@@ -83,7 +83,8 @@ func roundWait(d time.Duration) time.Duration {
 //   - the pause instant set by PauseUntil;
 //   - the server's window budget: after a response said Remaining=r with
 //     Reset=T, no more than r further requests leave before T, counting
-//     requests already in flight;
+//     requests already in flight (T less the learned count delay: what
+//     leaves later is counted in the next window);
 //   - the token bucket.
 type Limiter struct {
 	clock   Clock
@@ -112,6 +113,12 @@ type Limiter struct {
 	// at the full pace instead of AutoStartRate.
 	limit  int
 	window time.Duration
+	// countDelay is how long after leaving a request is counted by the
+	// server, as learned from requests sent before a window's reset and
+	// counted in the next one (latency before the server's counter, or
+	// its clock ahead of ours). A window ends countDelay before its
+	// Reset for what we send.
+	countDelay time.Duration
 
 	// changed is closed (and replaced) whenever the bucket's rate changes,
 	// so a Wait holding a reservation made at the old rate re-reserves.
@@ -236,7 +243,7 @@ func sleep(ctx context.Context, timer <-chan time.Time) error {
 // gateLocked expires a passed window and reports whether the pause or the
 // budget blocks a request at now, and until when.
 func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
-	if l.known && !now.Before(l.reset) {
+	if l.known && !now.Add(l.countDelay).Before(l.reset) {
 		// The window is over: its budget is unknown until a response of
 		// the new window arrives. Start it gently in auto mode.
 		l.known = false
@@ -253,7 +260,7 @@ func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
 		return l.pause, true
 	}
 	if l.known && l.budget <= 0 {
-		return l.reset, true
+		return l.reset.Add(-l.countDelay), true
 	}
 	return time.Time{}, false
 }
@@ -308,7 +315,8 @@ func (l *Limiter) Observe(resp devrev.Response, sentAt time.Time) {
 		l.throttledSince = time.Time{}
 	}
 	r := resp.Rate
-	if !r.Known || !r.Reset.After(now) {
+	l.learnCountDelayLocked(r, sentAt, now)
+	if !r.Known || !r.Reset.After(now.Add(l.countDelay)) {
 		return
 	}
 	// Requests that may be counted by the server after this one.
@@ -337,8 +345,25 @@ func (l *Limiter) Observe(resp devrev.Response, sentAt time.Time) {
 	if l.auto && l.budget > 0 {
 		// budget requests, evenly spaced: budget+1 gaps, so the last one
 		// leaves one gap before Reset rather than on it.
-		perSec := float64(l.budget+1) / l.reset.Sub(now).Seconds()
+		perSec := float64(l.budget+1) / l.reset.Sub(now.Add(l.countDelay)).Seconds()
 		l.setRateLocked(now, perSec)
+	}
+}
+
+// learnCountDelayLocked learns countDelay from an answer to a request
+// sent at sentAt, before the reset of the window the limiter knew: counted
+// in a later window, the request took at least reset - sentAt to be
+// counted; counted in that window although countDelay said it would not
+// be, it took less.
+func (l *Limiter) learnCountDelayLocked(r devrev.RateInfo, sentAt, now time.Time) {
+	if !r.Known || l.reset.IsZero() || !sentAt.Before(l.reset) {
+		return
+	}
+	switch {
+	case r.Reset.After(l.reset):
+		l.countDelay = min(max(l.countDelay, l.reset.Sub(sentAt)), now.Sub(sentAt))
+	case r.Reset.Equal(l.reset) && !sentAt.Add(l.countDelay).Before(l.reset):
+		l.countDelay = max(0, l.reset.Sub(sentAt)-time.Millisecond)
 	}
 }
 
