@@ -45,7 +45,7 @@ func isWait(err error) bool {
 // there are many.
 func (r *importRun) printWarnings(ws []string) {
 	for _, w := range report.GroupWarnings(ws, maxWarningLines) {
-		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
+		r.out.warning(w)
 	}
 }
 

@@ -72,6 +72,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "stderr format: text, or json (one JSON object per line: warnings, problems, the summary)")
 	if cmd != "import" {
 		return
 	}
@@ -87,7 +88,6 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.DurationVar(&f.maxWait, "max-wait", throttle.DefaultMaxWait, "longest wait accepted (a Retry-After, a window's reset, 429s in a row); a longer one stops the run (exit 3)")
 	fs.StringVar(&f.onDoubt, "on-doubt", "reconcile", "rows whose request may have been performed: reconcile|resend|skip")
 	fs.DurationVar(&f.waitLock, "wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log line format: text|json")
 	fs.StringVar(&f.createdCSV, "created-csv", "", "append every created work (row, key, ID, display ID, the row's cells) here (default: the checkpoint's name with .created.csv instead of .checkpoint.jsonl)")
 }
 
@@ -104,10 +104,22 @@ func runImport(ctx context.Context, cmd string, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, "devrev-import %s: need exactly one FILE (got %d)\n", cmd, len(pos))
 		return exitStatus(ExitUsage)
 	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		fmt.Fprintf(env.Stderr, "devrev-import %s: --log-format %q: must be text or json\n", cmd, f.logFormat)
+		return exitStatus(ExitUsage)
+	}
+	if f.logFormat == "json" {
+		env.Stderr = newJSONLines(env.Stderr) // every line of the run, whoever writes it
+	}
 	dry := cmd == "validate" || f.dryRun
 	r := &importRun{f: f, file: pos[0], dry: dry, env: env}
 	err = r.run(ctx)
-	r.writeSummaryOnExit(exitFor(err))
+	code, msg := exitFor(err)
+	r.writeSummaryOnExit(code, msg)
+	if f.logFormat == "json" && msg != "" {
+		r.out.failure(msg) // Main would print it as text
+		return exitStatus(code)
+	}
 	return err
 }
 
@@ -124,6 +136,7 @@ type importRun struct {
 	typed  bool            // the org's schema typed the custom-field columns
 	mapper *mapping.Mapper
 	groups *problemGroups // the row problems past the first 20, grouped
+	out    *output        // stderr's lines, or JSON events
 
 	// created is the import's created CSV (nil in a dry run).
 	created *report.CreatedCSV
@@ -143,6 +156,7 @@ func (r *importRun) fail(code int, format string, a ...any) error {
 // reports.
 func (r *importRun) run(ctx context.Context) error {
 	r.log = newLogger(r.env, r.f.logFormat, slog.LevelInfo)
+	r.out = &output{w: r.env.Stderr, log: r.log, json: r.f.logFormat == "json"}
 	in, stopWatch := watchSignals(ctx, r.env)
 	defer stopWatch()
 	ctx = in.ctx
@@ -275,7 +289,7 @@ func (r *importRun) startProgress(pcfg *pipeline.Config, counters *progress.Coun
 			total = int64(n)
 		}
 	}
-	bar := r.f.progress == "always" || (r.f.progress == "auto" && r.env.IsTerminal)
+	bar := r.f.logFormat != "json" && (r.f.progress == "always" || (r.f.progress == "auto" && r.env.IsTerminal))
 	popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log, DryRun: r.dry}
 	if _, size := source.Position(src); size > 0 {
 		popt.Position = func() (int64, int64) { return source.Position(src) }
@@ -594,51 +608,23 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 	}
 	if msg != "" {
 		s.Error = msg
-		fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", msg)
+		r.out.failure(msg)
 	}
 	if s.NotAttempted > 0 && (code == ExitOK || code == ExitRowsFailed && s.Stopped == "") {
 		// Rows in doubt or never tried: the run is not done, whatever
 		// else went well.
 		code = ExitStopped
 		s.Error = fmt.Sprintf("%s rows not attempted or left in doubt: run the same command again to finish them", report.Thousands(s.NotAttempted))
-		fmt.Fprintf(r.env.Stderr, "devrev-import: %s\n", s.Error)
+		r.out.failure(s.Error)
 	}
 	s.ExitCode = code
-
-	w := r.env.Stderr
 	r.printWarnings(runWarnings)
-	for _, m := range res.Messages {
-		fmt.Fprintln(w, m)
-	}
-	if more := res.MessageCount - len(res.Messages); more > 0 {
-		fmt.Fprintf(w, "... and %s more, by column and rule:\n", report.Thousands(more))
-		for _, l := range r.groups.lines(errs.Path()) {
-			fmt.Fprintln(w, l)
-		}
-	}
-	if errs.Rows() > 0 {
-		fmt.Fprintf(w, "invalid and failed rows: %s\n", errs.Path())
-	}
-	if s.Rows == 0 && runErr == nil {
-		// An empty nightly delta is not an error.
-		fmt.Fprintf(w, "%s: 0 data rows (the file has only a header)\n", r.file)
-	}
-	d := time.Duration(s.DurationS * float64(time.Second))
-	if r.dry {
-		fmt.Fprintf(w, "%s; %d warnings\n", s.Line(d), len(s.Warnings))
-	} else {
-		fmt.Fprintln(w, s.Line(d))
-		if sent {
-			fmt.Fprintf(w, "checkpoint: %s\n", r.ckPath)
-		}
-		if r.created != nil {
-			fmt.Fprintf(w, "created works: %s\n", r.created.Path())
-		}
-	}
+	r.printRows(res, errs)
+	r.printSummary(s, sent)
 	if r.f.summaryJSON != "" {
 		r.summaryDone = true
 		if err := s.WriteJSON(r.f.summaryJSON); err != nil {
-			fmt.Fprintf(w, "devrev-import: %v\n", err)
+			r.out.failure(err.Error())
 		}
 	}
 	return exitStatus(code)

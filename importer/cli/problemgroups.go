@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,4 +127,19 @@ func (g *problemGroups) lines(errorsPath string) []string {
 		out = append(out, fmt.Sprintf("... and %s more problems of other kinds in %s", report.Thousands(g.other), errorsPath))
 	}
 	return out
+}
+
+// print writes the groups, one line (event "problem_group") each, and the
+// problems of other kinds (event "problems_other").
+func (g *problemGroups) print(o *output, errorsPath string) {
+	lines := g.lines(errorsPath)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, p := range g.groups {
+		o.event(slog.LevelInfo, "problem_group", lines[i],
+			"column", p.Column, "field", p.Field, "rule", p.Rule, "count", p.Count, "rows", p.Rows)
+	}
+	if g.other > 0 {
+		o.event(slog.LevelInfo, "problems_other", lines[len(lines)-1], "count", g.other, "errors_csv", errorsPath)
+	}
 }
