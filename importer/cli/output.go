@@ -123,6 +123,9 @@ func (r *importRun) printSummary(s report.Summary, sent bool) {
 	if r.dry {
 		line = fmt.Sprintf("%s; %d warnings", line, len(s.Warnings))
 	}
+	if s.Warnings == nil {
+		s.Warnings = []string{} // as --summary-json writes it: a list, never null
+	}
 	r.out.event(slog.LevelInfo, "summary", line, "summary", s)
 	if !r.dry && sent {
 		r.out.event(slog.LevelInfo, "checkpoint", "checkpoint: "+r.ckPath, "path", r.ckPath)

@@ -44,6 +44,9 @@ func summaryOf(t *testing.T, events map[string][]map[string]any) map[string]any 
 			t.Errorf("summary %s = %v (%T), want a number", k, s[k], s[k])
 		}
 	}
+	if _, ok := s["warnings"].([]any); !ok {
+		t.Errorf("summary warnings = %v, want a list", s["warnings"])
+	}
 	return s
 }
 
