@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
 // Ctrl-C works from the first second: during every wait of setup, and in
@@ -108,6 +112,16 @@ func (s *started) interruptWhen(t *testing.T, ready <-chan struct{}, what string
 // hangingStub is an API whose calls to paths (every call but works.create
 // when none is given) never answer (until the test ends), telling arrived
 // about each such request; other calls answer 404.
+// hangProxy forwards to the stub at u.
+func hangProxy(t *testing.T, u string) http.Handler {
+	t.Helper()
+	target, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httputil.NewSingleHostReverseProxy(target)
+}
+
 func hangingStub(t *testing.T, arrived chan<- struct{}, paths ...string) string {
 	release := make(chan struct{})
 	url := stub(t, nil, func(w http.ResponseWriter, r *http.Request) {
@@ -201,11 +215,31 @@ func TestMappingReadIsBounded(t *testing.T) {
 }
 
 func TestInterruptedUndoSaysInterrupted(t *testing.T) {
-	sim, _, _, ck := importedTickets(t, 6)
-
-	// The deletes never answer: the undo is interrupted mid-request.
+	// One endpoint for the import and the undo (undo refuses another):
+	// the simulator behind a front whose deletes never answer, so the
+	// undo is interrupted mid-request.
+	sim := startSim(t, simulator.Options{})
 	deleting := make(chan struct{}, 1)
-	url := hangingStub(t, deleting)
+	hang := hangingStub(t, deleting)
+	target, err := url.Parse(sim.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toSim, toHang := httputil.NewSingleHostReverseProxy(target), hangProxy(t, hang)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/works.delete" {
+			toHang.ServeHTTP(w, r)
+			return
+		}
+		toSim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	url := front.URL
+	csvPath, mappingPath := writeTickets(t, 6)
+	if res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
+		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
+	}
+	ck := csvPath + ".checkpoint.jsonl"
 	s := start(t, url, nil, "undo", ck, "--yes")
 	if code := s.interruptWhen(t, deleting, "works.delete"); code != ExitStopped {
 		t.Fatalf("exit %d, want %d\n%s", code, ExitStopped, s.stderr.String())

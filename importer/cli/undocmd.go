@@ -53,6 +53,13 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	if err != nil || len(todo) == 0 {
 		return err
 	}
+	endpoint := endpointName(api.endpoint, env)
+	if hdr.Endpoint != "" && hdr.Endpoint != sandboxEndpoint && hdr.Endpoint != endpoint {
+		// The works live where the import created them: deleting by their
+		// IDs elsewhere undoes nothing, or deletes works that happen to
+		// carry the same IDs there.
+		return usageError("the checkpoint's works were created at %s, not %s: pass --endpoint %s (or set DEVREV_ENDPOINT)", hdr.Endpoint, endpoint, hdr.Endpoint)
+	}
 	if *dry {
 		for _, e := range todo {
 			fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", e.DisplayID, e.ID, e.Row, e.Key)
@@ -60,7 +67,7 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 		return nil
 	}
 	if !*yes {
-		if err := confirmUndo(ctx, len(todo), endpointName(api.endpoint, env), hdr, env); err != nil {
+		if err := confirmUndo(ctx, len(todo), endpoint, hdr, env); err != nil {
 			return err
 		}
 	}
@@ -142,8 +149,8 @@ func confirmUndo(ctx context.Context, n int, endpoint string, hdr checkpoint.Hea
 	if env.Stdin == nil || !env.StdinIsTerminal {
 		return usageError("not a terminal: pass --yes")
 	}
-	if hdr.Endpoint != "" && hdr.Endpoint != endpoint {
-		fmt.Fprintf(env.Stderr, "warning: the checkpoint's works were created at %s, not %s\n", hdr.Endpoint, endpoint)
+	if hdr.Endpoint == sandboxEndpoint {
+		fmt.Fprintf(env.Stderr, "warning: the checkpoint's works were created in a --sandbox run's own simulator, not at %s\n", endpoint)
 	}
 	org := "an org the checkpoint does not name"
 	if hdr.Org != "" {

@@ -80,13 +80,18 @@ func simGetenv(url string) func(string) string {
 	}
 }
 
-// An undo pointed at another endpoint than the import's says so before
-// the prompt.
-func TestUndoPromptWarnsOfAnotherEndpoint(t *testing.T) {
-	_, _, _, ck := importedTickets(t, 2)
+// An undo pointed at another endpoint than the import's is refused,
+// with --yes and --dry-run too: nothing is deleted anywhere.
+func TestUndoRefusesAnotherEndpoint(t *testing.T) {
+	sim, _, _, ck := importedTickets(t, 2)
 	other := startSim(t, simulator.Options{})
-	res := runUndoWith(t, other.URL, "no\n", true, false, ck)
-	if res.code != ExitUsage || !strings.Contains(res.stderr, "warning: the checkpoint's works were created at ") || !strings.Contains(res.stdout, "at "+other.URL+"? type yes") {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	for _, args := range [][]string{{ck}, {ck, "--yes"}, {ck, "--dry-run"}} {
+		res := runUndoWith(t, other.URL, "yes\n", true, false, args...)
+		if res.code != ExitUsage || !strings.Contains(res.stderr, "the checkpoint's works were created at "+sim.URL) || strings.Contains(res.stdout, "type yes") {
+			t.Fatalf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, res.code, res.stdout, res.stderr)
+		}
+	}
+	if n := len(sim.Works()); n != 2 {
+		t.Errorf("%d works left where they were created, want 2", n)
 	}
 }
