@@ -3,12 +3,10 @@ package cli
 import (
 	"encoding/csv"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
@@ -68,22 +66,8 @@ func checkCreatedMatchesSim(t *testing.T, sim *simulator.Server, path string, n 
 }
 
 func TestCreatedCSVAppendsAcrossAResumedImport(t *testing.T) {
-	sim := simulator.New(simulator.Options{Latency: 2 * time.Millisecond})
-	ch := &countingHandler{h: sim, n: 40, reach: make(chan struct{})}
-	srv := httptest.NewServer(ch)
-	defer srv.Close()
-	csvPath, mappingPath := writeTickets(t, 120)
+	sim, url, csvPath, mappingPath, first := interruptedImport(t, 120)
 	created := csvPath + ".created.csv"
-
-	sigs := make(chan os.Signal, 1)
-	go func() {
-		<-ch.reach
-		sigs <- os.Interrupt
-	}()
-	first := run(t, srv.URL, sigs, "import", csvPath, "--mapping", mappingPath, "--workers", "4")
-	if first.code != ExitStopped {
-		t.Fatalf("interrupted run: exit %d, want %d\n%s", first.code, ExitStopped, first.stderr)
-	}
 	if !strings.Contains(first.stderr, "created works: "+created) {
 		t.Errorf("the run does not name its created CSV:\n%s", first.stderr)
 	}
@@ -100,7 +84,7 @@ func TestCreatedCSVAppendsAcrossAResumedImport(t *testing.T) {
 	}
 	before, _ := os.ReadFile(created)
 
-	second := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	second := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 	if second.code != ExitOK {
 		t.Fatalf("resumed run: exit %d\n%s", second.code, second.stderr)
 	}
@@ -111,7 +95,7 @@ func TestCreatedCSVAppendsAcrossAResumedImport(t *testing.T) {
 	checkCreatedMatchesSim(t, sim, created, 120)
 
 	// A run with nothing left to do adds nothing (and truncates nothing).
-	third := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	third := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 	if third.code != ExitOK {
 		t.Fatalf("third run: exit %d\n%s", third.code, third.stderr)
 	}

@@ -270,26 +270,34 @@ func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func TestImportInterruptThenResumeCreatesTheRestOnce(t *testing.T) {
-	sim := simulator.New(simulator.Options{Latency: 2 * time.Millisecond})
+// interruptedImport imports rows tickets through a simulator behind a
+// counting front and sends SIGINT once 40 requests have reached it; the
+// run must stop with exit 3.
+func interruptedImport(t *testing.T, rows int) (sim *simulator.Server, url, csvPath, mappingPath string, first result) {
+	t.Helper()
+	sim = simulator.New(simulator.Options{Latency: 2 * time.Millisecond})
 	ch := &countingHandler{h: sim, n: 40, reach: make(chan struct{})}
 	srv := httptest.NewServer(ch)
-	defer srv.Close()
-	csvPath, mappingPath := writeTickets(t, 200)
-
+	t.Cleanup(srv.Close)
+	csvPath, mappingPath = writeTickets(t, rows)
 	sigs := make(chan os.Signal, 1)
 	go func() {
 		<-ch.reach
 		sigs <- os.Interrupt
 	}()
-	first := run(t, srv.URL, sigs, "import", csvPath, "--mapping", mappingPath, "--workers", "4")
+	first = run(t, srv.URL, sigs, "import", csvPath, "--mapping", mappingPath, "--workers", "4")
 	if first.code != ExitStopped {
 		t.Fatalf("interrupted run: exit %d, want %d\n%s", first.code, ExitStopped, first.stderr)
 	}
+	return sim, srv.URL, csvPath, mappingPath, first
+}
+
+func TestImportInterruptThenResumeCreatesTheRestOnce(t *testing.T) {
+	sim, url, csvPath, mappingPath, first := interruptedImport(t, 200)
 	if first.num("created") >= 200 || first.num("created") < 40 {
 		t.Errorf("interrupted run created %d", first.num("created"))
 	}
-	second := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	second := run(t, url, nil, "import", csvPath, "--mapping", mappingPath)
 	if second.code != ExitOK {
 		t.Fatalf("resumed run: exit %d\n%s", second.code, second.stderr)
 	}
