@@ -46,6 +46,11 @@ type Config struct {
 	Encoding  string // CSV encoding ("" = UTF-8, BOM detected)
 	Delimiter rune   // CSV delimiter (0 = detected)
 
+	// How a run writes, so a nightly cron line need not repeat it; the
+	// --mode flag overrides Mode.
+	Mode    string // "create", "upsert" or "update" ("" = create)
+	TagsAdd bool   // tags: add: an update adds the row's tags instead of setting them
+
 	// Positions in the file of the type and key entries (for messages).
 	TypeLine, TypeCol int
 	KeyLine, KeyCol   int
@@ -108,7 +113,10 @@ func (e *ConfigError) Error() string {
 }
 
 // topKeys are the keys allowed at the top of a mapping file.
-var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "columns", "defaults", "ignore"}
+var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "mode", "tags", "columns", "defaults", "ignore"}
+
+// Modes are the values of mode: (and --mode): how a run writes.
+var Modes = []string{"create", "upsert", "update"}
 
 // ruleKeys are the keys allowed in a column's rule.
 var ruleKeys = []string{"field", "values", "split", "format", "as", "lookup"}
@@ -182,6 +190,10 @@ func Parse(name string, data []byte) (*Config, error) {
 			}
 		case "sheet", "encoding", "delimiter":
 			p.parseReading(cfg, k.Value, v)
+		case "mode":
+			p.parseMode(cfg, v)
+		case "tags":
+			p.parseTags(cfg, v)
 		case "columns":
 			p.parseColumns(cfg, v)
 		case "defaults":
@@ -311,6 +323,37 @@ func (p *parser) parseReading(cfg *Config, key string, v *yaml.Node) {
 			return
 		}
 		cfg.Delimiter = d
+	}
+}
+
+// parseMode reads mode: (create, upsert or update).
+func (p *parser) parseMode(cfg *Config, v *yaml.Node) {
+	s, ok := p.scalar(v, "mode")
+	if !ok {
+		return
+	}
+	i := enumIndex(s, Modes)
+	if i < 0 {
+		p.errAt(v, "unknown mode %q%s", s, choices(s, Modes))
+		return
+	}
+	cfg.Mode = Modes[i]
+}
+
+// parseTags reads tags: (set or add): how an update sends a row's tags.
+// set (the default) makes the work's tags the row's; add keeps tags
+// people added in DevRev.
+func (p *parser) parseTags(cfg *Config, v *yaml.Node) {
+	s, ok := p.scalar(v, "tags")
+	if !ok {
+		return
+	}
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "set":
+	case "add":
+		cfg.TagsAdd = true
+	default:
+		p.errAt(v, "tags: must be set or add (how an update sends a row's tags), not %q", s)
 	}
 }
 

@@ -118,6 +118,9 @@ func fieldTable() map[string]*fieldDef {
 	defs := []*fieldDef{
 		// works-create-request (every type)
 		{name: "type", kind: kType, types: tAll, enum: workTypes[:]},
+		// id names an existing work (ISS-12, a DON): the row updates it
+		// (--mode update, upsert); it is never part of a create body.
+		{name: "id", kind: kID, types: tAll, ids: idWork, str: func(w *Work) *string { return &w.ID }},
 		{name: "title", kind: kText, types: tAll, minLen: 1, maxLen: 256, str: func(w *Work) *string { return &w.Title }},
 		{name: "body", kind: kText, types: tAll, maxLen: 65536, str: func(w *Work) *string { return &w.Body }},
 		{name: "applies_to_part", kind: kID, types: tAll, ids: idPart, str: func(w *Work) *string { return &w.AppliesToPart }},

@@ -14,6 +14,7 @@ const (
 	idTag
 	idRevUser
 	idArtifact
+	idWork
 )
 
 // IDKind is the kind of object an ID points at (a dev user, a part...),
@@ -27,6 +28,7 @@ const (
 	IDAccount = idAccount
 	IDRevOrg  = idRevOrg
 	IDTag     = idTag
+	IDWork    = idWork
 )
 
 // IsID reports whether s already is, exactly as written, a display ID or
@@ -55,6 +57,7 @@ var idKinds = [...]idKindInfo{
 	idTag:      {noun: "a tag ID", prefixes: []string{"TAG"}, dons: []string{"tag"}},
 	idRevUser:  {noun: "a Rev user ID", prefixes: []string{"REVU"}, dons: []string{"revu"}},
 	idArtifact: {noun: "an artifact ID", prefixes: []string{"ARTIFACT"}, dons: []string{"artifact"}},
+	idWork:     {noun: "a work ID", prefixes: []string{"ISS", "TKT", "TASK", "OPP"}, dons: []string{"issue", "ticket", "task", "opportunity"}},
 }
 
 // idRule returns the message for a value that is not an ID of kind k in

@@ -9,6 +9,9 @@ package mapping
 type Work struct {
 	// Fields of every work type.
 
+	// ID is the existing work a row names in a column mapped to id
+	// (ISS-12, a DON): what an update is sent to. Never sent on create.
+	ID                     string            `json:"-"`
 	Type                   string            `json:"type"`
 	Title                  string            `json:"title,omitempty"`
 	Body                   string            `json:"body,omitempty"`
@@ -97,7 +100,7 @@ func (w *Work) reset() {
 	clear(w.CustomFields)
 	// Field by field rather than *w = Work{...}: a whole-struct copy of a
 	// Work costs a bulk write barrier while the GC runs.
-	w.Type, w.Title, w.Body, w.AppliesToPart = "", "", "", ""
+	w.ID, w.Type, w.Title, w.Body, w.AppliesToPart = "", "", "", "", ""
 	w.OwnedBy, w.ReportedBy, w.Artifacts = w.OwnedBy[:0], w.ReportedBy[:0], w.Artifacts[:0]
 	w.Tags, w.Stage, w.StageValidationOptions = w.Tags[:0], nil, w.StageValidationOptions[:0]
 	w.TargetCloseDate, w.CustomSchemaFragments, w.CustomSchemaSpec = "", w.CustomSchemaFragments[:0], nil
