@@ -12,28 +12,3 @@ func (m *Mapper) HasCustomFields() bool {
 	}
 	return false
 }
-
-// KeyCustomField names the custom field that stores the row key, when the
-// key is one column mapped to a text custom field: reconciliation can then
-// find a work by its key instead of by its title. key, when not empty,
-// replaces the mapping's own (the --key flag); a nil Config has none.
-func (c *Config) KeyCustomField(key []string) string {
-	if c == nil {
-		return ""
-	}
-	if len(key) == 0 {
-		key = c.Key
-	}
-	if len(key) != 1 {
-		return ""
-	}
-	for _, col := range c.Columns {
-		if col.Column != key[0] {
-			continue
-		}
-		if name, ok := strings.CutPrefix(col.Field, "custom_fields."); ok && (col.As == "" || col.As == "text") {
-			return name
-		}
-	}
-	return ""
-}

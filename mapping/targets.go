@@ -45,7 +45,7 @@ func (m *Mapper) HasIDColumn() bool { return slices.Contains(m.fields, "id") }
 // the key is not stored in DevRev as the cell's text (a value map or a
 // typed custom field changes it).
 func (m *Mapper) KeyField() string {
-	if len(m.keyCols) != 1 || m.keyScheme != 0 && m.keyScheme != KeySchemeCurrent {
+	if len(m.keyCols) != 1 {
 		return ""
 	}
 	for _, b := range m.cols {

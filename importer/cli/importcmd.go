@@ -367,7 +367,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	if err != nil {
 		return cleanup, err
 	}
-	rec := reconcile.New(reconcile.Options{Client: client, Limiter: limiter, KeyField: cfg.KeyCustomField(f.key), Recorded: state.WasCreated})
+	rec := reconcile.New(reconcile.Options{Client: client, Limiter: limiter, KeyField: pcfg.Mapper.KeyField(), Recorded: state.WasCreated})
 	pcfg.Journal, pcfg.State, pcfg.Reconciler = journal, state, rec
 	if err := r.openCreated(pcfg, &cleanups); err != nil {
 		return cleanup, err
