@@ -20,10 +20,13 @@ import (
 type Counters struct {
 	Done    atomic.Int64 // rows with a final outcome in this run
 	Created atomic.Int64
-	Skipped atomic.Int64
-	Invalid atomic.Int64
-	Failed  atomic.Int64
-	Deleted atomic.Int64 // an undo's works deleted (or already gone)
+	Updated atomic.Int64 // works updated (--mode upsert, update)
+	// Unchanged counts rows whose work already says what the row says.
+	Unchanged atomic.Int64
+	Skipped   atomic.Int64
+	Invalid   atomic.Int64
+	Failed    atomic.Int64
+	Deleted   atomic.Int64 // an undo's works deleted (or already gone)
 }
 
 // Options configure a Display.

@@ -12,22 +12,37 @@ import (
 // Summary is the outcome of one run. The JSON form is what --summary-json
 // writes for scripts and cron wrappers; String is the line people read.
 type Summary struct {
-	Rows         int      `json:"rows"`
-	Valid        int      `json:"valid"`
-	Invalid      int      `json:"invalid"`
-	Warnings     []string `json:"warnings"`
-	Created      int      `json:"created"`
-	Skipped      int      `json:"skipped"`
-	Failed       int      `json:"failed"`
-	NotAttempted int      `json:"not_attempted"`
-	Reconciled   int      `json:"reconciled"`
-	Requests     int      `json:"requests"`
-	Throttled    int      `json:"throttled"`
-	ThrottledS   float64  `json:"throttled_s"`
-	DurationS    float64  `json:"duration_s"`
-	DryRun       bool     `json:"dry_run"`
-	Stopped      string   `json:"stopped,omitempty"`
-	ExitCode     int      `json:"exit_code"`
+	Rows     int      `json:"rows"`
+	Valid    int      `json:"valid"`
+	Invalid  int      `json:"invalid"`
+	Warnings []string `json:"warnings"`
+	Created  int      `json:"created"`
+	// Updated counts works updated (--mode upsert, update): rows whose
+	// mapped values changed; UpdatedFields how many updates sent each
+	// field. Unchanged rows had a work and nothing to send. Changed counts,
+	// in create mode, rows already created whose values changed since
+	// (--mode upsert would update them). NotFound counts rows of --mode
+	// update with no work to update; Ambiguous rows whose key several
+	// works carry. In a dry run each says what an import would do.
+	Updated       int            `json:"updated"`
+	UpdatedFields map[string]int `json:"updated_fields,omitempty"`
+	Unchanged     int            `json:"unchanged"`
+	Changed       int            `json:"changed"`
+	NotFound      int            `json:"not_found"`
+	Ambiguous     int            `json:"ambiguous"`
+	// Mode is how the run wrote: create, upsert or update.
+	Mode         string  `json:"mode,omitempty"`
+	Skipped      int     `json:"skipped"`
+	Failed       int     `json:"failed"`
+	NotAttempted int     `json:"not_attempted"`
+	Reconciled   int     `json:"reconciled"`
+	Requests     int     `json:"requests"`
+	Throttled    int     `json:"throttled"`
+	ThrottledS   float64 `json:"throttled_s"`
+	DurationS    float64 `json:"duration_s"`
+	DryRun       bool    `json:"dry_run"`
+	Stopped      string  `json:"stopped,omitempty"`
+	ExitCode     int     `json:"exit_code"`
 	// Error is why the run ended early or failed ("" for a run that went
 	// through): the message printed on stderr.
 	Error      string `json:"error,omitempty"`
