@@ -1,5 +1,5 @@
 // Package devrev is a small client for the part of the DevRev REST API the
-// importer needs: creating, reading, listing and deleting works, and the
+// importer needs: creating, reading, updating, listing and deleting works, and the
 // lookups that resolve names to IDs (dev users, parts, tags, accounts,
 // Rev orgs).
 //

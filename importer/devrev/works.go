@@ -191,3 +191,31 @@ func (c *Client) ListWorks(ctx context.Context, req ListWorksRequest) ([]Work, s
 	}
 	return works, out.NextCursor, resp, nil
 }
+
+// UpdateWork posts body (an already-marshalled works-update-request, as
+// workdiff.Update builds it) to works.update and returns the work as the
+// answer serves it. A 2xx answer without a usable work.id is a
+// *BadResponseError: the update may have been performed.
+func (c *Client) UpdateWork(ctx context.Context, body []byte) (Work, Response, error) {
+	const op = "works.update"
+	data, resp, err := c.call(ctx, op, body)
+	if err != nil {
+		return Work{}, resp, err
+	}
+	var out struct {
+		Work json.RawMessage `json:"work"`
+	}
+	err = json.Unmarshal(data, &out)
+	var w Work
+	if err == nil {
+		w, err = decodeWork(out.Work)
+	}
+	if err == nil && w.ID == "" {
+		err = errors.New("no work.id in the answer")
+	}
+	if err != nil {
+		return Work{}, resp, &BadResponseError{Op: op, Status: resp.Status,
+			Snippet: c.Redact(snippet(data)), Err: err}
+	}
+	return w, resp, nil
+}

@@ -1,0 +1,255 @@
+package workdiff
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Values is a works.create body split into fields: every top-level key
+// except the request-only ones (type, custom_schema_spec,
+// custom_schema_fragments, stage_validation_options), and each custom field
+// as its own field "custom_fields.KEY". Values are canonical JSON: compact,
+// object keys sorted, lists that are sets (owned_by, reported_by,
+// artifacts, tags, developed_with, contacts, channels, channels_v2) sorted,
+// numbers in their shortest decimal form (5.0 is 5), money amounts as such
+// decimal strings, and the date-time fields (target_close_date,
+// target_start_date, start_date) in UTC, so that equal values are equal
+// bytes. A field the body leaves out (or sends as null) is absent.
+type Values map[string]json.RawMessage
+
+// Fields splits body, the works.create JSON the mapping produced
+// (mapping.Work), into canonical Values.
+func Fields(body []byte) (Values, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return nil, fmt.Errorf("decoding the create body: %w", err)
+	}
+	out := make(Values, len(top))
+	for name, raw := range top {
+		if requestOnly[name] || isNull(raw) {
+			continue
+		}
+		if name == "custom_fields" {
+			if err := splitCustom(raw, out); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		s, _ := anyType(name) // unknown fields: canonical JSON, no set or date rules
+		c, err := canonical(raw, s)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", name, err)
+		}
+		out[name] = c
+	}
+	return out, nil
+}
+
+// splitCustom adds every non-null key of a custom_fields object to out.
+func splitCustom(raw json.RawMessage, out Values) error {
+	var cf map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cf); err != nil {
+		return fmt.Errorf("field custom_fields: %w", err)
+	}
+	for k, v := range cf {
+		if isNull(v) {
+			continue
+		}
+		c, err := canonical(v, custom)
+		if err != nil {
+			return fmt.Errorf("field %s%s: %w", CustomPrefix, k, err)
+		}
+		out[CustomPrefix+k] = c
+	}
+	return nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null"
+}
+
+// Hash is 8 base64url characters of a 48-bit hash (the first bytes of
+// SHA-256) of v, a canonical value as Fields or Served return it. 48 bits:
+// two different values of one field of one row collide about once in
+// 2.8e14 changes, and the checkpoint keeps a few bytes a field.
+func Hash(v json.RawMessage) string {
+	sum := sha256.Sum256(v)
+	return base64.RawURLEncoding.EncodeToString(sum[:6])
+}
+
+// Hashes returns the Hash of every field of v.
+func Hashes(v Values) map[string]string {
+	out := make(map[string]string, len(v))
+	for name, val := range v {
+		out[name] = Hash(val)
+	}
+	return out
+}
+
+// Changed lists, sorted, the fields of now whose hash differs from prev
+// (or that prev lacks), and the fields of prev absent in now: their cell
+// was emptied, and the update clears them.
+func Changed(prev map[string]string, now Values) []string {
+	var out []string
+	for name, val := range now {
+		if h, ok := prev[name]; !ok || h != Hash(val) {
+			out = append(out, name)
+		}
+	}
+	for name := range prev {
+		if _, ok := now[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// canonical returns raw as canonical JSON under the rules of s.
+func canonical(raw json.RawMessage, s spec) (json.RawMessage, error) {
+	v, err := decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	return encode(canon(v, s))
+}
+
+// decode reads JSON keeping numbers as json.Number.
+func decode(raw []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, fmt.Errorf("more than one JSON value")
+	}
+	return v, nil
+}
+
+// encode writes v compactly, object keys sorted, without HTML escaping.
+func encode(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// canon puts a decoded value into canonical form: numbers shortest, a
+// set's elements sorted by their canonical JSON, date-times in UTC, money
+// amounts as decimal strings.
+func canon(v any, s spec) any {
+	switch x := v.(type) {
+	case json.Number:
+		return canonNumber(x)
+	case string:
+		if s.date {
+			return canonDate(x)
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = canon(x[i], spec{})
+		}
+		if s.set {
+			sortByJSON(x)
+		}
+		return x
+	case map[string]any:
+		for k, e := range x {
+			x[k] = canon(e, spec{})
+		}
+		if s.kind == kMoney {
+			if n, ok := x["amount"].(json.Number); ok {
+				x["amount"] = string(n)
+			}
+			if a, ok := x["amount"].(string); ok {
+				x["amount"] = string(canonNumber(json.Number(a)))
+			}
+		}
+		return x
+	}
+	return v
+}
+
+// sortByJSON sorts decoded values by their compact JSON.
+func sortByJSON(list []any) {
+	keys := make([]string, len(list))
+	for i, e := range list {
+		b, _ := encode(e)
+		keys[i] = string(b)
+	}
+	idx := make([]int, len(list))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	sorted := make([]any, len(list))
+	for i, j := range idx {
+		sorted[i] = list[j]
+	}
+	copy(list, sorted)
+}
+
+// canonNumber writes a number in its shortest exact decimal form: 5.0 is
+// 5, 1e2 is 100, -0 is 0, 0.50 is 0.5. A literal that is no number, or
+// one whose exact form would be huge, is kept as it is.
+func canonNumber(n json.Number) json.Number {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") && !strings.HasPrefix(s, "-0") && !strings.HasPrefix(s, "0") {
+		return n // an integer already in canonical form: the common case
+	}
+	if len(s) > 64 {
+		return n
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return n
+	}
+	if r.IsInt() {
+		if len(r.Num().String()) > 64 {
+			return n
+		}
+		return json.Number(r.Num().String())
+	}
+	// The literal is decimal, so its exact expansion ends within as many
+	// digits as its denominator's factors of 2 and 5 need.
+	digits := r.Denom().BitLen() * 2
+	if digits > 64 {
+		return n
+	}
+	out := strings.TrimRight(r.FloatString(digits), "0")
+	return json.Number(out)
+}
+
+// canonDate writes an RFC 3339 date-time in UTC; text that is no
+// date-time is kept.
+func canonDate(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// names returns the sorted field names of v.
+func (v Values) names() []string {
+	out := make([]string, 0, len(v))
+	for name := range v {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}

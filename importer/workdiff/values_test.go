@@ -1,0 +1,158 @@
+package workdiff
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// Fields splits a create body into canonical fields: the request-only keys
+// are dropped, every custom field is its own field, and the same values
+// written another way (key order, set order, number and date spelling,
+// whitespace) give the same bytes, hence the same hash.
+func TestFieldsCanonical(t *testing.T) {
+	cases := []struct {
+		name string
+		a, b string
+	}{
+		{"key order and spacing",
+			`{"type":"issue","title":"T","owned_by":["DEVU-1"]}`,
+			`{ "owned_by" : [ "DEVU-1" ], "title" : "T", "type" : "issue" }`},
+		{"owners in another order", `{"owned_by":["DEVU-1","DEVU-2"]}`, `{"owned_by":["DEVU-2","DEVU-1"]}`},
+		{"tags in another order, keys too",
+			`{"tags":[{"id":"TAG-2","value":"x"},{"id":"TAG-1"}]}`,
+			`{"tags":[{"id":"TAG-1"},{"value":"x","id":"TAG-2"}]}`},
+		{"channels, reporters, contacts, developed_with as sets",
+			`{"channels":["slack","email"],"reported_by":["DEVU-3","DEVU-2"],"contacts":["REVU-2","REVU-1"],"developed_with":["PROD-2","CAPL-1"],"artifacts":["ARTIFACT-2","ARTIFACT-1"],"channels_v2":["b","a"]}`,
+			`{"channels":["email","slack"],"reported_by":["DEVU-2","DEVU-3"],"contacts":["REVU-1","REVU-2"],"developed_with":["CAPL-1","PROD-2"],"artifacts":["ARTIFACT-1","ARTIFACT-2"],"channels_v2":["a","b"]}`},
+		{"numbers by value", `{"amount":1200.50,"probability":0.450,"custom_fields":{"tnt__n":5.0,"tnt__m":1e2}}`, `{"amount":1200.5,"probability":0.45,"custom_fields":{"tnt__n":5,"tnt__m":100}}`},
+		{"money amount as a decimal", `{"value":{"amount":"12500.50","currency":"EUR"}}`, `{"value":{"currency":"EUR","amount":"12500.5"}}`},
+		{"dates in UTC", `{"target_close_date":"2024-03-01T10:00:00+02:00","start_date":"2024-03-01T08:00:00.000Z"}`, `{"target_close_date":"2024-03-01T08:00:00Z","start_date":"2024-03-01T08:00:00Z"}`},
+		{"null and request-only keys are no fields",
+			`{"type":"ticket","title":"T","body":null,"custom_fields":{"tnt__a":null,"tnt__b":"x"},"custom_schema_spec":{"tenant_fragment":true},"custom_schema_fragments":["f"],"stage_validation_options":["allow_non_start"]}`,
+			`{"type":"issue","title":"T","custom_fields":{"tnt__b":"x"}}`},
+	}
+	for _, tc := range cases {
+		a, err := Fields([]byte(tc.a))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		b, err := Fields([]byte(tc.b))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !reflect.DeepEqual(Hashes(a), Hashes(b)) {
+			t.Errorf("%s: hashes differ:\n%s\n%s", tc.name, show(a), show(b))
+		}
+	}
+
+	// What a value becomes, exactly.
+	v, err := Fields([]byte(`{"type":"issue","title":"a <b> & c","owned_by":["DEVU-2","DEVU-1"],"stage":{"name":"triage"},"priority_v2":2,
+		"custom_fields":{"tnt__points":3.50,"tnt__tags":["y","x"]},"custom_schema_spec":{"tenant_fragment":true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"title": `"a <b> & c"`, "owned_by": `["DEVU-1","DEVU-2"]`, "stage": `{"name":"triage"}`, "priority_v2": `2`,
+		"custom_fields.tnt__points": `3.5`,
+		"custom_fields.tnt__tags":   `["y","x"]`, // a custom list keeps its order: it may mean something
+	}
+	if got := strs(v); !reflect.DeepEqual(got, want) {
+		t.Errorf("Fields = %v\nwant     %v", got, want)
+	}
+
+	// Different values hash differently.
+	x, _ := Fields([]byte(`{"title":"a","tags":[{"id":"TAG-1","value":"x"}]}`))
+	y, _ := Fields([]byte(`{"title":"b","tags":[{"id":"TAG-1","value":"y"}]}`))
+	hx, hy := Hashes(x), Hashes(y)
+	if hx["title"] == hy["title"] || hx["tags"] == hy["tags"] {
+		t.Errorf("different values, same hash: %v %v", hx, hy)
+	}
+	if h := hx["title"]; len(h) != 8 || strings.ContainsAny(h, "+/=") {
+		t.Errorf("hash %q is not 8 base64url characters", h)
+	}
+
+	for _, bad := range []string{`[1]`, `{"title":`, `{"custom_fields":[1]}`, `nope`} {
+		if _, err := Fields([]byte(bad)); err == nil {
+			t.Errorf("Fields(%s): no error", bad)
+		}
+	}
+}
+
+// A body the mapping built hashes the same whatever the order of the
+// owner and tag cells.
+func TestFieldsOfMappedRows(t *testing.T) {
+	header := []string{"title", "applies_to_part", "owned_by", "tags", "target_close_date"}
+	a := mapBody(t, "issue", "", header, []string{"T", "PROD-1", "DEVU-1, DEVU-2", "TAG-1, TAG-2=urgent", "2024-03-01"})
+	b := mapBody(t, "issue", "", header, []string{"T", "PROD-1", "DEVU-2, DEVU-1", "TAG-2=urgent, TAG-1", "2024-03-01T00:00:00Z"})
+	va, err := Fields(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, _ := Fields(b)
+	if got := Changed(Hashes(va), vb); len(got) != 0 {
+		t.Errorf("Changed = %v for the same values in another order", got)
+	}
+	if len(va) != 5 {
+		t.Errorf("Fields = %s, want the five mapped fields", show(va))
+	}
+}
+
+// Changed lists the changed and the emptied fields, sorted, and nothing
+// for the same values.
+func TestChanged(t *testing.T) {
+	prev := Hashes(mustFields(t, `{"type":"issue","title":"T","owned_by":["DEVU-1"],"target_close_date":"2024-03-01T00:00:00Z","custom_fields":{"tnt__a":1,"tnt__b":"x"}}`))
+	cases := []struct {
+		name, now string
+		want      []string
+	}{
+		{"same", `{"type":"issue","title":"T","owned_by":["DEVU-1"],"target_close_date":"2024-03-01T00:00:00Z","custom_fields":{"tnt__a":1,"tnt__b":"x"}}`, nil},
+		{"title and a custom field", `{"title":"U","owned_by":["DEVU-1"],"target_close_date":"2024-03-01T00:00:00Z","custom_fields":{"tnt__a":2,"tnt__b":"x"}}`,
+			[]string{"custom_fields.tnt__a", "title"}},
+		{"emptied date and custom field, new tags", `{"title":"T","owned_by":["DEVU-1"],"tags":[{"id":"TAG-1"}],"custom_fields":{"tnt__a":1}}`,
+			[]string{"custom_fields.tnt__b", "tags", "target_close_date"}},
+	}
+	for _, tc := range cases {
+		if got := Changed(prev, mustFields(t, tc.now)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Changed = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := Changed(nil, mustFields(t, `{"title":"T","body":"B"}`)); !reflect.DeepEqual(got, []string{"body", "title"}) {
+		t.Errorf("nothing sent before: Changed = %v, want every field", got)
+	}
+}
+
+func TestCanonNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		"5": "5", "5.0": "5", "-0": "0", "-0.0": "0", "0.50": "0.5", "1e2": "100", "1.25E-1": "0.125",
+		"007": "7", "-12.3400": "-12.34", "123456789012345678901234567890": "123456789012345678901234567890",
+		"x": "x", "0.1": "0.1", "3.14159": "3.14159",
+	} {
+		if got := string(canonNumber(json.Number(in))); got != want {
+			t.Errorf("canonNumber(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func mustFields(t testing.TB, body string) Values {
+	t.Helper()
+	v, err := Fields([]byte(body))
+	if err != nil {
+		t.Fatalf("Fields(%s): %v", body, err)
+	}
+	return v
+}
+
+func strs(v Values) map[string]string {
+	out := map[string]string{}
+	for k, x := range v {
+		out[k] = string(x)
+	}
+	return out
+}
+
+func show(v Values) string {
+	b, _ := json.Marshal(strs(v))
+	return string(b)
+}
