@@ -1,7 +1,7 @@
 // Package devrev is a small client for the part of the DevRev REST API the
-// importer needs: creating, reading, updating, listing and deleting works, and the
-// lookups that resolve names to IDs (dev users, parts, tags, accounts,
-// Rev orgs).
+// importer needs: creating, reading, updating, listing and deleting works,
+// and the lookups that resolve names to IDs (dev users, parts, tags,
+// accounts, Rev orgs).
 //
 // Every call is a POST with a JSON body. Every call returns a Response with
 // the rate-limit headers it saw, also on errors, so that a shared limiter can

@@ -78,6 +78,9 @@ func Update(createBody []byte, id, typ string, fields []string, opt UpdateOption
 	names := slices.Clone(fields)
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
+		if requestOnly[name] {
+			continue // no field of a work: the hint goes with the custom fields
+		}
 		b.add(name, vals[name])
 	}
 	if len(b.custom) > 0 {

@@ -43,6 +43,8 @@ func TestUpdateShapes(t *testing.T) {
 				"custom_fields":{"tnt__points":5},"custom_schema_spec":{"tenant_fragment":true},"custom_schema_fragments":["don:core:dvrv-us-1:devo/0:custom_type_fragment/x"]}`},
 		{name: "issue: one field, nothing else", body: issue, typ: "issue", fields: []string{"title"},
 			want: `{"type":"issue","id":"ISS-1","title":"T"}`},
+		{name: "request-only names are no fields", body: issue, typ: "issue", fields: []string{"type", "custom_schema_spec", "stage_validation_options", "title", "title"},
+			want: `{"type":"issue","id":"ISS-1","title":"T"}`},
 		{name: "no fields: type and id", body: issue, typ: "issue", want: `{"type":"issue","id":"ISS-1"}`},
 		{name: "tags: add, stage moving back", body: issue, typ: "issue", fields: []string{"tags", "stage"},
 			opt:  UpdateOptions{TagsAdd: true, AllowInvalidTransition: true},
