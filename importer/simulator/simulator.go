@@ -2,7 +2,8 @@
 // double for the importer's end-to-end tests and the server behind
 // `devrev-import sandbox` and `import --sandbox`.
 //
-// It serves works.create, works.get, works.list and works.delete against an
+// It serves works.create, works.update, works.get, works.list and
+// works.delete against an
 // in-memory store, a fixed seeded directory (dev users, parts, tags,
 // accounts, rev orgs, rev users, artifacts) through dev-users.self and the
 // *.list endpoints, and the stock and tenant schemas through
@@ -50,7 +51,7 @@ type Options struct {
 	// user is not seeded is rejected with 401 (Start reports it as an error).
 	Tokens map[string]string
 	// ReadOnlyTokens authenticate like Tokens but get 403 forbidden on
-	// writes (works.create, works.delete).
+	// writes (works.create, works.update, works.delete).
 	ReadOnlyTokens map[string]string
 	// Limit is the number of requests per Window per token; 0 = unlimited
 	// (rate headers are still sent, with a large limit).
@@ -61,7 +62,7 @@ type Options struct {
 	// NoRateHeaders omits the X-RateLimit-* headers, to test a client that
 	// must cope without them. 429 responses keep Retry-After.
 	NoRateHeaders bool
-	// Faults are injected into works.create and works.delete.
+	// Faults are injected into works.create, works.update and works.delete.
 	Faults Faults
 	// Latency plus a uniform random duration in [0, Jitter) is added to
 	// every request before it is handled.
@@ -77,20 +78,23 @@ type Options struct {
 }
 
 // Faults are probabilities in [0, 1] of failures injected into works.create
-// (and works.delete), each drawn independently per request after
-// authentication and the rate limit.
+// (and works.update, works.delete), each drawn independently per request
+// after authentication and the rate limit. For an update or a delete,
+// "create" below reads "perform": DropAfter on works.update is the ghost
+// update, applied with its answer lost.
 type Faults struct {
 	Err500     float64 // answer 500 internal_error with a reference_id; the work is not created
 	Err503     float64 // answer 503 service_unavailable; the work is not created
 	DropBefore float64 // close the connection without answering; the work is not created
 	DropAfter  float64 // create the work, then close the connection without answering
-	BadBody    float64 // create the work, then answer 201 with a body that is not JSON
+	BadBody    float64 // create the work, then answer 201 (200 for update/delete) with a body that is not JSON
 }
 
 // Stats counts what the server saw; see Server.Stats.
 type Stats struct {
 	Requests  int            // all requests
 	Creates   int            // works actually created through works.create (including DropAfter/BadBody ones)
+	Updates   int            // works.update requests actually applied (including DropAfter/BadBody ones); see Server.Updates
 	ByStatus  map[int]int    // responses by HTTP status; dropped connections and vanished clients under 0
 	Throttled int            // 429s sent
 	Early     int            // requests that arrived while their token was told to wait (see Server)
@@ -290,6 +294,7 @@ type route struct {
 var routes = map[string]route{
 	"/works.create":           {h: (*Server).handleWorksCreate, write: true},
 	"/works.delete":           {h: (*Server).handleWorksDelete, write: true},
+	"/works.update":           {h: (*Server).handleWorksUpdate, write: true},
 	"/works.get":              {h: (*Server).handleWorksGet, get: true},
 	"/works.list":             {h: (*Server).handleWorksList, get: true},
 	"/dev-users.self":         {h: (*Server).handleDevUsersSelf, get: true},

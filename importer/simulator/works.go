@@ -17,6 +17,8 @@ type Work struct {
 	Body         string         // as given, "" when absent
 	CreatedBy    string         // display ID of the creating dev user (DEVU-1)
 	CreatedDate  time.Time      // from Options.Now, truncated to milliseconds as served
+	ModifiedBy   string         // display ID of the dev user who last created or updated it
+	ModifiedDate time.Time      // the creation or the last works.update, as served
 	CustomFields map[string]any // as served; JSON numbers decode as float64
 	Raw          map[string]any // the stored work exactly as works.get serves it
 }
@@ -29,9 +31,12 @@ type storedWork struct {
 	typ       string
 	createdBy *entity
 	created   time.Time
+	modBy     *entity   // last writer: the creator, then each works.update's caller
+	modified  time.Time // created, then each works.update
 	in        *createInput
-	doc       json.RawMessage // the served "work" object
+	doc       json.RawMessage // the served "work" object; replaced (never modified) by an update
 	deleted   bool
+	updates   []updateEntry // every works.update applied, in order
 }
 
 // workStore holds created works. It is guarded by Server.mu.
@@ -76,27 +81,38 @@ func (st *workStore) create(dir *directory, in *createInput, by *entity, now tim
 	if in.typ == typeIssue {
 		syncPriority(in.fields)
 	}
-	m := make(map[string]any, len(in.fields)+8)
-	for k, v := range in.fields {
-		m[k] = v
+	sw.modBy, sw.modified = by, now
+	if err := sw.render(dir); err != nil {
+		return nil, err
 	}
-	m["type"] = in.typ
-	m["id"] = sw.id
-	m["display_id"] = sw.displayID
-	m["created_by"] = dir.summary(by)
-	m["modified_by"] = dir.summary(by)
-	m["created_date"] = now.Format(timeLayout)
-	m["modified_date"] = now.Format(timeLayout)
-	m["stock_schema_fragment"] = stockFragmentID(in.typ)
-	doc, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encoding work %s: %w", sw.displayID, err)
-	}
-	sw.doc = doc
 	st.works = append(st.works, sw)
 	st.byRef[sw.id] = sw
 	st.byRef[sw.displayID] = sw
 	return sw, nil
+}
+
+// render serializes the work as works.get serves it: its validated fields
+// plus the identity, authorship and dates the server keeps.
+func (sw *storedWork) render(dir *directory) error {
+	in := sw.in
+	m := make(map[string]any, len(in.fields)+8)
+	for k, v := range in.fields {
+		m[k] = v
+	}
+	m["type"] = sw.typ
+	m["id"] = sw.id
+	m["display_id"] = sw.displayID
+	m["created_by"] = dir.summary(sw.createdBy)
+	m["modified_by"] = dir.summary(sw.modBy)
+	m["created_date"] = sw.created.Format(timeLayout)
+	m["modified_date"] = sw.modified.Format(timeLayout)
+	m["stock_schema_fragment"] = stockFragmentID(sw.typ)
+	doc, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encoding work %s: %w", sw.displayID, err)
+	}
+	sw.doc = doc
+	return nil
 }
 
 // syncPriority fills an issue's priority from priority_v2 or the reverse,
@@ -133,11 +149,13 @@ func (st *workStore) delete(sw *storedWork) {
 	delete(st.byRef, sw.displayID)
 }
 
-// snapshot renders a stored work as the exported Work.
+// snapshot renders a stored work as the exported Work. The caller holds
+// Server.mu (an update replaces in and doc).
 func (sw *storedWork) snapshot() Work {
 	w := Work{
 		ID: sw.id, DisplayID: sw.displayID, Type: sw.typ, Title: sw.in.title, Body: sw.in.body,
 		CreatedBy: sw.createdBy.displayID, CreatedDate: sw.created,
+		ModifiedBy: sw.modBy.displayID, ModifiedDate: sw.modified,
 	}
 	// doc was produced by json.Marshal, so it always decodes.
 	_ = json.Unmarshal(sw.doc, &w.Raw)
@@ -410,8 +428,10 @@ func (s *Server) handleWorksCreate(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	s.mu.Lock()
 	sw, err := s.works.create(s.dir, in, c.user, s.now())
+	var doc json.RawMessage
 	if err == nil {
 		s.stats.Creates++
+		doc = sw.doc
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -421,7 +441,7 @@ func (s *Server) handleWorksCreate(w http.ResponseWriter, r *http.Request, c *ca
 	if s.postFaults(w, c, http.StatusCreated) {
 		return
 	}
-	c.writeRaw(w, http.StatusCreated, workEnvelope(sw.doc))
+	c.writeRaw(w, http.StatusCreated, workEnvelope(doc))
 }
 
 func workEnvelope(doc json.RawMessage) []byte {
@@ -460,13 +480,16 @@ func (s *Server) handleWorksGet(w http.ResponseWriter, r *http.Request, c *call)
 		return
 	}
 	s.mu.Lock()
-	sw := s.works.get(id)
+	var doc json.RawMessage
+	if sw := s.works.get(id); sw != nil {
+		doc = sw.doc
+	}
 	s.mu.Unlock()
-	if sw == nil {
+	if doc == nil {
 		c.fail(w, notFound("work %q not found", id))
 		return
 	}
-	c.writeRaw(w, http.StatusOK, workEnvelope(sw.doc))
+	c.writeRaw(w, http.StatusOK, workEnvelope(doc))
 }
 
 // handleWorksDelete serves POST /works.delete.
@@ -517,18 +540,22 @@ func (s *Server) handleWorksList(w http.ResponseWriter, r *http.Request, c *call
 		c.fail(w, apiErr)
 		return
 	}
+	type hit struct {
+		seq int64
+		doc json.RawMessage
+	}
 	s.mu.Lock()
-	var hits []*storedWork
+	var hits []hit
 	for _, sw := range s.works.works {
 		if !sw.deleted && f.match(sw) {
-			hits = append(hits, sw)
+			hits = append(hits, hit{sw.seq, sw.doc})
 		}
 	}
 	s.mu.Unlock()
 	start, end, next, prev := paginate(len(hits), func(i int) int64 { return hits[i].seq }, p)
 	docs := make([]json.RawMessage, 0, end-start)
-	for _, sw := range hits[start:end] {
-		docs = append(docs, sw.doc)
+	for _, h := range hits[start:end] {
+		docs = append(docs, h.doc)
 	}
 	c.writeJSON(w, http.StatusOK, listResponse("works", docs, next, prev))
 }
@@ -584,16 +611,12 @@ func (s *Server) AddWork(createdBy string, body map[string]any) (Work, error) {
 // order.
 func (s *Server) Works() []Work {
 	s.mu.Lock()
-	live := make([]*storedWork, 0, len(s.works.works))
+	defer s.mu.Unlock()
+	out := make([]Work, 0, len(s.works.works))
 	for _, sw := range s.works.works {
 		if !sw.deleted {
-			live = append(live, sw)
+			out = append(out, sw.snapshot())
 		}
-	}
-	s.mu.Unlock()
-	out := make([]Work, len(live))
-	for i, sw := range live {
-		out[i] = sw.snapshot()
 	}
 	return out
 }
