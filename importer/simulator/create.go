@@ -236,13 +236,9 @@ func validateCreate(dir *directory, body map[string]any) (*createInput, *APIErro
 }
 
 func (v *validator) run() *APIError {
-	raw, ok := v.body["type"]
-	if !ok || raw == nil {
-		return missingField("type")
-	}
-	typ, ok := raw.(string)
-	if !ok {
-		return unexpectedType("type", "string", jsonType(raw))
+	typ, err := requiredString(v.body, "type", "type")
+	if err != nil {
+		return err
 	}
 	if _, ok := typeFields[typ]; !ok {
 		return invalidEnum("type", typ, workTypes)
@@ -517,13 +513,9 @@ func (v *validator) tags(val any) *APIError {
 		if err := onlyKeys("tags", obj, "id", "value"); err != nil {
 			return err
 		}
-		idv, ok := obj["id"]
-		if !ok || idv == nil {
-			return missingField("tags.id")
-		}
-		id, ok := idv.(string)
-		if !ok {
-			return unexpectedType("tags.id", "string", jsonType(idv))
+		id, err := requiredString(obj, "id", "tags.id")
+		if err != nil {
+			return err
 		}
 		rendered, don, err := v.resolve(fieldSpec{name: "tags", idKinds: []string{kindTag}}, id)
 		if err != nil {

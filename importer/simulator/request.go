@@ -251,6 +251,20 @@ func paginate(n int, seqAt func(int) int64, p listParams) (start, end int, next,
 	return start, end, next, prev
 }
 
+// requiredString reads obj[key], which must be a string; name is how errors
+// call it (its path in the request).
+func requiredString(obj map[string]any, key, name string) (string, *APIError) {
+	v, ok := obj[key]
+	if !ok || v == nil {
+		return "", missingField(name)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", unexpectedType(name, "string", jsonType(v))
+	}
+	return s, nil
+}
+
 // stringList reads an optional array-of-strings field.
 func stringList(req map[string]any, field string) ([]string, bool, *APIError) {
 	v, ok := req[field]

@@ -178,13 +178,9 @@ func validateUpdate(dir *directory, sw *storedWork, body map[string]any) (*creat
 // checkUpdateType requires the work's own type: the request is a oneOf
 // keyed by type, and works cannot change type.
 func checkUpdateType(sw *storedWork, body map[string]any) *APIError {
-	raw, ok := body["type"]
-	if !ok || raw == nil {
-		return missingField("type")
-	}
-	typ, ok := raw.(string)
-	if !ok {
-		return unexpectedType("type", "string", jsonType(raw))
+	typ, err := requiredString(body, "type", "type")
+	if err != nil {
+		return err
 	}
 	if !contains(workTypes, typ) {
 		return invalidEnum("type", typ, workTypes)
@@ -412,13 +408,9 @@ func (u *updater) refs(f updateSpec, op string, x any) ([]string, *APIError) {
 		if err != nil {
 			return nil, err
 		}
-		idv, ok := obj["id"]
-		if !ok || idv == nil {
-			return nil, missingField(name + ".id")
-		}
-		id, ok := idv.(string)
-		if !ok {
-			return nil, unexpectedType(name+".id", "string", jsonType(idv))
+		id, err := requiredString(obj, "id", name+".id")
+		if err != nil {
+			return nil, err
 		}
 		_, don, err := u.v.resolve(fieldSpec{name: name, idKinds: []string{kindTag}}, id)
 		if err != nil {
@@ -593,17 +585,8 @@ func (st *workStore) update(dir *directory, sw *storedWork, in *createInput, by 
 
 // handleWorksUpdate serves POST /works.update.
 func (s *Server) handleWorksUpdate(w http.ResponseWriter, r *http.Request, c *call) {
-	if s.preFaults(w, c) {
-		return
-	}
-	body, apiErr := readRequest(r, queryShape{})
-	if apiErr != nil {
-		c.fail(w, apiErr)
-		return
-	}
-	id, apiErr := updateRef(body)
-	if apiErr != nil {
-		c.fail(w, apiErr)
+	body, id, ok := s.beginWrite(w, r, c, updateRef)
+	if !ok {
 		return
 	}
 	doc, apiErr, err := s.updateWork(id, body, c.user)
@@ -644,13 +627,9 @@ func (s *Server) updateWork(id string, body map[string]any, by *entity) (json.Ra
 
 // updateRef reads the required, well-formed "id" of a works.update request.
 func updateRef(body map[string]any) (string, *APIError) {
-	v, ok := body["id"]
-	if !ok || v == nil {
-		return "", missingField("id")
-	}
-	id, ok := v.(string)
-	if !ok {
-		return "", unexpectedType("id", "string", jsonType(v))
+	id, err := requiredString(body, "id", "id")
+	if err != nil {
+		return "", err
 	}
 	if !wellFormedID(id) {
 		return "", invalidID("id", id, "malformed ID")

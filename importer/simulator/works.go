@@ -453,13 +453,9 @@ func workEnvelope(doc json.RawMessage) []byte {
 
 // workRef reads the required "id" of a works.get or works.delete request.
 func workRef(req map[string]any) (string, *APIError) {
-	v, ok := req["id"]
-	if !ok || v == nil {
-		return "", missingField("id")
-	}
-	id, ok := v.(string)
-	if !ok {
-		return "", unexpectedType("id", "string", jsonType(v))
+	id, err := requiredString(req, "id", "id")
+	if err != nil {
+		return "", err
 	}
 	if err := onlyKeys("", req, "id"); err != nil {
 		return "", err
@@ -492,19 +488,29 @@ func (s *Server) handleWorksGet(w http.ResponseWriter, r *http.Request, c *call)
 	c.writeRaw(w, http.StatusOK, workEnvelope(doc))
 }
 
+// beginWrite starts a works.delete or works.update: it injects the faults
+// that strike before a write, then reads the body and the work's ID with
+// ref. ok is false when the request has been answered (or dropped).
+func (s *Server) beginWrite(w http.ResponseWriter, r *http.Request, c *call,
+	ref func(map[string]any) (string, *APIError)) (body map[string]any, id string, ok bool) {
+	if s.preFaults(w, c) {
+		return nil, "", false
+	}
+	body, apiErr := readRequest(r, queryShape{})
+	if apiErr == nil {
+		id, apiErr = ref(body)
+	}
+	if apiErr != nil {
+		c.fail(w, apiErr)
+		return nil, "", false
+	}
+	return body, id, true
+}
+
 // handleWorksDelete serves POST /works.delete.
 func (s *Server) handleWorksDelete(w http.ResponseWriter, r *http.Request, c *call) {
-	if s.preFaults(w, c) {
-		return
-	}
-	req, apiErr := readRequest(r, queryShape{})
-	if apiErr != nil {
-		c.fail(w, apiErr)
-		return
-	}
-	id, apiErr := workRef(req)
-	if apiErr != nil {
-		c.fail(w, apiErr)
+	_, id, ok := s.beginWrite(w, r, c, workRef)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
