@@ -185,16 +185,7 @@ func TestCreateRejectsInvalidBodies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := post(t, s, "/works.create", tc.body)
-			wantStatus(t, r, http.StatusBadRequest)
-			if got := str(r.body, "type"); got != tc.errType {
-				t.Errorf("type %q, want %q; body %s", got, tc.errType, r.raw)
-			}
-			if got := str(r.body, "field_name"); got != tc.field {
-				t.Errorf("field_name %q, want %q; body %s", got, tc.field, r.raw)
-			}
-			if str(r.body, "message") == "" {
-				t.Errorf("no message: %s", r.raw)
-			}
+			wantAPIError(t, r, http.StatusBadRequest, tc.errType, tc.field)
 		})
 	}
 	if n := len(s.Works()); n != 0 {

@@ -144,4 +144,20 @@ func wantStatus(t *testing.T, r response, status int) {
 	}
 }
 
+// wantAPIError checks an error answer: status, error type, field_name and a
+// message.
+func wantAPIError(t *testing.T, r response, status int, errType, field string) {
+	t.Helper()
+	wantStatus(t, r, status)
+	if got := str(r.body, "type"); got != errType {
+		t.Errorf("type %q, want %q; body %s", got, errType, r.raw)
+	}
+	if got := str(r.body, "field_name"); got != field {
+		t.Errorf("field_name %q, want %q; body %s", got, field, r.raw)
+	}
+	if str(r.body, "message") == "" {
+		t.Errorf("no message: %s", r.raw)
+	}
+}
+
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -376,16 +376,7 @@ func TestUpdateRefusalsChangeNothing(t *testing.T) {
 				}
 			}
 			r := post(t, s, "/works.update", body)
-			wantStatus(t, r, tc.status)
-			if got := str(r.body, "type"); got != tc.errType {
-				t.Errorf("type %q, want %q; body %s", got, tc.errType, r.raw)
-			}
-			if got := str(r.body, "field_name"); got != tc.field {
-				t.Errorf("field_name %q, want %q; body %s", got, tc.field, r.raw)
-			}
-			if str(r.body, "message") == "" {
-				t.Errorf("no message: %s", r.raw)
-			}
+			wantAPIError(t, r, tc.status, tc.errType, tc.field)
 		})
 	}
 	for typ, ref := range refs {
