@@ -35,10 +35,25 @@
 //	{"row":14,"key":"TKT-9","op":"create","v":2,"status":"deleted","ts":"...","id":"don:core:..."}
 //	{"row":17,"key":"TKT-12","op":"create","v":2,"status":"ambiguous","ts":"...","error":{"type":"in_doubt_ambiguous","message":"..."},"candidates":["TKT-40","TKT-41"]}
 //
-// "op" is the kind of write the entry is about (today only "create") and
+// "op" is the kind of write the entry is about ("create" or "update") and
 // "v" the entry's version (EntryVersion). Entries written before ops
 // existed have neither: they are version 1 and are read as creates; an op
 // or version this build does not know is refused.
+//
+// A sync (create or update by key) adds field hashes and update lines:
+//
+//	{"row":14,"key":"TKT-9","op":"create","v":2,"status":"created",...,"id":"don:core:...","fh":{"owned_by":"1c2d3e4f","title":"a1b2c3d4"}}
+//	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"found","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fh":{...},"before":{"title":"Old title"}}
+//	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updating","ts":"...","id":"don:core:...","fields":["title"],"before":{"title":"Old title"}}
+//	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updated","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fields":["title"],"fh":{...}}
+//
+// "fh" hashes every mapped field's value as the work has it in DevRev
+// after the line (what the create sent, what DevRev had when the work was
+// found, what the update left); "fields" are what an update sends; "before"
+// DevRev's values of fields before this checkpoint changed them (what undo
+// puts back). A created line without "fh" (written before) leaves the sent
+// values unknown. An updating line without an updated one after it is an
+// update in doubt: resending it is harmless, so the next run does.
 //
 // "fp" fingerprints the request a sending line announces: rows whose
 // requests were identical share it, so reconciliation knows how many rows
@@ -66,7 +81,9 @@
 // Reading the journal yields a State: the last entry per key, except that a
 // `created` entry is only replaced by a later `created` or `deleted` one (a
 // stray `sending` or `failed` after a success must not make the importer
-// create the work again), and a `sending` or `ambiguous` entry is not
+// create the work again; update lines after it leave it deciding), a
+// `found`, `updating` or `updated` one only by one of these, `created` or
+// `deleted` (the work stays known), and a `sending` or `ambiguous` entry is not
 // replaced by an `invalid` one or another row's `duplicate_key` failure
 // (neither tells whether the request made a work). A key whose last
 // entry is `sending` is in doubt:

@@ -53,7 +53,8 @@ type Journal struct {
 	syncEach bool
 	syncHook func()
 	run      int
-	bufs     sync.Pool // *bytes.Buffer for marshalling lines
+	bufs     sync.Pool   // *bytes.Buffer for marshalling lines
+	light    *lightState // the light State Open returned, whose handle Close closes
 
 	mu      sync.Mutex // serializes writes; guards the fields below
 	size    int64      // bytes in the file
@@ -118,12 +119,18 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		syncHook: opt.syncHook,
 	}
 	st, warnings, err := j.prepare(hdr, created, opt.Light)
+	if err == nil && st.light != nil {
+		err = j.attach(st.light)
+	}
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, err
 	}
 	if err := j.Sync(); err != nil {
 		f.Close()
+		if j.light != nil {
+			_ = j.light.closeSource()
+		}
 		return nil, nil, nil, err
 	}
 	j.stop, j.done = make(chan struct{}), make(chan struct{})
@@ -133,6 +140,18 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		go j.syncLoop(opt.SyncEvery)
 	}
 	return j, st, warnings, nil
+}
+
+// attach gives a light State its own read-only handle on the journal, for
+// Sent (it reads lines written before the run: the handle never sees a
+// partial line); Close closes it.
+func (j *Journal) attach(l *lightState) error {
+	r, err := os.Open(j.path)
+	if err != nil {
+		return fmt.Errorf("opening checkpoint: %w", err)
+	}
+	l.src, j.light = r, l
+	return nil
 }
 
 // create writes a new journal holding only hdr: into a temporary file
@@ -307,7 +326,7 @@ func (j *Journal) Append(e Entry) error {
 		e.TS = j.clock.Now()
 	}
 	if e.Op == "" {
-		e.Op = OpCreate
+		e.Op = opOf(e.Status)
 	}
 	e.V = EntryVersion
 	if err := j.marshalAndWrite(&e); err != nil {
@@ -442,6 +461,9 @@ func (j *Journal) Close() error {
 		closeErr := j.f.Close()
 		if closeErr != nil {
 			closeErr = fmt.Errorf("closing checkpoint %s: %w", j.path, closeErr)
+		}
+		if j.light != nil {
+			_ = j.light.closeSource() // read-only: nothing to lose
 		}
 		j.closeErr = errors.Join(sticky, syncErr, closeErr)
 	})

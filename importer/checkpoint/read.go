@@ -215,7 +215,7 @@ func scan(r io.Reader, name string, light bool) (*scanned, error) {
 			pending = &badLine{no: lineNo, start: start, size: len(line), head: bytes.Clone(content[:min(len(content), len(headerPrefix))]), err: err}
 			continue
 		}
-		if err := sc.take(&l, warn); err != nil {
+		if err := sc.take(&l, start, warn); err != nil {
 			return nil, fmt.Errorf("checkpoint %s line %d: %w", name, lineNo, err)
 		}
 		sc.end, sc.unterminated = off, !terminated
@@ -235,8 +235,8 @@ func scan(r io.Reader, name string, light bool) (*scanned, error) {
 	return sc, nil
 }
 
-// take interprets one well-formed line.
-func (sc *scanned) take(l *anyLine, warn func(string)) error {
+// take interprets one well-formed line, which starts at offset off.
+func (sc *scanned) take(l *anyLine, off int64, warn func(string)) error {
 	if !sc.hasHeader {
 		switch {
 		case l.Checkpoint == 0:
@@ -278,7 +278,7 @@ func (sc *scanned) take(l *anyLine, warn func(string)) error {
 	} else {
 		sc.otherKeys++
 	}
-	sc.state.apply(l.Entry, warn)
+	sc.state.applyAt(l.Entry, off, warn)
 	return nil
 }
 

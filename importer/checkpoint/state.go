@@ -1,8 +1,11 @@
 package checkpoint
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -33,15 +36,35 @@ const (
 	// is never sent again by itself: a person decides (devrev-import
 	// resolve), which appends a created or failed line.
 	Ambiguous Status = "ambiguous"
+	// Found records a work this checkpoint did not create but matched in
+	// DevRev by the row's key or ID (ID, DisplayID, Type), unchanged or
+	// about to be updated: FH hashes its mapped fields' values as DevRev
+	// had them, Before holds those values (what undo puts back).
+	Found Status = "found"
+	// Updating is written just before a works.update goes out (ID, the
+	// Fields sent, and Before: DevRev's values of those fields when the
+	// pipeline knows them). If no updated line follows, the update is in
+	// doubt; resending it is harmless, so the next run simply does.
+	Updating Status = "updating"
+	// Updated records a performed works.update (ID, DisplayID, Type, the
+	// Fields sent, and FH: the hash of every mapped field's value now in
+	// DevRev).
+	Updated Status = "updated"
 )
 
 // valid reports whether s is one of the known statuses.
 func (s Status) valid() bool {
 	switch s {
-	case Sending, Created, Invalid, Failed, Deleted, Ambiguous:
+	case Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated:
 		return true
 	}
 	return false
+}
+
+// holdsWork reports whether a key whose deciding entry has status s has a
+// work in DevRev (created by this checkpoint, or found there).
+func holdsWork(s Status) bool {
+	return s == Created || s == Found || s == Updating || s == Updated
 }
 
 // Op is the kind of write an entry is about. Every entry of a run names
@@ -49,8 +72,14 @@ func (s Status) valid() bool {
 // is a create.
 type Op string
 
-// OpCreate is a row's works.create, the only kind of write today.
-const OpCreate Op = "create"
+// The kinds of write.
+const (
+	// OpCreate is a row's works.create.
+	OpCreate Op = "create"
+	// OpUpdate is a row's works.update of a work created or found before
+	// (its found, updating, updated and failed lines).
+	OpUpdate Op = "update"
+)
 
 // EntryVersion is the version of the entries this build writes: 2 names
 // the op ("op") and the version ("v") on every entry; 1 is an entry
@@ -58,7 +87,16 @@ const OpCreate Op = "create"
 const EntryVersion = 2
 
 // known reports whether o is an op this build knows.
-func (o Op) known() bool { return o == OpCreate }
+func (o Op) known() bool { return o == OpCreate || o == OpUpdate }
+
+// opOf is the op of an entry that names none: an update for the statuses
+// only updates write, else a create.
+func opOf(s Status) Op {
+	if s == Found || s == Updating || s == Updated {
+		return OpUpdate
+	}
+	return OpCreate
+}
 
 // ErrorInfo is the error DevRev (or the transport) gave for a failed row.
 type ErrorInfo struct {
@@ -93,6 +131,18 @@ type Entry struct {
 	Attempts   int        `json:"attempts,omitempty"`
 	// Candidates are the display IDs of the works an ambiguous row matched.
 	Candidates []string `json:"candidates,omitempty"`
+	// Fields are the fields an update sends (updating) or sent (updated),
+	// by mapping field name ("title", "custom_fields.tnt__x").
+	Fields []string `json:"fields,omitempty"`
+	// FH hashes, per mapped field, the value the work has in DevRev after
+	// this line: what a create sent (created), what an update left
+	// (updated), what DevRev had (found). A created line without it was
+	// written before values were hashed (see Sent.Known).
+	FH map[string]string `json:"fh,omitempty"`
+	// Before holds DevRev's value of a field (raw JSON in the request's
+	// shape) before this checkpoint changed it: on found and updating
+	// lines, when known. Undo puts back the first one of every field.
+	Before map[string]json.RawMessage `json:"before,omitempty"`
 }
 
 // validate checks what every entry needs to be read back unambiguously.
@@ -104,7 +154,15 @@ func (e *Entry) validate() error {
 		return fmt.Errorf("entry %q has unknown status %q", e.Key, e.Status)
 	}
 	if e.Op != "" && !e.Op.known() || e.V < 0 || e.V > EntryVersion {
-		return fmt.Errorf("entry %q is a %q entry of version %d, which this tool does not know (it reads create entries up to version %d): written by a newer devrev-import?", e.Key, e.Op, e.V, EntryVersion)
+		return fmt.Errorf("entry %q is a %q entry of version %d, which this tool does not know (it reads create and update entries up to version %d): written by a newer devrev-import?", e.Key, e.Op, e.V, EntryVersion)
+	}
+	if opOf(e.Status) == OpUpdate {
+		if e.Op != "" && e.Op != OpUpdate {
+			return fmt.Errorf("entry %q: a %s line belongs to an update, not a %s", e.Key, e.Status, e.Op)
+		}
+		if e.ID == "" {
+			return fmt.Errorf("entry %q: a %s line names no work", e.Key, e.Status)
+		}
 	}
 	return nil
 }
@@ -113,17 +171,25 @@ func (e *Entry) validate() error {
 // or version (version 1) is a create.
 func (e *Entry) upgrade() {
 	if e.Op == "" {
-		e.Op = OpCreate
+		e.Op = opOf(e.Status)
 	}
 	if e.V == 0 {
 		e.V = 1
 	}
 }
 
-// State is what earlier runs left in a journal: the last entry per key,
-// where a `created` entry is only replaced by a later `created` or
-// `deleted` one. It is a snapshot taken when the journal was read; entries
-// appended afterwards do not change it. The zero value is an empty state.
+// State is what earlier runs left in a journal: per key the entry that
+// decides its fate (Last) and what its work holds (Sent). It is a snapshot
+// taken when the journal was read; entries appended afterwards do not
+// change it. The zero value is an empty state.
+//
+// The deciding entry is the last one, except that a `created` entry is
+// only replaced by a later `created` or `deleted` one, and a `found`,
+// `updating` or `updated` one (a key whose work this checkpoint found, or
+// updated without saying it found it) only by another of these, `created`
+// or `deleted`: a stray or failed line after a success must not make the
+// importer create the work again. Update lines (`updating`, `updated`)
+// after a `created` one leave it deciding; they change what Sent returns.
 //
 // A resumed migration holds one State entry per row, so entries are kept
 // compact (see stored): a 1,000,000-row journal took 357 MB of live heap
@@ -131,22 +197,49 @@ func (e *Entry) upgrade() {
 //
 // A light State (Options.Light) keeps, per key, only its status, the time
 // of its last line, a hash of its work's ID and what later ops need (the
-// work ID, as an interned prefix and a number), indexed by a 128-bit hash
-// of the key: about 120 bytes a key (a million-row journal: about 120 MB
-// of heap, 5 s to read) instead of about 280 (276 MB, 23 s); keeping the
-// work ID added about 5 bytes a key. Its Last returns Key, Op, Status, TS
-// and, for a created key, ID only; Each and InDoubt yield nothing. That is
-// what resuming an import needs; report and undo read the full State.
+// work ID, as an interned prefix and a number; a 64-bit sum of its field
+// hashes and where in the file the line carrying them is), indexed by a
+// 128-bit hash of the key: about 145 bytes a key (a million-row journal:
+// about 145 MB of heap, 5 s to read) instead of about 280 (276 MB, 23 s);
+// keeping the work ID added about 5 bytes a key, the field hashes' sum and
+// line offset 18 (126 -> 144 at a million keys: CHECKPOINT_MEASURE_KEYS=
+// 1000000 go test -run BytesPerKey -v ./importer/checkpoint). Its Last
+// returns Key, Op, Status, TS and, for a key with a work, ID only; Each,
+// InDoubt and Restores yield nothing; Sent reads the one line it needs
+// from the journal file. That is what resuming an import needs; report and
+// undo read the full State.
 type State struct {
-	entries []stored         // last entry per key, in first-seen order
+	entries []stored         // deciding entry per key, in first-seen order
 	index   map[string]int32 // key -> position in entries
 	runs    int
+	fields  fieldSets // interned field-name lists of the entries' hashes
 
 	light        *lightState
 	createdOnce  sync.Once
-	createdIndex map[string]struct{} // IDs of created works, built on demand (full mode)
+	createdIndex map[string]struct{} // IDs of the keys' works, built on demand (full mode)
 	doubtOnce    sync.Once
 	doubtIndex   map[string]int // fingerprint -> keys in doubt, built on demand (full mode)
+}
+
+// replaces reports whether e becomes the deciding entry of a key whose
+// deciding entry has status cur (see State).
+func replaces(cur Status, e Entry) bool {
+	switch {
+	case keepsDoubt(cur, e):
+		return false
+	case cur == Created:
+		return e.Status == Created || e.Status == Deleted
+	case holdsWork(cur):
+		return holdsWork(e.Status) || e.Status == Deleted
+	}
+	return true
+}
+
+// sameWork reports whether a key's work survives its deciding entry
+// changing from status cur to e: an update or another sighting of a work
+// already known. A created line always starts a new work.
+func sameWork(cur Status, e Status) bool {
+	return holdsWork(cur) && holdsWork(e) && e != Created
 }
 
 // lightState is the storage of a light State.
@@ -154,34 +247,55 @@ type lightState struct {
 	seed1, seed2 maphash.Seed
 	index        map[[2]uint64]int32
 	entries      []lightEntry
-	created      map[uint64]int32 // ID hash -> how many keys name it as created
+	created      map[uint64]int32 // ID hash -> how many keys hold it as their work
 	doubts       map[uint64]int32 // FP hash -> how many keys are in doubt with it
 
 	// What later ops (an update, a link) need per key: the work ID of a
-	// created key, as an interned prefix and a number (see workID), or in
-	// ids when it has another shape. Per-field hashes of what was sent
-	// go in a side table like ids, keyed by position.
+	// key with a work, as an interned prefix and a number (see workID),
+	// or in ids when it has another shape; the fields of updates in doubt
+	// (rare: one per worker a crash interrupted), by position.
 	prefixes    []string
 	prefixIndex map[string]uint16
 	ids         map[int32]string
+	doubt       map[int32][]string
+
+	// src reads the line Sent needs (its own handle, set by Open and
+	// closed by Journal.Close; nil when the state was not read from a
+	// file).
+	src  io.ReaderAt
+	srcM sync.Mutex // guards srcClosed
+	// srcClosed is set when src is closed.
+	srcClosed bool
 }
 
 type lightEntry struct {
 	ts int64 // UnixNano of the last line, 0 if it had none
-	// idHash is the hash of the ID while status is Created, of the FP
+	// idHash is the hash of the ID while the key holds a work, of the FP
 	// while it is Sending.
 	idHash uint64
-	// workNum and workPrefix hold the work ID while status is Created:
+	// workNum and workPrefix hold the work ID while the key holds a work:
 	// prefixes[workPrefix-1] followed by workNum in decimal ("don:core:
 	// dvrv-us-1:devo/x:issue/" and 42); workPrefix 0 means the ID is in
 	// ids (or there is none).
-	workNum    uint64
+	workNum uint64
+	// fhSum is SumHashes of the work's field hashes (flagFH); fhOff the
+	// file offset of the last line naming the work with its hashes
+	// (created, found, updated), -1 for none.
+	fhSum      uint64
+	fhOff      int64
 	workPrefix uint16
 	status     uint8 // index into statuses
+	flags      uint8 // flagUpdate, flagFH, flagDoubt
 }
 
+const (
+	flagUpdate = 1 << iota // the deciding entry's op is OpUpdate
+	flagFH                 // fhSum is the sum of known field hashes
+	flagDoubt              // an update of the work is in doubt (fields in doubt)
+)
+
 // statuses numbers the statuses for lightEntry.
-var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous}
+var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated}
 
 func statusCode(s Status) uint8 {
 	for i, st := range statuses {
@@ -195,7 +309,7 @@ func statusCode(s Status) uint8 {
 func newLightState() *State {
 	return &State{light: &lightState{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(),
 		index: make(map[[2]uint64]int32), created: make(map[uint64]int32), doubts: make(map[uint64]int32),
-		prefixIndex: make(map[string]uint16), ids: make(map[int32]string)}}
+		prefixIndex: make(map[string]uint16), ids: make(map[int32]string), doubt: make(map[int32][]string)}}
 }
 
 // setWorkID records the work ID of the key at position i in le: as an
@@ -238,46 +352,56 @@ func (l *lightState) key(k string) [2]uint64 {
 	return [2]uint64{maphash.String(l.seed1, k), maphash.String(l.seed2, k)}
 }
 
-func (l *lightState) apply(e Entry, warn func(string)) {
+// apply folds the entry at file offset off (-1: not from a file) into the
+// state.
+func (l *lightState) apply(e Entry, off int64, warn func(string)) {
 	k := l.key(e.Key)
-	le := lightEntry{status: statusCode(e.Status)}
-	if !e.TS.IsZero() {
-		le.ts = e.TS.UnixNano()
-	}
-	switch e.Status {
-	case Created:
-		le.idHash = maphash.String(l.seed1, e.ID)
-	case Sending:
-		le.idHash = maphash.String(l.seed1, e.FP)
-	}
 	i, ok := l.index[k]
 	if !ok {
 		i = int32(len(l.entries))
-		if e.Status == Created {
-			l.setWorkID(i, &le, e.ID)
-		}
 		l.index[k] = i
-		l.entries = append(l.entries, le)
-		l.mark(le, 1)
+		l.entries = append(l.entries, lightEntry{})
+		l.decide(i, e, false)
+		l.follow(i, e, off)
 		return
 	}
 	cur := &l.entries[i]
-	if keepsDoubt(statuses[cur.status], e) {
-		return
+	if replaces(statuses[cur.status], e) {
+		if statuses[cur.status] == Created && e.Status == Created && cur.idHash != maphash.String(l.seed1, e.ID) && warn != nil {
+			warn(fmt.Sprintf("row key %q was created twice (the second time as %s); keeping the later", e.Key, describe(e)))
+		}
+		l.decide(i, e, true)
 	}
-	if statuses[cur.status] == Created {
-		switch e.Status {
-		case Created:
-			if cur.idHash != le.idHash && warn != nil {
-				warn(fmt.Sprintf("row key %q was created twice (the second time as %s); keeping the later", e.Key, describe(e)))
-			}
-		case Deleted:
-		default:
-			return // created is sticky
+	l.follow(i, e, off)
+}
+
+// decide makes e the deciding entry of the key at position i (known: it
+// had one), keeping its work's hashes when the work stays the same.
+func (l *lightState) decide(i int32, e Entry, known bool) {
+	cur := &l.entries[i]
+	le := lightEntry{status: statusCode(e.Status), fhOff: -1}
+	if e.Op == OpUpdate {
+		le.flags |= flagUpdate
+	}
+	if !e.TS.IsZero() {
+		le.ts = e.TS.UnixNano()
+	}
+	switch {
+	case holdsWork(e.Status):
+		le.idHash = maphash.String(l.seed1, e.ID)
+	case e.Status == Sending:
+		le.idHash = maphash.String(l.seed1, e.FP)
+	}
+	if known {
+		l.mark(*cur, -1)
+		if sameWork(statuses[cur.status], e.Status) {
+			le.fhSum, le.fhOff = cur.fhSum, cur.fhOff
+			le.flags |= cur.flags &^ flagUpdate
+		} else {
+			delete(l.doubt, i)
 		}
 	}
-	l.mark(*cur, -1)
-	if e.Status == Created {
+	if holdsWork(e.Status) {
 		l.setWorkID(i, &le, e.ID)
 	} else {
 		delete(l.ids, i)
@@ -286,13 +410,36 @@ func (l *lightState) apply(e Entry, warn func(string)) {
 	l.mark(le, 1)
 }
 
-// mark counts (d = 1) or uncounts (d = -1) the created work of e, or the
-// request it is in doubt about.
+// follow records what e says about the work of the key at position i:
+// its field hashes (a created, found or updated line) or an update in
+// doubt (updating).
+func (l *lightState) follow(i int32, e Entry, off int64) {
+	cur := &l.entries[i]
+	if !holdsWork(statuses[cur.status]) {
+		return
+	}
+	switch e.Status {
+	case Created, Found, Updated:
+		cur.fhOff, cur.fhSum = off, 0
+		cur.flags &^= flagFH | flagDoubt
+		if e.FH != nil {
+			cur.fhSum = SumHashes(e.FH)
+			cur.flags |= flagFH
+		}
+		delete(l.doubt, i)
+	case Updating:
+		cur.flags |= flagDoubt
+		l.doubt[i] = union(l.doubt[i], e.Fields)
+	}
+}
+
+// mark counts (d = 1) or uncounts (d = -1) the work of e, or the request
+// it is in doubt about.
 func (l *lightState) mark(e lightEntry, d int32) {
 	m := l.created
-	switch statuses[e.status] {
-	case Created:
-	case Sending:
+	switch st := statuses[e.status]; {
+	case holdsWork(st):
+	case st == Sending:
 		m = l.doubts
 	default:
 		return
@@ -327,8 +474,8 @@ func (s *State) DoubtCount(fp string) int {
 }
 
 // WasCreated reports whether the journal records the work with this ID as
-// created by a row (and not deleted since): reconciliation by title must
-// never claim such a work for another row.
+// a row's work (created by it and not deleted since, or found for it):
+// reconciliation by title must never claim such a work for another row.
 func (s *State) WasCreated(id string) bool {
 	if s == nil || id == "" {
 		return false
@@ -340,7 +487,7 @@ func (s *State) WasCreated(id string) bool {
 	s.createdOnce.Do(func() {
 		s.createdIndex = make(map[string]struct{})
 		for i := range s.entries {
-			if s.entries[i].status == Created {
+			if holdsWork(s.entries[i].status) {
 				s.createdIndex[s.entries[i].id] = struct{}{}
 			}
 		}
@@ -365,7 +512,8 @@ func (s *State) InDoubtWith(key, fp string) bool {
 
 // stored is an Entry as a State keeps it: the fields every entry has, and
 // the rare ones (a sending line's title, an invalid row's errors, a failed
-// row's error, an unusual type) behind one pointer.
+// row's error, an unusual type) behind one pointer; the key's work's
+// field hashes compactly, and what updates did to it behind another.
 type stored struct {
 	key, id, displayID string
 	ts                 time.Time
@@ -374,8 +522,11 @@ type stored struct {
 	httpStatus         int32
 	status             Status
 	typ                uint8 // index into workTypes; 0 = see extra.typ
-	v                  uint8 // the entry's version; every stored entry is a create
+	v                  uint8 // the entry's version
+	update             bool  // the entry's op is OpUpdate (else OpCreate)
 	extra              *storedExtra
+	fh                 fieldHashes // the work's field hashes (see Sent)
+	work               *workInfo   // nil: no found or update line
 }
 
 type storedExtra struct {
@@ -384,6 +535,14 @@ type storedExtra struct {
 	errors     []string
 	err        *ErrorInfo
 	candidates []string
+}
+
+// workInfo is what found and update lines said about a key's work.
+type workInfo struct {
+	before  map[string]json.RawMessage // first known value per field
+	updated []string                   // fields updates sent (sorted)
+	doubt   []string                   // fields of updates in doubt (sorted)
+	last    *Entry                     // the last update line (updating, updated, failed), without its maps
 }
 
 func (st *stored) fp() string {
@@ -400,7 +559,8 @@ var workTypes = [...]string{"", "issue", "ticket", "task", "opportunity"}
 
 func compact(e Entry) stored {
 	st := stored{key: e.Key, id: e.ID, displayID: e.DisplayID, ts: e.TS, row: int32(e.Row),
-		attempt: int32(e.Attempt), attempts: int32(e.Attempts), httpStatus: int32(e.HTTPStatus), status: e.Status, v: uint8(e.V)}
+		attempt: int32(e.Attempt), attempts: int32(e.Attempts), httpStatus: int32(e.HTTPStatus), status: e.Status, v: uint8(e.V),
+		update: e.Op == OpUpdate}
 	var x storedExtra
 	st.typ = 255
 	for i, t := range workTypes {
@@ -418,9 +578,14 @@ func compact(e Entry) stored {
 	return st
 }
 
+// entry returns the stored entry (without Fields, FH and Before: Sent
+// and Restores give what the key's lines said about its work).
 func (st *stored) entry() Entry {
 	e := Entry{Row: int(st.row), Key: st.key, Op: OpCreate, V: int(st.v), Status: st.status, TS: st.ts, Attempt: int(st.attempt),
 		ID: st.id, DisplayID: st.displayID, Type: workTypes[st.typ], HTTPStatus: int(st.httpStatus), Attempts: int(st.attempts)}
+	if st.update {
+		e.Op = OpUpdate
+	}
 	if x := st.extra; x != nil {
 		e.Title, e.FP, e.Errors, e.Error, e.Candidates = x.title, x.fp, x.errors, x.err, x.candidates
 		if x.typ != "" {
@@ -432,9 +597,12 @@ func (st *stored) entry() Entry {
 
 // apply folds one entry (in file order) into the state. warn is told about
 // a key created twice, which means two works exist for one row.
-func (s *State) apply(e Entry, warn func(string)) {
+func (s *State) apply(e Entry, warn func(string)) { s.applyAt(e, -1, warn) }
+
+// applyAt is apply for the entry at file offset off (-1: not from a file).
+func (s *State) applyAt(e Entry, off int64, warn func(string)) {
 	if s.light != nil {
-		s.light.apply(e, warn)
+		s.light.apply(e, off, warn)
 		return
 	}
 	if s.index == nil {
@@ -444,27 +612,67 @@ func (s *State) apply(e Entry, warn func(string)) {
 	if !ok {
 		s.index[e.Key] = int32(len(s.entries))
 		s.entries = append(s.entries, compact(e))
+		s.follow(&s.entries[len(s.entries)-1], e)
 		return
 	}
 	cur := &s.entries[i]
-	if keepsDoubt(cur.status, e) {
-		return
-	}
-	if cur.status == Created {
-		switch e.Status {
-		case Created:
-			if cur.id != e.ID && warn != nil {
-				warn(fmt.Sprintf("row key %q was created twice (%s and %s); keeping the later", e.Key, describe(cur.entry()), describe(e)))
-			}
-		case Deleted:
-		default:
-			return // created is sticky: a stray later line must not undo it
+	if replaces(cur.status, e) {
+		if cur.status == Created && e.Status == Created && cur.id != e.ID && warn != nil {
+			warn(fmt.Sprintf("row key %q was created twice (%s and %s); keeping the later", e.Key, describe(cur.entry()), describe(e)))
+		}
+		// The map's key and the stored key share one string.
+		key, fh, work, same := cur.key, cur.fh, cur.work, sameWork(cur.status, e.Status)
+		if same {
+			// An updating line names the work by ID only.
+			was := cur.entry()
+			e.DisplayID, e.Type = cmp.Or(e.DisplayID, was.DisplayID), cmp.Or(e.Type, was.Type)
+		}
+		*cur = compact(e)
+		cur.key = key
+		if same {
+			cur.fh, cur.work = fh, work
 		}
 	}
-	// The map's key and the stored key share one string.
-	key := cur.key
-	*cur = compact(e)
-	cur.key = key
+	s.follow(cur, e)
+}
+
+// follow records what e says about the work of the key stored in cur:
+// its field hashes, the fields updates sent, the values before them.
+func (s *State) follow(cur *stored, e Entry) {
+	if !holdsWork(cur.status) {
+		return
+	}
+	if e.Op == OpUpdate && cur.work == nil {
+		cur.work = &workInfo{}
+	}
+	switch e.Status {
+	case Created, Found, Updated:
+		cur.fh = s.fields.compact(e.FH)
+		if cur.work != nil {
+			cur.work.doubt = nil
+		}
+	}
+	if w := cur.work; w != nil && e.Op == OpUpdate {
+		for f, v := range e.Before {
+			if _, ok := w.before[f]; !ok {
+				if w.before == nil {
+					w.before = make(map[string]json.RawMessage)
+				}
+				w.before[f] = v
+			}
+		}
+		if e.Status == Updating || e.Status == Updated {
+			w.updated = union(w.updated, e.Fields)
+		}
+		if e.Status == Updating {
+			w.doubt = union(w.doubt, e.Fields)
+		}
+		if e.Status != Found {
+			last := e
+			last.Fields, last.FH, last.Before = nil, nil, nil
+			w.last = &last
+		}
+	}
 }
 
 // keepsDoubt reports whether a key in doubt (or ambiguous) stays so
@@ -487,8 +695,9 @@ func describe(e Entry) string {
 	return e.ID
 }
 
-// Last returns the entry that decides the key's fate, and whether the key
-// appears at all.
+// Last returns the entry that decides the key's fate (see State), and
+// whether the key appears at all. Its Fields, FH and Before are empty:
+// Sent and Restores say what the key's lines recorded about its work.
 func (s *State) Last(key string) (Entry, bool) {
 	if s == nil {
 		return Entry{}, false
@@ -500,7 +709,10 @@ func (s *State) Last(key string) (Entry, bool) {
 		}
 		le := l.entries[i]
 		e := Entry{Key: key, Op: OpCreate, Status: statuses[le.status]}
-		if e.Status == Created {
+		if le.flags&flagUpdate != 0 {
+			e.Op = OpUpdate
+		}
+		if holdsWork(e.Status) {
 			e.ID = l.workID(i)
 		}
 		if le.ts != 0 {
