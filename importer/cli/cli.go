@@ -6,11 +6,13 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Version is the tool's version, sent in the User-Agent.
@@ -40,26 +42,6 @@ type Env struct {
 	Signals <-chan os.Signal
 }
 
-const usage = `devrev-import bulk-imports CSV or XLSX rows into DevRev as works.
-
-Usage:
-  devrev-import validate FILE [flags]     dry run: read, map, validate every row; sends nothing
-  devrev-import import FILE [flags]       create the works (import --dry-run == validate)
-  devrev-import sandbox [--addr ADDR]     serve the built-in DevRev simulator on loopback
-  devrev-import init FILE                 print a mapping skeleton for FILE's header
-  devrev-import report CHECKPOINT         totals and CSVs from a checkpoint
-  devrev-import undo CHECKPOINT           delete every work a checkpoint created
-  devrev-import resolve CHECKPOINT [ROW]  list rows left ambiguous, or settle one (--id ID | --send)
-  devrev-import help [COMMAND]            this text, or a command's flags
-  devrev-import --version
-
-Run "devrev-import COMMAND -h" for a command's flags.
-
-Exit codes: 0 all rows fine, 1 some rows invalid or failed, 2 usage/mapping/file
-error (nothing sent), 3 stopped before the end (resumable), 4 authentication or
-permission refused, 5 another run holds the checkpoint lock.
-`
-
 // Main runs the command line and returns the exit code. Commands return
 // errors; exitFor alone turns them into the exit code and the message.
 func Main(ctx context.Context, args []string, env Env) int {
@@ -74,55 +56,173 @@ func Main(ctx context.Context, args []string, env Env) int {
 	return code
 }
 
-// dispatch runs the command args name and returns its name and outcome.
+// dispatch runs the command args name and returns its name ("" for the
+// tool itself) and outcome. The command tree is built anew for every call,
+// writing to env only: nothing outlives a run.
 func dispatch(ctx context.Context, args []string, env Env) (string, error) {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
-		return "", exitStatus(ExitUsage)
-	}
-	cmd, rest := args[0], args[1:]
-	if err := refuseTokenFlag(rest); err != nil {
-		return cmd, err
-	}
-	switch cmd {
-	case "validate", "import":
-		return cmd, runImport(ctx, cmd, rest, env)
-	case "sandbox":
-		return cmd, runSandbox(ctx, rest, env)
-	case "init":
-		return cmd, runInit(ctx, rest, env)
-	case "report":
-		return cmd, runReport(ctx, rest, env)
-	case "undo":
-		return cmd, runUndo(ctx, rest, env)
-	case "resolve":
-		return cmd, runResolve(ctx, rest, env)
-	case "--version", "-version", "version":
-		fmt.Fprintf(env.Stdout, "devrev-import %s\n", Version)
-		return cmd, nil
-	case "help", "-h", "--help", "-help":
-		if len(rest) > 0 {
-			return cmd, exitStatus(Main(ctx, []string{rest[0], "-h"}, env))
+	if len(args) > 0 {
+		if err := refuseTokenFlag(args[1:]); err != nil {
+			return args[0], err
 		}
-		fmt.Fprint(env.Stdout, usage)
-		return cmd, nil
 	}
-	fmt.Fprintf(env.Stderr, "devrev-import: unknown command %q\n\n%s", cmd, usage)
-	return cmd, exitStatus(ExitUsage)
+	var rest []string // the command's arguments, for a command whose flags failed
+	root := newRoot(env, &rest)
+	fs := root.Flags()
+	name := ""
+	switch {
+	case len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd):
+		// A shell asking for completions: the words as typed.
+		root.SetArgs(args)
+		_, err := root.ExecuteContextC(ctx)
+		return "", err
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		name = args[0]
+		sub := findCommand(root, name)
+		if sub == nil {
+			return "", unknownCommand(root, name)
+		}
+		sub.InitDefaultHelpFlag()
+		fs, args = sub.Flags(), args[1:]
+	default:
+		root.InitDefaultHelpFlag()
+		root.InitDefaultVersionFlag()
+	}
+	rest = longDashes(fs, args)
+	if name != "" {
+		args = append([]string{name}, rest...)
+	} else {
+		args = append([]string{}, rest...) // never nil: cobra reads os.Args then
+	}
+	root.SetArgs(args)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	cmd, err := root.ExecuteContextC(ctx)
+	var ee *exitError
+	if err != nil && !started && !errors.As(err, &ee) {
+		// cobra refused the command line itself (arguments a command
+		// does not take): a usage error like any other.
+		err = usageError("%v (see '%s --help')", err, cmd.CommandPath())
+	}
+	if cmd == nil || cmd == root {
+		return "", err
+	}
+	return cmd.Name(), err
+}
+
+// newRoot is the tool's command tree. rest will hold the arguments of the
+// command run (its flags in double-dash form).
+func newRoot(env Env, rest *[]string) *cobra.Command {
+	root := &cobra.Command{
+		Use:     "devrev-import",
+		Short:   "devrev-import bulk-imports CSV or XLSX rows into DevRev as works.",
+		Version: Version,
+		// exitFor says what went wrong, once; a bad flag is one line, not the usage.
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			// No command: the help, as an error.
+			printRootHelp(c, env.Stderr)
+			return exitStatus(ExitUsage)
+		},
+		SuggestionsMinimumDistance: 2,
+	}
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetVersionTemplate("devrev-import {{.Version}}\n")
+	root.SetFlagErrorFunc(flagUsageError)
+	root.SetHelpFunc(func(c *cobra.Command, _ []string) { printHelp(c, c.OutOrStdout()) })
+	root.SetUsageFunc(func(c *cobra.Command) error { printHelp(c, c.OutOrStderr()); return nil })
+	root.AddCommand(
+		newImportCmd("validate", env, rest),
+		newImportCmd("import", env, rest),
+		newSandboxCmd(env),
+		newInitCmd(env),
+		newReportCmd(env),
+		newUndoCmd(env),
+		newResolveCmd(env),
+		&cobra.Command{Use: "version", Hidden: true, Args: cobra.NoArgs, RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintf(env.Stdout, "devrev-import %s\n", Version)
+			return nil
+		}},
+	)
+	root.SetHelpCommand(newHelpCmd(root))
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	if c := findCommand(root, "completion"); c != nil {
+		c.Use, c.Short = "completion SHELL", "print the shell completion script for bash, zsh, fish or powershell"
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error { // no shell, or one it does not know
+			if len(args) == 0 {
+				return usageError("name a shell: bash, zsh, fish or powershell (see 'devrev-import completion --help')")
+			}
+			return usageError("unknown shell %q: bash, zsh, fish or powershell", args[0])
+		}
+		c.Example = "  source <(devrev-import completion bash)\n  devrev-import completion zsh > \"${fpath[1]}/_devrev-import\""
+	}
+	return root
+}
+
+// newHelpCmd is `help [COMMAND]`: the tool's help, or a command's (exit
+// 0); an unknown command is a usage error with a suggestion.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "this text, or a command's flags and examples",
+		Args:  cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range root.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return root.Help()
+			}
+			sub := findCommand(root, args[0])
+			if sub == nil {
+				return unknownCommand(root, args[0])
+			}
+			return sub.Help()
+		},
+	}
+}
+
+// findCommand is root's command called name, or nil.
+func findCommand(root *cobra.Command, name string) *cobra.Command {
+	for _, c := range root.Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// unknownCommand is the usage error for a command the tool does not
+// have, with the closest one.
+func unknownCommand(root *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		msg += "; did you mean " + s[0] + "?"
+	}
+	return usageError("%s (see 'devrev-import --help')", msg)
 }
 
 // messagePrefix starts the line of a command's final message: "devrev-import"
-// for import and validate, whose messages are the tool's, "devrev-import
-// CMD" for the others.
+// for the tool itself and for import and validate, whose messages are the
+// tool's, "devrev-import CMD" for the others.
 func messagePrefix(cmd string) string {
-	if cmd == "import" || cmd == "validate" {
+	if cmd == "" || cmd == "import" || cmd == "validate" {
 		return "devrev-import"
 	}
 	return "devrev-import " + cmd
 }
 
 // refuseTokenFlag refuses --token (-token, --token=VALUE) on any command,
-// before the flag package sees it: a token given as a flag ends up in
+// before the flags are parsed: a token given as a flag ends up in
 // process lists and shell history. The message never repeats the value.
 // Arguments after "--" are positional and not looked at.
 func refuseTokenFlag(args []string) error {
@@ -138,58 +238,23 @@ func refuseTokenFlag(args []string) error {
 	return nil
 }
 
-// parse parses flags that may come before or after the positional
-// arguments ("import FILE --sandbox" and "import --sandbox FILE" both work).
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+// verboseFlag registers -v, --verbose (and --v, as the flag package took
+// it before).
+func verboseFlag(fs *pflag.FlagSet, p *bool, usage string) {
+	fs.BoolVarP(p, "verbose", "v", false, usage)
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "v" {
+			name = "verbose"
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// newFlagSet returns a FlagSet that prints its help to env.Stdout on -h
-// and errors to env.Stderr.
-func newFlagSet(name, synopsis string, env Env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "Usage: devrev-import %s\n\nFlags:\n", synopsis)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(env.Stderr)
-	}
-	return fs
-}
-
-// parseArgs parses a command's flags and returns its positional
-// arguments. -h returns flag.ErrHelp (exit 0, the help is printed); a bad
-// flag exits 2, the flag package has said why.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	pos, err := parse(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, exitStatus(ExitUsage)
-	}
-	return pos, nil
+		return pflag.NormalizedName(name)
+	})
 }
 
 // listFlag is a comma-separated list flag.
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Type() string   { return "list" }
 func (l *listFlag) Set(s string) error {
 	*l = nil
 	for _, p := range strings.Split(s, ",") {

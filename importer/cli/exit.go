@@ -2,8 +2,9 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+
+	"github.com/spf13/pflag"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
@@ -54,7 +55,7 @@ func exitStatus(code int) error {
 // exitFor maps the error a command returned to its exit code and the
 // message to print ("" for none). It is the one place that decides exit
 // codes from errors:
-//   - nil: 0; flag.ErrHelp (-h printed the help): 0;
+//   - nil: 0; pflag.ErrHelp (-h printed the help): 0;
 //   - an exitError: its code;
 //   - a *source.FileError: 2, nothing was sent;
 //   - a *pipeline.StopError: 4 when the token was refused, 1 when
@@ -67,7 +68,7 @@ func exitFor(err error) (int, string) {
 	var se *pipeline.StopError
 	var le *checkpoint.LockedError
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return ExitOK, ""
 	case errors.As(err, &ee):
 		if ee.err == nil {

@@ -2,9 +2,10 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"testing"
+
+	"github.com/spf13/pflag"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
@@ -21,7 +22,7 @@ func TestExitFor(t *testing.T) {
 		msg  string
 	}{
 		{nil, ExitOK, ""},
-		{flag.ErrHelp, ExitOK, ""},
+		{pflag.ErrHelp, ExitOK, ""},
 		{exitStatus(ExitRowsFailed), ExitRowsFailed, ""},
 		{usageError("--rate: %s", "bad"), ExitUsage, "--rate: bad"},
 		{fmt.Errorf("reading: %w", &source.FileError{Path: "a.csv", Err: errors.New("not UTF-8")}), ExitUsage, "a.csv: not UTF-8"},

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
@@ -52,7 +54,7 @@ type importFlags struct {
 	verbose                                   bool
 }
 
-func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
+func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 	fs.StringVar(&f.typ, "type", "", "default work type when no column gives it: issue|ticket|task|opportunity")
 	fs.StringVar(&f.mappingPath, "mapping", "", "mapping file (YAML); default: header names are field names")
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
@@ -68,7 +70,7 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.IntVar(&f.maxCellBytes, "max-cell-bytes", 1<<20, "largest cell accepted, in bytes")
 	fs.BoolVar(&f.sandbox, "sandbox", false, "use the built-in simulator started in-process (no token needed)")
 	f.apiFlags.register(fs)
-	fs.BoolVar(&f.verbose, "v", false, "log every API request (status, time, rate headers; the token shows as ***)")
+	verboseFlag(fs, &f.verbose, "log every API request (status, time, rate headers; the token shows as ***)")
 	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
@@ -91,19 +93,80 @@ func (f *importFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.createdCSV, "created-csv", "", "append every created work (row, key, ID, display ID, the row's cells) here (default: the checkpoint's name with .created.csv instead of .checkpoint.jsonl)")
 }
 
-// runImport is the validate and import commands.
-func runImport(ctx context.Context, cmd string, args []string, env Env) error {
+// importGroups are the headings of validate's and import's help.
+var importGroups = []flagGroup{
+	{"Input", []string{"sheet", "delimiter", "encoding", "max-cell-bytes", "allow-embedded-rows"}},
+	{"Mapping", []string{"mapping", "type", "key", "timezone", "strict", "schema", "lookup-cache"}},
+	{"API", []string{"sandbox", "endpoint", "token-file", "timeout", "verbose", "dry-run"}},
+	{"Output", []string{"errors-csv", "created-csv", "summary-json", "progress", "log-format"}},
+	{"Limits and rate", []string{"workers", "max-workers", "rate", "burst", "max-retries", "max-consecutive-failures", "max-duration", "max-errors", "max-wait"}},
+	{"Resume", []string{"checkpoint", "on-doubt", "wait-lock"}},
+}
+
+// importUsage is what validate and import do and their examples.
+var importUsage = map[string]struct{ short, long, example string }{
+	"validate": {
+		short: "dry run: read, map, validate every row; sends nothing",
+		long: `Read FILE (CSV or XLSX), map every row as the mapping says and validate it,
+sending nothing. With a token (or --sandbox) it also resolves lookup columns and
+checks custom fields against the org's schema, read-only.`,
+		example: `  devrev-import validate export.xlsx --mapping export.yaml
+  devrev-import validate export.csv --mapping export.yaml --summary-json validate.json
+  devrev-import validate --sandbox samples/tickets.csv --mapping samples/tickets.yaml`,
+	},
+	"import": {
+		short: "create the works (import --dry-run == validate)",
+		long: `Create a DevRev work for every valid row of FILE (CSV or XLSX), exactly once:
+the checkpoint next to FILE makes a rerun resume where the last one stopped.
+The token comes from $DEVREV_TOKEN or --token-file, never from a flag.`,
+		example: `  devrev-import import --sandbox samples/tickets.csv --mapping samples/tickets.yaml
+  devrev-import import export.xlsx --mapping export.yaml --token-file ~/.devrev-token
+  devrev-import import nightly.csv --mapping nightly.yaml --max-duration 50m --log-format json`,
+	},
+}
+
+// newImportCmd is the validate or the import command (name). args are
+// its arguments, for the summary of a run whose flags failed.
+func newImportCmd(name string, env Env, args *[]string) *cobra.Command {
 	var f importFlags
-	fs := newFlagSet(cmd, cmd+" FILE [flags]", env)
-	f.register(fs, cmd)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	u := importUsage[name]
+	c := &cobra.Command{Use: name + " FILE", Short: u.short, Long: u.long, Example: u.example}
+	f.register(c.Flags(), name)
+	c.RunE = func(c *cobra.Command, pos []string) error {
+		return runImport(c.Context(), name, f, pos, env)
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(env.Stderr, "devrev-import %s: need exactly one FILE (got %d)\n", cmd, len(pos))
-		return exitStatus(ExitUsage)
+	c.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return importFlagError(c, err, &f, *args, env)
+	})
+	withGroups(c, importGroups...)
+	return c
+}
+
+// importFlagError is a bad flag of validate or import: the short
+// message (a JSON event with --log-format json) and, when --summary-json
+// was given, the summary with its exit code, as after any failure before
+// the run.
+func importFlagError(c *cobra.Command, err error, f *importFlags, args []string, env Env) error {
+	uerr := flagUsageError(c, err)
+	pos := salvageFlags(c.Flags(), args)
+	r := &importRun{f: *f, dry: c.Name() == "validate" || f.dryRun, env: env}
+	if len(pos) > 0 {
+		r.file = pos[0]
 	}
+	r.summarySafe = clashFree(r.fileRoles(), "--summary-json")
+	code, msg := exitFor(uerr)
+	r.writeSummaryOnExit(code, msg)
+	if f.logFormat != "json" {
+		return uerr
+	}
+	r.env.Stderr = newJSONLines(env.Stderr)
+	out := &output{w: r.env.Stderr, log: newLogger(r.env, "json", slog.LevelInfo), json: true}
+	out.failure(msg)
+	return exitStatus(code)
+}
+
+// runImport is the validate and import commands, with their flags parsed.
+func runImport(ctx context.Context, cmd string, f importFlags, pos []string, env Env) error {
 	if f.logFormat != "text" && f.logFormat != "json" {
 		fmt.Fprintf(env.Stderr, "devrev-import %s: --log-format %q: must be text or json\n", cmd, f.logFormat)
 		return exitStatus(ExitUsage)
@@ -111,9 +174,13 @@ func runImport(ctx context.Context, cmd string, args []string, env Env) error {
 	if f.logFormat == "json" {
 		env.Stderr = newJSONLines(env.Stderr) // every line of the run, whoever writes it
 	}
+	if len(pos) != 1 {
+		fmt.Fprintf(env.Stderr, "devrev-import %s: need exactly one FILE (got %d)\n", cmd, len(pos))
+		return exitStatus(ExitUsage)
+	}
 	dry := cmd == "validate" || f.dryRun
 	r := &importRun{f: f, file: pos[0], dry: dry, env: env}
-	err = r.run(ctx)
+	err := r.run(ctx)
 	code, msg := exitFor(err)
 	r.writeSummaryOnExit(code, msg)
 	if f.logFormat == "json" && msg != "" {

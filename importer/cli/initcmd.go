@@ -1,32 +1,45 @@
 package cli
 
 import (
-	"context"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/devrev-import/devrev-import/importer/source"
 )
 
-// runInit prints a commented mapping skeleton for a file's header, guessed
-// from the column names and the first rows' cells.
-func runInit(_ context.Context, args []string, env Env) error {
-	fs := newFlagSet("init", "init FILE [--type T] [--sheet S] [--encoding E]", env)
+// newInitCmd prints a commented mapping skeleton for a file's header,
+// guessed from the column names and the first rows' cells.
+func newInitCmd(env Env) *cobra.Command {
+	c := &cobra.Command{Use: "init FILE", Short: "print a commented mapping guessed from FILE's header and first rows",
+		Long: `Print a mapping for FILE guessed from its header and its first 200 rows: the
+work type, each column's field and how its cells read, every guess commented
+with why, and TODOs for what it could not tell. Check it, then validate with it.`,
+		Example: `  devrev-import init jira-export.csv > jira.yaml
+  devrev-import init export.xlsx --sheet Issues --type issue > export.yaml`}
+	fs := c.Flags()
 	typ := fs.String("type", "", "work type the mapping is for: issue|ticket|task|opportunity (default: guessed from the header)")
 	sheet := fs.String("sheet", "", "XLSX sheet (default: the visible sheet with the most rows)")
 	encoding := fs.String("encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	withGroups(c, flagGroup{"Input", []string{"sheet", "encoding"}}, flagGroup{"Mapping", []string{"type"}})
+	c.RunE = func(_ *cobra.Command, pos []string) error {
+		return runInit(pos, *typ, *sheet, *encoding, env)
 	}
+	return c
+}
+
+// runInit is init with its flags parsed.
+func runInit(pos []string, typ, sheet, encoding string, env Env) error {
 	if len(pos) != 1 {
 		return usageError("need exactly one FILE")
 	}
-	if _, ok := requiredByType[*typ]; !ok && *typ != "" {
-		return usageError("--type %q: must be one of issue, ticket, task, opportunity", *typ)
+	if _, ok := requiredByType[typ]; !ok && typ != "" {
+		return usageError("--type %q: must be one of issue, ticket, task, opportunity", typ)
 	}
-	opt := source.Options{Sheet: *sheet, Encoding: *encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }}
-	in := skeletonInput{file: pos[0], typ: *typ}
+	opt := source.Options{Sheet: sheet, Encoding: encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }}
+	in := skeletonInput{file: pos[0], typ: typ}
 	if opt.Sheet == "" {
+		var err error
 		if in.sheet, in.why, err = pickInitSheet(pos[0], opt); err != nil {
 			return usageError("%v", err)
 		}

@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/report"
@@ -17,12 +18,18 @@ type reportFlags struct {
 	input, sheet, delimiter, encoding string
 }
 
-// runReport prints a checkpoint's totals and writes the created-works map,
+// newReportCmd prints a checkpoint's totals and writes the created-works map,
 // the failed rows as a reloadable errors CSV and an HTML page of the run.
 // It exits 0 whenever it could report, whatever the run's outcome was:
 // its figures say what failed.
-func runReport(_ context.Context, args []string, env Env) error {
-	fs := newFlagSet("report", "report CHECKPOINT [flags]", env)
+func newReportCmd(env Env) *cobra.Command {
+	c := &cobra.Command{Use: "report CHECKPOINT", Short: "totals, CSVs and an HTML page from a checkpoint",
+		Long: `Print a checkpoint's totals and write, as asked, the map of created works, the
+invalid and failed rows as an errors CSV ready to fix and import, and a
+self-contained HTML page of the run. Exit 0 whenever it could report.`,
+		Example: `  devrev-import report export.csv.checkpoint.jsonl
+  devrev-import report export.csv.checkpoint.jsonl --created-csv ids.csv --errors-csv fix-me.csv --html run.html`}
+	fs := c.Flags()
 	var f reportFlags
 	fs.StringVar(&f.createdCSV, "created-csv", "", "write row,key,id,display_id of every created work here")
 	fs.StringVar(&f.errorsCSV, "errors-csv", "", "write the invalid and failed rows here: _row, _error, then the input's columns (ready to fix and import)")
@@ -31,17 +38,18 @@ func runReport(_ context.Context, args []string, env Env) error {
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet of the input, for --errors-csv")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter of the input, for --errors-csv (default: detect)")
 	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding of the input, for --errors-csv")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	withGroups(c, flagGroup{"Output", []string{"created-csv", "errors-csv", "html"}},
+		flagGroup{"Input (for --errors-csv)", []string{"input", "sheet", "delimiter", "encoding"}})
+	c.RunE = func(_ *cobra.Command, pos []string) error {
+		if len(pos) != 1 {
+			return usageError("need exactly one CHECKPOINT")
+		}
+		if err := writeReport(pos[0], f, env); err != nil {
+			return usageError("%v", err)
+		}
+		return nil
 	}
-	if len(pos) != 1 {
-		return usageError("need exactly one CHECKPOINT")
-	}
-	if err := writeReport(pos[0], f, env); err != nil {
-		return usageError("%v", err)
-	}
-	return nil
+	return c
 }
 
 // writeReport reads the checkpoint at path and writes what f asks for.

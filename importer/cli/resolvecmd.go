@@ -7,43 +7,59 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
-// runResolve settles a row that reconciliation left ambiguous (several
+// newResolveCmd settles a row that reconciliation left ambiguous (several
 // works match a request that may have been performed): the import never
 // sends such a row again by itself. With only CHECKPOINT it lists them;
 // with a ROW, --id records that work as the row's (after checking that it
 // exists and that no other row claims it) and --send marks the row so the
 // next import sends it. A row still in doubt (its lookup could not finish,
 // e.g. too many candidates) can be settled the same way.
-func runResolve(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("resolve", "resolve CHECKPOINT [ROW --id ID | ROW --send] [flags]", env)
+func newResolveCmd(env Env) *cobra.Command {
+	c := &cobra.Command{Use: "resolve CHECKPOINT [ROW --id ID | ROW --send]", Short: "list rows left ambiguous, or settle one",
+		Long: `List the rows of CHECKPOINT that reconciliation left ambiguous (several works
+match a request that may have been performed) or in doubt, or settle one: --id
+records that work as the row's, --send makes the next import send it.`,
+		Example: `  devrev-import resolve export.csv.checkpoint.jsonl
+  devrev-import resolve export.csv.checkpoint.jsonl 17 --id ISS-1234
+  devrev-import resolve export.csv.checkpoint.jsonl 17 --send`}
+	fs := c.Flags()
 	id := fs.String("id", "", "record this work (display ID or DON) as the row's; it must exist")
 	send := fs.Bool("send", false, "none of the candidates is the row's: the next import sends it")
 	var api apiFlags
 	api.register(fs)
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	withGroups(c, flagGroup{"Settling", []string{"id", "send"}},
+		flagGroup{"API", []string{"endpoint", "token-file", "timeout"}}, flagGroup{"Resume", []string{"wait-lock"}})
+	c.RunE = func(c *cobra.Command, pos []string) error {
+		return runResolve(c.Context(), pos, *id, *send, api, *waitLock, env)
 	}
+	return c
+}
+
+// runResolve is resolve with its flags parsed.
+func runResolve(ctx context.Context, pos []string, id string, send bool, api apiFlags, waitLock time.Duration, env Env) error {
 	switch {
-	case len(pos) == 1 && *id == "" && !*send:
+	case len(pos) == 1 && id == "" && !send:
 		return listAmbiguous(pos[0], env)
 	case len(pos) != 2:
 		return usageError("need CHECKPOINT, or CHECKPOINT ROW with --id ID or --send")
-	case (*id == "") == !*send:
+	case (id == "") == !send:
 		return usageError("give exactly one of --id ID and --send")
 	}
 	path := pos[0]
 	in, stopWatch := watchSignals(ctx, env) // Ctrl-C ends a --wait-lock or the lookup
 	defer stopWatch()
 	ctx = in.ctx
-	lock, err := lockCheckpoint(ctx, path, *waitLock, env)
+	lock, err := lockCheckpoint(ctx, path, waitLock, env)
 	if err != nil {
 		return err
 	}
@@ -58,8 +74,8 @@ func runResolve(ctx context.Context, args []string, env Env) error {
 	}
 	next := checkpoint.Entry{Row: e.Row, Key: e.Key, Status: checkpoint.Failed,
 		Error: &checkpoint.ErrorInfo{Type: "resolved_send", Message: "marked with devrev-import resolve --send: the next import sends it"}}
-	if *id != "" {
-		w, err := getWork(ctx, *id, api, env)
+	if id != "" {
+		w, err := getWork(ctx, id, api, env)
 		if err != nil {
 			return err
 		}
@@ -82,7 +98,7 @@ func runResolve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if *id != "" {
+	if id != "" {
 		fmt.Fprintf(env.Stdout, "row %d: recorded as created: %s (%s)\n", e.Row, next.DisplayID, next.ID)
 	} else {
 		fmt.Fprintf(env.Stdout, "row %d: the next import sends it\n", e.Row)

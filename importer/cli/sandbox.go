@@ -7,12 +7,20 @@ import (
 	"net"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
-// runSandbox serves the built-in DevRev simulator until interrupted.
-func runSandbox(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("sandbox", "sandbox [--addr ADDR] [flags]", env)
+// newSandboxCmd serves the built-in DevRev simulator until interrupted.
+func newSandboxCmd(env Env) *cobra.Command {
+	c := &cobra.Command{Use: "sandbox", Short: "serve the built-in DevRev simulator on loopback",
+		Long: `Serve the built-in DevRev simulator on a loopback address until interrupted, with
+the rate limit, faults and latency the flags ask for. Point an import at it with
+DEVREV_ENDPOINT and its token (both printed at start).`,
+		Example: `  devrev-import sandbox --limit 100 --window 1m
+  devrev-import sandbox --addr 127.0.0.1:9000 --fail-503 0.05 --latency 200ms --jitter 100ms`}
+	fs := c.Flags()
 	addr := fs.String("addr", "127.0.0.1:8089", "loopback address to listen on")
 	limit := fs.Int("limit", 0, "requests per window per token (0 = unlimited)")
 	window := fs.Duration("window", time.Minute, "rate-limit window")
@@ -23,23 +31,34 @@ func runSandbox(ctx context.Context, args []string, env Env) error {
 	latency := fs.Duration("latency", 0, "added latency per request")
 	jitter := fs.Duration("jitter", 0, "random extra latency in [0, jitter)")
 	seed := fs.Int64("seed", 1, "seed for faults and jitter")
-	verbose := fs.Bool("v", false, "log every request")
-	if _, err := parseArgs(fs, args); err != nil {
-		return err
+	var verbose bool
+	verboseFlag(fs, &verbose, "log every request")
+	withGroups(c, flagGroup{"Server", []string{"addr", "verbose"}}, flagGroup{"Rate limit", []string{"limit", "window"}},
+		flagGroup{"Faults", []string{"fail-500", "fail-503", "drop-before", "drop-after", "latency", "jitter", "seed"}})
+	c.RunE = func(c *cobra.Command, pos []string) error {
+		if len(pos) > 0 {
+			return usageError("takes no arguments (got %q)", pos[0])
+		}
+		return serveSandbox(c.Context(), *addr, verbose, simulator.Options{
+			Limit: *limit, Window: *window, Latency: *latency, Jitter: *jitter, Seed: *seed,
+			Faults: simulator.Faults{Err500: *f500, Err503: *f503, DropBefore: *dropBefore, DropAfter: *dropAfter},
+		}, env)
 	}
-	host, _, err := net.SplitHostPort(*addr)
+	return c
+}
+
+// serveSandbox serves the simulator with opt at addr until interrupted.
+func serveSandbox(ctx context.Context, addr string, verbose bool, opt simulator.Options, env Env) error {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil || !isLoopback(host) {
-		return usageError("--addr %q: must be a loopback address such as 127.0.0.1:8089", *addr)
+		return usageError("--addr %q: must be a loopback address such as 127.0.0.1:8089", addr)
 	}
 	level := slog.LevelWarn
-	if *verbose {
+	if verbose {
 		level = slog.LevelDebug
 	}
-	sim, err := simulator.Listen(*addr, simulator.Options{
-		Limit: *limit, Window: *window, Latency: *latency, Jitter: *jitter, Seed: *seed,
-		Faults: simulator.Faults{Err500: *f500, Err503: *f503, DropBefore: *dropBefore, DropAfter: *dropAfter},
-		Log:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
-	})
+	opt.Log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	sim, err := simulator.Listen(addr, opt)
 	if err != nil {
 		return usageError("%v", err)
 	}

@@ -2,12 +2,13 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
 )
@@ -46,7 +47,7 @@ type apiFlags struct {
 	timeout             time.Duration
 }
 
-func (a *apiFlags) register(fs *flag.FlagSet) {
+func (a *apiFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.endpoint, "endpoint", "", "DevRev API endpoint (default $DEVREV_ENDPOINT, else https://api.devrev.ai)")
 	fs.StringVar(&a.tokenFile, "token-file", "", "read the API token from this file (default: $DEVREV_TOKEN)")
 	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "per-request timeout")

@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
@@ -13,11 +16,17 @@ import (
 	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
-// runUndo deletes every work a checkpoint records as created, so a trial
-// migration can be rolled back. It appends a "deleted" line per work, so
-// an interrupted undo resumes where it stopped.
-func runUndo(ctx context.Context, args []string, env Env) error {
-	fs := newFlagSet("undo", "undo CHECKPOINT [flags]", env)
+// newUndoCmd deletes every work a checkpoint records as created, so a
+// trial migration can be rolled back. It appends a "deleted" line per
+// work, so an interrupted undo resumes where it stopped.
+func newUndoCmd(env Env) *cobra.Command {
+	c := &cobra.Command{Use: "undo CHECKPOINT", Short: "delete every work a checkpoint created",
+		Long: `Delete every work CHECKPOINT records as created and not deleted yet, journaling
+each delete (run it again to finish an interrupted one). It asks first, naming
+the count, the org and the endpoint; a script passes --yes.`,
+		Example: `  devrev-import undo export.csv.checkpoint.jsonl --dry-run
+  devrev-import undo export.csv.checkpoint.jsonl --yes`}
+	fs := c.Flags()
 	yes := fs.Bool("yes", false, "do not ask for confirmation (for scripts)")
 	dry := fs.Bool("dry-run", false, "list the works that would be deleted, delete nothing")
 	var api apiFlags
@@ -26,15 +35,31 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	progressFlag := fs.String("progress", "auto", "progress display: auto|always|never (never = log lines)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	withGroups(c, flagGroup{"Deleting", []string{"yes", "dry-run", "workers", "rate", "progress"}},
+		flagGroup{"API", []string{"endpoint", "token-file", "timeout"}}, flagGroup{"Resume", []string{"wait-lock"}})
+	c.RunE = func(c *cobra.Command, pos []string) error {
+		return runUndo(c.Context(), pos, undoFlags{yes: *yes, dry: *dry, api: api, workers: *workers,
+			rate: *rateFlag, waitLock: *waitLock, progress: *progressFlag}, env)
 	}
+	return c
+}
+
+// undoFlags are the flags of undo.
+type undoFlags struct {
+	yes, dry       bool
+	api            apiFlags
+	workers        int
+	rate, progress string
+	waitLock       time.Duration
+}
+
+// runUndo is undo with its flags parsed.
+func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 	if len(pos) != 1 {
 		return usageError("need exactly one CHECKPOINT")
 	}
 	path := pos[0]
-	rate, err := parseRate(*rateFlag)
+	rate, err := parseRate(f.rate)
 	if err != nil {
 		return usageError("--rate: %v", err)
 	}
@@ -44,7 +69,7 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	defer stopWatch()
 	ctx = in.ctx
 
-	lock, err := lockCheckpoint(ctx, path, *waitLock, env)
+	lock, err := lockCheckpoint(ctx, path, f.waitLock, env)
 	if err != nil {
 		return err
 	}
@@ -53,30 +78,30 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 	if err != nil || len(todo) == 0 {
 		return err
 	}
-	endpoint := endpointName(api.endpoint, env)
+	endpoint := endpointName(f.api.endpoint, env)
 	if hdr.Endpoint != "" && hdr.Endpoint != sandboxEndpoint && hdr.Endpoint != endpoint {
 		// The works live where the import created them: deleting by their
 		// IDs elsewhere undoes nothing, or deletes works that happen to
 		// carry the same IDs there.
 		return usageError("the checkpoint's works were created at %s, not %s: pass --endpoint %s (or set DEVREV_ENDPOINT)", hdr.Endpoint, endpoint, hdr.Endpoint)
 	}
-	if *dry {
+	if f.dry {
 		for _, e := range todo {
 			fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", e.DisplayID, e.ID, e.Row, e.Key)
 		}
 		return nil
 	}
-	if !*yes {
+	if !f.yes {
 		if err := confirmUndo(ctx, len(todo), endpoint, hdr, env); err != nil {
 			return err
 		}
 	}
 
-	token, err := readToken(api.tokenFile, env)
+	token, err := readToken(f.api.tokenFile, env)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	client, err := newClient(api.endpoint, token, api.timeout, *workers, nil, env)
+	client, err := newClient(f.api.endpoint, token, f.api.timeout, f.workers, nil, env)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -89,11 +114,11 @@ func runUndo(ctx context.Context, args []string, env Env) error {
 
 	counters := new(progress.Counters)
 	display := progress.Start(counters, progress.Options{
-		Bar:   *progressFlag == "always" || (*progressFlag == "auto" && env.IsTerminal),
+		Bar:   f.progress == "always" || (f.progress == "auto" && env.IsTerminal),
 		Total: int64(len(todo)), Undo: true, Out: env.Stderr,
 		Logger: newLogger(env, "text", slog.LevelInfo), Paused: retrier.Limiter.Paused,
 	})
-	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: *workers, Counters: counters,
+	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: f.workers, Counters: counters,
 		Failed: func(e checkpoint.Entry, err error) {
 			fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
 		},
