@@ -1,7 +1,8 @@
 // Package devrev is a small client for the part of the DevRev REST API the
 // importer needs: creating, reading, updating, listing and deleting works,
-// and the lookups that resolve names to IDs (dev users, parts, tags,
-// accounts, Rev orgs).
+// links between works (links.go) and comments on them (timeline.go), and
+// the lookups that resolve names to IDs (dev users, parts, tags, accounts,
+// Rev orgs).
 //
 // Every call is a POST with a JSON body. Every call returns a Response with
 // the rate-limit headers it saw, also on errors, so that a shared limiter can
@@ -350,7 +351,7 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte,
 	data, err = readAnswer(hr, op)
 	if err != nil {
 		return nil, resp, &BadResponseError{Op: op, Status: hr.StatusCode,
-			Snippet: c.Redact(snippet(data)), Err: c.safeErr(err)}
+			Snippet: c.snip(data), Err: c.safeErr(err)}
 	}
 	return data, resp, nil
 }
@@ -412,7 +413,7 @@ func (c *Client) post(ctx context.Context, op string, in, out any) (Response, er
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return resp, &BadResponseError{Op: op, Status: resp.Status,
-			Snippet: c.Redact(snippet(data)), Err: err}
+			Snippet: c.snip(data), Err: err}
 	}
 	return resp, nil
 }

@@ -141,15 +141,15 @@ func (c *Client) apiError(op string, resp Response, raw []byte) *APIError {
 	e := &APIError{Op: op, Status: resp.Status, Rate: resp.Rate, RetryAfter: resp.RetryAfter}
 	var body errorBody
 	if err := json.Unmarshal(raw, &body); err == nil && body.Type != "" {
-		e.Type = c.Redact(clean(body.Type, 64))
-		e.Message = c.Redact(clean(body.Message, 500))
-		e.Detail = c.Redact(clean(body.Detail, 500))
-		e.FieldName = c.Redact(clean(body.FieldName, 200))
-		e.Value = c.Redact(clean(rawValue(body.Value), 200))
+		e.Type = clean(c.Redact(body.Type), 64)
+		e.Message = clean(c.Redact(body.Message), 500)
+		e.Detail = clean(c.Redact(body.Detail), 500)
+		e.FieldName = clean(c.Redact(body.FieldName), 200)
+		e.Value = clean(c.Redact(rawValue(body.Value)), 200)
 		for _, v := range body.AllowedValues {
-			e.AllowedValues = append(e.AllowedValues, c.Redact(clean(v, 200)))
+			e.AllowedValues = append(e.AllowedValues, clean(c.Redact(v), 200))
 		}
-		e.ReferenceID = c.Redact(clean(body.ReferenceID, 200))
+		e.ReferenceID = clean(c.Redact(body.ReferenceID), 200)
 		if body.RetryAfter != nil && *body.RetryAfter > 0 {
 			d := MaxRetryAfter
 			if *body.RetryAfter < MaxRetryAfter.Seconds() {
@@ -164,10 +164,10 @@ func (c *Client) apiError(op string, resp Response, raw []byte) *APIError {
 	e.Type = "http_" + strconv.Itoa(resp.Status)
 	// A JSON object without a type may still carry a message.
 	if json.Valid(raw) && body.Message != "" {
-		e.Message = c.Redact(clean(body.Message, 500))
+		e.Message = clean(c.Redact(body.Message), 500)
 		return e
 	}
-	e.Message = c.Redact(snippet(raw))
+	e.Message = c.snip(raw)
 	return e
 }
 
@@ -182,6 +182,12 @@ func rawValue(v json.RawMessage) string {
 		return s
 	}
 	return string(v)
+}
+
+// snip is snippet of raw with the token redacted first, so that cutting
+// the text cannot leave the start of the token behind.
+func (c *Client) snip(raw []byte) string {
+	return snippet([]byte(c.Redact(string(raw))))
 }
 
 // snippetLen bounds the body excerpt kept in errors.

@@ -20,6 +20,7 @@ const (
 	ErrTypeUnauthenticated      = "unauthenticated"
 	ErrTypeForbidden            = "forbidden"
 	ErrTypeNotFound             = "not_found"
+	ErrTypeConflict             = "conflict"
 	ErrTypeTooManyRequests      = "too_many_requests"
 	ErrTypeInternal             = "internal_error"
 	ErrTypeServiceUnavailable   = "service_unavailable"
@@ -99,6 +100,10 @@ func notPermitted(field, reason string) *APIError {
 func customizationError(field, subtype, reason string) *APIError {
 	return &APIError{Status: http.StatusBadRequest, Type: ErrTypeCustomization, FieldName: field, Subtype: subtype,
 		Reason: reason, Message: fmt.Sprintf("custom field %q: %s", field, reason)}
+}
+
+func conflict(format string, a ...any) *APIError {
+	return &APIError{Status: http.StatusConflict, Type: ErrTypeConflict, Message: fmt.Sprintf(format, a...)}
 }
 
 func notFound(format string, a ...any) *APIError {

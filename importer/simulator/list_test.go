@@ -128,19 +128,7 @@ func TestWorksListCreatedDatePreset(t *testing.T) {
 // pageThrough follows next_cursor and returns every page's display IDs.
 func pageThrough(t *testing.T, s *Server, path, key string, req obj) [][]string {
 	t.Helper()
-	var pages [][]string
-	for range 20 {
-		r := post(t, s, path, req)
-		wantStatus(t, r, http.StatusOK)
-		pages = append(pages, displayIDs(r.body[key]))
-		next, _ := r.body["next_cursor"].(string)
-		if next == "" {
-			return pages
-		}
-		req = with(req, "cursor", next)
-	}
-	t.Fatal("pagination does not end")
-	return nil
+	return pagesOf(t, s, path, key, req, displayIDs)
 }
 
 func TestWorksListPagination(t *testing.T) {

@@ -7,7 +7,9 @@
 // in-memory store, a fixed seeded directory (dev users, parts, tags,
 // accounts, rev orgs, rev users, artifacts) through dev-users.self and the
 // *.list endpoints, and the stock and tenant schemas through
-// schemas.stock.get and schemas.aggregated.get. Requests are validated from
+// schemas.stock.get and schemas.aggregated.get, and links and comments
+// between works (links.create/get/list/delete, timeline-entries.create/get/
+// list/delete; links.go, timeline.go). Requests are validated from
 // the OpenAPI spec directly (not with the importer's validator), errors follow
 // the spec's error-* schemas, and every token gets a fixed-window rate limit
 // with X-RateLimit-* headers and 429 + Retry-After. Faults (500, 503, dropped
@@ -51,7 +53,8 @@ type Options struct {
 	// user is not seeded is rejected with 401 (Start reports it as an error).
 	Tokens map[string]string
 	// ReadOnlyTokens authenticate like Tokens but get 403 forbidden on
-	// writes (works.create, works.update, works.delete).
+	// writes (the routes marked write: works.create, works.update,
+	// works.delete, and the links and timeline-entries writes).
 	ReadOnlyTokens map[string]string
 	// Limit is the number of requests per Window per token; 0 = unlimited
 	// (rate headers are still sent, with a large limit).
@@ -62,7 +65,9 @@ type Options struct {
 	// NoRateHeaders omits the X-RateLimit-* headers, to test a client that
 	// must cope without them. 429 responses keep Retry-After.
 	NoRateHeaders bool
-	// Faults are injected into works.create, works.update and works.delete.
+	// Faults are injected into every write: works.create, works.update,
+	// works.delete, links.create, links.delete, timeline-entries.create
+	// and timeline-entries.delete.
 	Faults Faults
 	// Latency plus a uniform random duration in [0, Jitter) is added to
 	// every request before it is handled.
@@ -132,6 +137,10 @@ type Server struct {
 	rate   map[string]*tokenState
 	refSeq int64
 
+	// Also guarded by mu: links and comments, which join works.
+	links    *linkStore
+	timeline *timelineStore
+
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
@@ -158,6 +167,8 @@ func New(opt Options) *Server {
 		jitter:   opt.Jitter,
 		noRate:   opt.NoRateHeaders,
 		works:    newWorkStore(),
+		links:    newLinkStore(),
+		timeline: newTimelineStore(),
 		faults:   opt.Faults,
 		rate:     map[string]*tokenState{},
 		rng:      rand.New(rand.NewPCG(uint64(opt.Seed), 0x5eed_d0c5_de7e_2e77)),
@@ -305,6 +316,15 @@ var routes = map[string]route{
 	"/rev-orgs.list":          {h: (*Server).handleRevOrgsList, get: true},
 	"/schemas.aggregated.get": {h: (*Server).handleSchemasAggregatedGet, get: true},
 	"/schemas.stock.get":      {h: (*Server).handleSchemasStockGet, get: true},
+
+	"/links.create":            {h: (*Server).handleLinksCreate, write: true},
+	"/links.delete":            {h: (*Server).handleLinksDelete, write: true},
+	"/links.get":               {h: (*Server).handleLinksGet, get: true},
+	"/links.list":              {h: (*Server).handleLinksList, get: true},
+	"/timeline-entries.create": {h: (*Server).handleTimelineCreate, write: true},
+	"/timeline-entries.delete": {h: (*Server).handleTimelineDelete, write: true},
+	"/timeline-entries.get":    {h: (*Server).handleTimelineGet, get: true},
+	"/timeline-entries.list":   {h: (*Server).handleTimelineList, get: true},
 }
 
 // call carries one request through the pipeline and records its outcome.
