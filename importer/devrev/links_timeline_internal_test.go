@@ -10,8 +10,11 @@ import (
 	"testing"
 )
 
-// linkTimelineCalls calls each link and timeline method once.
-var linkTimelineCalls = map[string]func(c *Client) error{
+// writeCalls calls each link and timeline method once, and the work
+// writes whose answers are read the same way.
+var writeCalls = map[string]func(c *Client) error{
+	"works.create": func(c *Client) error { _, _, err := c.CreateWork(context.Background(), []byte(`{}`)); return err },
+	"works.update": func(c *Client) error { _, _, err := c.UpdateWork(context.Background(), []byte(`{}`)); return err },
 	"links.create": func(c *Client) error { _, _, err := c.CreateLink(context.Background(), []byte(`{}`)); return err },
 	"links.list": func(c *Client) error {
 		_, _, _, err := c.ListLinks(context.Background(), ListLinksRequest{Object: "ISS-1"})
@@ -29,17 +32,17 @@ var linkTimelineCalls = map[string]func(c *Client) error{
 	"timeline-entries.delete": func(c *Client) error { _, err := c.DeleteTimelineEntry(context.Background(), "E"); return err },
 }
 
-// The new calls read at most what every other call reads: 2 MiB for one
+// The link and timeline calls read at most what every other call reads: 2 MiB for one
 // object, 16 MiB for a page.
 func TestLinkAndTimelineAnswerSizeLimits(t *testing.T) {
 	var size int
 	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(size))
 		w.WriteHeader(http.StatusOK)
-		head := `{"link":{"id":"L"},"timeline_entry":{"id":"E"},"links":[],"timeline_entries":[],"pad":"`
+		head := `{"work":{"id":"W"},"link":{"id":"L"},"timeline_entry":{"id":"E"},"links":[],"timeline_entries":[],"pad":"`
 		_, _ = io.WriteString(w, head+strings.Repeat("x", size-len(head)-2)+`"}`)
 	})
-	for op, call := range linkTimelineCalls {
+	for op, call := range writeCalls {
 		limit, readable := "2 MiB", 1<<20
 		if strings.HasSuffix(op, ".list") {
 			limit, readable = "16 MiB", 12<<20
@@ -80,7 +83,7 @@ func TestLinkAndTimelineErrorsNeverShowTheToken(t *testing.T) {
 			w.WriteHeader(b.status)
 			_, _ = io.WriteString(w, b.body(r.Header.Get("Authorization")))
 		})
-		for op, call := range linkTimelineCalls {
+		for op, call := range writeCalls {
 			err := call(c)
 			if b.status == 201 && strings.HasSuffix(op, ".delete") {
 				continue // a delete reads nothing back

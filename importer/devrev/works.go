@@ -85,7 +85,7 @@ func (c *Client) CreateWork(ctx context.Context, body []byte) (Created, Response
 	}
 	if err != nil {
 		return Created{}, resp, &BadResponseError{Op: op, Status: resp.Status,
-			Snippet: c.Redact(snippet(data)), Err: err}
+			Snippet: c.snip(data), Err: err}
 	}
 	return Created{ID: out.Work.ID, DisplayID: out.Work.DisplayID, Type: out.Work.Type}, resp, nil
 }
@@ -215,7 +215,7 @@ func (c *Client) UpdateWork(ctx context.Context, body []byte) (Work, Response, e
 	}
 	if err != nil {
 		return Work{}, resp, &BadResponseError{Op: op, Status: resp.Status,
-			Snippet: c.Redact(snippet(data)), Err: err}
+			Snippet: c.snip(data), Err: err}
 	}
 	return w, resp, nil
 }
