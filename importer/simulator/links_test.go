@@ -278,20 +278,23 @@ func TestDeletingAWorkRemovesItsLinks(t *testing.T) {
 	}
 }
 
+// createFaults are the faults of every create: the status a client sees
+// (0: a dropped connection) and whether the write was performed.
+var createFaults = []struct {
+	name    string
+	faults  Faults
+	status  int
+	created bool
+}{
+	{"500", Faults{Err500: 1}, 500, false},
+	{"503", Faults{Err503: 1}, 503, false},
+	{"drop before", Faults{DropBefore: 1}, 0, false},
+	{"drop after", Faults{DropAfter: 1}, 0, true},
+	{"bad body", Faults{BadBody: 1}, 201, true},
+}
+
 func TestLinkFaults(t *testing.T) {
-	cases := []struct {
-		name    string
-		faults  Faults
-		status  int // 0 = dropped connection
-		created bool
-	}{
-		{"500", Faults{Err500: 1}, 500, false},
-		{"503", Faults{Err503: 1}, 503, false},
-		{"drop before", Faults{DropBefore: 1}, 0, false},
-		{"drop after", Faults{DropAfter: 1}, 0, true},
-		{"bad body", Faults{BadBody: 1}, 201, true},
-	}
-	for _, tc := range cases {
+	for _, tc := range createFaults {
 		t.Run(tc.name, func(t *testing.T) {
 			s := start(t, Options{})
 			addWorks(t, s, typeIssue, typeIssue)

@@ -275,19 +275,7 @@ func TestTimelineListGetDelete(t *testing.T) {
 }
 
 func TestCommentFaults(t *testing.T) {
-	cases := []struct {
-		name    string
-		faults  Faults
-		status  int // 0 = dropped connection
-		created bool
-	}{
-		{"500", Faults{Err500: 1}, 500, false},
-		{"503", Faults{Err503: 1}, 503, false},
-		{"drop before", Faults{DropBefore: 1}, 0, false},
-		{"drop after", Faults{DropAfter: 1}, 0, true},
-		{"bad body", Faults{BadBody: 1}, 201, true},
-	}
-	for _, tc := range cases {
+	for _, tc := range createFaults {
 		t.Run(tc.name, func(t *testing.T) {
 			s := start(t, Options{ReadOnlyTokens: map[string]string{"ro": "DEVU-2"}})
 			addWorks(t, s, typeIssue)
