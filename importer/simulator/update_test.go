@@ -509,3 +509,76 @@ func TestUpdateRecordBodyIsACopy(t *testing.T) {
 		t.Error("a caller's change to a record reached the server")
 	}
 }
+
+func TestUpdateNullClearsAndEmptyWrappersChangeNothing(t *testing.T) {
+	s := start(t, Options{})
+	c := created(t, s, with(validBody(typeIssue), "target_close_date", "2025-07-01T00:00:00Z", "reported_by", []any{"DEVU-3"},
+		"stage", obj{"name": "backlog"}))
+	w := updated(t, s, obj{"id": "ISS-1", "type": "issue", "target_close_date": nil})
+	if _, ok := w["target_close_date"]; ok {
+		t.Errorf("target_close_date not cleared: %v", w["target_close_date"])
+	}
+	if _, ok := s.Works()[0].Raw["target_close_date"]; ok {
+		t.Error("Works() still has target_close_date")
+	}
+	// Empty wrappers and a null option are no change at all.
+	w = updated(t, s, obj{"id": "ISS-1", "type": "issue", "owned_by": obj{}, "reported_by": obj{}, "stage": obj{},
+		"tags": obj{}, "stage_validation_options": nil, "custom_fields": obj{}})
+	for _, k := range []string{"owned_by", "reported_by", "stage", "title", "applies_to_part"} {
+		if !reflect.DeepEqual(w[k], c[k]) {
+			t.Errorf("%s changed by an empty wrapper: %v, was %v", k, w[k], c[k])
+		}
+	}
+	// An empty reported_by set clears it; a stage by ID replaces the name.
+	stageID := "don:core:dvrv-us-1:devo/sandbox:custom_stage/7"
+	w = updated(t, s, obj{"id": "ISS-1", "type": "issue", "reported_by": obj{"set": []any{}},
+		"stage": obj{"stage": stageID, "name": "ignored"}, "stage_validation_options": []any{"allow_invalid_transition"}})
+	if _, ok := w["reported_by"]; ok {
+		t.Errorf("reported_by not cleared: %v", w["reported_by"])
+	}
+	if str(w, "stage", "stage", "id") != stageID || str(w, "stage", "name") != "" {
+		t.Errorf("stage by ID served as %v", w["stage"])
+	}
+	if _, ok := w["stage_validation_options"]; ok {
+		t.Error("stage_validation_options stored on the work")
+	}
+	if got := listed(t, s, obj{"reported_by": []any{"DEVU-3"}}); len(got) != 0 {
+		t.Errorf("list by a cleared reporter: %v", got)
+	}
+	if got := listed(t, s, obj{"stage": obj{"name": []any{"backlog"}}}); len(got) != 0 {
+		t.Errorf("list by the old stage name: %v", got)
+	}
+	// Clearing the last custom field leaves no custom_fields.
+	created(t, s, with(validBody(typeTask), "custom_schema_spec", obj{"tenant_fragment": true}, "custom_fields", obj{"tnt__external_id": "K"}))
+	w = updated(t, s, obj{"id": "TASK-1", "type": "task", "custom_schema_spec": obj{"tenant_fragment": true},
+		"custom_fields": obj{"tnt__external_id": nil}})
+	if _, ok := w["custom_fields"]; ok {
+		t.Errorf("custom_fields after clearing the last one: %v", w["custom_fields"])
+	}
+}
+
+// TestConcurrentUpdatesApplyOneAfterTheOther: concurrent updates of one
+// work are all applied and recorded, none lost (run it with -race too).
+func TestConcurrentUpdatesApplyOneAfterTheOther(t *testing.T) {
+	s := start(t, Options{})
+	created(t, s, validBody(typeIssue))
+	tags := []string{"TAG-1", "TAG-2", "TAG-3", "TAG-4", "TAG-5"}
+	done := make(chan response)
+	for i := range 20 {
+		go func() {
+			done <- post(t, s, "/works.update", obj{"id": "ISS-1", "type": "issue",
+				"tags": obj{"add": []any{obj{"id": tags[i%len(tags)]}}}, "body": "writer " + tags[i%len(tags)]})
+		}()
+	}
+	for range 20 {
+		if r := <-done; r.err != nil || r.status != http.StatusOK {
+			t.Errorf("update: %v %d %s", r.err, r.status, r.raw)
+		}
+	}
+	if n := len(s.Updates("ISS-1")); n != 20 || s.Stats().Updates != 20 {
+		t.Errorf("%d records, Stats.Updates %d, want 20", n, s.Stats().Updates)
+	}
+	if got := tagNames(getWork(t, s, "ISS-1")); len(got) != len(tags) {
+		t.Errorf("tags after concurrent adds: %v", got)
+	}
+}
