@@ -555,8 +555,8 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // update replaces sw's content with in, as sent by by at now, and records
-// the request. The caller holds Server.mu.
-func (st *workStore) update(dir *directory, sw *storedWork, in *createInput, by *entity, now time.Time, body map[string]any) error {
+// the request if record is set. The caller holds Server.mu.
+func (st *workStore) update(dir *directory, sw *storedWork, in *createInput, by *entity, now time.Time, body map[string]any, record bool) error {
 	old := struct {
 		in       *createInput
 		doc      json.RawMessage
@@ -568,6 +568,9 @@ func (st *workStore) update(dir *directory, sw *storedWork, in *createInput, by 
 	if err := sw.render(dir); err != nil {
 		sw.in, sw.doc, sw.modBy, sw.modified = old.in, old.doc, old.by, old.modified
 		return err
+	}
+	if !record {
+		return nil
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
@@ -604,12 +607,23 @@ func (s *Server) handleWorksUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	c.writeRaw(w, http.StatusOK, workEnvelope(doc))
 }
 
-// updateWork validates and applies one update under the lock, so that
-// concurrent updates of one work apply one after the other, and returns
-// the served work.
+// updateWork validates and applies one works.update request under the
+// lock, so that concurrent updates of one work apply one after the other,
+// and returns the served work.
 func (s *Server) updateWork(id string, body map[string]any, by *entity) (json.RawMessage, *APIError, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sw, apiErr, err := s.applyUpdate(id, body, by, true)
+	if sw == nil {
+		return nil, apiErr, err
+	}
+	s.stats.Updates++
+	return sw.doc, nil, nil
+}
+
+// applyUpdate validates body against the work id and applies it,
+// recording it in Updates when record is set. The caller holds s.mu.
+func (s *Server) applyUpdate(id string, body map[string]any, by *entity, record bool) (*storedWork, *APIError, error) {
 	sw := s.works.get(id)
 	if sw == nil {
 		return nil, notFound("work %q not found", id), nil
@@ -618,11 +632,38 @@ func (s *Server) updateWork(id string, body map[string]any, by *entity) (json.Ra
 	if apiErr != nil {
 		return nil, apiErr, nil
 	}
-	if err := s.works.update(s.dir, sw, in, by, s.now(), body); err != nil {
+	if err := s.works.update(s.dir, sw, in, by, s.now(), body, record); err != nil {
 		return nil, nil, err
 	}
-	s.stats.Updates++
-	return sw.doc, nil, nil
+	return sw, nil, nil
+}
+
+// EditWork changes a work directly, as if editedBy (a dev user display ID
+// or DON ID; "" means DEVU-1) had changed it in DevRev's UI: body is a
+// works.update request (id and type included), validated exactly like one,
+// bypassing authentication, rate limits, faults and statistics, and not
+// recorded in Updates, which holds only the requests the server received.
+// Tests use it for "someone edited the work since the import". A refused
+// body is returned as *APIError (404 not_found for an unknown id).
+func (s *Server) EditWork(editedBy string, body map[string]any) (Work, error) {
+	user, obj, err := s.directRequest(editedBy, body)
+	if err != nil {
+		return Work{}, fmt.Errorf("edit work: %w", err)
+	}
+	id, apiErr := updateRef(obj)
+	if apiErr != nil {
+		return Work{}, fmt.Errorf("edit work: %w", apiErr)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sw, apiErr, err := s.applyUpdate(id, obj, user, false)
+	switch {
+	case err != nil:
+		return Work{}, fmt.Errorf("edit work: %w", err)
+	case apiErr != nil:
+		return Work{}, fmt.Errorf("edit work: %w", apiErr)
+	}
+	return sw.snapshot(), nil
 }
 
 // updateRef reads the required, well-formed "id" of a works.update request.

@@ -582,3 +582,36 @@ func TestConcurrentUpdatesApplyOneAfterTheOther(t *testing.T) {
 		t.Errorf("tags after concurrent adds: %v", got)
 	}
 }
+
+func TestEditWorkChangesLikeAPersonWithoutARecord(t *testing.T) {
+	s := New(Options{})
+	seeded, err := s.AddWork("", validBody(typeTicket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.EditWork("DEVU-4", obj{"id": seeded.DisplayID, "type": "ticket", "title": "Edited in DevRev",
+		"severity": "high", "owned_by": obj{"set": []any{"DEVU-4"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Title != "Edited in DevRev" || w.ModifiedBy != "DEVU-4" || str(w.Raw, "severity") != "high" ||
+		!reflect.DeepEqual(displayIDs(w.Raw["owned_by"]), []string{"DEVU-4"}) {
+		t.Errorf("edited work %+v", w)
+	}
+	if s.Updates(seeded.DisplayID) != nil || s.Stats().Updates != 0 || s.Stats().Requests != 0 {
+		t.Errorf("an edit was counted: %+v %+v", s.Updates(seeded.DisplayID), s.Stats())
+	}
+	var apiErr *APIError
+	if _, err := s.EditWork("", obj{"id": "TKT-1", "type": "issue", "title": "x"}); !errorsAs(err, &apiErr) || apiErr.FieldName != "type" {
+		t.Errorf("type change: %v", err)
+	}
+	if _, err := s.EditWork("", obj{"id": "TKT-9", "type": "ticket", "title": "x"}); !errorsAs(err, &apiErr) || apiErr.Status != http.StatusNotFound {
+		t.Errorf("unknown work: %v", err)
+	}
+	if _, err := s.EditWork("REVU-1", obj{"id": "TKT-1", "type": "ticket", "title": "x"}); err == nil {
+		t.Error("a rev user edited a work")
+	}
+	if ws := s.Works(); ws[0].Title != "Edited in DevRev" {
+		t.Errorf("a refused edit changed the work: %+v", ws[0])
+	}
+}

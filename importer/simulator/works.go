@@ -585,20 +585,9 @@ func listResponse[T any](key string, items []T, next, prev string) map[string]an
 // existing works. body is validated exactly like a works.create request; a
 // validation failure is returned as *APIError.
 func (s *Server) AddWork(createdBy string, body map[string]any) (Work, error) {
-	if createdBy == "" {
-		createdBy = "DEVU-1"
-	}
-	user := s.dir.lookup(createdBy)
-	if user == nil || user.kind != kindDevUser {
-		return Work{}, fmt.Errorf("add work: %q is not a seeded dev user", createdBy)
-	}
-	data, err := json.Marshal(body)
+	user, obj, err := s.directRequest(createdBy, body)
 	if err != nil {
-		return Work{}, fmt.Errorf("add work: encoding body: %w", err)
-	}
-	obj, apiErr := decodeObject(data)
-	if apiErr != nil {
-		return Work{}, fmt.Errorf("add work: %w", apiErr)
+		return Work{}, fmt.Errorf("add work: %w", err)
 	}
 	in, apiErr := validateCreate(s.dir, obj)
 	if apiErr != nil {
@@ -611,6 +600,28 @@ func (s *Server) AddWork(createdBy string, body map[string]any) (Work, error) {
 		return Work{}, fmt.Errorf("add work: %w", err)
 	}
 	return sw.snapshot(), nil
+}
+
+// directRequest resolves the dev user (display ID or DON ID; "" means
+// DEVU-1) of a call made directly by a test, and turns body into what the
+// HTTP API would decode (numbers as json.Number).
+func (s *Server) directRequest(who string, body map[string]any) (*entity, map[string]any, error) {
+	if who == "" {
+		who = "DEVU-1"
+	}
+	user := s.dir.lookup(who)
+	if user == nil || user.kind != kindDevUser {
+		return nil, nil, fmt.Errorf("%q is not a seeded dev user", who)
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding body: %w", err)
+	}
+	obj, apiErr := decodeObject(data)
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	return user, obj, nil
 }
 
 // Works returns a snapshot of the created, not deleted works in creation
