@@ -25,6 +25,7 @@ import (
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/importer/workdiff"
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
@@ -179,8 +180,11 @@ func (r *Reconciler) byMatch(ctx context.Context, q Query) (Result, error) {
 	}
 	var exact, loose []devrev.Work
 	_, err = r.list(ctx, req, func(w devrev.Work) bool {
-		var doc map[string]any
-		if r.isKnown(w.ID) || decodeJSON(w.Raw, &doc) != nil || !sent.matches(doc) {
+		if r.isKnown(w.ID) {
+			return false
+		}
+		doc, err := workdiff.ParseDoc(w.Raw)
+		if err != nil || !sent.matches(doc) {
 			return false
 		}
 		if sent.extras(doc) {

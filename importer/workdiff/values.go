@@ -244,8 +244,8 @@ func canonDate(s string) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// names returns the sorted field names of v.
-func (v Values) names() []string {
+// Names returns the field names of v, sorted.
+func (v Values) Names() []string {
 	out := make([]string, 0, len(v))
 	for name := range v {
 		out = append(out, name)

@@ -1,4 +1,4 @@
-package reconcile
+package workdiff
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ func TestEqualAsShapes(t *testing.T) {
 	summary := map[string]any{"id": "don:identity:dvrv-us-1:devo/x:devu/2", "display_id": "DEVU-2"}
 	cases := []struct {
 		name      string
-		kind      fieldKind
+		kind      kind
 		sent, got any
 		want      bool
 	}{
@@ -36,9 +36,11 @@ func TestEqualAsShapes(t *testing.T) {
 		{"stage name in another case", kStage, map[string]any{"name": "triage"}, map[string]any{"name": "Triage"}, true},
 		{"other stage", kStage, map[string]any{"name": "triage"}, map[string]any{"name": "backlog"}, false},
 		{"stage by id", kStage, map[string]any{"id": "don:core:dvrv-us-1:devo/x:custom_stage/3"}, map[string]any{"name": "x", "stage": map[string]any{"id": "don:core:dvrv-us-1:devo/x:custom_stage/3"}}, true},
-		{"custom fields by value", kCustom, map[string]any{"tnt__n": n("5"), "tnt__at": "2026-01-02T03:04:05Z"}, map[string]any{"tnt__n": n("5.0"), "tnt__at": "2026-01-02T03:04:05.000Z", "tnt__other": "x"}, true},
-		{"custom field missing", kCustom, map[string]any{"tnt__n": n("5")}, map[string]any{}, false},
-		{"custom field other value", kCustom, map[string]any{"tnt__s": "a"}, map[string]any{"tnt__s": "b"}, false},
+		{"custom number by value", kCustom, n("5"), n("5.0"), true},
+		{"custom date-time in another layout", kCustom, "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.000Z", true},
+		{"custom list in another order", kCustom, []any{"a", "b"}, []any{"b", "a"}, true},
+		{"custom field missing", kCustom, n("5"), nil, false},
+		{"custom field other value", kCustom, "a", "b", false},
 		{"bool", kBool, true, false, false},
 	}
 	for _, tc := range cases {
