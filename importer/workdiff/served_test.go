@@ -72,7 +72,7 @@ var roundTrips = []roundTrip{
 // that Diff finds equal to the original row.
 func TestDiffRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	client := startSimulator(t)
+	client, _ := startSimulator(t)
 	for _, rt := range roundTrips {
 		m := compile(t, rt.mapping, rt.header)
 		body := mapCells(t, m, rt.cells)
@@ -116,7 +116,7 @@ func TestDiffRoundTrip(t *testing.T) {
 	}
 }
 
-func startSimulator(t *testing.T) *devrev.Client {
+func startSimulator(t *testing.T) (*devrev.Client, *simulator.Server) {
 	t.Helper()
 	sim, err := simulator.Start(simulator.Options{})
 	if err != nil {
@@ -127,7 +127,7 @@ func startSimulator(t *testing.T) *devrev.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client
+	return client, sim
 }
 
 func compile(t *testing.T, yaml string, header []string) *mapping.Mapper {
@@ -158,4 +158,146 @@ func mapCells(t *testing.T, m *mapping.Mapper, cells []string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// The whole cycle against the simulator: for every edit, the update that
+// Update builds from the edited row and Diff's changed fields is accepted
+// by works.update, after which Diff finds the work equal to the edited
+// row; the update built from before (Values.Body) puts the work back, after
+// which Diff finds it equal to the original row again.
+func TestUpdateAndUndoRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	client, sim := startSimulator(t)
+	edits := 0
+	for _, rt := range roundTrips {
+		m := compile(t, rt.mapping, rt.header)
+		body := mapCells(t, m, rt.cells)
+		created, _, err := client.CreateWork(ctx, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edits += len(rt.edits)
+		orig := mustFields(t, string(body))
+		for _, e := range rt.edits {
+			cells := append([]string(nil), rt.cells...)
+			cells[e.col] = e.value
+			editedBody := mapCells(t, m, cells)
+			edited := mustFields(t, string(editedBody))
+			what := rt.typ + ": " + rt.header[e.col] + " = " + e.value
+
+			work, _, err := client.GetWork(ctx, created.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed, before, err := Diff(edited, m.Targets(), work.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			upd, warns, err := Update(editedBody, created.DisplayID, rt.typ, changed, UpdateOptions{AllowInvalidTransition: true})
+			if err != nil || len(warns) > 0 {
+				t.Fatalf("%s: Update: %v %q", what, err, warns)
+			}
+			after, _, err := client.UpdateWork(ctx, upd)
+			if err != nil {
+				t.Fatalf("%s: works.update %s: %v", what, upd, err)
+			}
+			if got, _, _ := Diff(edited, m.Targets(), after.Raw); len(got) != 0 {
+				t.Errorf("%s: after the update %s the work still differs in %v", what, upd, got)
+			}
+
+			undoBody, err := before.Body(rt.typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			undo, warns, err := Update(undoBody, created.ID, rt.typ, before.Names(), UpdateOptions{AllowInvalidTransition: true})
+			if err != nil || len(warns) > 0 {
+				t.Fatalf("%s: undo Update: %v %q", what, err, warns)
+			}
+			restored, _, err := client.UpdateWork(ctx, undo)
+			if err != nil {
+				t.Fatalf("%s: undo works.update %s: %v", what, undo, err)
+			}
+			if got, _, _ := Diff(orig, m.Targets(), restored.Raw); len(got) != 0 {
+				t.Errorf("%s: after the undo %s the work differs from the original row in %v", what, undo, got)
+			}
+		}
+	}
+	if got := sim.Stats().Updates; got != 2*edits {
+		t.Errorf("the simulator applied %d updates, want %d (an update and an undo per edit)", got, 2*edits)
+	}
+}
+
+// Diff on a work served with DONs, a stage by ID, fields DevRev set by
+// itself and fields it does not serve back.
+func TestDiffShapes(t *testing.T) {
+	const work = `{"type":"task","id":"don:core:dvrv-us-1:devo/1:task/1","display_id":"TASK-1","title":"T ",
+		"owned_by":[{"id":"don:identity:dvrv-us-1:devo/1:devu/1"}],"applies_to_part":{"id":"don:core:dvrv-us-1:devo/1:product/1","display_id":"PROD-1"},
+		"stage":{"name":"Queued","stage":{"id":"don:core:dvrv-us-1:devo/1:custom_stage/3"}},"custom_fields":{"tnt__n":5,"tnt__gone":null},
+		"target_close_date":"2026-05-01T10:00:00.000+02:00"}`
+	now := mustFields(t, `{"type":"task","title":"T","owned_by":["don:identity:dvrv-us-1:devo/1:devu/1"],"applies_to_part":"don:core:dvrv-us-1:devo/1:product/1",
+		"stage":{"id":"don:core:dvrv-us-1:devo/1:custom_stage/3"},"custom_fields":{"tnt__n":5.0},"target_close_date":"2026-05-01T08:00:00Z","start_date":"2026-01-01T00:00:00Z"}`)
+	mapped := []string{"title", "owned_by", "applies_to_part", "stage", "start_date", "embedded", "custom_fields.tnt__gone", "custom_schema_spec", "reported_by"}
+	changed, before, err := Diff(now, mapped, json.RawMessage(work))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// start_date is not served back: sent whenever the row has one; embedded
+	// (not served, empty in the row) and the rest (equal) are not.
+	if !reflect.DeepEqual(changed, []string{"start_date"}) || len(before) != 0 {
+		t.Errorf("Diff = %v, %s; want [start_date] and no before", changed, show(before))
+	}
+
+	// The row emptied the stage (DevRev's own) and the close date, and
+	// changed the title: the stage cannot be emptied, so only two changes.
+	now = mustFields(t, `{"type":"task","title":"U","owned_by":["DEVU-1"],"custom_fields":{"tnt__n":5}}`)
+	changed, before, err = Diff(now, []string{"title", "stage", "target_close_date", "owned_by"}, json.RawMessage(work))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"owned_by", "target_close_date", "title"}; !reflect.DeepEqual(changed, want) {
+		t.Errorf("Diff = %v, want %v", changed, want)
+	}
+	want := map[string]string{"owned_by": `["don:identity:dvrv-us-1:devo/1:devu/1"]`, "target_close_date": `"2026-05-01T08:00:00Z"`, "title": `"T "`}
+	if !reflect.DeepEqual(strs(before), want) {
+		t.Errorf("before = %s, want %v", show(before), want)
+	}
+
+	all, err := Served(json.RawMessage(work), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAll := map[string]string{"applies_to_part": `"PROD-1"`, "custom_fields.tnt__n": `5`, "owned_by": `["don:identity:dvrv-us-1:devo/1:devu/1"]`,
+		"stage": `{"name":"Queued"}`, "target_close_date": `"2026-05-01T08:00:00Z"`, "title": `"T "`}
+	if !reflect.DeepEqual(strs(all), wantAll) {
+		t.Errorf("Served(nil) = %s\nwant %v", show(all), wantAll)
+	}
+
+	for _, bad := range []string{`[]`, `"x"`, `{`} {
+		if _, _, err := Diff(now, nil, json.RawMessage(bad)); err == nil {
+			t.Errorf("Diff on %s: no error", bad)
+		}
+	}
+}
+
+// Body puts Values back into a create-shaped body: custom fields inside
+// custom_fields with the tenant hint, null values left out (Update then
+// clears them).
+func TestValuesBody(t *testing.T) {
+	v := Values{"title": json.RawMessage(`"T"`), "target_close_date": json.RawMessage(`null`),
+		"custom_fields.tnt__a": json.RawMessage(`1`), "custom_fields.tnt__b": json.RawMessage(`null`)}
+	b, err := v.Body("issue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), compact(t, `{"type":"issue","title":"T","custom_fields":{"tnt__a":1},"custom_schema_spec":{"tenant_fragment":true}}`); got != want {
+		t.Errorf("Body = %s, want %s", got, want)
+	}
+	upd, warns, err := Update(b, "ISS-1", "issue", v.Names(), UpdateOptions{})
+	if err != nil || len(warns) > 0 {
+		t.Fatal(err, warns)
+	}
+	if got, want := string(upd), compact(t, `{"type":"issue","id":"ISS-1","title":"T","target_close_date":null,
+		"custom_fields":{"tnt__a":1,"tnt__b":null},"custom_schema_spec":{"tenant_fragment":true}}`); got != want {
+		t.Errorf("undo update = %s\nwant %s", got, want)
+	}
 }
