@@ -74,7 +74,7 @@ func TestDiffRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	client, _ := startSimulator(t)
 	for _, rt := range roundTrips {
-		m := compile(t, rt.mapping, rt.header)
+		m := compile(t, rt.mapping, rt.header, "")
 		body := mapCells(t, m, rt.cells)
 		created, _, err := client.CreateWork(ctx, body)
 		if err != nil {
@@ -130,19 +130,25 @@ func startSimulator(t *testing.T) (*devrev.Client, *simulator.Server) {
 	return client, sim
 }
 
-func compile(t *testing.T, yaml string, header []string) *mapping.Mapper {
+// compile builds the Mapper of a mapping text; "" means header names are
+// field names, and typ the work type.
+func compile(t *testing.T, yaml string, header []string, typ string) *mapping.Mapper {
 	t.Helper()
-	cfg, err := mapping.Parse("mapping.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
+	var cfg *mapping.Config
+	if yaml != "" {
+		var err error
+		if cfg, err = mapping.Parse("mapping.yaml", []byte(yaml)); err != nil {
+			t.Fatalf("Parse: %v", err)
+		}
 	}
-	m, _, err := mapping.Compile(cfg, header, mapping.Options{})
+	m, _, err := mapping.Compile(cfg, header, mapping.Options{Type: typ})
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
 	return m
 }
 
+// mapCells maps one row of text cells to the works.create body.
 func mapCells(t *testing.T, m *mapping.Mapper, cells []string) []byte {
 	t.Helper()
 	row := source.Row{Number: 2}
@@ -170,7 +176,7 @@ func TestUpdateAndUndoRoundTrip(t *testing.T) {
 	client, sim := startSimulator(t)
 	edits := 0
 	for _, rt := range roundTrips {
-		m := compile(t, rt.mapping, rt.header)
+		m := compile(t, rt.mapping, rt.header, "")
 		body := mapCells(t, m, rt.cells)
 		created, _, err := client.CreateWork(ctx, body)
 		if err != nil {

@@ -28,8 +28,8 @@ type Values map[string]json.RawMessage
 // Fields splits body, the works.create JSON the mapping produced
 // (mapping.Work), into canonical Values.
 func Fields(body []byte) (Values, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	top, err := members(body)
+	if err != nil {
 		return nil, fmt.Errorf("decoding the create body: %w", err)
 	}
 	out := make(Values, len(top))
@@ -53,10 +53,26 @@ func Fields(body []byte) (Values, error) {
 	return out, nil
 }
 
+// members splits a JSON object into its members, checking it is valid
+// JSON first (the cheap splitters and fastCanon rely on it).
+func members(raw []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if !json.Valid(raw) {
+		return nil, json.Unmarshal(raw, &m) // its error says where
+	}
+	if m, ok := splitTop(raw); ok {
+		return m, nil
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // splitCustom adds every non-null key of a custom_fields object to out.
 func splitCustom(raw json.RawMessage, out Values) error {
-	var cf map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &cf); err != nil {
+	cf, err := members(raw)
+	if err != nil {
 		return fmt.Errorf("field custom_fields: %w", err)
 	}
 	for k, v := range cf {
@@ -113,8 +129,11 @@ func Changed(prev map[string]string, now Values) []string {
 	return out
 }
 
-// canonical returns raw as canonical JSON under the rules of s.
+// canonical returns raw, valid JSON, as canonical JSON under the rules of s.
 func canonical(raw json.RawMessage, s spec) (json.RawMessage, error) {
+	if c, ok := fastCanon(raw, s); ok {
+		return c, nil
+	}
 	v, err := decode(raw)
 	if err != nil {
 		return nil, err

@@ -84,8 +84,9 @@ func TestFieldsCanonical(t *testing.T) {
 // owner and tag cells.
 func TestFieldsOfMappedRows(t *testing.T) {
 	header := []string{"title", "applies_to_part", "owned_by", "tags", "target_close_date"}
-	a := mapBody(t, "issue", "", header, []string{"T", "PROD-1", "DEVU-1, DEVU-2", "TAG-1, TAG-2=urgent", "2024-03-01"})
-	b := mapBody(t, "issue", "", header, []string{"T", "PROD-1", "DEVU-2, DEVU-1", "TAG-2=urgent, TAG-1", "2024-03-01T00:00:00Z"})
+	m := compile(t, "", header, "issue")
+	a := mapCells(t, m, []string{"T", "PROD-1", "DEVU-1, DEVU-2", "TAG-1, TAG-2=urgent", "2024-03-01"})
+	b := mapCells(t, m, []string{"T", "PROD-1", "DEVU-2, DEVU-1", "TAG-2=urgent, TAG-1", "2024-03-01T00:00:00Z"})
 	va, err := Fields(a)
 	if err != nil {
 		t.Fatal(err)
@@ -155,4 +156,63 @@ func strs(v Values) map[string]string {
 func show(v Values) string {
 	b, _ := json.Marshal(strs(v))
 	return string(b)
+}
+
+// compact re-encodes JSON text canonically (sorted keys) for comparisons.
+func compact(t testing.TB, s string) string {
+	t.Helper()
+	v, err := decode([]byte(s))
+	if err != nil {
+		t.Fatalf("decoding %s: %v", s, err)
+	}
+	b, err := encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The cheap way gives what the long way gives, for every value it takes.
+func TestFastIsCanonical(t *testing.T) {
+	values := []string{`"x"`, `"a <b> & c"`, `"é"`, "\"\u2028\"", `"a\"b"`, `"\u00e9"`, `"a\nb"`, `""`,
+		`5`, `-5`, `-0`, `0`, `0.5`, `-0.5`, `2.50`, `2.`, `1.0`, `1e3`, `12345678901234567890`, `true`, `false`, `null`,
+		`[]`, `["b","a"]`, `[ "a" , "b" ]`, `["a","a"]`, `["a",1]`, `["a\"b","a"]`, `[["b","a"]]`,
+		`{}`, `{"name":"triage"}`, `{"id":"TAG-1","value":"x"}`, `{"value":"x","id":"TAG-1"}`, `{"a":1,"a":2}`, `{"a\u0062":1}`,
+		`[{"id":"TAG-2"},{"id":"TAG-1","value":"v"},{"id":"TAG-1"}]`, `{"tenant_fragment":true}`, `{"a":{"c":1,"b":2}}`,
+		`{"amount":"12.50","currency":"EUR"}`, `"2024-03-01T10:00:00+02:00"`, `"2024-03-01T08:00:00Z"`, `"2024-03-01T08:00:00.500Z"`,
+		`"not a date"`, "\"a\u2029b\"", "\"tab\there\"", `"\u2028"`}
+	for _, raw := range values {
+		for _, s := range []spec{{}, {set: true}, {date: true}, {kind: kMoney}} {
+			long, err := canonicalLong(raw, s)
+			short, ok := fastCanon([]byte(raw), s)
+			if ok && (err != nil || string(short) != string(long)) {
+				t.Errorf("%s (%+v): cheap way %s, long way %s (%v)", raw, s, short, long, err)
+			}
+		}
+	}
+	if _, ok := fastCanon([]byte(`{"name":"triage"}`), spec{}); !ok {
+		t.Error("a stage took the long way")
+	}
+}
+
+func canonicalLong(raw string, s spec) (json.RawMessage, error) {
+	v, err := decode([]byte(raw))
+	if err != nil {
+		return nil, err
+	}
+	return encode(canon(v, s))
+}
+
+// Fields takes the long way for bodies the cheap splitter leaves alone
+// (escaped or repeated keys) and refuses invalid JSON.
+func TestFieldsOddBodies(t *testing.T) {
+	v := mustFields(t, `{"t\u0069tle":"A","title":"B","custom_fields":{"tnt__\u0061":1}}`)
+	if got := strs(v); !reflect.DeepEqual(got, map[string]string{"title": `"B"`, "custom_fields.tnt__a": `1`}) {
+		t.Errorf("Fields = %v", got)
+	}
+	for _, bad := range []string{`{"title":"A"`, `{"title":"A"} x`, `{"title":}`, `{"custom_fields":{"a":}}`} {
+		if _, err := Fields([]byte(bad)); err == nil {
+			t.Errorf("Fields(%s): no error", bad)
+		}
+	}
 }
