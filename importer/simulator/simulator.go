@@ -82,11 +82,11 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// Faults are probabilities in [0, 1] of failures injected into works.create
-// (and works.update, works.delete), each drawn independently per request
-// after authentication and the rate limit. For an update or a delete,
-// "create" below reads "perform": DropAfter on works.update is the ghost
-// update, applied with its answer lost.
+// Faults are probabilities in [0, 1] of failures injected into every write
+// (see Options.Faults), each drawn independently per request after
+// authentication and the rate limit. For writes other than works.create,
+// "create the work" below reads "perform the write": DropAfter on
+// works.update is the ghost update, applied with its answer lost.
 type Faults struct {
 	Err500     float64 // answer 500 internal_error with a reference_id; the work is not created
 	Err503     float64 // answer 503 service_unavailable; the work is not created
