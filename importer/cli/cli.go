@@ -51,19 +51,45 @@ func Main(ctx context.Context, args []string, env Env) int {
 	cmd, err := dispatch(ctx, args, env)
 	code, msg := exitFor(err)
 	if msg != "" {
-		fmt.Fprintf(env.Stderr, "%s: %s\n", messagePrefix(cmd), msg)
+		w := env.Stderr
+		if jsonLogs(args) {
+			w = newJSONLines(w) // an "error" event, as in a run
+		}
+		fmt.Fprintf(w, "%s: %s\n", messagePrefix(cmd), msg)
 	}
 	return code
+}
+
+// jsonLogs reports whether args ask for --log-format json (in any
+// spelling; the last one counts, as in pflag), so that even a usage error
+// is a JSON line when the flags could not be parsed.
+func jsonLogs(args []string) bool {
+	json := false
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, v, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "log-format" {
+			continue
+		}
+		if !inline && i+1 < len(args) {
+			v = args[i+1]
+		}
+		json = v == "json"
+	}
+	return json
 }
 
 // dispatch runs the command args name and returns its name ("" for the
 // tool itself) and outcome. The command tree is built anew for every call,
 // writing to env only: nothing outlives a run.
 func dispatch(ctx context.Context, args []string, env Env) (string, error) {
-	if len(args) > 0 {
-		if err := refuseTokenFlag(args[1:]); err != nil {
-			return args[0], err
+	if err := refuseTokenFlag(args); err != nil {
+		if strings.HasPrefix(args[0], "-") {
+			return "", err
 		}
+		return args[0], err
 	}
 	var rest []string // the command's arguments, for a command whose flags failed
 	root := newRoot(env, &rest)

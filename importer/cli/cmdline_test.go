@@ -30,6 +30,8 @@ func TestBadFlagOrCommandIsOneLineWithASuggestion(t *testing.T) {
 			"unknown flag --dry; did you mean --dry-run?"},
 		{[]string{"validate", csvPath, "--workers", "4"},
 			"devrev-import: unknown flag --workers; it is import's, not validate's (see 'devrev-import validate --help')"},
+		{[]string{"validate", csvPath, "--worker", "4"},
+			"unknown flag --worker; did you mean --workers? (it is import's, not validate's)"},
 		{[]string{"undo", "x.jsonl", "--yse"},
 			"devrev-import undo: unknown flag --yse; did you mean --yes? (see 'devrev-import undo --help')"},
 		{[]string{"imprt", csvPath, "--workers", "4"},
@@ -127,7 +129,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	}
 	res := runNoSummary(t, "", "help", "import")
 	for _, want := range []string{"Input flags:", "Mapping flags:", "Output flags:", "Limits and rate flags:", "Resume flags:",
-		"--workers string", `(default "auto")`, "-v, --verbose", "--token-file string"} {
+		"--workers auto|N", `(default "auto")`, "-v, --verbose", "--token-file PATH", "--max-wait DURATION"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("help import: no %q in:\n%s", want, res.stdout)
 		}
@@ -203,6 +205,14 @@ func TestSummaryAndJSONOnABadFlag(t *testing.T) {
 	ev := jsonEvents(t, res.stderr)
 	if len(ev["error"]) != 1 || !strings.Contains(ev["error"][0]["text"].(string), "unknown flag --worker; did you mean --workers?") {
 		t.Errorf("stderr:\n%s", res.stderr)
+	}
+
+	// A command that does not exist, or a flag another command has.
+	for _, args := range [][]string{{"imprt", csvPath, "--log-format=json"}, {"report", "x.jsonl", "-log-format", "json"}} {
+		res = runNoSummary(t, "", args...)
+		if ev := jsonEvents(t, res.stderr); res.code != ExitUsage || len(ev["error"]) != 1 || !strings.Contains(ev["error"][0]["text"].(string), "unknown") {
+			t.Errorf("%q: exit %d\n%s", args, res.code, res.stderr)
+		}
 	}
 
 	// A bad value, and the summary's path is the input: the input stays.

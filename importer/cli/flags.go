@@ -87,12 +87,7 @@ func flagUsageError(c *cobra.Command, err error) error {
 	switch {
 	case errors.As(err, &unknown) && unknown.GetSpecifiedName() != "":
 		name := unknown.GetSpecifiedName()
-		msg = "unknown flag --" + name
-		if s := suggestFlag(c.Flags(), name); s != "" {
-			msg += "; did you mean --" + s + "?"
-		} else if other := flagOfOtherCommand(c, name); other != "" {
-			msg += "; it is " + other + "'s, not " + c.Name() + "'s"
-		}
+		msg = "unknown flag --" + name + flagHint(c, name)
 	case errors.As(err, &unknown):
 		msg = "unknown flag -" + unknown.GetSpecifiedShortnames()
 	case errors.As(err, &missing) && missing.GetFlag() != nil:
@@ -126,15 +121,30 @@ func suggestFlag(fs *pflag.FlagSet, name string) string {
 	return prefix
 }
 
-// flagOfOtherCommand names another command that has the flag name
-// (validate --workers: import has it), or "".
-func flagOfOtherCommand(c *cobra.Command, name string) string {
+// flagHint is what the unknown-flag message of c adds for name: the
+// closest flag of c, else the command that has that flag or one close to
+// it (validate --workers: import's), else nothing.
+func flagHint(c *cobra.Command, name string) string {
+	if s := suggestFlag(c.Flags(), name); s != "" {
+		return "; did you mean --" + s + "?"
+	}
 	if !c.HasParent() {
 		return ""
 	}
+	var others []*cobra.Command
 	for _, o := range c.Parent().Commands() {
-		if o != c && !o.Hidden && o.Flags().Lookup(name) != nil {
-			return o.Name()
+		if o != c && !o.Hidden {
+			others = append(others, o)
+		}
+	}
+	for _, o := range others {
+		if o.Flags().Lookup(name) != nil {
+			return fmt.Sprintf("; it is %s's, not %s's", o.Name(), c.Name())
+		}
+	}
+	for _, o := range others {
+		if s := suggestFlag(o.Flags(), name); s != "" {
+			return fmt.Sprintf("; did you mean --%s? (it is %s's, not %s's)", s, o.Name(), c.Name())
 		}
 	}
 	return ""

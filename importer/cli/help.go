@@ -128,7 +128,7 @@ func flagLines(flags []*pflag.Flag) string {
 		if f.Shorthand != "" {
 			h = "  -" + f.Shorthand + ", --" + f.Name
 		}
-		if name, _ := pflag.UnquoteUsage(f); name != "" {
+		if name := valueName(f); name != "" {
 			h += " " + name
 		}
 		heads[i] = h
@@ -149,6 +149,38 @@ func flagLines(flags []*pflag.Flag) string {
 		}
 	}
 	return b.String()
+}
+
+// valueNames are the placeholders of the help for flags' values, by flag
+// name (every command's), where the value's type would say little.
+var valueNames = map[string]string{
+	"mapping": "PATH", "errors-csv": "PATH", "summary-json": "PATH", "checkpoint": "PATH", "created-csv": "PATH",
+	"lookup-cache": "PATH", "token-file": "PATH", "html": "PATH", "input": "FILE",
+	"type": "TYPE", "sheet": "NAME", "key": "COL[,COL]", "delimiter": "C", "encoding": "NAME", "timezone": "ZONE",
+	"endpoint": "URL", "addr": "HOST:PORT", "id": "ID",
+	"schema": "live|stock", "progress": "auto|always|never", "log-format": "text|json", "on-doubt": "reconcile|resend|skip",
+	"workers": "auto|N", "rate": "auto|N", "max-errors": "N|N%",
+}
+
+// valueName is the placeholder of f's value in the help: "" for a bool,
+// a backquoted word of its usage, valueNames', else one for its type.
+func valueName(f *pflag.Flag) string {
+	name, _ := pflag.UnquoteUsage(f)
+	switch {
+	case name == "" || strings.Contains(f.Usage, "`"):
+		return name
+	case valueNames[f.Name] != "":
+		return valueNames[f.Name]
+	}
+	switch f.Value.Type() {
+	case "int", "int64", "uint", "uint64":
+		return "N"
+	case "duration":
+		return "DURATION"
+	case "float64", "float32":
+		return "NUM"
+	}
+	return strings.ToUpper(name)
 }
 
 // defaultText is f's default as the help shows it, "" when it is the

@@ -143,48 +143,44 @@ func newImportCmd(name string, env Env, args *[]string) *cobra.Command {
 }
 
 // importFlagError is a bad flag of validate or import: the short
-// message (a JSON event with --log-format json) and, when --summary-json
-// was given, the summary with its exit code, as after any failure before
-// the run.
+// message and, when --summary-json was given, the summary with its exit
+// code, as after any other failure before the run.
 func importFlagError(c *cobra.Command, err error, f *importFlags, args []string, env Env) error {
 	uerr := flagUsageError(c, err)
 	pos := salvageFlags(c.Flags(), args)
-	r := &importRun{f: *f, dry: c.Name() == "validate" || f.dryRun, env: env}
+	newImportRun(c.Name(), *f, pos, env).writeSummaryOnExit(exitFor(uerr))
+	return uerr
+}
+
+// newImportRun is the run of validate or import (cmd) on pos's FILE.
+func newImportRun(cmd string, f importFlags, pos []string, env Env) *importRun {
+	r := &importRun{f: f, dry: cmd == "validate" || f.dryRun, env: env}
 	if len(pos) > 0 {
 		r.file = pos[0]
 	}
 	r.summarySafe = clashFree(r.fileRoles(), "--summary-json")
-	code, msg := exitFor(uerr)
-	r.writeSummaryOnExit(code, msg)
-	if f.logFormat != "json" {
-		return uerr
-	}
-	r.env.Stderr = newJSONLines(env.Stderr)
-	out := &output{w: r.env.Stderr, log: newLogger(r.env, "json", slog.LevelInfo), json: true}
-	out.failure(msg)
-	return exitStatus(code)
+	return r
 }
 
 // runImport is the validate and import commands, with their flags parsed.
 func runImport(ctx context.Context, cmd string, f importFlags, pos []string, env Env) error {
-	if f.logFormat != "text" && f.logFormat != "json" {
-		fmt.Fprintf(env.Stderr, "devrev-import %s: --log-format %q: must be text or json\n", cmd, f.logFormat)
-		return exitStatus(ExitUsage)
-	}
 	if f.logFormat == "json" {
 		env.Stderr = newJSONLines(env.Stderr) // every line of the run, whoever writes it
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(env.Stderr, "devrev-import %s: need exactly one FILE (got %d)\n", cmd, len(pos))
-		return exitStatus(ExitUsage)
+	r := newImportRun(cmd, f, pos, env)
+	var err error
+	switch {
+	case f.logFormat != "text" && f.logFormat != "json":
+		err = usageError("--log-format %q: must be text or json", f.logFormat)
+	case len(pos) != 1:
+		err = usageError("need exactly one FILE (got %d; see 'devrev-import %s --help')", len(pos), cmd)
+	default:
+		err = r.run(ctx)
 	}
-	dry := cmd == "validate" || f.dryRun
-	r := &importRun{f: f, file: pos[0], dry: dry, env: env}
-	err := r.run(ctx)
 	code, msg := exitFor(err)
 	r.writeSummaryOnExit(code, msg)
-	if f.logFormat == "json" && msg != "" {
-		r.out.failure(msg) // Main would print it as text
+	if f.logFormat == "json" && msg != "" && r.out != nil {
+		r.out.failure(msg) // as the run's other events
 		return exitStatus(code)
 	}
 	return err
@@ -227,9 +223,7 @@ func (r *importRun) run(ctx context.Context) error {
 	in, stopWatch := watchSignals(ctx, r.env)
 	defer stopWatch()
 	ctx = in.ctx
-	roles := r.fileRoles()
-	r.summarySafe = clashFree(roles, "--summary-json")
-	if err := checkPaths(roles...); err != nil {
+	if err := checkPaths(r.fileRoles()...); err != nil {
 		return r.fail(ExitUsage, "%v", err)
 	}
 	cfg, mappingBytes, err := r.loadMapping(ctx, in)

@@ -34,7 +34,7 @@ DEVREV_ENDPOINT and its token (both printed at start).`,
 	var verbose bool
 	verboseFlag(fs, &verbose, "log every request")
 	withGroups(c, flagGroup{"Server", []string{"addr", "verbose"}}, flagGroup{"Rate limit", []string{"limit", "window"}},
-		flagGroup{"Faults", []string{"fail-500", "fail-503", "drop-before", "drop-after", "latency", "jitter", "seed"}})
+		flagGroup{"Fault", []string{"fail-500", "fail-503", "drop-before", "drop-after", "latency", "jitter", "seed"}})
 	c.RunE = func(c *cobra.Command, pos []string) error {
 		if len(pos) > 0 {
 			return usageError("takes no arguments (got %q)", pos[0])

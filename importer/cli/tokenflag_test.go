@@ -21,6 +21,7 @@ func TestTokenFlagIsRefusedWithoutEchoingTheValue(t *testing.T) {
 		{"report", "x.jsonl", "--token", secret},
 		{"resolve", "x.jsonl", "--token", secret},
 		{"init", csvPath, "--token", secret},
+		{"--token", secret, "import", csvPath},
 	} {
 		res := runNoSummary(t, sim.URL, args...)
 		if res.code != ExitUsage {
