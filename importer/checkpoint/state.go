@@ -543,6 +543,7 @@ type workInfo struct {
 	updated []string                   // fields updates sent (sorted)
 	doubt   []string                   // fields of updates in doubt (sorted)
 	last    *Entry                     // the last update line (updating, updated, failed), without its maps
+	done    bool                       // an updated line was recorded
 }
 
 func (st *stored) fp() string {
@@ -667,6 +668,7 @@ func (s *State) follow(cur *stored, e Entry) {
 		if e.Status == Updating {
 			w.doubt = union(w.doubt, e.Fields)
 		}
+		w.done = w.done || e.Status == Updated
 		if e.Status != Found {
 			last := e
 			last.Fields, last.FH, last.Before = nil, nil, nil

@@ -326,7 +326,7 @@ func TestReportAndUndo(t *testing.T) {
 	if lines := strings.Count(string(b), "\n"); lines != 26 {
 		t.Errorf("created CSV has %d lines, want header + 25", lines)
 	}
-	if !strings.HasPrefix(string(b), "row,key,id,display_id\n") || !strings.Contains(string(b), ",ZD-3,don:") {
+	if !strings.HasPrefix(string(b), "row,key,id,display_id,op\n") || !strings.Contains(string(b), ",ZD-3,don:") {
 		t.Errorf("created CSV:\n%s", b)
 	}
 

@@ -31,7 +31,7 @@ self-contained HTML page of the run. Exit 0 whenever it could report.`,
   devrev-import report export.csv.checkpoint.jsonl --created-csv ids.csv --errors-csv fix-me.csv --html run.html`}
 	fs := c.Flags()
 	var f reportFlags
-	fs.StringVar(&f.createdCSV, "created-csv", "", "write row,key,id,display_id of every created work here")
+	fs.StringVar(&f.createdCSV, "created-csv", "", "write row,key,id,display_id,op of every work created (op created) or found and updated (op updated) here")
 	fs.StringVar(&f.errorsCSV, "errors-csv", "", "write the invalid and failed rows here: _row, _error, then the input's columns (ready to fix and import)")
 	fs.StringVar(&f.html, "html", "", "write a self-contained HTML page of the run here: totals, works per minute, problems by column and rule, failed rows")
 	fs.StringVar(&f.input, "input", "", "the input file, for --errors-csv (default: the one the checkpoint names)")
@@ -121,10 +121,20 @@ func printTotals(env Env, path string, hdr checkpoint.Header, state *checkpoint.
 	sort.Strings(statuses)
 	for _, s := range statuses {
 		label := s
-		if s == string(checkpoint.Sending) {
+		switch checkpoint.Status(s) {
+		case checkpoint.Sending:
 			label = "in doubt (sending)"
+		case checkpoint.Updating:
+			label = "found, updating"
+		case checkpoint.Updated:
+			label = "found, updated"
 		}
 		fmt.Fprintf(env.Stdout, "%-18s %s\n", label, report.Thousands(counts[checkpoint.Status(s)]))
+	}
+	if ops := report.CheckpointOps(state); len(ops) > 1 { // a sync: creates and updates
+		for _, kind := range []checkpoint.Op{checkpoint.OpCreate, checkpoint.OpUpdate} {
+			fmt.Fprintf(env.Stdout, "%-18s %s\n", "op "+string(kind), report.OpsLine(string(kind), ops[string(kind)]))
+		}
 	}
 }
 

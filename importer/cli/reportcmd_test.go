@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/net/html"
 
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
@@ -151,7 +152,7 @@ func TestReportExitCodes(t *testing.T) {
 	if rep.code != ExitOK || !strings.Contains(rep.stdout, "failed             1") || !strings.Contains(rep.stdout, "invalid            2") {
 		t.Errorf("report of a run with failures: exit %d, want 0 and the figures\n%s%s", rep.code, rep.stdout, rep.stderr)
 	}
-	if got := readFile(t, created); strings.Count(got, "\n") != 4 || !strings.HasPrefix(got, "row,key,id,display_id\n") {
+	if got := readFile(t, created); strings.Count(got, "\n") != 4 || !strings.HasPrefix(got, "row,key,id,display_id,op\n") {
 		t.Errorf("created CSV:\n%s", got)
 	}
 
@@ -273,5 +274,44 @@ func TestReportErrorsCSVFromXLSX(t *testing.T) {
 	}
 	if got, want := readFile(t, out), readFile(t, input+".errors.csv"); got != want {
 		t.Errorf("report's errors CSV differs from the import's\nreport:\n%s\nimport:\n%s", got, want)
+	}
+}
+
+// report of a sync's checkpoint counts its creates and updates per op
+// kind, and its created map names each work's op.
+func TestReportCountsASyncsOps(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "t.csv.checkpoint.jsonl")
+	j, _, _, err := checkpoint.Open(ck, checkpoint.Header{Input: filepath.Join(dir, "t.csv"), MappingHash: "sha256:x", Tool: "devrev-import/test"}, checkpoint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh := map[string]string{"title": "11111111"}
+	for _, e := range []checkpoint.Entry{
+		{Row: 2, Key: "K2", Status: checkpoint.Created, ID: "don:core:dvrv-us-1:devo/x:issue/2", DisplayID: "ISS-2", Type: "issue", FH: fh},
+		{Row: 3, Key: "K3", Status: checkpoint.Found, ID: "don:core:dvrv-us-1:devo/x:issue/3", DisplayID: "ISS-3", Type: "issue", FH: fh},
+		{Row: 3, Key: "K3", Status: checkpoint.Updating, ID: "don:core:dvrv-us-1:devo/x:issue/3", Fields: []string{"title"}},
+		{Row: 3, Key: "K3", Status: checkpoint.Updated, ID: "don:core:dvrv-us-1:devo/x:issue/3", DisplayID: "ISS-3", Type: "issue", Fields: []string{"title"}, FH: fh},
+		{Row: 4, Key: "K4", Status: checkpoint.Found, ID: "don:core:dvrv-us-1:devo/x:issue/4", DisplayID: "ISS-4", Type: "issue", FH: fh},
+	} {
+		if err := j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	created := filepath.Join(dir, "created.csv")
+	rep := run(t, "", nil, "report", ck, "--created-csv", created)
+	if rep.code != ExitOK {
+		t.Fatalf("report: exit %d\n%s", rep.code, rep.stderr)
+	}
+	for _, want := range []string{"found, updated     1\n", "op create          created 1, failed 0\n", "op update          updated 1, unchanged 1, failed 0\n"} {
+		if !strings.Contains(rep.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, rep.stdout)
+		}
+	}
+	if got, want := readFile(t, created), "row,key,id,display_id,op\n2,K2,don:core:dvrv-us-1:devo/x:issue/2,ISS-2,created\n3,K3,don:core:dvrv-us-1:devo/x:issue/3,ISS-3,updated\n"; got != want {
+		t.Errorf("created map:\n%s\nwant\n%s", got, want)
 	}
 }

@@ -240,7 +240,7 @@ type Segment struct {
 
 func outcomeBar(t Totals) StackedBar {
 	b := StackedBar{W: 960, H: 30}
-	parts := []Segment{{Class: "created", Label: "created", Count: t.Created}, {Class: "invalid", Label: "invalid", Count: t.Invalid},
+	parts := []Segment{{Class: "created", Label: "created", Count: t.Created}, {Class: "found", Label: "found in DevRev", Count: t.Found}, {Class: "invalid", Label: "invalid", Count: t.Invalid},
 		{Class: "failed", Label: "failed", Count: t.Failed}, {Class: "doubt", Label: "in doubt", Count: t.InDoubt},
 		{Class: "deleted", Label: "deleted (undone)", Count: t.Deleted}}
 	total := 0

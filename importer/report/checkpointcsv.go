@@ -83,7 +83,7 @@ func WriteCheckpointErrors(path string, key *checkpoint.KeyDef, st *checkpoint.S
 }
 
 // problemEntries returns the invalid, failed and ambiguous entries by row
-// number.
+// number, and the failed last updates of works.
 func problemEntries(st *checkpoint.State) (map[int][]checkpoint.Entry, int) {
 	want := make(map[int][]checkpoint.Entry)
 	n := 0
@@ -94,6 +94,12 @@ func problemEntries(st *checkpoint.State) (map[int][]checkpoint.Entry, int) {
 		}
 		return true
 	})
+	for _, r := range st.Restores() {
+		if e := r.LastUpdate; e != nil && e.Status == checkpoint.Failed {
+			want[e.Row] = append(want[e.Row], *e)
+			n++
+		}
+	}
 	return want, n
 }
 
@@ -182,26 +188,33 @@ func cellValues(cells []source.Cell) []string {
 	return out
 }
 
-// WriteCreatedMap writes `row,key,id,display_id` for every work a
-// checkpoint records as created: the old-ID to new-ID map a migration
-// keeps. The file is created with mode 0600 and every cell is neutralized
-// against formula injection. It returns the number of rows written.
+// WriteCreatedMap writes `row,key,id,display_id,op` for every work a
+// checkpoint records as created (op `created`) or as found in DevRev and
+// updated (op `updated`): the old-ID to new-ID map a migration keeps. The
+// file is created with mode 0600 and every cell is neutralized against
+// formula injection. It returns the number of rows written.
 func WriteCreatedMap(path string, st *checkpoint.State) (int, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("create %s: %w", path, err)
 	}
 	w := csv.NewWriter(f)
-	err = w.Write(neutralizeAll([]string{"row", "key", "id", "display_id"}))
+	err = w.Write(neutralizeAll([]string{"row", "key", "id", "display_id", "op"}))
 	n := 0
-	st.Each(func(e checkpoint.Entry) bool {
-		if e.Status != checkpoint.Created {
-			return true
+	for _, r := range st.Restores() {
+		if err != nil {
+			break
 		}
-		err = w.Write(neutralizeAll([]string{strconv.Itoa(e.Row), e.Key, e.ID, e.DisplayID}))
+		op := "created"
+		if !r.Created {
+			if !r.Updated {
+				continue
+			}
+			op = "updated"
+		}
+		err = w.Write(neutralizeAll([]string{strconv.Itoa(r.Row), r.Key, r.ID, r.DisplayID, op}))
 		n++
-		return err == nil
-	})
+	}
 	w.Flush()
 	if err == nil {
 		err = w.Error()

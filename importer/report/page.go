@@ -39,9 +39,12 @@ type Page struct {
 	FailedHidden int
 }
 
-// Totals are the page's headline figures.
+// Totals are the page's headline figures. Found counts the rows whose
+// work was found in DevRev rather than created; Updated the works whose
+// last update was performed, Unchanged the found ones never updated.
 type Totals struct {
 	Keys, Created, Invalid, Failed, InDoubt, Deleted int
+	Found, Updated, Unchanged                        int
 	Runs                                             int
 	Writing                                          time.Duration // sum of the runs' durations
 	Sent, Pauses                                     int
@@ -64,7 +67,11 @@ func BuildPage(ckPath string, hdr checkpoint.Header, st *checkpoint.State, runs 
 		InputSize: hdr.Size, Started: hdr.Created, Generated: now}
 	c := st.Counts()
 	p.Totals = Totals{Keys: st.Len(), Created: c[checkpoint.Created], Invalid: c[checkpoint.Invalid],
-		Failed: c[checkpoint.Failed], InDoubt: c[checkpoint.Sending], Deleted: c[checkpoint.Deleted], Runs: len(runs)}
+		Failed: c[checkpoint.Failed], InDoubt: c[checkpoint.Sending], Deleted: c[checkpoint.Deleted], Runs: len(runs),
+		Found: c[checkpoint.Found] + c[checkpoint.Updating] + c[checkpoint.Updated]}
+	if u, ok := CheckpointOps(st)[string(checkpoint.OpUpdate)]; ok {
+		p.Totals.Updated, p.Totals.Unchanged = u.Done, u.Unchanged
+	}
 	for _, r := range runs {
 		p.Totals.Writing += r.Duration()
 		p.Totals.Sent += r.Sent

@@ -53,10 +53,14 @@ type Summary struct {
 }
 
 // OpCounts is how many writes of one kind were performed (done) or
-// refused (failed) in a run.
+// refused (failed) in a run; for updates also how many rows matched a
+// work that needed none (unchanged), and how many writes' answers were
+// lost (in doubt).
 type OpCounts struct {
-	Done   int `json:"done"`
-	Failed int `json:"failed"`
+	Done      int `json:"done"`
+	Failed    int `json:"failed"`
+	Unchanged int `json:"unchanged,omitempty"`
+	InDoubt   int `json:"in_doubt,omitempty"`
 }
 
 // WriteJSON writes the summary to path with mode 0600.

@@ -1,0 +1,66 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
+// Restore is what undo needs about one key's work: delete it (Created), or
+// put back the fields this checkpoint's updates changed (a found work).
+type Restore struct {
+	Key string
+	Row int
+	// ID, DisplayID and Type name the work.
+	ID, DisplayID, Type string
+	// Created says this checkpoint created the work (undo deletes it);
+	// otherwise it was found in DevRev (undo restores Before).
+	Created bool
+	// Before is each field's first value known before this checkpoint
+	// changed it (from found and updating lines, raw JSON in the request's
+	// shape): what undo puts back.
+	Before map[string]json.RawMessage
+	// LastFH hashes the fields' values the journal last recorded in DevRev
+	// (its last created, found or updated line; nil when unknown): a field
+	// whose current hash differs was changed since by someone else, and
+	// undo leaves it alone. A field in InDoubt may hold either its hash
+	// here or the value of the update in doubt.
+	LastFH map[string]string
+	// Fields are the fields this checkpoint's updates sent (sorted),
+	// InDoubt those of updates whose answer was lost.
+	Fields, InDoubt []string
+	// Updated says an updated line was recorded: this checkpoint changed
+	// the work.
+	Updated bool
+	// LastUpdate is the work's last update line (updating, updated or
+	// failed; without its maps), nil when it was never updated.
+	LastUpdate *Entry
+}
+
+// Restores returns every key that has a work (created by this checkpoint
+// and not deleted, or found), in the order the keys first appeared. A
+// light State returns nil.
+func (s *State) Restores() []Restore {
+	if s == nil {
+		return nil
+	}
+	var out []Restore
+	for i := range s.entries {
+		st := &s.entries[i]
+		if !holdsWork(st.status) {
+			continue
+		}
+		e := st.entry()
+		r := Restore{Key: e.Key, Row: e.Row, ID: e.ID, DisplayID: e.DisplayID, Type: e.Type, Created: e.Status == Created, LastFH: st.fh.expand()}
+		if w := st.work; w != nil {
+			r.Before = maps.Clone(w.before)
+			r.Fields, r.InDoubt, r.Updated = slices.Clone(w.updated), slices.Clone(w.doubt), w.done
+			if w.last != nil {
+				last := *w.last
+				r.LastUpdate = &last
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
