@@ -84,19 +84,31 @@ func (s Summary) Line(d time.Duration) string {
 	var b strings.Builder
 	if s.DryRun {
 		fmt.Fprintf(&b, "rows %s  valid %s  invalid %s", Thousands(s.Rows), Thousands(s.Valid), Thousands(s.Invalid))
-		if s.Failed > 0 {
+		if s.Failed > 0 && s.syncing() {
+			fmt.Fprintf(&b, "  failed %s", Thousands(s.Failed)) // duplicates, works not found or of another type
+		} else if s.Failed > 0 {
 			fmt.Fprintf(&b, "  duplicate keys %s", Thousands(s.Failed))
 		}
+		if s.syncing() {
+			fmt.Fprintf(&b, "; would create %s, update %s", Thousands(s.Created), Thousands(s.Updated))
+			if len(s.UpdatedFields) > 0 {
+				fmt.Fprintf(&b, " (%s)", FieldCounts(s.UpdatedFields))
+			}
+			fmt.Fprintf(&b, ", leave %s unchanged", Thousands(s.Unchanged))
+		}
 	} else {
-		fmt.Fprintf(&b, "created %s  skipped %s  invalid %s  failed %s",
-			Thousands(s.Created), Thousands(s.Skipped), Thousands(s.Invalid), Thousands(s.Failed))
+		fmt.Fprintf(&b, "created %s  ", Thousands(s.Created))
+		if s.syncing() {
+			fmt.Fprintf(&b, "updated %s  unchanged %s  ", Thousands(s.Updated), Thousands(s.Unchanged))
+		}
+		fmt.Fprintf(&b, "skipped %s  invalid %s  failed %s", Thousands(s.Skipped), Thousands(s.Invalid), Thousands(s.Failed))
 		if s.NotAttempted > 0 {
 			fmt.Fprintf(&b, "  not attempted %s", Thousands(s.NotAttempted))
 		}
 	}
 	done := s.Rows
 	if !s.DryRun {
-		done = s.Created + s.Skipped + s.Invalid + s.Failed // rows read but not attempted do not count
+		done = s.Created + s.Updated + s.Unchanged + s.Skipped + s.Invalid + s.Failed // rows read but not attempted do not count
 	}
 	rate := 0.0
 	if secs := d.Seconds(); secs > 0 {
@@ -112,6 +124,9 @@ func (s Summary) Line(d time.Duration) string {
 	}
 	return b.String()
 }
+
+// syncing reports whether the run updates works (--mode upsert, update).
+func (s Summary) syncing() bool { return s.Mode == "upsert" || s.Mode == "update" }
 
 // Thousands formats n with comma separators: 9870 -> "9,870".
 func Thousands(n int) string {
