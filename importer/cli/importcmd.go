@@ -52,6 +52,10 @@ type importFlags struct {
 	lookupCache, schema                       string
 	createdCSV                                string
 	verbose                                   bool
+
+	// how rows are written (see sync.go)
+	mode, planCSV   string
+	recreateMissing bool
 }
 
 func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
@@ -75,6 +79,9 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "stderr format: text, or json (one JSON object per line: warnings, problems, the summary)")
+	fs.StringVar(&f.mode, "mode", "", "create (default: new rows only), upsert (create new rows, update changed ones) or update (update only); default: the mapping's mode:")
+	fs.StringVar(&f.planCSV, "plan-csv", "", "dry run: write what an import would do here, one line per create and per changed field (row, key, op, work, field, old, new)")
+	fs.BoolVar(&f.recreateMissing, "recreate-missing", false, "upsert: create again a row whose work was deleted in DevRev (default: the row fails)")
 	if cmd != "import" {
 		return
 	}
@@ -235,11 +242,15 @@ func (r *importRun) run(ctx context.Context) error {
 		return err
 	}
 	defer src.Close()
+	if err := r.checkMode(cfg, mapper); err != nil {
+		return err
+	}
 
 	errs := report.NewErrorsCSV(r.errorsPath(), src.Header())
 	counters := new(progress.Counters)
 	pcfg := pipeline.Config{
 		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
+		Mode: r.mode(cfg), RecreateMissing: r.f.recreateMissing, TagsAdd: cfg != nil && cfg.TagsAdd,
 	}
 	r.cfg, r.mapper = cfg, mapper
 	r.groups = newProblemGroups(src.Header())
@@ -308,7 +319,9 @@ func (r *importRun) compile(cfg *mapping.Config) (source.Reader, *mapping.Mapper
 	if err != nil {
 		return nil, nil, nil, r.fail(ExitUsage, "%v", err)
 	}
-	opt.ReuseCells = r.dry // a dry run copies what it keeps of a row
+	// A dry run of create mode copies what it keeps of a row; one that
+	// plans updates hands rows to workers, as an import does.
+	opt.ReuseCells = r.dry && r.mode(cfg) == pipeline.ModeCreate
 	r.opt = opt
 	var loc *time.Location
 	if f.timezone != "" {

@@ -136,6 +136,7 @@ func (r *importRun) fileRoles() []fileRole {
 		{name: "--lookup-cache", path: f.lookupCache, written: true},
 		{name: "--errors-csv", path: r.errorsPath(), written: true},
 		{name: "--summary-json", path: f.summaryJSON, written: true},
+		{name: "--plan-csv", path: f.planCSV, written: true},
 	}
 	if !r.dry {
 		ck := r.checkpointPath()

@@ -45,6 +45,19 @@ type Config struct {
 	Mapper *mapping.Mapper
 	DryRun bool
 
+	// Mode is how rows are written ("" = ModeCreate). Upsert and update
+	// compare each row with what the checkpoint says was last sent for
+	// its key (or with the work in DevRev) and send only changed fields.
+	Mode Mode
+	// RecreateMissing makes an upsert create again a row whose work was
+	// deleted in DevRev (404), instead of failing it.
+	RecreateMissing bool
+	// TagsAdd makes updates add the row's tags instead of setting them.
+	TagsAdd bool
+	// Plan, when set, is told in a dry run every write an import would
+	// make: a create, or each changed field of an update.
+	Plan func(report.PlanLine)
+
 	Client *devrev.Client
 	// Request performs one attempt of an op; nil means each kind's call
 	// through Client. Tests script outcomes with it, without HTTP, in the
