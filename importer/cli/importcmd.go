@@ -280,11 +280,24 @@ func (r *importRun) run(ctx context.Context) error {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 	}
 
+	if r.dry && pcfg.Mode != pipeline.ModeCreate {
+		if err := r.planState(&pcfg); err != nil {
+			return err
+		}
+	}
+	closePlan, err := r.openPlan(&pcfg)
+	if err != nil {
+		return err
+	}
 	r.stopOnSignal(in, &pcfg)
 	display := r.startProgress(&pcfg, counters)
 	res, runErr := pipeline.Run(ctx, pcfg)
 	if display != nil {
 		display.Stop()
+	}
+	closePlan(runErr == nil)
+	if n := res.Summary.Changed; n > 0 {
+		res.Summary.Warnings = append(res.Summary.Warnings, modeHint(n))
 	}
 	warnings = r.closeOutputs(errs, pcfg.Journal, warnings)
 	return r.finish(res, runErr, errs, pcfg.Journal != nil, warnings)

@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"slices"
 
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
+	"github.com/devrev-import/devrev-import/importer/report"
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
@@ -44,4 +49,48 @@ func (r *importRun) checkMode(cfg *mapping.Config, m *mapping.Mapper) error {
 // they were imported.
 func modeHint(changed int) string {
 	return fmt.Sprintf("%d rows changed since they were imported; --mode upsert updates them", changed)
+}
+
+// planState gives a dry run of upsert or update what the checkpoint says
+// earlier runs sent, so its plan is what the import would do; with no
+// checkpoint yet there is nothing to compare with. The checkpoint is only
+// read: no lock, nothing written.
+func (r *importRun) planState(pcfg *pipeline.Config) error {
+	path := r.checkpointPath()
+	hdr, state, warns, err := checkpoint.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return r.fail(ExitUsage, "%v", err)
+	}
+	if pcfg.Mapper, err = rekey(pcfg.Mapper, hdr); err != nil {
+		return r.fail(ExitUsage, "checkpoint %s: %v", path, err)
+	}
+	for _, w := range warns {
+		fmt.Fprintf(r.env.Stderr, "warning: checkpoint: %s\n", w)
+	}
+	fmt.Fprintf(r.env.Stderr, "planning against the checkpoint %s\n", path)
+	pcfg.State = state
+	return nil
+}
+
+// openPlan starts --plan-csv and has the pipeline add to it; the returned
+// function finishes it (keeping it only when the plan is complete).
+func (r *importRun) openPlan(pcfg *pipeline.Config) (func(complete bool), error) {
+	if r.f.planCSV == "" {
+		return func(bool) {}, nil
+	}
+	p, err := report.CreatePlanCSV(r.f.planCSV)
+	if err != nil {
+		return nil, r.fail(ExitUsage, "%v", err)
+	}
+	pcfg.Plan = p.Add
+	return func(complete bool) {
+		if err := p.Close(complete); err != nil {
+			r.out.failure(err.Error())
+		} else if complete {
+			r.out.event(slog.LevelInfo, "plan_csv", "plan: "+p.Path(), "path", p.Path())
+		}
+	}, nil
 }

@@ -16,9 +16,15 @@ import (
 // (checkpoint.Entry.Op).
 type Kind = checkpoint.Op
 
-// KindCreate creates a row's work (works.create). It is the only kind
-// today; updates, links and comments are coming.
-const KindCreate = checkpoint.OpCreate
+// The kinds of write.
+const (
+	// KindCreate creates a row's work (works.create).
+	KindCreate = checkpoint.OpCreate
+	// KindUpdate sends a row's changed fields to its work (works.update,
+	// --mode upsert and update). A resent update is harmless, so one in
+	// doubt is simply sent again.
+	KindUpdate = checkpoint.OpUpdate
+)
 
 // Op is one write the pipeline performs for a row: the unit that send
 // paces, retries, journals (write-ahead) and, when an attempt's answer is
@@ -39,6 +45,14 @@ type Op struct {
 	// Doubt is the last journal entry an earlier run left for this op when
 	// it was in flight ("sending"); nil otherwise.
 	Doubt *checkpoint.Entry
+
+	// syncState is what --mode upsert and update add: the row's values,
+	// their hashes and, for an update, its work and fields.
+	syncState
+	// needsRead: the op is decided by the work as DevRev serves it
+	// (readWork) before it is sent or planned.
+	needsRead bool
+	warnings  []string // what Update could not send
 
 	fp    string // fingerprint of Body, on the sending line
 	alike uint64 // look-alike hash (see lookAlike)
@@ -67,20 +81,61 @@ type kindSpec struct {
 	// call performs one attempt through the DevRev client.
 	call func(ctx context.Context, c *devrev.Client, op *Op) (Answer, devrev.Response, error)
 	// find tells whether an attempt whose answer was lost was performed,
-	// by looking its result up (see reconcile.Reconciler.Find).
+	// by looking its result up (see reconcile.Reconciler.Find); nil means
+	// a resend is harmless and an op in doubt is simply sent again.
 	find func(ctx context.Context, rec *reconcile.Reconciler, op *Op, sentAt time.Time, claimants int) (reconcile.Result, error)
+	// ahead is the op's write-ahead journal line (before the request
+	// leaves), outcome its line once performed; send fills in the row,
+	// key, op and time.
+	ahead   func(op *Op) checkpoint.Entry
+	outcome func(op *Op, ans Answer) checkpoint.Entry
 }
 
 // kinds is the table of write kinds. It is read-only.
 var kinds = map[Kind]kindSpec{
 	KindCreate: {
-		build: func(op *Op) ([]byte, error) { return json.Marshal(op.Work) },
+		build: func(op *Op) ([]byte, error) {
+			if op.FH == nil {
+				// Created lines carry the hashes a later upsert compares with.
+				if err := rowValues(op); err != nil {
+					return nil, err
+				}
+			}
+			return json.Marshal(op.Work)
+		},
+		ahead: func(op *Op) checkpoint.Entry {
+			return checkpoint.Entry{Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp}
+		},
+		outcome: func(op *Op, ans Answer) checkpoint.Entry {
+			return checkpoint.Entry{Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, FH: op.FH}
+		},
 		call: func(ctx context.Context, c *devrev.Client, op *Op) (Answer, devrev.Response, error) {
 			w, resp, err := c.CreateWork(ctx, op.Body)
 			return Answer{ID: w.ID, DisplayID: w.DisplayID, Type: w.Type}, resp, err
 		},
 		find: func(ctx context.Context, rec *reconcile.Reconciler, op *Op, sentAt time.Time, claimants int) (reconcile.Result, error) {
 			return rec.Find(ctx, reconcile.Query{Key: op.Key, Work: op.Work, Body: op.Body, SentAt: sentAt, Claimants: claimants})
+		},
+	},
+	KindUpdate: {
+		// planSync built the body (buildUpdate): only the changed fields.
+		build: func(op *Op) ([]byte, error) { return op.Body, nil },
+		call: func(ctx context.Context, c *devrev.Client, op *Op) (Answer, devrev.Response, error) {
+			w, resp, err := c.UpdateWork(ctx, op.Body)
+			return Answer{ID: w.ID, DisplayID: w.DisplayID, Type: w.Type}, resp, err
+		},
+		ahead: func(op *Op) checkpoint.Entry {
+			return checkpoint.Entry{Status: checkpoint.Updating, ID: op.ID, DisplayID: op.DisplayID, Fields: op.Fields, Before: op.Before}
+		},
+		outcome: func(op *Op, ans Answer) checkpoint.Entry {
+			id, display := op.ID, op.DisplayID
+			if ans.DisplayID != "" {
+				display = ans.DisplayID
+			}
+			if ans.ID != "" {
+				id = ans.ID
+			}
+			return checkpoint.Entry{Status: checkpoint.Updated, ID: id, DisplayID: display, Type: ans.Type, Fields: op.Fields, FH: op.FH}
 		},
 	},
 }

@@ -180,6 +180,14 @@ type run struct {
 	// firstUnrec holds the first one's message.
 	unrec      atomic.Int64
 	firstUnrec atomic.Value // string
+	// notFoundN, ambiguousN and changedN count rows of --mode update with
+	// no work, keys several works carry, and (create mode) rows changed
+	// since they were created; fields counts the fields updates sent
+	// (guarded by mu).
+	notFoundN, ambiguousN, changedN atomic.Int64
+	unread                          atomic.Int64 // dry run without a token: updates whose fields are unknown
+	fields                          map[string]int
+	lookups                         []*Op // rows whose key is being looked up in DevRev (producer only)
 	gate       gate
 	auto       *autoWorkers // nil: a fixed pool
 	claims     claimants
@@ -229,6 +237,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.OnDoubt == "" {
 		cfg.OnDoubt = OnDoubtReconcile
 	}
+	if cfg.Mode == "" {
+		cfg.Mode = ModeCreate
+	}
 	if cfg.Request == nil && cfg.Client != nil {
 		cfg.Request = clientRequest(cfg.Client)
 	}
@@ -249,6 +260,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	s.Invalid = int(r.c.Invalid.Load())
 	s.Failed = int(r.c.Failed.Load())
 	s.NotAttempted = int(r.notTried.Load())
+	s.Updated, s.Unchanged = int(r.c.Updated.Load()), int(r.c.Unchanged.Load())
+	s.NotFound, s.Ambiguous, s.Changed = int(r.notFoundN.Load()), int(r.ambiguousN.Load()), int(r.changedN.Load())
+	s.UpdatedFields = r.fields
+	s.Mode = string(cfg.Mode)
 	if !cfg.DryRun {
 		s.Ops = make(map[string]report.OpCounts, len(r.byKind))
 		for k, c := range r.byKind {
@@ -346,18 +361,19 @@ func (r *run) execute(ctx context.Context) error {
 			}
 		}()
 	}
-	if r.cfg.DryRun {
+	if r.cfg.DryRun && !r.cfg.Mode.syncs() {
 		return r.produce(ctx, nil)
 	}
 	// Workers record per-row outcomes themselves and end the run through
-	// stop(), so requests in flight finish; only ctx abandons them.
+	// stop(), so requests in flight finish; only ctx abandons them. A dry
+	// run of upsert or update reads works through them too.
 	workers := r.cfg.Workers
 	if r.cfg.AutoWorkers {
 		// As many goroutines as the cap; the slots decide how many send.
 		r.auto = newAutoWorkers(throttle.DefaultStartWorkers, r.cfg.MaxWorkers)
 		workers = r.cfg.MaxWorkers
 	}
-	return pool(ctx, workers, r.produce, r.send)
+	return pool(ctx, workers, r.produce, r.work)
 }
 
 // produce reads, maps and validates rows; valid rows go to jobs (nil in a
@@ -377,12 +393,18 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 		}()
 	}
 	var scratch mapping.Work
+	defer func() {
+		// Keys still queued for a lookup when the run stopped.
+		r.notTried.Add(int64(len(r.lookups)))
+		r.lookups = nil
+	}()
 	for {
 		if r.stopped() {
 			return nil
 		}
 		row, err := src.Next()
 		if err == io.EOF {
+			r.flushLookups(ctx, jobs)
 			return nil
 		}
 		if err != nil {
@@ -438,31 +460,73 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 			r.c.Done.Add(1)
 			continue
 		}
-		select {
-		case jobs <- &Op{Kind: KindCreate, Row: row, Key: res.Key, Work: res.Work, Doubt: doubt}:
-		case <-r.stopCh:
-			r.notTried.Add(1)
-			return nil
-		case <-ctx.Done():
-			r.notTried.Add(1)
+		op := &Op{Kind: KindCreate, Row: row, Key: res.Key, Work: res.Work, Doubt: doubt}
+		if r.cfg.Mode.syncs() {
+			switch r.planSync(op) {
+			case vDone:
+				continue
+			case vRead:
+				op.needsRead = true
+			case vLookup:
+				if !r.lookUp(ctx, jobs, op) {
+					return nil
+				}
+				continue
+			}
+			op.needsRead = op.needsRead || op.readOld
+		}
+		if !r.emit(ctx, jobs, op) {
 			return nil
 		}
 	}
+}
+
+// emit hands op to the workers. false means the run stopped (the op
+// counts as not attempted).
+func (r *run) emit(ctx context.Context, jobs chan<- *Op, op *Op) bool {
+	select {
+	case jobs <- op:
+		return true
+	case <-r.stopCh:
+	case <-ctx.Done():
+	}
+	r.notTried.Add(1)
+	return false
+}
+
+// work is what a worker does with an op: read its work when the op is
+// decided by it, then send it (plan it, in a dry run).
+func (r *run) work(ctx context.Context, op *Op) error {
+	if r.stopped() {
+		r.notTried.Add(1)
+		return nil
+	}
+	if op.needsRead && !r.readWork(ctx, op) {
+		return nil
+	}
+	if r.cfg.DryRun {
+		r.planned(op)
+		return nil
+	}
+	return r.send(ctx, op)
 }
 
 // skipDone skips a row whose key an earlier run created, before the row is
 // mapped and validated: a row fixed in the errors CSV and imported from
 // there stays done when the original file (still invalid there) is run
 // again. A second row with that key is still reported as a duplicate.
+//
+// In create mode only: upsert and update compare every row with what was
+// sent (planSync).
 func (r *run) skipDone(row source.Row, seen *keySet) bool {
-	if r.cfg.State == nil {
+	if r.cfg.State == nil || r.cfg.Mode.syncs() {
 		return false
 	}
 	key, ok := r.cfg.Mapper.Key(row)
 	if !ok {
 		return false
 	}
-	if last, found := r.cfg.State.Last(key); !found || last.Status != checkpoint.Created {
+	if last, found := r.cfg.State.Last(key); !found || !holdsWork(last.Status) {
 		return false
 	}
 	r.res.Summary.Valid++
@@ -473,7 +537,45 @@ func (r *run) skipDone(row source.Row, seen *keySet) bool {
 	}
 	r.c.Skipped.Add(1)
 	r.c.Done.Add(1)
+	r.countChanged(row, key)
 	return true
+}
+
+// holdsWork reports whether a key whose last line has status s has a
+// work in DevRev (created by this checkpoint, or found there by upsert).
+func holdsWork(s checkpoint.Status) bool {
+	switch s {
+	case checkpoint.Created, checkpoint.Found, checkpoint.Updating, checkpoint.Updated:
+		return true
+	}
+	return false
+}
+
+// countChanged counts, in create mode, a row already created whose mapped
+// values differ from what the checkpoint says its work holds: the
+// summary's "changed", which --mode upsert would update. A row that is
+// invalid now, or whose work's values are not hashed, is not counted.
+func (r *run) countChanged(row source.Row, key string) {
+	if r.cfg.DryRun {
+		return
+	}
+	sum, ok := r.cfg.State.SentSum(key)
+	if !ok {
+		return
+	}
+	res := r.cfg.Mapper.Map(row)
+	if len(res.Problems) > 0 {
+		return
+	}
+	if r.cfg.Enrich != nil {
+		if probs, err := r.cfg.Enrich(r.intake, res.Work, row); err != nil || len(probs) > 0 {
+			return
+		}
+	}
+	op := &Op{Work: res.Work}
+	if rowValues(op) == nil && checkpoint.SumHashes(op.FH) != sum {
+		r.changedN.Add(1)
+	}
 }
 
 // invalid records a row that failed validation.

@@ -61,7 +61,8 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		}
 		if !op.sent {
 			// Write-ahead: the journal knows about the request before it leaves.
-			e := checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp, TS: r.cfg.Clock.Now()}
+			e := kinds[op.Kind].ahead(op)
+			e.Row, e.Key, e.Op, e.TS = op.Row.Number, op.Key, op.Kind, r.cfg.Clock.Now()
 			if err := r.cfg.Journal.Append(e); err != nil {
 				release()
 				free()
@@ -100,6 +101,14 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			var ae *devrev.APIError
 			if !errors.As(err, &ae) {
 				r.opFailed(op, 0, "client_error", err.Error(), attempts)
+				return nil
+			}
+			if op.Kind == KindUpdate && ae.Status == 404 {
+				// The work was deleted in DevRev since: fail the row, or
+				// (--recreate-missing) create it again.
+				if r.missing(op) {
+					return r.send(ctx, op)
+				}
 				return nil
 			}
 			r.opFailed(op, ae.Status, ae.Type, apiMessage(ae), attempts)
@@ -209,14 +218,21 @@ func (r *run) done(op *Op, ans Answer, attempts int) {
 	if ans.Type == "" {
 		ans.Type = op.Work.Type
 	}
-	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, Attempts: attempts})
-	if r.cfg.Created != nil {
-		r.cfg.Created(op.Row, op.Key, ans.ID, ans.DisplayID)
+	e := kinds[op.Kind].outcome(op, ans)
+	e.Row, e.Key, e.Op, e.Attempts = op.Row.Number, op.Key, op.Kind, attempts
+	r.journal(e)
+	if r.cfg.Created != nil && op.Kind == KindCreate {
+		r.cfg.Created(op.Row, op.Key, e.ID, e.DisplayID)
 	}
 	if r.cfg.Reconciler != nil {
-		r.cfg.Reconciler.Known(ans.ID)
+		r.cfg.Reconciler.Known(e.ID)
 	}
-	r.c.Created.Add(1)
+	if op.Kind == KindUpdate {
+		r.c.Updated.Add(1)
+		r.countFields(op.Fields)
+	} else {
+		r.c.Created.Add(1)
+	}
 	r.byKind[op.Kind].done.Add(1)
 	r.c.Done.Add(1)
 }
@@ -225,7 +241,7 @@ func (r *run) done(op *Op, ans Answer, attempts int) {
 // found means the row is settled (created, ambiguous, or left in doubt
 // because the lookup could not finish).
 func (r *run) reconcileInFlight(ctx context.Context, op *Op, sentAt time.Time) (found bool, stop *StopError) {
-	if r.cfg.Reconciler == nil || r.cfg.OnDoubt == OnDoubtResend {
+	if r.cfg.Reconciler == nil || r.cfg.OnDoubt == OnDoubtResend || kinds[op.Kind].find == nil {
 		return false, nil
 	}
 	r.claims.add(op.fp, 1) // this row may have created a work now

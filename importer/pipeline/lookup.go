@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/devrev-import/devrev-import/importer/devrev"
+)
+
+// lookupBatch is how many keys one works.list asks for: the filter takes
+// a list of values, so a thousand new keys cost twenty calls, not a
+// thousand.
+const lookupBatch = 50
+
+// lookupPage is the page size of those listings.
+const lookupPage = 100
+
+// lookUp queues op, whose key the checkpoint does not know, to be found
+// in DevRev by the custom field that stores keys (Mapper.KeyField); a
+// full batch is looked up at once. false means the run stopped.
+func (r *run) lookUp(ctx context.Context, jobs chan<- *Op, op *Op) bool {
+	r.lookups = append(r.lookups, op)
+	if len(r.lookups) < lookupBatch {
+		return true
+	}
+	return r.flushLookups(ctx, jobs)
+}
+
+// flushLookups looks the queued keys up (one works.list filter, paged)
+// and decides each row by what it found, Salesforce's upsert rule: no
+// work → create (update mode: not found), one → compare and update, more
+// → the row fails naming them, nothing written. false means the run
+// stopped; the rows not handed on count as not attempted.
+func (r *run) flushLookups(ctx context.Context, jobs chan<- *Op) bool {
+	ops := r.lookups
+	r.lookups = nil
+	if len(ops) == 0 {
+		return true
+	}
+	found, err := r.listByKey(r.intake, ops)
+	if err != nil {
+		if !r.stopped() {
+			r.stop(stopFor(err))
+		}
+		r.notTried.Add(int64(len(ops)))
+		return false
+	}
+	for i, op := range ops {
+		works := found[op.Key]
+		send := false
+		switch {
+		case len(works) > 1:
+			r.keyAmbiguous(op, works)
+		case len(works) == 1:
+			send = r.decideServed(op, works[0])
+		case r.cfg.Mode == ModeUpdate:
+			r.notFound(op, fmt.Sprintf("no work for key %q: neither the checkpoint nor DevRev (custom field %s) has one", op.Key, r.cfg.Mapper.KeyField()))
+		default:
+			send = true // a create
+		}
+		if send && !r.emit(ctx, jobs, op) {
+			r.notTried.Add(int64(len(ops) - i - 1))
+			return false
+		}
+	}
+	return true
+}
+
+// listByKey lists the works whose key field holds one of the ops' keys,
+// grouped by key.
+func (r *run) listByKey(ctx context.Context, ops []*Op) (map[string][]devrev.Work, error) {
+	field := r.cfg.Mapper.KeyField()
+	keys := make([]string, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Key
+	}
+	out := make(map[string][]devrev.Work, len(ops))
+	req := devrev.ListWorksRequest{CustomFields: map[string][]string{field: keys}, Limit: lookupPage}
+	for {
+		var works []devrev.Work
+		var next string
+		err := r.retrier().Do(ctx, func() (devrev.Response, error) {
+			var resp devrev.Response
+			var err error
+			works, next, resp, err = r.cfg.Client.ListWorks(ctx, req)
+			return resp, err
+		})
+		r.requests.Add(1)
+		if err != nil {
+			return nil, fmt.Errorf("looking keys up in DevRev (works.list by %s): %w", field, err)
+		}
+		for _, w := range works {
+			if k, ok := w.CustomFields[field].(string); ok {
+				k = strings.TrimSpace(k)
+				out[k] = append(out[k], w)
+			}
+		}
+		if next == "" || len(works) == 0 {
+			return out, nil
+		}
+		req.Cursor = next
+	}
+}
+
+// keyAmbiguous fails a row whose key several works in DevRev carry:
+// nothing is written until a person decides which one is the row's.
+func (r *run) keyAmbiguous(op *Op, works []devrev.Work) {
+	ids := make([]string, len(works))
+	for i, w := range works {
+		ids[i] = w.DisplayID
+	}
+	r.ambiguousN.Add(1)
+	r.opFailed(op, 0, "ambiguous", fmt.Sprintf("%d works in DevRev carry key %q in %s: %s; nothing was written (keep one, or map a column to id to name the row's work)",
+		len(works), op.Key, r.cfg.Mapper.KeyField(), strings.Join(ids, ", ")), 0)
+}
