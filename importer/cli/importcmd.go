@@ -104,6 +104,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 var importGroups = []flagGroup{
 	{"Input", []string{"sheet", "delimiter", "encoding", "max-cell-bytes", "allow-embedded-rows"}},
 	{"Mapping", []string{"mapping", "type", "key", "timezone", "strict", "schema", "lookup-cache"}},
+	{"Sync (create, upsert, update)", []string{"mode", "plan-csv", "recreate-missing"}},
 	{"API", []string{"sandbox", "endpoint", "token-file", "timeout", "verbose", "dry-run"}},
 	{"Output", []string{"errors-csv", "created-csv", "summary-json", "progress", "log-format"}},
 	{"Limits and rate", []string{"workers", "max-workers", "rate", "burst", "max-retries", "max-consecutive-failures", "max-duration", "max-errors", "max-wait"}},
@@ -119,16 +120,19 @@ sending nothing. With a token (or --sandbox) it also resolves lookup columns and
 checks custom fields against the org's schema, read-only.`,
 		example: `  devrev-import validate export.xlsx --mapping export.yaml
   devrev-import validate export.csv --mapping export.yaml --summary-json validate.json
-  devrev-import validate --sandbox samples/tickets.csv --mapping samples/tickets.yaml`,
+  devrev-import validate --sandbox samples/tickets.csv --mapping samples/tickets.yaml
+  devrev-import validate nightly.csv --mapping nightly.yaml --mode upsert --plan-csv plan.csv`,
 	},
 	"import": {
 		short: "create the works (import --dry-run == validate)",
 		long: `Create a DevRev work for every valid row of FILE (CSV or XLSX), exactly once:
 the checkpoint next to FILE makes a rerun resume where the last one stopped.
+With --mode upsert it also updates the works of rows changed since (only the
+changed fields); --mode update only updates.
 The token comes from $DEVREV_TOKEN or --token-file, never from a flag.`,
 		example: `  devrev-import import --sandbox samples/tickets.csv --mapping samples/tickets.yaml
   devrev-import import export.xlsx --mapping export.yaml --token-file ~/.devrev-token
-  devrev-import import nightly.csv --mapping nightly.yaml --max-duration 50m --log-format json`,
+  devrev-import import nightly.csv --mapping nightly.yaml --mode upsert --max-duration 50m --log-format json`,
 	},
 }
 

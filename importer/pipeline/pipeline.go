@@ -188,13 +188,13 @@ type run struct {
 	unread                          atomic.Int64 // dry run without a token: updates whose fields are unknown
 	fields                          map[string]int
 	lookups                         []*Op // rows whose key is being looked up in DevRev (producer only)
-	gate       gate
-	auto       *autoWorkers // nil: a fixed pool
-	claims     claimants
-	stopOnce   sync.Once
-	stopCh     chan struct{}
-	stopWhy    atomic.Value // *StopError
-	start      time.Time
+	gate                            gate
+	auto                            *autoWorkers // nil: a fixed pool
+	claims                          claimants
+	stopOnce                        sync.Once
+	stopCh                          chan struct{}
+	stopWhy                         atomic.Value // *StopError
+	start                           time.Time
 	// intake is cancelled when the run stops taking rows, so a worker
 	// blocked on the limiter gives its row back instead of sending it.
 	intake       context.Context
@@ -267,6 +267,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if !cfg.DryRun {
 		s.Ops = make(map[string]report.OpCounts, len(r.byKind))
 		for k, c := range r.byKind {
+			if k == KindUpdate && !cfg.Mode.syncs() {
+				continue // a create-mode run never updates
+			}
 			s.Ops[string(k)] = report.OpCounts{Done: int(c.done.Load()), Failed: int(c.failed.Load())}
 		}
 	}
