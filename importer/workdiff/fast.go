@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"unicode/utf8"
 )
 
 // This file is the cheap way to canonical JSON for the values most rows
@@ -58,21 +59,24 @@ func plainScalar(raw []byte, s spec) ([]byte, bool) {
 }
 
 // plainString reports whether raw is a JSON string that encode writes
-// the same: no escapes, no control characters, no U+2028 or U+2029
-// (encoding/json escapes those two even without HTML escaping).
+// the same: valid UTF-8 without escapes, control characters, U+2028 or
+// U+2029 (encoding/json escapes those two even without HTML escaping).
 func plainString(raw []byte) bool {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return false
 	}
+	ascii := true
 	for i, c := range raw[1 : len(raw)-1] {
 		switch {
 		case c < 0x20 || c == '"' || c == '\\':
 			return false
 		case c == 0xE2 && i+3 < len(raw) && raw[i+2] == 0x80 && (raw[i+3] == 0xA8 || raw[i+3] == 0xA9):
 			return false
+		case c >= 0x80:
+			ascii = false
 		}
 	}
-	return true
+	return ascii || utf8.Valid(raw)
 }
 
 // fastDate writes a plain date-time string in UTC, as canonDate does.
@@ -176,68 +180,48 @@ func join(open byte, parts [][]byte, close byte) []byte {
 // object, stopping when f returns false; false when raw is not an object
 // it can split (it expects valid JSON).
 func eachMember(raw []byte, f func(k, v []byte) bool) bool {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return false
-	}
-	i = skipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == '}' {
-		return skipSpace(raw, i+1) == len(raw)
-	}
-	for i < len(raw) {
-		kEnd := skipValue(raw, i)
-		if kEnd < 0 || raw[i] != '"' {
-			return false
-		}
-		key := raw[i:kEnd]
-		i = skipSpace(raw, kEnd)
-		if i >= len(raw) || raw[i] != ':' {
-			return false
-		}
-		i = skipSpace(raw, i+1)
-		vEnd := skipValue(raw, i)
-		if vEnd < 0 || !f(key, raw[i:vEnd]) {
-			return false
-		}
-		i = skipSpace(raw, vEnd)
-		if i >= len(raw) {
-			return false
-		}
-		switch raw[i] {
-		case ',':
-			i = skipSpace(raw, i+1)
-		case '}':
-			return skipSpace(raw, i+1) == len(raw)
-		default:
-			return false
-		}
-	}
-	return false
+	return each(raw, '{', '}', f)
 }
 
 // eachElement is eachMember for the elements of a JSON array.
 func eachElement(raw []byte, f func(e []byte) bool) bool {
+	return each(raw, '[', ']', func(_, e []byte) bool { return f(e) })
+}
+
+// each walks the members (open '{') or elements (open '[') of raw.
+func each(raw []byte, open, close byte, f func(k, v []byte) bool) bool {
 	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
+	if i >= len(raw) || raw[i] != open {
 		return false
 	}
 	i = skipSpace(raw, i+1)
-	if i < len(raw) && raw[i] == ']' {
+	if i < len(raw) && raw[i] == close {
 		return skipSpace(raw, i+1) == len(raw)
 	}
 	for i < len(raw) {
+		var key []byte
+		if open == '{' {
+			kEnd := skipValue(raw, i)
+			if kEnd < 0 || raw[i] != '"' {
+				return false
+			}
+			key = raw[i:kEnd]
+			if i = skipSpace(raw, kEnd); i >= len(raw) || raw[i] != ':' {
+				return false
+			}
+			i = skipSpace(raw, i+1)
+		}
 		end := skipValue(raw, i)
-		if end < 0 || !f(raw[i:end]) {
+		if end < 0 || !f(key, raw[i:end]) {
 			return false
 		}
-		i = skipSpace(raw, end)
-		if i >= len(raw) {
+		if i = skipSpace(raw, end); i >= len(raw) {
 			return false
 		}
 		switch raw[i] {
 		case ',':
 			i = skipSpace(raw, i+1)
-		case ']':
+		case close:
 			return skipSpace(raw, i+1) == len(raw)
 		default:
 			return false
@@ -305,12 +289,12 @@ func skipString(b []byte, i int) int {
 
 // splitTop returns the members of a JSON object as a map of raw values,
 // without reflection; ok is false when the object has a key with escapes
-// or a key twice (encoding/json then decides).
+// or invalid UTF-8, or a key twice (encoding/json then decides).
 func splitTop(raw []byte) (map[string]json.RawMessage, bool) {
 	out := make(map[string]json.RawMessage, 24)
 	ok := eachMember(raw, func(k, v []byte) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
-			return false
+		if !plainString(k) {
+			return false // escapes, invalid UTF-8: as encoding/json reads it
 		}
 		name := string(k[1 : len(k)-1])
 		if _, dup := out[name]; dup {

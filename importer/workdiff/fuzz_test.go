@@ -2,6 +2,7 @@ package workdiff
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -130,4 +131,55 @@ func checkCarries(t *testing.T, out []byte, warns []string, typ string, fields [
 	if len(warns)+sent > len(fields) {
 		t.Fatalf("%d warnings and %d fields sent for %d fields: %q", len(warns), sent, len(fields), warns)
 	}
+}
+
+// FuzzFieldsCheapWayIsTheLongWay: Fields never panics, and on any body it
+// accepts it gives exactly what decoding every value with encoding/json
+// gives.
+func FuzzFieldsCheapWayIsTheLongWay(f *testing.F) {
+	for _, b := range fullBodies {
+		f.Add([]byte(b))
+	}
+	f.Add([]byte(`{"title":"a\"b","owned_by":["b","a"],"tags":[{"value":"x","id":"T"}],"custom_fields":{"x":1.50,"y":"2024-01-01T00:00:00+01:00"}}`))
+	f.Add([]byte(`{"target_close_date":"2024-03-01T10:00:00+02:00","amount":-0,"a":{"b":[1,2]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := Fields(body)
+		if err != nil {
+			return
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(body, &top); err != nil {
+			t.Fatalf("Fields accepted %q, encoding/json does not: %v", body, err)
+		}
+		want := Values{}
+		add := func(name string, raw json.RawMessage, s spec) {
+			if isNull(raw) {
+				return
+			}
+			c, err := canonicalLong(string(raw), s)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			want[name] = c
+		}
+		for name, raw := range top {
+			switch {
+			case requestOnly[name]:
+			case name == "custom_fields":
+				var cf map[string]json.RawMessage
+				if json.Unmarshal(raw, &cf) != nil {
+					t.Fatalf("Fields accepted custom_fields %s", raw)
+				}
+				for k, v := range cf {
+					add(CustomPrefix+k, v, custom)
+				}
+			default:
+				s, _ := anyType(name)
+				add(name, raw, s)
+			}
+		}
+		if !reflect.DeepEqual(strs(got), strs(want)) {
+			t.Fatalf("body %s\ncheap %s\nlong  %s", body, show(got), show(want))
+		}
+	})
 }
