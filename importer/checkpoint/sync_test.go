@@ -227,10 +227,7 @@ func TestV2CreatesFixtureResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "tickets.csv.checkpoint.jsonl")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := copyFixture(t, data)
 	hdr, full, warns := readT(t, path)
 	if len(warns) != 0 {
 		t.Errorf("warnings: %q", warns)

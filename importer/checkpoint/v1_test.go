@@ -23,10 +23,7 @@ func TestReadVersion1EntriesAsCreates(t *testing.T) {
 	if bytes.Contains(data, []byte(`"op":`)) {
 		t.Fatalf("%s names ops: not a version 1 file", v1Fixture)
 	}
-	path := filepath.Join(t.TempDir(), "tickets.csv.checkpoint.jsonl")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := copyFixture(t, data)
 	hdr, st, warns := readT(t, path)
 	if len(warns) != 0 {
 		t.Errorf("warnings: %q", warns)
@@ -69,6 +66,17 @@ func TestReadVersion1EntriesAsCreates(t *testing.T) {
 	if e, _ := st.Last("ZD-1002"); e.Status != Created || e.V != 1 {
 		t.Errorf("Last(ZD-1002) = %+v, want the version 1 created", e)
 	}
+}
+
+// copyFixture writes a committed checkpoint's bytes to a temporary file,
+// so that a test may append to it.
+func copyFixture(t *testing.T, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tickets.csv.checkpoint.jsonl")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // An entry of an op this build does not know (a newer tool's) is refused,

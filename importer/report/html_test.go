@@ -27,18 +27,7 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 // one row the API refused and one left in doubt.
 func writeJournal(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "t.csv.checkpoint.jsonl")
-	j, _, _, err := checkpoint.Open(path, checkpoint.Header{Input: "/data/t.csv", Size: 1234, MappingHash: "sha256:x", Tool: "devrev-import/test", Created: t0},
-		checkpoint.Options{SyncEvery: -1, Clock: throttletest.ClockFunc(func() time.Time { return t0 })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	add := func(e checkpoint.Entry) {
-		t.Helper()
-		if err := j.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, j, add := openTestJournal(t)
 	add(checkpoint.Entry{Row: 2, Key: "K2", Status: checkpoint.Invalid, TS: at(0.1),
 		Errors: []string{`/data/t.csv:2 column "Subject" (title): required field is empty`}})
 	add(checkpoint.Entry{Row: 3, Key: "K3", Status: checkpoint.Invalid, TS: at(0.1),
@@ -61,6 +50,24 @@ func writeJournal(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// openTestJournal opens a new journal for /data/t.csv on a clock stopped
+// at t0; add appends an entry, failing the test on error.
+func openTestJournal(t *testing.T) (string, *checkpoint.Journal, func(checkpoint.Entry)) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.csv.checkpoint.jsonl")
+	j, _, _, err := checkpoint.Open(path, checkpoint.Header{Input: "/data/t.csv", Size: 1234, MappingHash: "sha256:x", Tool: "devrev-import/test", Created: t0},
+		checkpoint.Options{SyncEvery: -1, Clock: throttletest.ClockFunc(func() time.Time { return t0 })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, j, func(e checkpoint.Entry) {
+		t.Helper()
+		if err := j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // renderPage renders the HTML report of the journal at path.

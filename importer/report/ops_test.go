@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -8,10 +9,8 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
-	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
 // writeSyncJournal writes the journal of two sync runs: works created,
@@ -19,12 +18,7 @@ import (
 // row whose work was not found.
 func writeSyncJournal(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "t.csv.checkpoint.jsonl")
-	j, _, _, err := checkpoint.Open(path, checkpoint.Header{Input: "/data/t.csv", Size: 1234, MappingHash: "sha256:x", Tool: "devrev-import/test", Created: t0},
-		checkpoint.Options{SyncEvery: -1, Clock: throttletest.ClockFunc(func() time.Time { return t0 })})
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, j, add := openTestJournal(t)
 	id := func(n int) string { return "don:core:dvrv-us-1:devo/x:issue/" + strconv.Itoa(n) }
 	fh := map[string]string{"title": "11111111"}
 	before := map[string]json.RawMessage{"title": json.RawMessage(`"Old"`)}
@@ -45,9 +39,7 @@ func writeSyncJournal(t *testing.T) string {
 		{Row: 8, Key: "K8", Op: checkpoint.OpUpdate, Status: checkpoint.Failed, Error: &checkpoint.ErrorInfo{Type: "not_found", Message: "no work has key K8"}},
 		{Row: 9, Key: "K9", Status: checkpoint.Failed, HTTPStatus: 400, Error: &checkpoint.ErrorInfo{Type: "bad_request", Message: "x"}},
 	} {
-		if err := j.Append(e); err != nil {
-			t.Fatal(err)
-		}
+		add(e)
 	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
@@ -92,12 +84,11 @@ func TestCreatedMapNamesTheOp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
