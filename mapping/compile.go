@@ -44,6 +44,11 @@ type Mapper struct {
 	lookups   []ColumnRule
 	fields    []string
 	nCustom   int // number of custom fields fed by columns or defaults
+
+	links    []linkBinding    // link columns, in header order
+	comments []commentBinding // comment columns, in header order
+	byNames  []string         // by: columns other rows' links name rows by
+	byCols   []int            // their header indices
 }
 
 // customs is the size hint for a row's custom field map.
@@ -85,6 +90,7 @@ func Compile(cfg *Config, header []string, opt Options) (*Mapper, []string, erro
 	c.bind()
 	c.addDefaults()
 	c.keyColumns()
+	c.bindRelations()
 	c.requiredFields()
 	if len(c.errs) > 0 {
 		return nil, c.warns, errors.Join(c.errs...)
@@ -202,7 +208,7 @@ func (c *compiler) claimColumns() {
 	// A repeated header is refused only where it feeds a field that holds
 	// one value; ignored and unmapped columns, and list fields, may repeat.
 	for _, b := range c.binds {
-		if len(b.cols) < 2 || isListField(c.tab, b.rule.Field) {
+		if len(b.cols) < 2 || isListField(c.tab, b.rule.Field) || b.rule.isRelation() {
 			continue
 		}
 		c.fail(b.rule.Line, b.rule.Col, "column %q appears %d times in the header (columns %s), but %s holds one value: rename all but one, or map it to a list field (owned_by, tags, ...) whose cells are combined",
@@ -277,6 +283,9 @@ func (c *compiler) bind() {
 	sort.SliceStable(c.binds, func(i, j int) bool { return c.binds[i].cols[0] < c.binds[j].cols[0] })
 	seenField := map[string]bool{}
 	for _, bd := range c.binds {
+		if bd.rule.isRelation() {
+			continue // bindRelations
+		}
 		b := newBinding(c.tab, bd.rule, m.loc)
 		b.cols = bd.cols
 		b.target = c.target(b.field)
@@ -557,6 +566,7 @@ func (m *Mapper) Describe() map[string]string {
 	for _, db := range m.defaults {
 		d["default "+db.b.field] = strings.Join(db.values, ", ")
 	}
+	m.describeRelations(d)
 	return d
 }
 

@@ -39,6 +39,8 @@ type Config struct {
 	// DefaultOrder lists the Defaults keys in file order.
 	DefaultOrder []string
 	Ignore       []string // columns to skip without a warning
+	// Comments maps a separate comments file (--comments); nil = none.
+	Comments *CommentsConfig
 
 	// How the file is read, so a cron line need not repeat it; the
 	// --sheet, --encoding and --delimiter flags override them.
@@ -67,8 +69,18 @@ type ColumnRule struct {
 	Format     string // Go time layout for date fields
 	As         string // custom field type: text (default), int, number, bool, date, timestamp
 	Lookup     string // dev_user.email, dev_user.name, part.name, tag.name, account.name, rev_org.name: values are resolved later, not checked as IDs
-	Line       int    // line of the column entry in the mapping file (0 without a file)
-	Col        int    // column of the entry in the mapping file (1-based)
+	// A link column (Link set) names other works; a comment column
+	// (Comment set) holds comments. Neither feeds a field (see Result.Links,
+	// Result.Comments).
+	Link           string // link: as written: parent, children or a link type
+	LinkType       string // the API link_type it makes (is_parent_of for parent and children)
+	CustomLinkType string // custom_link_type of link: custom_link
+	Reverse        bool   // the named work is the link's source (parent, reverse: true)
+	By             string // the column whose values the cells name rows by ("" = the key)
+	Comment        string // comment: jira or text
+	Visibility     string // comment columns: visibility ("" = the comments: section's default, else internal)
+	Line           int    // line of the column entry in the mapping file (0 without a file)
+	Col            int    // column of the entry in the mapping file (1-based)
 
 	valuePos [][2]int // line and column of each ValueOrder target
 }
@@ -113,7 +125,7 @@ func (e *ConfigError) Error() string {
 }
 
 // topKeys are the keys allowed at the top of a mapping file.
-var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "mode", "tags", "columns", "defaults", "ignore"}
+var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "mode", "tags", "columns", "defaults", "ignore", "comments"}
 
 // Modes are the values of mode: (and --mode): how a run writes.
 var Modes = []string{"create", "upsert", "update"}
@@ -200,6 +212,8 @@ func Parse(name string, data []byte) (*Config, error) {
 			p.parseDefaults(cfg, v)
 		case "ignore":
 			cfg.Ignore = p.stringList(v, "ignore")
+		case "comments":
+			p.parseComments(cfg, v)
 		default:
 			p.errAt(k, "unknown key %q%s", k.Value, choices(k.Value, topKeys))
 		}
@@ -407,6 +421,12 @@ func (p *parser) parseColumns(cfg *Config, v *yaml.Node) {
 				continue
 			}
 		case yaml.MappingNode:
+			if mapHasKey(val, "link") || mapHasKey(val, "comment") {
+				if !p.parseRelationRule(val, &rule) {
+					continue
+				}
+				break
+			}
 			if !p.parseRule(val, k, &rule) {
 				continue // no usable field; other mistakes are recorded
 			}
@@ -846,7 +866,7 @@ func targetConflicts(tab map[string]*fieldDef, rules []ColumnRule) []*ConfigErro
 	for i := range rules {
 		r := &rules[i]
 		def, _ := findField(tab, r.Field)
-		if def != nil && def.kind.isList() {
+		if def != nil && def.kind.isList() || r.isRelation() {
 			continue
 		}
 		group := []string{r.Field}
@@ -882,7 +902,7 @@ func indexOf(list []string, s string) int {
 
 // MayRepeat reports whether a header may appear more than once in a file:
 // when the mapping ignores it or does not map it (its cells are not
-// read), or maps it to a list field (owned_by, tags, ...; its cells are
+// read), makes it a link or comment column, or maps it to a list field (owned_by, tags, ...; its cells are
 // combined, as Jira exports multi-value fields). Only a repeated header
 // that feeds a field holding one value is refused: which of its cells
 // would be the value? A nil Config means header names are field names.
@@ -903,6 +923,9 @@ func (c *Config) MayRepeat(header string) bool {
 	}
 	for _, r := range c.Columns {
 		if strings.EqualFold(r.Column, h) {
+			if r.isRelation() {
+				return true // links and comments: every cell counts
+			}
 			def, _ := findField(tab, r.Field)
 			return def != nil && def.kind.isList()
 		}

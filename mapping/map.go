@@ -23,6 +23,13 @@ type Result struct {
 	Key string
 	// Problems lists everything wrong with the row; empty means valid.
 	Problems []Problem
+	// Links are the references the row's link columns make to other
+	// works, in header order; Comments the comments of its comment
+	// columns, in header order; Names its values of the by: columns other
+	// rows' links name rows by. None of them is part of Work.
+	Links    []LinkRef
+	Comments []Comment
+	Names    []RowName
 }
 
 // Problem is one thing wrong with a row.
@@ -147,13 +154,18 @@ func (m *Mapper) mapRow(w *Work, row source.Row) Result {
 		}
 	}
 
+	var res Result
+	if len(m.links)+len(m.comments)+len(m.byCols) > 0 {
+		m.mapRelations(&st, cells, &res)
+	}
 	m.finish(&st, typ)
 	key, ok := m.rowKey(cells)
 	if !ok {
 		st.probs = append(st.probs, m.emptyKeyProblem())
 		key = EmptyKey(row.Number)
 	}
-	return Result{Work: st.w, Key: key, Problems: st.probs}
+	res.Work, res.Key, res.Problems = st.w, key, st.probs
+	return res
 }
 
 // defaultApplies reports whether a money default fits what the row has:
