@@ -12,27 +12,51 @@ import (
 // whose cell is empty was emptied in the file, a field no column or
 // default feeds is not the file's business and is never sent.
 func (m *Mapper) Targets() []string {
-	var out []string
-	add := func(b *binding) {
-		name := b.f.name
-		if b.f.kind == kCustom {
-			name = customPrefix + b.custom
-		} else if top, _, ok := strings.Cut(name, "."); ok {
-			name = top
-		}
-		if name == "id" || name == "type" || slices.Contains(out, name) {
-			return
-		}
-		out = append(out, name)
-	}
-	for _, b := range m.cols {
-		add(b)
-	}
+	out := m.columnTargets()
 	for _, d := range m.defaults {
-		add(d.b)
+		out = addTarget(out, d.b)
 	}
 	slices.Sort(out)
 	return out
+}
+
+// DefaultOnly returns the Targets that only a default fills, no column:
+// values the mapping supplies (so a create has its required fields), not
+// values the file says. A work found in DevRev is not updated to them.
+func (m *Mapper) DefaultOnly() []string {
+	cols := m.columnTargets()
+	var out []string
+	for _, d := range m.defaults {
+		if t := addTarget(nil, d.b); len(t) == 1 && !slices.Contains(cols, t[0]) && !slices.Contains(out, t[0]) {
+			out = append(out, t[0])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// columnTargets are the Targets columns fill.
+func (m *Mapper) columnTargets() []string {
+	var out []string
+	for _, b := range m.cols {
+		out = addTarget(out, b)
+	}
+	return out
+}
+
+// addTarget adds the request field b fills to out, once; id and type are
+// not fields an update compares.
+func addTarget(out []string, b *binding) []string {
+	name := b.f.name
+	if b.f.kind == kCustom {
+		name = customPrefix + b.custom
+	} else if top, _, ok := strings.Cut(name, "."); ok {
+		name = top
+	}
+	if name == "id" || name == "type" || slices.Contains(out, name) {
+		return out
+	}
+	return append(out, name)
 }
 
 // HasIDColumn reports whether a column is mapped to id: rows may name the

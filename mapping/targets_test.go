@@ -38,6 +38,9 @@ defaults:
 	if got := m.Targets(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Targets() = %q, want %q", got, want)
 	}
+	if got := m.DefaultOnly(); !reflect.DeepEqual(got, []string{"applies_to_part", "owned_by"}) {
+		t.Errorf("DefaultOnly() = %q", got)
+	}
 	if !m.HasIDColumn() || m.KeyField() != "tnt__external_id" {
 		t.Errorf("HasIDColumn %v, KeyField %q", m.HasIDColumn(), m.KeyField())
 	}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -322,5 +324,189 @@ func checkUpdatedFields(t *testing.T, sim *simulator.Server, fields map[string]i
 		if _, ok := fields[f]; !ok {
 			t.Errorf("%s sent %d times, but no row changed it", f, got[f])
 		}
+	}
+}
+
+// simDelete deletes a work in the simulator as a person would.
+func simDelete(t *testing.T, sim *simulator.Server, id string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", sim.URL+"/works.delete", strings.NewReader(`{"id":"`+id+`"}`))
+	req.Header.Set("Authorization", "Bearer "+simulator.DefaultToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("works.delete %s: %d", id, resp.StatusCode)
+	}
+}
+
+// workOf returns the simulator's work for key.
+func workOf(t *testing.T, sim *simulator.Server, key string) simulator.Work {
+	t.Helper()
+	for _, w := range sim.Works() {
+		if w.CustomFields["tnt__external_id"] == key {
+			return w
+		}
+	}
+	t.Fatalf("no work for key %s", key)
+	return simulator.Work{}
+}
+
+func TestCreateModeCountsChangedRows(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	rows := syncRows(40)
+	csvPath, mappingPath := syncFiles(t, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	rows[3].subject, rows[7].owner, rows[9].due = "Edited", "DEVU-5", ""
+	writeSync(t, csvPath, rows)
+	before := sim.Stats()
+	r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
+	if r.code != 0 || r.num("changed") != 3 || r.num("skipped") != 40 {
+		t.Fatalf("rerun in create mode: exit %d, changed %d (want 3), skipped %d\n%s", r.code, r.num("changed"), r.num("skipped"), r.stderr)
+	}
+	if !strings.Contains(r.stderr, "3 rows changed since they were imported; --mode upsert updates them") {
+		t.Errorf("no hint:\n%s", r.stderr)
+	}
+	if s := sim.Stats(); s.Creates != before.Creates || s.Updates != before.Updates {
+		t.Errorf("create mode wrote: %d creates, %d updates", s.Creates-before.Creates, s.Updates-before.Updates)
+	}
+}
+
+func TestUpdateModeByDisplayIDColumn(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	rows := syncRows(30)
+	csvPath, mappingPath := syncFiles(t, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	// The round trip: export from DevRev (display IDs), fix in Excel, re-import.
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Work,Subject,Priority\n")
+	for i, r := range rows {
+		w := workOf(t, sim, r.id)
+		subject := r.subject
+		if i%10 == 0 {
+			subject += " (fixed)"
+		}
+		fmt.Fprintf(&b, "%s,%s,%s\n", w.DisplayID, subject, r.prio)
+	}
+	b.WriteString("TKT-99999,Gone,Low\n")
+	export := filepath.Join(dir, "export.csv")
+	os.WriteFile(export, []byte(b.String()), 0o600)
+	m := filepath.Join(dir, "export.yaml")
+	os.WriteFile(m, []byte("type: ticket\nmode: update\ncolumns:\n  Work: id\n  Subject: title\n  Priority:\n    field: severity\n    values: {Urgent: blocker, High: high, Normal: medium, Low: low}\ndefaults:\n  applies_to_part: PROD-1\n  owned_by: DEVU-1\n"), 0o600)
+
+	before := sim.Stats()
+	r := run(t, sim.URL, nil, "import", export, "--mapping", m)
+	if r.code != 1 || r.num("updated") != 3 || r.num("not_found") != 1 || r.num("created") != 0 {
+		t.Fatalf("update by display ID: exit %d (want 1), updated %d (want 3), not_found %d, created %d\n%s", r.code, r.num("updated"), r.num("not_found"), r.num("created"), r.stderr)
+	}
+	if !strings.Contains(r.stderr, "work TKT-99999 (column mapped to id) does not exist in DevRev") {
+		t.Errorf("the missing work is not named:\n%s", r.stderr)
+	}
+	after := sim.Stats()
+	if after.Creates != before.Creates || after.Updates-before.Updates != 3 {
+		t.Errorf("%d creates, %d updates, want 0 and 3", after.Creates-before.Creates, after.Updates-before.Updates)
+	}
+	// owned_by is a default that differs from most works' owners: a
+	// default is not the file's word on a work it did not create, so only
+	// the three fixed titles were sent.
+	for i, row := range rows {
+		if w := workOf(t, sim, row.id); i%10 == 0 && w.Title != row.subject+" (fixed)" {
+			t.Errorf("%s: title %q", w.DisplayID, w.Title)
+		}
+	}
+	// The same export again: its rows are now known by the checkpoint.
+	again := run(t, sim.URL, nil, "import", export, "--mapping", m)
+	if again.num("updated") != 0 || sim.Stats().Updates != after.Updates {
+		t.Errorf("second run updated %d works\n%s", again.num("updated"), again.stderr)
+	}
+}
+
+func TestUpsertWorkDeletedInDevRev(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	rows := syncRows(10)
+	csvPath, mappingPath := syncFiles(t, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert"); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	gone := workOf(t, sim, "ZD-4")
+	simDelete(t, sim, gone.ID)
+	rows[3].subject = "Edited after the work was deleted"
+	writeSync(t, csvPath, rows)
+	r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert")
+	if r.code != 1 || r.num("failed") != 1 || r.num("created") != 0 {
+		t.Fatalf("exit %d (want 1), failed %d, created %d\n%s", r.code, r.num("failed"), r.num("created"), r.stderr)
+	}
+	if want := "work " + gone.DisplayID + " no longer exists in DevRev (--recreate-missing creates it again)"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	r = run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert", "--recreate-missing")
+	if r.code != 0 || r.num("created") != 1 {
+		t.Fatalf("--recreate-missing: exit %d, created %d\n%s", r.code, r.num("created"), r.stderr)
+	}
+	if w := workOf(t, sim, "ZD-4"); w.Title != rows[3].subject || w.ID == gone.ID {
+		t.Errorf("recreated work %s: title %q", w.DisplayID, w.Title)
+	}
+}
+
+// A checkpoint written before field hashes existed: the first upsert
+// compares its works with DevRev (works.get) instead of assuming every
+// field changed, and records hashes for the next night.
+func TestUpsertLegacyCheckpointComparesWithDevRev(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	rows := syncRows(25)
+	csvPath, mappingPath := syncFiles(t, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	ck := csvPath + ".checkpoint.jsonl"
+	stripHashes(t, ck)
+	rows[2].subject, rows[5].tags = "Edited", "TAG-2"
+	writeSync(t, csvPath, rows)
+	before := sim.Stats()
+	r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert")
+	if r.code != 0 || r.num("updated") != 2 || r.num("unchanged") != 23 {
+		t.Fatalf("exit %d, updated %d (want 2), unchanged %d (want 23)\n%s", r.code, r.num("updated"), r.num("unchanged"), r.stderr)
+	}
+	after := sim.Stats()
+	if gets := after.ByPath["/works.get"] - before.ByPath["/works.get"]; gets != 25 {
+		t.Errorf("%d works.get, want 25 (one per work without hashes)", gets)
+	}
+	assertWorksEqual(t, sim, rows)
+	again := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert")
+	if again.num("unchanged") != 25 || sim.Stats().ByPath["/works.get"] != after.ByPath["/works.get"] {
+		t.Errorf("next night: unchanged %d, works.get %d more\n%s", again.num("unchanged"), sim.Stats().ByPath["/works.get"]-after.ByPath["/works.get"], again.stderr)
+	}
+}
+
+// stripHashes removes the field hashes from a checkpoint's lines, as a
+// checkpoint written before they existed.
+func stripHashes(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			if _, ok := m["fh"]; ok {
+				delete(m, "fh")
+				nb, _ := json.Marshal(m)
+				line = string(nb)
+			}
+		}
+		out = append(out, line)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(out, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

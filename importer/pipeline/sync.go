@@ -56,6 +56,8 @@ type syncState struct {
 	Before        workdiff.Values
 	// readOld: a dry run reads the work for the plan's old values.
 	readOld bool
+	// named: the row names its work in a column mapped to id.
+	named bool
 }
 
 // rowValues fills the op's mapped values and their hashes from its create
@@ -101,7 +103,7 @@ func (r *run) planSync(op *Op) verdict {
 	}
 	switch {
 	case op.Work.ID != "":
-		op.Kind, op.ID = KindUpdate, op.Work.ID
+		op.Kind, op.ID, op.named = KindUpdate, op.Work.ID, true
 		return vRead
 	case r.cfg.Mapper.KeyField() != "" && r.cfg.Client != nil:
 		return vLookup
@@ -268,7 +270,7 @@ func (r *run) decideServed(op *Op, w devrev.Work) bool {
 		r.typeChanged(op, w.Type)
 		return false
 	}
-	changed, _, err := workdiff.Diff(op.Now, r.cfg.Mapper.Targets(), w.Raw)
+	changed, _, err := workdiff.Diff(r.fileValues(op.Now), r.cfg.Mapper.Targets(), w.Raw)
 	if err != nil {
 		r.opFailed(op, 0, "compare", fmt.Sprintf("comparing with work %s: %v", w.DisplayID, err), 1)
 		return false
@@ -288,6 +290,26 @@ func (r *run) decideServed(op *Op, w devrev.Work) bool {
 	return false
 }
 
+// fileValues are the values of now that the file says: without the
+// fields only a default fills. A work found in DevRev keeps its own
+// value of those (a default gives a create its required fields; it is
+// not the file's word on a work someone else made). Later runs compare
+// by hashes, which include them, so they are never sent afterwards
+// either.
+func (r *run) fileValues(now workdiff.Values) workdiff.Values {
+	only := r.cfg.Mapper.DefaultOnly()
+	if len(only) == 0 {
+		return now
+	}
+	out := make(workdiff.Values, len(now))
+	for f, v := range now {
+		if !slices.Contains(only, f) {
+			out[f] = v
+		}
+	}
+	return out
+}
+
 // missing handles an update whose work DevRev no longer has (404): the
 // row fails, or with --recreate-missing in upsert mode becomes a create.
 // It reports whether the op is to be sent.
@@ -299,6 +321,10 @@ func (r *run) missing(op *Op) bool {
 	ref := op.DisplayID
 	if ref == "" {
 		ref = op.ID
+	}
+	if op.named {
+		r.notFound(op, fmt.Sprintf("work %s (column mapped to id) does not exist in DevRev", ref))
+		return false
 	}
 	hint := ""
 	if r.cfg.Mode == ModeUpsert {
