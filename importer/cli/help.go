@@ -155,11 +155,11 @@ func flagLines(flags []*pflag.Flag) string {
 // name (every command's), where the value's type would say little.
 var valueNames = map[string]string{
 	"mapping": "PATH", "errors-csv": "PATH", "summary-json": "PATH", "checkpoint": "PATH", "created-csv": "PATH",
-	"lookup-cache": "PATH", "token-file": "PATH", "html": "PATH", "input": "FILE",
+	"lookup-cache": "PATH", "token-file": "PATH", "html": "PATH", "input": "FILE", "plan-csv": "PATH",
 	"type": "TYPE", "sheet": "NAME", "key": "COL[,COL]", "delimiter": "C", "encoding": "NAME", "timezone": "ZONE",
 	"endpoint": "URL", "addr": "HOST:PORT", "id": "ID",
 	"schema": "live|stock", "progress": "auto|always|never", "log-format": "text|json", "on-doubt": "reconcile|resend|skip",
-	"workers": "auto|N", "rate": "auto|N", "max-errors": "N|N%",
+	"workers": "auto|N", "rate": "auto|N", "max-errors": "N|N%", "mode": "create|upsert|update",
 }
 
 // valueName is the placeholder of f's value in the help: "" for a bool,
