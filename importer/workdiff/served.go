@@ -123,16 +123,20 @@ func (d *Doc) Value(field string) (v json.RawMessage, ok bool) {
 	return out, true
 }
 
-// requestShape turns a served value of kind k into the request's shape.
-func requestShape(k kind, got any) any {
+// requestShape turns a served value of kind k into the request's shape,
+// naming objects by display ID.
+func requestShape(k kind, got any) any { return requestShapeWith(k, got, false) }
+
+// requestShapeWith is requestShape naming objects by DON when don is set.
+func requestShapeWith(k kind, got any, don bool) any {
 	switch k {
 	case kID:
-		return idOf(got)
+		return ref(got, don)
 	case kIDs:
 		list, _ := got.([]any)
 		out := make([]any, 0, len(list))
 		for _, e := range list {
-			if id := idOf(e); id != nil {
+			if id := ref(e, don); id != nil {
 				out = append(out, id)
 			}
 		}
@@ -142,16 +146,9 @@ func requestShape(k kind, got any) any {
 			return m["id"]
 		}
 	case kTags:
-		return tagsShape(got)
+		return tagsShape(got, don)
 	case kStage:
-		m, _ := got.(map[string]any)
-		if name, _ := m["name"].(string); name != "" {
-			return map[string]any{"name": name}
-		}
-		if id := idOf(m["stage"]); id != nil {
-			return map[string]any{"id": id}
-		}
-		return nil
+		return stageShape(got, don)
 	case kMoney:
 		m, _ := got.(map[string]any)
 		if m == nil {
@@ -162,31 +159,50 @@ func requestShape(k kind, got any) any {
 	return got
 }
 
-// idOf returns the ID a summary (or a bare ID) names: its display ID when
-// it has one, else its DON.
-func idOf(v any) any {
+// ref returns the ID a summary (or a bare ID) names: its display ID when
+// it has one, else its DON; with don, its DON when it has one.
+func ref(v any, don bool) any {
 	switch x := v.(type) {
 	case string:
 		if x != "" {
 			return x
 		}
 	case map[string]any:
-		if s, _ := x["display_id"].(string); s != "" {
+		first, second := "display_id", "id"
+		if don {
+			first, second = second, first
+		}
+		if s, _ := x[first].(string); s != "" {
 			return s
 		}
-		if s, _ := x["id"].(string); s != "" {
+		if s, _ := x[second].(string); s != "" {
 			return s
 		}
 	}
 	return nil
 }
 
-func tagsShape(got any) any {
+// stageShape is a served stage as the request names it: {name}, or (when
+// asked for DONs, or it has no name) {id}.
+func stageShape(got any, don bool) any {
+	m, _ := got.(map[string]any)
+	name, _ := m["name"].(string)
+	id := ref(m["stage"], true)
+	if name != "" && (id == nil || !don) {
+		return map[string]any{"name": name}
+	}
+	if id != nil {
+		return map[string]any{"id": id}
+	}
+	return nil
+}
+
+func tagsShape(got any, don bool) any {
 	list, _ := got.([]any)
 	out := make([]any, 0, len(list))
 	for _, e := range list {
 		m, _ := e.(map[string]any)
-		id := idOf(m["tag"])
+		id := ref(m["tag"], don)
 		if id == nil {
 			continue
 		}
@@ -200,24 +216,55 @@ func tagsShape(got any) any {
 }
 
 // Served reads the work back into request-shape Values (see Doc.Value) for
-// the given fields; nil fields means every field its type serves back and
-// every custom field it holds. Fields the work holds nothing in, or does
-// not serve back, are absent.
+// the given fields: a field DevRev serves back but holds nothing in is
+// JSON null (so that undo clears it: Values.Body leaves it out and Update
+// clears what is absent), a field it does not serve back is absent (its
+// value is unknown). nil fields means every field the work holds a value
+// in. Hash a null only knowingly: Fields never has one.
 func Served(work json.RawMessage, fields []string) (Values, error) {
 	d, err := ParseDoc(work)
 	if err != nil {
 		return nil, err
 	}
-	if fields == nil {
+	all := fields == nil
+	if all {
 		fields = d.fields()
 	}
 	out := Values{}
 	for _, f := range fields {
-		if v, ok := d.Value(f); ok && v != nil {
+		v, ok := d.Value(f)
+		switch {
+		case ok && v != nil:
 			out[f] = v
+		case ok && !all && !requestOnly[f]:
+			out[f] = json.RawMessage("null")
 		}
 	}
 	return out, nil
+}
+
+// HasHash reports whether DevRev's value of field hashes to h, the Hash of
+// a request value as Fields gave it (a journal's record of what was sent):
+// whether the work still holds what this tool sent, or someone changed it
+// since. A request may name objects by display ID or by DON, a stage by
+// name or by ID; both forms are tried. An empty field matches no hash; a
+// field DevRev does not serve back matches every hash (nothing can be
+// told).
+func (d *Doc) HasHash(field, h string) bool {
+	got, s, ok := d.served(field)
+	if !ok {
+		return true
+	}
+	for _, don := range []bool{false, true} {
+		r := requestShapeWith(s.kind, got, don)
+		if isEmpty(r) {
+			return false
+		}
+		if v, err := encode(canon(r, s)); err == nil && Hash(v) == h {
+			return true
+		}
+	}
+	return false
 }
 
 // fields lists every field the work's type serves back and the custom

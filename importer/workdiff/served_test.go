@@ -278,6 +278,14 @@ func TestDiffShapes(t *testing.T) {
 		t.Errorf("Served(nil) = %s\nwant %v", show(all), wantAll)
 	}
 
+	some, err := Served(json.RawMessage(work), []string{"title", "reported_by", "start_date", "custom_fields.tnt__gone", "custom_schema_spec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"title": `"T "`, "reported_by": `null`, "custom_fields.tnt__gone": `null`}; !reflect.DeepEqual(strs(some), want) {
+		t.Errorf("Served = %s, want %v (null: DevRev holds none; start_date is not served back)", show(some), want)
+	}
+
 	for _, bad := range []string{`[]`, `"x"`, `{`} {
 		if _, _, err := Diff(now, nil, json.RawMessage(bad)); err == nil {
 			t.Errorf("Diff on %s: no error", bad)
@@ -305,5 +313,52 @@ func TestValuesBody(t *testing.T) {
 	if got, want := string(upd), compact(t, `{"type":"issue","id":"ISS-1","title":"T","target_close_date":null,
 		"custom_fields":{"tnt__a":1,"tnt__b":null},"custom_schema_spec":{"tenant_fragment":true}}`); got != want {
 		t.Errorf("undo update = %s\nwant %s", got, want)
+	}
+}
+
+// HasHash tells whether the work still holds a value whose hash a journal
+// recorded, whichever form of ID the request used.
+func TestHasHash(t *testing.T) {
+	d, err := ParseDoc(json.RawMessage(`{"type":"issue","title":"T","applies_to_part":{"id":"don:core:dvrv-us-1:devo/1:product/1","display_id":"PROD-1"},
+		"owned_by":[{"id":"don:identity:dvrv-us-1:devo/1:devu/2","display_id":"DEVU-2"},{"id":"don:identity:dvrv-us-1:devo/1:devu/1","display_id":"DEVU-1"}],
+		"tags":[{"tag":{"id":"don:core:dvrv-us-1:devo/1:tag/1","display_id":"TAG-1"},"value":"v"}],
+		"stage":{"name":"Queued","stage":{"id":"don:core:dvrv-us-1:devo/1:custom_stage/3"}},"target_close_date":"2026-05-01T10:00:00.000+02:00",
+		"priority_v2":{"id":2,"label":"P1"},"custom_fields":{"tnt__n":5}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := func(v string) string { return Hash(json.RawMessage(compact(t, v))) }
+	cases := []struct {
+		field, sent string
+		want        bool
+	}{
+		{"title", `"T"`, true},
+		{"title", `"U"`, false},
+		{"applies_to_part", `"PROD-1"`, true},
+		{"applies_to_part", `"don:core:dvrv-us-1:devo/1:product/1"`, true},
+		{"applies_to_part", `"PROD-2"`, false},
+		{"owned_by", `["DEVU-1","DEVU-2"]`, true},
+		{"owned_by", `["don:identity:dvrv-us-1:devo/1:devu/1","don:identity:dvrv-us-1:devo/1:devu/2"]`, true},
+		{"owned_by", `["DEVU-1"]`, false},
+		{"tags", `[{"id":"TAG-1","value":"v"}]`, true},
+		{"tags", `[{"id":"TAG-1"}]`, false},
+		{"stage", `{"name":"Queued"}`, true},
+		{"stage", `{"id":"don:core:dvrv-us-1:devo/1:custom_stage/3"}`, true},
+		{"stage", `{"name":"Done"}`, false},
+		{"target_close_date", `"2026-05-01T08:00:00Z"`, true},
+		{"priority_v2", `2`, true},
+		{"custom_fields.tnt__n", `5`, true},
+		{"custom_fields.tnt__n", `6`, false},
+		{"reported_by", `["DEVU-1"]`, false}, // DevRev holds none
+		{"target_start_date", `"2026-05-01T08:00:00Z"`, false},
+	}
+	for _, tc := range cases {
+		if got := d.HasHash(tc.field, h(tc.sent)); got != tc.want {
+			t.Errorf("HasHash(%s, hash of %s) = %v, want %v", tc.field, tc.sent, got, tc.want)
+		}
+	}
+	task, _ := ParseDoc(json.RawMessage(`{"type":"task"}`))
+	if !task.HasHash("start_date", "whatever") {
+		t.Error("a field DevRev does not serve back must match any hash")
 	}
 }
