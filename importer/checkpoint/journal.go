@@ -38,6 +38,9 @@ type Options struct {
 	// import needs (see State), in about a fifth of the memory: a
 	// million-row journal otherwise holds every entry's strings.
 	Light bool
+	// InputChanges says the input is expected to differ between runs (a
+	// nightly sync's export): no warning that it changed size.
+	InputChanges bool
 
 	// syncHook, when set (tests only), is called after every fsync.
 	syncHook func()
@@ -118,7 +121,7 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		syncEach: opt.SyncEvery < 0,
 		syncHook: opt.syncHook,
 	}
-	st, warnings, err := j.prepare(hdr, created, opt.Light)
+	st, warnings, err := j.prepare(hdr, created, opt)
 	if err == nil && st.light != nil {
 		err = j.attach(st.light)
 	}
@@ -195,7 +198,8 @@ func create(path string, hdr Header) error {
 // prepare reads what is in the file, checks that this run fits it,
 // repairs its tail and writes the run line (or, for a torn header left by
 // an older version, the header).
-func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, error) {
+func (j *Journal) prepare(hdr Header, created bool, opt Options) (*State, []string, error) {
+	light := opt.Light
 	fi, err := j.f.Stat()
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening checkpoint: %w", err)
@@ -256,7 +260,7 @@ func (j *Journal) prepare(hdr Header, created, light bool) (*State, []string, er
 	}
 	if old.Input != hdr.Input {
 		warnings = append(warnings, fmt.Sprintf("checkpoint %s was written for input %s, not %s; rows are matched by key", j.path, old.Input, hdr.Input))
-	} else if old.Size != hdr.Size {
+	} else if old.Size != hdr.Size && !opt.InputChanges {
 		warnings = append(warnings, fmt.Sprintf("input %s changed size since checkpoint %s was started (%d bytes, now %d); rows are matched by key", hdr.Input, j.path, old.Size, hdr.Size))
 	}
 	if w := mappingWarning(j.path, sc, hdr); w != "" {

@@ -101,7 +101,8 @@ func (p *PlanCSV) Close(keep bool) error {
 }
 
 // PlanValue renders a request value for a person: a JSON string as its
-// text, null or nothing as "", anything else as compact JSON.
+// text, a list of strings joined by "; ", null or nothing as "", anything
+// else as compact JSON.
 func PlanValue(v json.RawMessage) string {
 	if len(v) == 0 || string(v) == "null" {
 		return ""
@@ -109,6 +110,10 @@ func PlanValue(v json.RawMessage) string {
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return s
+	}
+	var list []string
+	if json.Unmarshal(v, &list) == nil {
+		return strings.Join(list, "; ") // owned_by, channels...: as a split cell reads
 	}
 	return string(v)
 }

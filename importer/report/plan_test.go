@@ -1,0 +1,48 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPlanCSV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.csv")
+	p, err := CreatePlanCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Add(PlanLine{Row: 2, Key: "K1", Op: "create"})
+	p.Add(PlanLine{Row: 3, Key: "K2", Op: "update", Work: "TKT-3", Field: "owned_by", Old: json.RawMessage(`["DEVU-1"]`), New: json.RawMessage(`["DEVU-2","DEVU-3"]`)})
+	p.Add(PlanLine{Row: 4, Key: "=cmd", Op: "update", Work: "TKT-4", Field: "target_close_date", OldUnknown: true})
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("the plan is in place before Close")
+	}
+	if err := p.Close(true); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, len(recs))
+	for i, r := range recs {
+		got[i] = strings.Join(r, "|")
+	}
+	want := []string{"row|key|op|work|field|old|new", "2|K1|create||||", "3|K2|update|TKT-3|owned_by|DEVU-1|DEVU-2; DEVU-3", "4|'=cmd|update|TKT-4|target_close_date|?|"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A plan that did not finish leaves nothing.
+	q, _ := CreatePlanCSV(filepath.Join(t.TempDir(), "p2.csv"))
+	q.Add(PlanLine{Row: 2, Op: "create"})
+	q.Close(false)
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(q.Path()), "*")); len(m) != 0 {
+		t.Errorf("an unfinished plan left %v", m)
+	}
+}
