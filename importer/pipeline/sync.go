@@ -158,11 +158,14 @@ func (r *run) changedFields(changed []string) []string {
 }
 
 // buildUpdate builds the update body now, so that a row whose changes
-// cannot be sent (warnings only) is settled as unchanged.
+// cannot be sent (warnings only) is settled as unchanged. A changed stage
+// is sent with allow_invalid_transition: the export says where the work
+// is now, also when DevRev's stage diagram has no arrow from where it was
+// (a reopened ticket).
 func (r *run) buildUpdate(op *Op) verdict {
 	body, err := json.Marshal(op.Work)
 	if err == nil {
-		op.Body, op.warnings, err = workdiff.Update(body, op.ID, op.Work.Type, op.Fields, workdiff.UpdateOptions{TagsAdd: r.cfg.TagsAdd})
+		op.Body, op.warnings, err = workdiff.Update(body, op.ID, op.Work.Type, op.Fields, workdiff.UpdateOptions{TagsAdd: r.cfg.TagsAdd, AllowInvalidTransition: true})
 	}
 	var tc *workdiff.TypeChangeError
 	switch {
