@@ -37,6 +37,7 @@ type importFlags struct {
 	typ, mappingPath, sheet, delimiter, encoding, timezone string
 	key                                                    listFlag
 	errorsCSV, summaryJSON, checkpoint                     string
+	comments, commentsSheet                                string
 	strict, dryRun                                         bool
 	allowEmbeddedRows                                      bool
 	maxCellBytes                                           int
@@ -66,6 +67,8 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter (default: detect among , ; tab |)")
 	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
 	fs.StringVar(&f.timezone, "timezone", "", "time zone for dates without one, e.g. Europe/Berlin (default: the mapping's, else UTC)")
+	fs.StringVar(&f.comments, "comments", "", "a comments file (CSV or XLSX, one comment a row), mapped by the mapping's comments: section")
+	fs.StringVar(&f.commentsSheet, "comments-sheet", "", "the comments file's XLSX sheet (default: comments: sheet:, else the first visible sheet)")
 	fs.StringVar(&f.errorsCSV, "errors-csv", "", "where invalid and failed rows go (default FILE.errors.csv)")
 	fs.StringVar(&f.summaryJSON, "summary-json", "", "write a machine-readable summary here")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint journal (default FILE.checkpoint.jsonl; FILE.sandbox.checkpoint.jsonl with --sandbox; X.checkpoint.jsonl for the errors CSV X.errors.csv)")
@@ -102,7 +105,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 
 // importGroups are the headings of validate's and import's help.
 var importGroups = []flagGroup{
-	{"Input", []string{"sheet", "delimiter", "encoding", "max-cell-bytes", "allow-embedded-rows"}},
+	{"Input", []string{"sheet", "delimiter", "encoding", "max-cell-bytes", "allow-embedded-rows", "comments", "comments-sheet"}},
 	{"Mapping", []string{"mapping", "type", "key", "timezone", "strict", "schema", "lookup-cache"}},
 	{"Sync (create, upsert, update)", []string{"mode", "plan-csv", "recreate-missing"}},
 	{"API", []string{"sandbox", "endpoint", "token-file", "timeout", "verbose", "dry-run"}},
@@ -218,6 +221,8 @@ type importRun struct {
 	// summarySafe: --summary-json is no other file; summaryDone: finish
 	// wrote it.
 	summarySafe, summaryDone bool
+
+	rel *relRun // the link and comment checks (nil without any)
 }
 
 // fail is the error that ends the run with code and the message.
@@ -293,12 +298,21 @@ func (r *importRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rel, err := r.startRelations(&pcfg)
+	if err != nil {
+		return err
+	}
+	defer rel.close()
 	r.stopOnSignal(in, &pcfg)
 	display := r.startProgress(&pcfg, counters)
 	res, runErr := pipeline.Run(ctx, pcfg)
 	if display != nil {
 		display.Stop()
 	}
+	if runErr == nil {
+		runErr = r.finishRelations(rel, &res.Summary)
+	}
+	r.rel = rel
 	closePlan(runErr == nil)
 	if n := res.Summary.Changed; n > 0 {
 		res.Summary.Warnings = append(res.Summary.Warnings, modeHint(n))
@@ -694,7 +708,7 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 	}
 	s.Checkpoint = r.ckPath
 	code, msg := exitFor(runErr)
-	if runErr == nil && (s.Invalid > 0 || s.Failed > 0) {
+	if runErr == nil && (s.Invalid > 0 || s.Failed > 0 || s.Relations.Problems() > 0) {
 		code = ExitRowsFailed
 	}
 	if msg != "" {
@@ -711,6 +725,7 @@ func (r *importRun) finish(res pipeline.Result, runErr error, errs *report.Error
 	s.ExitCode = code
 	r.printWarnings(runWarnings)
 	r.printRows(res, errs)
+	r.printRelations(r.rel)
 	r.printSummary(s, sent)
 	if r.f.summaryJSON != "" {
 		r.summaryDone = true

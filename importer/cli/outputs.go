@@ -132,6 +132,7 @@ func (r *importRun) fileRoles() []fileRole {
 	roles := []fileRole{
 		{name: "FILE", path: r.file},
 		{name: "--mapping", path: f.mappingPath},
+		{name: "--comments", path: f.comments},
 		{name: "--token-file", path: f.tokenFile},
 		{name: "--lookup-cache", path: f.lookupCache, written: true},
 		{name: "--errors-csv", path: r.errorsPath(), written: true},

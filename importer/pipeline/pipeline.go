@@ -118,6 +118,10 @@ type Config struct {
 	// and the problem, structured; a refused row's has Col -1 and Msg its
 	// HTTP status and error type. The CLI groups them by column and rule.
 	More func(row int, p mapping.Problem)
+	// Relations, when set, is told every row mapped (valid or not: its
+	// Problems say), after Enrich, in file order, from one goroutine, for
+	// the checks of links and comments; res is only valid during the call.
+	Relations func(row source.Row, res mapping.Result)
 }
 
 // Result is what a run did.
@@ -433,6 +437,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 				return nil
 			}
 			res.Problems = probs
+		}
+		if r.cfg.Relations != nil {
+			r.cfg.Relations(row, res)
 		}
 		if len(res.Problems) > 0 {
 			r.invalid(row, res)

@@ -24,12 +24,15 @@ type Report struct {
 	// Unresolved counts references to keys to look up in DevRev (see
 	// Options.KeyField and Index.EachUnresolved).
 	Unresolved int
-	// Errors and Warnings count the problems; Problems holds the first
-	// Options.MaxProblems of them: links in file order, then comments,
-	// then the hierarchy's.
-	Errors, Warnings int
-	Problems         []Problem
+	// LinkErrors, CommentErrors (file comments on no row) and Warnings
+	// count the problems; Problems holds the first Options.MaxProblems of
+	// them: links and comments in file order, then the hierarchy's.
+	LinkErrors, CommentErrors, Warnings int
+	Problems                            []Problem
 }
+
+// Errors counts the problems that are not warnings.
+func (r *Report) Errors() int { return r.LinkErrors + r.CommentErrors }
 
 // pedge is a parent edge: child is_parent_of'd by parent, from record rec.
 type pedge struct {
@@ -75,10 +78,13 @@ func (ix *Index) Finish() (*Report, error) {
 
 // add counts a problem and keeps it while there is room.
 func (ix *Index) add(rep *Report, p Problem) {
-	if p.Warning {
+	switch {
+	case p.Warning:
 		rep.Warnings++
-	} else {
-		rep.Errors++
+	case p.Comment:
+		rep.CommentErrors++
+	default:
+		rep.LinkErrors++
 	}
 	if len(rep.Problems) < ix.opt.MaxProblems {
 		rep.Problems = append(rep.Problems, p)

@@ -123,7 +123,7 @@ func TestValidHierarchyAndLinks(t *testing.T) {
 	f.row("SUB-7", "106", "sub", "STORY-3")
 	rep := f.finish()
 	wantProblems(t, rep)
-	if rep.Links != 9 || rep.Errors != 0 || rep.Warnings != 0 {
+	if rep.Links != 9 || rep.Errors() != 0 || rep.Warnings != 0 {
 		t.Errorf("report %+v", rep)
 	}
 	tgt, ok := f.ix.Resolve(mapping.LinkRef{Ref: "101", By: "Id"})
@@ -151,8 +151,8 @@ func TestDanglingSelfAndInvalid(t *testing.T) {
 		`f.csv:3 column "Blocks" (is_dependent_on): "A-2" links the row to itself`,
 		`f.csv:5 column "Parent" (parent): "A-3" names A-3, whose row 4 is invalid: fix that row and the link is made`,
 	)
-	if rep.Errors != 4 {
-		t.Errorf("errors %d", rep.Errors)
+	if rep.Errors() != 4 {
+		t.Errorf("errors %d", rep.Errors())
 	}
 }
 
@@ -222,7 +222,7 @@ func TestDepthWarning(t *testing.T) {
 	f.row("L5", "5", "x", "L4")
 	rep = newRun(t, f)
 	wantProblems(t, rep, `warning: f.csv:6 column "Parent id" (parent): L4 is 4 levels deep (L4 → L3 → L2 → L1, each → its parent); DevRev's importers create hierarchies of at most 3 levels`)
-	if rep.Warnings != 1 || rep.Errors != 0 {
+	if rep.Warnings != 1 || rep.Errors() != 0 {
 		t.Errorf("%+v", rep)
 	}
 }
@@ -294,11 +294,11 @@ func TestSpillPath(t *testing.T) {
 	if !sp.ix.recs.spilled() {
 		t.Fatal("a 64-byte buffer did not spill")
 	}
-	if strings.Join(texts(inMem), "\n") != strings.Join(texts(spilled), "\n") || inMem.Errors != spilled.Errors || inMem.Warnings != spilled.Warnings || inMem.Links != spilled.Links {
+	if strings.Join(texts(inMem), "\n") != strings.Join(texts(spilled), "\n") || inMem.Errors() != spilled.Errors() || inMem.Warnings != spilled.Warnings || inMem.Links != spilled.Links {
 		t.Errorf("in memory:\n%v\nspilled:\n%v", texts(inMem), texts(spilled))
 	}
-	if spilled.Errors < 300 || spilled.Warnings == 0 || !strings.Contains(strings.Join(texts(spilled), "\n"), "cycle: C-1 → C-2 → C-1") {
-		t.Errorf("errors %d warnings %d", spilled.Errors, spilled.Warnings)
+	if spilled.Errors() < 300 || spilled.Warnings == 0 || !strings.Contains(strings.Join(texts(spilled), "\n"), "cycle: C-1 → C-2 → C-1") {
+		t.Errorf("errors %d warnings %d", spilled.Errors(), spilled.Warnings)
 	}
 	if files, _ := os.ReadDir(dir); len(files) != 1 {
 		t.Errorf("spill files %v", files)
@@ -315,8 +315,8 @@ func TestMaxProblemsKeepsCounting(t *testing.T) {
 		f.row("A-"+strconv.Itoa(i), "", "t", "NOPE")
 	}
 	rep := f.finish()
-	if rep.Errors != 5 || len(rep.Problems) != 2 {
-		t.Errorf("errors %d, kept %d", rep.Errors, len(rep.Problems))
+	if rep.Errors() != 5 || len(rep.Problems) != 2 {
+		t.Errorf("errors %d, kept %d", rep.Errors(), len(rep.Problems))
 	}
 }
 
@@ -427,7 +427,7 @@ func TestCommentsFile(t *testing.T) {
 	}
 	rep := f.finish()
 	wantProblems(t, rep, base+`6 (key): "A-9" matches no row's key in the main file`)
-	if rep.Comments != 3 || !rep.Problems[0].Comment {
+	if rep.Comments != 3 || !rep.Problems[0].Comment || rep.CommentErrors != 1 || rep.LinkErrors != 0 {
 		t.Errorf("report %+v", rep)
 	}
 

@@ -50,6 +50,33 @@ type Summary struct {
 	Checkpoint string `json:"checkpoint,omitempty"`
 	// Ops counts the outcomes of the run's writes per op kind ("create").
 	Ops map[string]OpCounts `json:"ops,omitempty"`
+	// Relations counts the links and comments of a run whose mapping has
+	// link or comment columns, or that reads a comments file; nil otherwise.
+	Relations *RelationCounts `json:"relations,omitempty"`
+}
+
+// RelationCounts are the links and comments a run found and checked.
+type RelationCounts struct {
+	Links    int `json:"links"`    // link references of valid rows
+	Comments int `json:"comments"` // comments of valid rows and of the comments file
+	// LinkProblems counts references that name nothing, self-links,
+	// cycles, second parents; CommentProblems the comments file's invalid
+	// rows and comments on keys no row has; Warnings hierarchies deeper
+	// than 3 levels.
+	LinkProblems    int `json:"link_problems"`
+	CommentProblems int `json:"comment_problems"`
+	Warnings        int `json:"hierarchy_warnings"`
+	// Unresolved counts references to keys to look up in DevRev (the key
+	// stored in a custom field, neither in the file nor in an earlier run).
+	Unresolved int `json:"unresolved"`
+}
+
+// Problems counts the link and comment problems (warnings aside).
+func (c *RelationCounts) Problems() int {
+	if c == nil {
+		return 0
+	}
+	return c.LinkProblems + c.CommentProblems
 }
 
 // OpCounts is how many writes of one kind were performed (done) or
@@ -117,6 +144,12 @@ func (s Summary) Line(d time.Duration) string {
 	d = d.Round(time.Second / 10)
 	if d >= time.Second {
 		d = d.Round(time.Second)
+	}
+	if c := s.Relations; c != nil {
+		fmt.Fprintf(&b, "  links %s  comments %s", Thousands(c.Links), Thousands(c.Comments))
+		if c.LinkProblems+c.CommentProblems > 0 {
+			fmt.Fprintf(&b, "  link problems %s  comment problems %s", Thousands(c.LinkProblems), Thousands(c.CommentProblems))
+		}
 	}
 	fmt.Fprintf(&b, "  in %s (%.1f rows/s)", d, rate)
 	if s.Throttled > 0 {

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// relations returns the summary's relations object.
+func (r result) relations(t *testing.T) map[string]float64 {
+	t.Helper()
+	m, _ := r.summary["relations"].(map[string]any)
+	out := map[string]float64{}
+	for k, v := range m {
+		out[k], _ = v.(float64)
+	}
+	return out
+}
+
+func TestValidateJiraHierarchySample(t *testing.T) {
+	dir := filepath.Join("..", "..", "samples")
+	res := run(t, "", nil, "validate", filepath.Join(dir, "jira-hierarchy.csv"), "--mapping", filepath.Join(dir, "jira-hierarchy.yaml"),
+		"--comments", filepath.Join(dir, "jira-comments.csv"), "--errors-csv", filepath.Join(t.TempDir(), "e.csv"))
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	rel := res.relations(t)
+	// 26 parents (3 epics, 10 stories, 16 sub-tasks) + 7 blocks; 7 Jira
+	// comment cells + 15 rows of jira-comments.csv.
+	if rel["links"] != 33 || rel["comments"] != 22 || rel["link_problems"] != 0 || rel["comment_problems"] != 0 || rel["hierarchy_warnings"] != 0 {
+		t.Errorf("relations %v\n%s", rel, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "links 33  comments 22") || strings.Contains(res.stderr, "warning:") {
+		t.Errorf("stderr:\n%s", res.stderr)
+	}
+}
+
+const brokenMapping = `type: issue
+key: Key
+columns:
+  Title: title
+  Parent: {link: parent}
+  Subs: {link: children, split: ";"}
+  Blocks: {link: is_dependent_on, reverse: true}
+  Comment: {comment: jira}
+comments:
+  key: Key
+  body: Text
+defaults:
+  applies_to_part: PROD-1
+  owned_by: [DEVU-1]
+`
+
+const brokenCSV = `Key,Title,Parent,Subs,Blocks,Comment,Comment
+A-1,epic,,,,"05/Mar/24 2:30 PM;alice;fine; really",
+A-2,story,A-1,,A-2,,
+A-3,sub,A-2,,,,
+A-4,subsub,A-3,,,,
+A-5,orphan,PROJ-9,,,,
+C-1,loop,C-2,,,,
+C-2,loop,C-1,,,,
+A-6,two parents,A-1,,,,
+A-7,adopts,,A-6,,,
+A-8,bad comment,,,,yesterday;bob;hi,
+`
+
+func TestValidateReportsEveryRelationProblem(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "broken.csv")
+	mp := filepath.Join(dir, "m.yaml")
+	cm := filepath.Join(dir, "comments.csv")
+	for path, data := range map[string]string{file: brokenCSV, mp: brokenMapping, cm: "Key,Text\nA-1,hello\nZZ-1,on nothing\nA-2,\n"} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := run(t, "", nil, "validate", file, "--mapping", mp, "--comments", cm)
+	if res.code != ExitRowsFailed {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{
+		file + `:11 column "Comment" (comment): "yesterday;bob;hi" is not a Jira comment: the date "yesterday" is not in the form "02/Jan/06 3:04 PM"`,
+		file + `:3 column "Blocks" (is_dependent_on): "A-2" links the row to itself`,
+		file + `:6 column "Parent" (parent): "PROJ-9" is no row's key in this file nor in an earlier run`,
+		cm + `:3 (key): "ZZ-1" matches no row's key in the main file`,
+		cm + `:4 column "Text" (body): the comment's text is empty`,
+		file + `:7 column "Parent" (parent): the parent hierarchy has a cycle: C-1 → C-2 → C-1 (each → its parent)`,
+		file + `:9 column "Parent" (parent): A-6 has two parents, A-1 (` + file + `:9 column "Parent") and A-7 (` + file + `:10 column "Subs"); a work has one`,
+		`warning: ` + file + `:5 column "Parent" (parent): A-4 is 4 levels deep (A-4 → A-3 → A-2 → A-1, each → its parent)`,
+	} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks\n%s\n%s", want, res.stderr)
+		}
+	}
+	rel := res.relations(t)
+	if rel["link_problems"] != 4 || rel["comment_problems"] != 2 || rel["hierarchy_warnings"] != 1 || rel["comments"] != 2 {
+		t.Errorf("relations %v", rel)
+	}
+	if res.num("invalid") != 1 || !strings.Contains(res.stderr, "link problems 4  comment problems 2") {
+		t.Errorf("summary %v\n%s", res.summary, res.stderr)
+	}
+}
+
+func TestRelationsUnresolvedAndFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.csv")
+	os.WriteFile(file, []byte("Key,Title,Parent\nA-1,a,OLD-7\n"), 0o600)
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Title: title\n  Key: custom_fields.tnt__external_id\n  Parent: {link: parent}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
+	// The key is stored in a custom field: a key neither the file nor a
+	// checkpoint knows is looked up in DevRev when importing, not a problem.
+	res := run(t, "", nil, "validate", file, "--mapping", mp)
+	if res.code != ExitOK || res.relations(t)["unresolved"] != 1 || !strings.Contains(res.stderr, "import looks them up in DevRev by custom_fields.tnt__external_id") {
+		t.Errorf("exit %d %v\n%s", res.code, res.summary, res.stderr)
+	}
+	// --comments needs a comments: section, and its columns.
+	cm := filepath.Join(dir, "c.csv")
+	os.WriteFile(cm, []byte("Issue,Text\nA-1,x\n"), 0o600)
+	res = run(t, "", nil, "validate", file, "--mapping", mp, "--comments", cm)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "--comments needs a comments: section in the mapping") {
+		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Title: title\ncomments: {key: Key, body: Text}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
+	res = run(t, "", nil, "validate", file, "--mapping", mp, "--comments", cm)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, `comments key: column "Key" is not in the comments file's header`) {
+		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+	res = run(t, "", nil, "validate", file, "--mapping", mp, "--comments", filepath.Join(dir, "missing.csv"))
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "missing.csv") {
+		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+}
