@@ -194,6 +194,9 @@ func (d *Display) render() {
 			d.bar.ChangeMax64(total)
 		}
 		desc := fmt.Sprintf("created %d failed %d invalid %d", d.c.Created.Load(), d.c.Failed.Load(), d.c.Invalid.Load())
+		if up, same := d.c.Updated.Load(), d.c.Unchanged.Load(); up+same > 0 {
+			desc = fmt.Sprintf("created %d updated %d unchanged %d failed %d invalid %d", d.c.Created.Load(), up, same, d.c.Failed.Load(), d.c.Invalid.Load())
+		}
 		switch {
 		case d.opt.DryRun:
 			desc = fmt.Sprintf("validated, invalid %d", d.c.Invalid.Load())
@@ -213,6 +216,8 @@ func (d *Display) render() {
 	attrs := []any{
 		"done", done,
 		"created", d.c.Created.Load(),
+		"updated", d.c.Updated.Load(),
+		"unchanged", d.c.Unchanged.Load(),
 		"skipped", d.c.Skipped.Load(),
 		"invalid", d.c.Invalid.Load(),
 		"failed", d.c.Failed.Load(),
