@@ -293,8 +293,8 @@ func (f *fixture) finish(maxRuns int, d time.Duration) (reconciled int) {
 		s := p.result(f.t)
 		if s != nil {
 			reconciled += s.Reconciled
-			f.t.Logf("run %d: exit %d, created %d, skipped %d, reconciled %d, failed %d, requests %d",
-				f.runs, code, s.Created, s.Skipped, s.Reconciled, s.Failed, s.Requests)
+			f.t.Logf("run %d: exit %d, created %d, updated %d, unchanged %d, skipped %d, reconciled %d, failed %d, requests %d",
+				f.runs, code, s.Created, s.Updated, s.Unchanged, s.Skipped, s.Reconciled, s.Failed, s.Requests)
 		}
 		switch code {
 		case exitOK:

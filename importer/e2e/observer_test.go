@@ -5,39 +5,50 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
 )
 
 // observer wraps the simulator's handler. It counts what reaches
-// works.create and works.list and, when armed, tells the test (through a
-// channel) that a chosen create has been performed, holding that create's
-// answer back until the test releases it: a kill that lands then leaves a
-// row whose work exists but whose answer the importer never read.
+// works.create, works.update and works.list and, when armed, tells the
+// test (through a channel) that a chosen create or update has been
+// performed, holding that write's answer back until the test releases it:
+// a kill that lands then leaves a row whose write took effect but whose
+// answer the importer never read.
 type observer struct {
 	h http.Handler
 
 	mu      sync.Mutex
 	creates int64 // create requests seen so far
+	updates int64 // update requests seen so far
 	trig    *trigger
 	all     []*trigger // every trigger ever armed, released at cleanup
 
 	byStatus  map[int]int // create answers by status; 0 = connection dropped
+	updStatus map[int]int // update answers by status; 0 = connection dropped
 	lookups   map[string]int
 	listCalls int
 }
 
+// Write paths the observer counts and can arm on.
+const (
+	pathCreate = "/works.create"
+	pathUpdate = "/works.update"
+)
+
 // trigger is one armed kill point.
 type trigger struct {
-	at      int64 // the create (by observer count) that fires it
-	holdAll bool  // hold every later create too, not only the one that fires
+	path    string // the write it counts: pathCreate or pathUpdate
+	at      int64  // the write (by observer count of path) that fires it
+	holdAll bool   // hold every later write of path too, not only the one that fires
 	fired   chan struct{}
 	release chan struct{}
 	once    sync.Once
 }
 
-// Fired is closed once the chosen create has been performed by the
+// Fired is closed once the chosen write has been performed by the
 // simulator (its answer is held).
 func (t *trigger) Fired() <-chan struct{} { return t.fired }
 
@@ -45,18 +56,21 @@ func (t *trigger) Fired() <-chan struct{} { return t.fired }
 func (t *trigger) Release() { t.once.Do(func() { close(t.release) }) }
 
 func newObserver(h http.Handler) *observer {
-	return &observer{h: h, byStatus: map[int]int{}, lookups: map[string]int{}}
+	return &observer{h: h, byStatus: map[int]int{}, updStatus: map[int]int{}, lookups: map[string]int{}}
 }
 
 // arm fires after n more creates (n >= 1). holdAll also holds every create
 // after the firing one until Release (to keep requests in flight).
-func (o *observer) arm(n int64, holdAll bool) *trigger {
+func (o *observer) arm(n int64, holdAll bool) *trigger { return o.armOn(pathCreate, n, holdAll) }
+
+// armOn is arm for the writes of path (pathCreate or pathUpdate).
+func (o *observer) armOn(path string, n int64, holdAll bool) *trigger {
 	if n < 1 {
 		n = 1
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	t := &trigger{at: o.creates + n, holdAll: holdAll, fired: make(chan struct{}), release: make(chan struct{})}
+	t := &trigger{path: path, at: *o.counter(path) + n, holdAll: holdAll, fired: make(chan struct{}), release: make(chan struct{})}
 	o.trig = t
 	o.all = append(o.all, t)
 	return t
@@ -87,19 +101,19 @@ func (o *observer) releaseAll() {
 
 // counts is a snapshot of what the observer saw.
 type counts struct {
-	Creates  int64
-	ByStatus map[int]int    // create answers by status; 0 = dropped connection
-	Lookups  map[string]int // first pages of works.list by kind: custom_field or title
-	Lists    int            // every works.list call, all pages
+	Creates      int64
+	Updates      int64
+	ByStatus     map[int]int    // create answers by status; 0 = dropped connection
+	UpdateStatus map[int]int    // update answers by status; 0 = dropped connection
+	Lookups      map[string]int // first pages of works.list by kind: custom_field or title
+	Lists        int            // every works.list call, all pages
 }
 
 func (o *observer) snapshot() counts {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	c := counts{Creates: o.creates, ByStatus: map[int]int{}, Lookups: map[string]int{}, Lists: o.listCalls}
-	for k, v := range o.byStatus {
-		c.ByStatus[k] = v
-	}
+	c := counts{Creates: o.creates, Updates: o.updates, ByStatus: maps.Clone(o.byStatus),
+		UpdateStatus: maps.Clone(o.updStatus), Lookups: map[string]int{}, Lists: o.listCalls}
 	for k, v := range o.lookups {
 		c.Lookups[k] = v
 	}
@@ -108,8 +122,8 @@ func (o *observer) snapshot() counts {
 
 func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case "/works.create":
-		o.serveCreate(w, r)
+	case pathCreate, pathUpdate:
+		o.serveWrite(w, r)
 	case "/works.list":
 		o.noteList(r)
 		o.h.ServeHTTP(w, r)
@@ -118,13 +132,29 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (o *observer) serveCreate(w http.ResponseWriter, r *http.Request) {
+// counter is the request count of the write path; the caller holds o.mu.
+func (o *observer) counter(path string) *int64 {
+	if path == pathUpdate {
+		return &o.updates
+	}
+	return &o.creates
+}
+
+// serveWrite counts a create or update, and holds its answer when it is
+// the armed trigger's.
+func (o *observer) serveWrite(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	statuses := o.byStatus
+	if path == pathUpdate {
+		statuses = o.updStatus
+	}
 	o.mu.Lock()
-	o.creates++
-	n := o.creates
+	c := o.counter(path)
+	*c++
+	n := *c
 	var hold *trigger
 	fire := false
-	if t := o.trig; t != nil {
+	if t := o.trig; t != nil && t.path == path {
 		switch {
 		case n == t.at:
 			hold, fire = t, true
@@ -137,12 +167,12 @@ func (o *observer) serveCreate(w http.ResponseWriter, r *http.Request) {
 	if hold == nil {
 		sw := &statusWriter{ResponseWriter: w}
 		o.h.ServeHTTP(sw, r)
-		o.noteStatus(sw.status, sw.hijacked)
+		o.noteStatus(statuses, sw.status, sw.hijacked)
 		return
 	}
 	bw := &bufferedWriter{w: w, hdr: http.Header{}}
 	o.h.ServeHTTP(bw, r)
-	o.noteStatus(bw.status, bw.hijacked)
+	o.noteStatus(statuses, bw.status, bw.hijacked)
 	if fire {
 		close(hold.fired)
 	}
@@ -150,12 +180,12 @@ func (o *observer) serveCreate(w http.ResponseWriter, r *http.Request) {
 	bw.flush()
 }
 
-func (o *observer) noteStatus(status int, hijacked bool) {
+func (o *observer) noteStatus(statuses map[int]int, status int, hijacked bool) {
 	if hijacked {
 		status = 0
 	}
 	o.mu.Lock()
-	o.byStatus[status]++
+	statuses[status]++
 	o.mu.Unlock()
 }
 
