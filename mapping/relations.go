@@ -264,6 +264,8 @@ func (p *parser) parseComments(cfg *Config, v *yaml.Node) {
 		return
 	}
 	cc := &CommentsConfig{Line: v.Line, Col: v.Column, pos: map[string][2]int{}}
+	fields := map[string]*string{"key": &cc.Key, "body": &cc.Body, "id": &cc.ID, "author": &cc.Author,
+		"date": &cc.Date, "visibility": &cc.Visibility, "sheet": &cc.Sheet, "format": &cc.Format}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k, val := resolve(v.Content[i]), resolve(v.Content[i+1])
 		if _, dup := cc.pos[k.Value]; dup {
@@ -287,28 +289,11 @@ func (p *parser) parseComments(cfg *Config, v *yaml.Node) {
 			p.errAt(val, "comments %s is empty", k.Value)
 			continue
 		}
-		switch k.Value {
-		case "key":
-			cc.Key = s
-		case "body":
-			cc.Body = s
-		case "id":
-			cc.ID = s
-		case "author":
-			cc.Author = s
-		case "date":
-			cc.Date = s
-		case "visibility":
-			cc.Visibility = s
-		case "sheet":
-			cc.Sheet = s
-		case "format":
-			if !checkLayout(s) {
-				p.errAt(val, "format %q is not a Go time layout that can read a date (write the reference time Mon Jan 2 15:04:05 2006 the way the file does)", s)
-				continue
-			}
-			cc.Format = s
+		if k.Value == "format" && !checkLayout(s) {
+			p.errAt(val, "format %q is not a Go time layout that can read a date (write the reference time Mon Jan 2 15:04:05 2006 the way the file does)", s)
+			continue
 		}
+		*fields[k.Value] = s
 	}
 	for _, req := range []struct{ name, val string }{{"key", cc.Key}, {"body", cc.Body}} {
 		if req.val == "" && cc.pos[req.name] == [2]int{} {
