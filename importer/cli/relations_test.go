@@ -5,6 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
 // relations returns the summary's relations object.
@@ -129,5 +134,71 @@ func TestRelationsUnresolvedAndFileErrors(t *testing.T) {
 	res = run(t, "", nil, "validate", file, "--mapping", mp, "--comments", filepath.Join(dir, "missing.csv"))
 	if res.code != ExitUsage || !strings.Contains(res.stderr, "missing.csv") {
 		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// A link to a key an earlier run created (its checkpoint) is fine;
+// without that checkpoint it names nothing.
+func TestLinksToAnEarlierRun(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Title: title\n  Parent: {link: parent}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
+	first := filepath.Join(dir, "epics.csv")
+	os.WriteFile(first, []byte("Key,Title,Parent\nE-1,epic,\n"), 0o600)
+	ck := filepath.Join(dir, "run.checkpoint.jsonl")
+	imp := run(t, sim.URL, nil, "import", first, "--mapping", mp, "--checkpoint", ck)
+	if imp.code != ExitOK || imp.num("created") != 1 || !strings.Contains(imp.stderr, "links and comments are checked, not sent yet") {
+		t.Fatalf("import: exit %d %v\n%s", imp.code, imp.summary, imp.stderr)
+	}
+	second := filepath.Join(dir, "stories.csv")
+	os.WriteFile(second, []byte("Key,Title,Parent\nS-1,story,E-1\n"), 0o600)
+	if v := run(t, "", nil, "validate", second, "--mapping", mp, "--checkpoint", ck); v.code != ExitOK || v.relations(t)["link_problems"] != 0 {
+		t.Errorf("with the checkpoint: exit %d %v\n%s", v.code, v.summary, v.stderr)
+	}
+	v := run(t, "", nil, "validate", second, "--mapping", mp)
+	if v.code != ExitRowsFailed || !strings.Contains(v.stderr, `"E-1" is no row's key in this file nor in an earlier run`) {
+		t.Errorf("without it: exit %d\n%s", v.code, v.stderr)
+	}
+}
+
+// A comments workbook: its sheet picked by --comments-sheet, real date
+// cells read as dates.
+func TestCommentsWorkbook(t *testing.T) {
+	dir := t.TempDir()
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Title: title\ncomments: {key: Key, body: Text, date: When}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
+	file := filepath.Join(dir, "f.csv")
+	os.WriteFile(file, []byte("Key,Title\nA-1,a\nA-2,b\n"), 0o600)
+	book := excelize.NewFile()
+	book.NewSheet("Comments")
+	style, _ := book.NewStyle(&excelize.Style{NumFmt: 22})
+	for i, row := range [][]any{{"Key", "Text", "When"}, {"A-1", "hello", time.Date(2024, 3, 5, 14, 30, 0, 0, time.UTC)}, {"A-2", "", nil}, {"A-3", "lost", "soon"}} {
+		for j, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			book.SetCellValue("Comments", cell, v)
+			if _, ok := v.(time.Time); ok {
+				book.SetCellStyle("Comments", cell, cell, style)
+			}
+		}
+	}
+	wb := filepath.Join(dir, "comments.xlsx")
+	if err := book.SaveAs(wb); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, "", nil, "validate", file, "--mapping", mp, "--comments", wb, "--comments-sheet", "comments")
+	if res.code != ExitRowsFailed {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{`Comments!B3 (body): the comment's text is empty`, `Comments!C4 (date): "soon" is not a date`} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %s\n%s", want, res.stderr)
+		}
+	}
+	if rel := res.relations(t); rel["comments"] != 1 || rel["comment_problems"] != 2 {
+		t.Errorf("relations %v", rel)
+	}
+	if res := run(t, "", nil, "validate", file, "--mapping", mp, "--comments", wb, "--comments-sheet", "Notes"); res.code != ExitUsage || !strings.Contains(res.stderr, "Notes") {
+		t.Errorf("unknown sheet: exit %d\n%s", res.code, res.stderr)
 	}
 }

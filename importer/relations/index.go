@@ -11,13 +11,14 @@
 // parents, and comments on keys no row has.
 //
 // Memory stays bounded: per row the Index keeps a 64-bit hash of its key
-// (and of its by: names), about 40 bytes a row in Go maps; every link
-// reference and file comment is appended to a compact record buffer that
-// spills to a temporary file past Options.SpillBytes (4 MiB by default)
-// and is read back, streaming, by Finish. Only the parent edges are held
-// again while Finish checks the hierarchy (24 bytes each). Two different
-// keys whose hashes collide would be taken for one: with 64-bit hashes
-// about one chance in 10^7 for a million rows.
+// in a Go map, about 46 bytes a row (measured at 500,000 rows), and per
+// by: name (Jira's numeric Issue id) a hash and the named row's key; every
+// link reference and file comment is appended to a compact record buffer
+// that spills to a temporary file past Options.SpillBytes (4 MiB by
+// default) and is read back, streaming, by Finish. Only the parent edges
+// are held again while Finish checks the hierarchy (24 bytes each). Two
+// different keys whose hashes collide would be taken for one: with 64-bit
+// hashes about one chance in 10^7 for a million rows.
 package relations
 
 import (
