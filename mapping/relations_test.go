@@ -246,3 +246,19 @@ comments:
 		t.Errorf("no section: %v", err)
 	}
 }
+
+// Any cell: no panic; a comment read has text, and its text ends the cell.
+func FuzzJiraComment(f *testing.F) {
+	for _, s := range []string{"05/Mar/24 2:30 PM;alice@example.com;text", ";;", "a;b;c;d", "05/Mar/24 2:30 PM;;\n", "2024-03-05T14:30:00Z;x;y", "\xff;\xfe;\xfd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, msg := parseJiraComment(s, JiraCommentLayout, time.UTC, Comment{})
+		if msg != "" {
+			return
+		}
+		if c.Body == "" || !strings.Contains(s, c.Body) || c.Date.IsZero() {
+			t.Errorf("%q read as %+v", s, c)
+		}
+	})
+}
