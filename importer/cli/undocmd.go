@@ -1,34 +1,46 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/progress"
+	"github.com/devrev-import/devrev-import/importer/report"
 	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/mapping"
 )
 
-// newUndoCmd deletes every work a checkpoint records as created, so a
-// trial migration can be rolled back. It appends a "deleted" line per
-// work, so an interrupted undo resumes where it stopped.
+// newUndoCmd deletes every work a checkpoint records as created and puts
+// back the fields it updated in works it found, so a trial migration or a
+// sync can be rolled back. It journals every delete and restore, so an
+// interrupted undo resumes where it stopped.
 func newUndoCmd(env Env) *cobra.Command {
-	c := &cobra.Command{Use: "undo CHECKPOINT", Short: "delete every work a checkpoint created",
-		Long: `Delete every work CHECKPOINT records as created and not deleted yet, journaling
-each delete (run it again to finish an interrupted one). It asks first, naming
-the count, the org and the endpoint; a script passes --yes.`,
+	c := &cobra.Command{Use: "undo CHECKPOINT", Short: "delete every work a checkpoint created, restore the fields it updated",
+		Long: `Delete every work CHECKPOINT records as created and not deleted yet, and put
+back, in works it found in DevRev and updated (--mode upsert, update), each
+updated field's value before the checkpoint's first update of it. A field
+someone changed in DevRev since is left alone and listed. Every delete and
+restore is journaled (run it again to finish an interrupted one). It asks
+first, naming the counts, the org and the endpoint; a script passes --yes.`,
 		Example: `  devrev-import undo export.csv.checkpoint.jsonl --dry-run
   devrev-import undo export.csv.checkpoint.jsonl --yes`}
 	fs := c.Flags()
 	yes := fs.Bool("yes", false, "do not ask for confirmation (for scripts)")
-	dry := fs.Bool("dry-run", false, "list the works that would be deleted, delete nothing")
+	dry := fs.Bool("dry-run", false, "list the works that would be deleted and the fields that would be restored or left alone; change nothing")
 	var api apiFlags
 	api.register(fs)
 	workers := fs.Int("workers", throttle.DefaultUndoWorkers, "concurrent requests")
@@ -74,8 +86,8 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 		return err
 	}
 	defer lock.Unlock()
-	hdr, todo, err := undoPlan(path, env)
-	if err != nil || len(todo) == 0 {
+	hdr, plan, err := planUndo(path, env)
+	if err != nil || len(plan.todo) == 0 {
 		return err
 	}
 	endpoint := endpointName(f.api.endpoint, env)
@@ -86,50 +98,33 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 		return usageError("the checkpoint's works were created at %s, not %s: pass --endpoint %s (or set DEVREV_ENDPOINT)", hdr.Endpoint, endpoint, hdr.Endpoint)
 	}
 	if f.dry {
-		for _, e := range todo {
-			fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", e.DisplayID, e.ID, e.Row, e.Key)
+		for _, it := range plan.todo {
+			if it.Created {
+				fmt.Fprintf(env.Stdout, "would delete %s %s (row %d, key %s)\n", it.DisplayID, it.ID, it.Row, it.Key)
+			}
 		}
-		return nil
-	}
-	if !f.yes {
-		if err := confirmUndo(ctx, len(todo), endpoint, hdr, env); err != nil {
+		if plan.restores == 0 {
+			return nil
+		}
+	} else if !f.yes {
+		if err := confirmUndo(ctx, plan, endpoint, hdr, env); err != nil {
 			return err
 		}
 	}
-
-	token, err := readToken(f.api.tokenFile, env)
+	u, err := newUndoRun(path, hdr, f, rate, env)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
-	client, err := newClient(f.api.endpoint, token, f.api.timeout, f.workers, nil, env)
-	if err != nil {
-		return usageError("%v", err)
+	defer u.close()
+	if f.dry {
+		return u.dryRun(ctx, plan)
 	}
-	journal, _, _, err := checkpoint.Open(path, hdr, checkpoint.Options{})
-	if err != nil {
-		return usageError("%v", err)
-	}
-	defer journal.Close()
-	retrier := throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}
-
-	counters := new(progress.Counters)
-	display := progress.Start(counters, progress.Options{
-		Bar:   f.progress == "always" || (f.progress == "auto" && env.IsTerminal),
-		Total: int64(len(todo)), Undo: true, Out: env.Stderr,
-		Logger: newLogger(env, "text", slog.LevelInfo), Paused: retrier.Limiter.Paused,
-	})
-	res, err := pipeline.Undo(ctx, pipeline.UndoConfig{Client: client, Retrier: retrier, Journal: journal, Workers: f.workers, Counters: counters,
-		Failed: func(e checkpoint.Entry, err error) {
-			fmt.Fprintf(env.Stderr, "%s (row %d): %v\n", e.DisplayID, e.Row, err)
-		},
-	}, todo)
-	display.Stop()
-	fmt.Fprintf(env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, len(todo), res.Failed)
+	res, err := u.run(ctx, plan)
 	switch {
 	case throttle.Classify(err) == throttle.Fatal:
 		return authError("the API refused the token: %v", err)
 	case in.interrupted():
-		return stoppedError("interrupted: run undo again to delete the rest")
+		return stoppedError("interrupted: run undo again to undo the rest")
 	case err != nil:
 		return stoppedError("stopped before the end (%v): run undo again to continue", err)
 	case res.Failed > 0:
@@ -138,39 +133,222 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 	return nil
 }
 
-// undoPlan reads the checkpoint and returns the works it records as
-// created and not deleted yet, after saying how many (or that there are
-// none).
-func undoPlan(path string, env Env) (checkpoint.Header, []checkpoint.Entry, error) {
+// undoRun is an undo's client, journal and output, once confirmed.
+type undoRun struct {
+	f       undoFlags
+	env     Env
+	client  *devrev.Client
+	retrier throttle.Retrier
+	journal *checkpoint.Journal
+	outMu   sync.Mutex // the workers print through it
+}
+
+func newUndoRun(path string, hdr checkpoint.Header, f undoFlags, rate float64, env Env) (*undoRun, error) {
+	token, err := readToken(f.api.tokenFile, env)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	client, err := newClient(f.api.endpoint, token, f.api.timeout, f.workers, nil, env)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	u := &undoRun{f: f, env: env, client: client,
+		retrier: throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}}
+	if !f.dry {
+		u.journal, _, _, err = checkpoint.Open(path, hdr, checkpoint.Options{})
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+	}
+	return u, nil
+}
+
+func (u *undoRun) close() {
+	if u.journal != nil {
+		u.journal.Close()
+	}
+}
+
+// config is the pipeline's wiring of this undo.
+func (u *undoRun) config(counters *progress.Counters, dry bool) pipeline.UndoConfig {
+	return pipeline.UndoConfig{Client: u.client, Retrier: u.retrier, Journal: u.journal, Workers: u.f.workers, Counters: counters, DryRun: dry,
+		Failed: func(it pipeline.UndoItem, err error) {
+			u.outMu.Lock()
+			defer u.outMu.Unlock()
+			fmt.Fprintf(u.env.Stderr, "%s (row %d): %v\n", it.DisplayID, it.Row, err)
+		},
+		Report: func(it pipeline.UndoItem, w pipeline.WorkUndo) {
+			u.outMu.Lock()
+			defer u.outMu.Unlock()
+			printWorkUndo(u.env.Stdout, it, w, dry)
+		},
+	}
+}
+
+// run deletes and restores, with the progress display, and prints the
+// summary.
+func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, error) {
+	counters := new(progress.Counters)
+	display := progress.Start(counters, progress.Options{
+		Bar:   u.f.progress == "always" || (u.f.progress == "auto" && u.env.IsTerminal),
+		Total: int64(len(plan.todo)), Undo: true, Out: u.env.Stderr,
+		Logger: newLogger(u.env, "text", slog.LevelInfo), Paused: u.retrier.Limiter.Paused,
+	})
+	res, err := pipeline.Undo(ctx, u.config(counters, false), plan.todo)
+	display.Stop()
+	if plan.restores == 0 {
+		fmt.Fprintf(u.env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, plan.deletes, res.Failed)
+		return res, err
+	}
+	fmt.Fprintf(u.env.Stdout, "deleted %d of %d, restored %d of %d works%s, failed %d\n", res.Deleted, plan.deletes,
+		res.Restored, plan.restores, inParens(report.FieldCounts(res.Fields)), res.Failed)
+	u.printRestoreNotes(res, false)
+	return res, err
+}
+
+// dryRun reads the works to restore and lists what an undo would put
+// back and leave alone; it writes nothing.
+func (u *undoRun) dryRun(ctx context.Context, plan undoPlan) error {
+	var restores []pipeline.UndoItem
+	for _, it := range plan.todo {
+		if !it.Created {
+			restores = append(restores, it)
+		}
+	}
+	res, err := pipeline.Undo(ctx, u.config(nil, true), restores)
+	fmt.Fprintf(u.env.Stdout, "dry run: delete %d works created, restore %d of %d works updated%s\n", plan.deletes,
+		res.Restored, plan.restores, inParens(report.FieldCounts(res.Fields)))
+	u.printRestoreNotes(res, true)
+	switch {
+	case throttle.Classify(err) == throttle.Fatal:
+		return authError("the API refused the token: %v", err)
+	case err != nil:
+		return stoppedError("stopped before the end (%v)", err)
+	case res.Failed > 0:
+		return exitStatus(ExitRowsFailed)
+	}
+	return nil
+}
+
+// printRestoreNotes says how many fields were left alone and works gone.
+func (u *undoRun) printRestoreNotes(res pipeline.UndoResult, dry bool) {
+	verb := "left"
+	if dry {
+		verb = "would leave"
+	}
+	if n := sum(res.LeftAlone); n > 0 {
+		fmt.Fprintf(u.env.Stdout, "%s alone %d %s (%s): changed in DevRev since this import, or not restorable (listed above)\n",
+			verb, n, plural(n, "field", "fields"), report.FieldCounts(res.LeftAlone))
+	}
+	if res.Gone > 0 {
+		fmt.Fprintf(u.env.Stdout, "%d %s to restore no longer in DevRev\n", res.Gone, plural(res.Gone, "work", "works"))
+	}
+}
+
+// printWorkUndo lists what an undo did (or would do) to one work it
+// restores: in a dry run every field put back (old -> value put back),
+// always the fields left alone, and a work gone.
+func printWorkUndo(out io.Writer, it pipeline.UndoItem, w pipeline.WorkUndo, dry bool) {
+	name := cmp.Or(it.DisplayID, it.ID)
+	if w.Gone {
+		fmt.Fprintf(out, "%s (row %d, key %s): no longer in DevRev; nothing to restore\n", name, it.Row, it.Key)
+		return
+	}
+	for _, f := range w.Fields {
+		switch {
+		case f.Outcome == pipeline.FieldLeftAlone:
+			fmt.Fprintf(out, "%s %s: %s; left alone\n", name, f.Field, f.Why)
+		case f.Outcome == pipeline.FieldPut && dry:
+			fmt.Fprintf(out, "would restore %s %s: %s -> %s\n", name, f.Field, shownValue(f.Now), shownValue(f.Back))
+		}
+	}
+}
+
+// shownValue renders a field's value for a person, cut, "(empty)" for none.
+func shownValue(v json.RawMessage) string {
+	if len(v) == 0 || string(v) == "null" {
+		return "(empty)"
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return strconv.Quote(mapping.CutValue(s))
+	}
+	return mapping.CutValue(string(v))
+}
+
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// undoPlan is what an undo of a checkpoint has to do.
+type undoPlan struct {
+	todo              []pipeline.UndoItem
+	deletes, restores int
+	byType            map[string]int // the works to delete, by type
+	fields            map[string]int // the fields to restore
+}
+
+// planUndo reads the checkpoint and returns the works it records as
+// created and not deleted yet, and those it updated whose fields are not
+// restored yet, after saying how many (or that there are none).
+func planUndo(path string, env Env) (checkpoint.Header, undoPlan, error) {
+	plan := undoPlan{byType: map[string]int{}, fields: map[string]int{}}
 	hdr, state, warns, err := checkpoint.Read(path)
 	if err != nil {
-		return hdr, nil, usageError("%v", err)
+		return hdr, plan, usageError("%v", err)
 	}
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
-	var todo []checkpoint.Entry
-	byType := map[string]int{}
-	state.Each(func(e checkpoint.Entry) bool {
-		if e.Status == checkpoint.Created {
-			todo = append(todo, e)
-			byType[typeOrUnknown(e.Type)]++
+	plan.todo = pipeline.UndoTodo(state.Restores())
+	for _, it := range plan.todo {
+		if it.Created {
+			plan.deletes++
+			plan.byType[typeOrUnknown(it.Type)]++
+			continue
 		}
-		return true
-	})
-	if len(todo) == 0 {
-		fmt.Fprintf(env.Stdout, "nothing to undo: %s records no created work that is not deleted yet\n", path)
-		return hdr, nil, nil
+		plan.restores++
+		for _, f := range it.Pending {
+			plan.fields[f]++
+		}
 	}
-	fmt.Fprintf(env.Stdout, "%s records %d created works (%s) from %s\n", path, len(todo), describeTypes(byType), hdr.Input)
-	return hdr, todo, nil
+	if len(plan.todo) == 0 {
+		fmt.Fprintf(env.Stdout, "nothing to undo: %s records no created work that is not deleted yet and no updated field to restore\n", path)
+		return hdr, plan, nil
+	}
+	fmt.Fprintf(env.Stdout, "%s records %s from %s\n", path, plan.describe(), hdr.Input)
+	return hdr, plan, nil
+}
+
+// describe says what the plan undoes: "12 created works (12 ticket), 40
+// updated works to restore (title 31, owned_by 6)".
+func (p undoPlan) describe() string {
+	var parts []string
+	if p.deletes > 0 || p.restores == 0 {
+		parts = append(parts, fmt.Sprintf("%d created works (%s)", p.deletes, describeTypes(p.byType)))
+	}
+	if p.restores > 0 {
+		parts = append(parts, fmt.Sprintf("%d updated works to restore (%s)", p.restores, report.FieldCounts(p.fields)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // confirmUndo asks on the terminal before deleting n works, naming the
 // org the checkpoint recorded and the endpoint the deletes go to; anything
 // but "yes" deletes nothing (exit 2). Without a terminal to ask on it
 // refuses (exit 2): a script says --yes.
-func confirmUndo(ctx context.Context, n int, endpoint string, hdr checkpoint.Header, env Env) error {
+func confirmUndo(ctx context.Context, plan undoPlan, endpoint string, hdr checkpoint.Header, env Env) error {
 	if env.Stdin == nil || !env.StdinIsTerminal {
 		return usageError("not a terminal: pass --yes")
 	}
@@ -181,13 +359,22 @@ func confirmUndo(ctx context.Context, n int, endpoint string, hdr checkpoint.Hea
 	if hdr.Org != "" {
 		org = fmt.Sprintf("org %q", hdr.Org)
 	}
-	fmt.Fprintf(env.Stdout, "delete %d works from %s at %s? type yes: ", n, org, endpoint)
+	if plan.restores == 0 {
+		fmt.Fprintf(env.Stdout, "delete %d works from %s at %s? type yes: ", plan.deletes, org, endpoint)
+	} else {
+		var what []string
+		if plan.deletes > 0 {
+			what = append(what, fmt.Sprintf("delete %d works created", plan.deletes))
+		}
+		what = append(what, fmt.Sprintf("restore %d works updated (%s)", plan.restores, report.FieldCounts(plan.fields)))
+		fmt.Fprintf(env.Stdout, "%s in %s at %s? type yes: ", strings.Join(what, " and "), org, endpoint)
+	}
 	line, err := readLine(ctx, env.Stdin)
 	if err != nil {
-		return stoppedError("interrupted: nothing deleted")
+		return stoppedError("interrupted: nothing deleted or restored")
 	}
 	if strings.TrimSpace(line) != "yes" {
-		fmt.Fprintln(env.Stdout, "nothing deleted")
+		fmt.Fprintln(env.Stdout, "nothing deleted or restored")
 		return exitStatus(ExitUsage)
 	}
 	return nil
@@ -211,4 +398,11 @@ func describeTypes(byType map[string]int) string {
 		parts[i] = fmt.Sprintf("%d %s", byType[k], k)
 	}
 	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

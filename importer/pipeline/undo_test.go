@@ -41,9 +41,9 @@ func TestUndoScripted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var todo []checkpoint.Entry
+			var todo []UndoItem
 			for i, id := range tc.ids {
-				todo = append(todo, checkpoint.Entry{Row: i + 2, Key: "k-" + id, Op: KindCreate, Status: checkpoint.Created, ID: id})
+				todo = append(todo, UndoItem{Restore: checkpoint.Restore{Row: i + 2, Key: "k-" + id, Created: true, ID: id}})
 			}
 			var mu sync.Mutex
 			var failed []string
@@ -59,7 +59,7 @@ func TestUndoScripted(t *testing.T) {
 					Backoff: func(int) time.Duration { return 0 }, MaxAttempts: 1},
 				Journal: j,
 				Workers: tc.workers,
-				Failed: func(e checkpoint.Entry, err error) {
+				Failed: func(e UndoItem, err error) {
 					mu.Lock()
 					defer mu.Unlock()
 					failed = append(failed, e.Key)
