@@ -102,7 +102,8 @@ type FieldUndo struct {
 	Field   string
 	Outcome FieldOutcome
 	// Now is DevRev's value when the undo read the work, Back the value
-	// before this checkpoint (request shape; nil: empty).
+	// before this checkpoint (request shape; nil: empty, or unknown: see
+	// Why).
 	Now, Back json.RawMessage
 	// Why says why a field is left alone: "changed in DevRev since this
 	// import", ...
@@ -248,15 +249,16 @@ func planRestore(it UndoItem, raw json.RawMessage, typ string) ([]FieldUndo, []b
 func decideField(it UndoItem, d *workdiff.Doc, f string) FieldUndo {
 	fu := FieldUndo{Field: f, Outcome: FieldLeftAlone, Back: before(it.Restore, f)}
 	now, served := d.Value(f)
+	_, known := it.Before[f] // JSON null: known to be empty
 	fu.Now = now
 	switch {
 	case !served:
 		fu.Why = whyUnserved
-	case it.Before == nil:
+	case !known:
 		fu.Why = whyNoBefore
 	case sameValue(now, fu.Back):
 		fu.Outcome = FieldBack
-	case it.LastFH != nil && matchesHash(it.LastFH, f, now):
+	case it.LastFH != nil && stillOurs(d, it.LastFH, f):
 		fu.Outcome = FieldPut
 	case slices.Contains(it.InDoubt, f):
 		fu.Why = whyDoubt
@@ -264,6 +266,17 @@ func decideField(it UndoItem, d *workdiff.Doc, f string) FieldUndo {
 		fu.Why = whyChanged
 	}
 	return fu
+}
+
+// stillOurs reports whether DevRev's work d still holds in field f what
+// the journal's hashes fh say this tool left there (nothing, when fh has
+// no hash for f): whether nobody changed it since.
+func stillOurs(d *workdiff.Doc, fh map[string]string, f string) bool {
+	h, has := fh[f]
+	if !has {
+		return !d.Holds(f)
+	}
+	return d.HasHash(f, h)
 }
 
 // sameValue reports whether two canonical values (nil: empty) are equal.

@@ -44,7 +44,8 @@ func TestUndoTodoPendingFields(t *testing.T) {
 // nothing for a field already back (an undo whose line was lost).
 func TestPlanRestoreDecidesFieldByField(t *testing.T) {
 	it := UndoItem{Restore: checkpoint.Restore{ID: "don:core:dvrv-us-1:devo/x:ticket/1", Type: "ticket",
-		Before:  map[string]json.RawMessage{"title": json.RawMessage(`"Old"`), "body": json.RawMessage(`"old body"`), "severity": json.RawMessage(`"low"`)},
+		Before: map[string]json.RawMessage{"title": json.RawMessage(`"Old"`), "body": json.RawMessage(`"old body"`), "severity": json.RawMessage(`"low"`),
+			"target_close_date": json.RawMessage(`null`)},
 		LastFH:  map[string]string{"title": h(`"New"`), "body": h(`"new body"`), "target_close_date": h(`"2027-01-01T00:00:00Z"`), "severity": h(`"high"`)},
 		InDoubt: []string{"severity"}},
 		Pending: []string{"body", "severity", "target_close_date", "title"}}
@@ -89,15 +90,15 @@ func TestPlanRestoreDecidesFieldByField(t *testing.T) {
 	}
 
 	// A field that had no value before and that works.update cannot empty
-	// (severity) is left alone with Update's warning; no journal of the
-	// values before at all leaves every field alone.
-	it = UndoItem{Restore: checkpoint.Restore{ID: "x", Type: "ticket", Before: map[string]json.RawMessage{"title": json.RawMessage(`"Old"`)},
+	// (severity) is left alone with Update's warning; a field whose value
+	// before is not in the journal (absent, not null) is left alone.
+	it = UndoItem{Restore: checkpoint.Restore{ID: "x", Type: "ticket", Before: map[string]json.RawMessage{"title": json.RawMessage(`"Old"`), "severity": json.RawMessage(`null`)},
 		LastFH: map[string]string{"severity": h(`"high"`)}}, Pending: []string{"severity"}}
 	fields, body, err = planRestore(it, json.RawMessage(`{"id":"x","type":"ticket","title":"Old","severity":"high"}`), "ticket")
 	if err != nil || body != nil || fields[0].Outcome != FieldLeftAlone || !strings.Contains(fields[0].Why, "cannot empty") {
 		t.Errorf("uncleared severity: %+v, body %s, err %v", fields, body, err)
 	}
-	it.Before = nil
+	it.Before = map[string]json.RawMessage{"title": json.RawMessage(`"Old"`)}
 	fields, _, _ = planRestore(it, json.RawMessage(`{"id":"x","type":"ticket","severity":"high"}`), "ticket")
 	if fields[0].Why != whyNoBefore {
 		t.Errorf("no before values: %+v", fields)

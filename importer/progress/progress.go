@@ -43,8 +43,8 @@ type Options struct {
 	Position func() (read, size int64)
 	// DryRun: nothing is sent, the bar counts invalid rows only.
 	DryRun bool
-	// Undo: the run deletes works; the bar and the log lines count
-	// deleted and failed ones.
+	// Undo: the run deletes works and restores fields; the bar and the
+	// log lines count works deleted, restored (Updated) and failed.
 	Undo bool
 	// Out receives the bar (normally stderr).
 	Out io.Writer
@@ -200,6 +200,8 @@ func (d *Display) render() {
 		switch {
 		case d.opt.DryRun:
 			desc = fmt.Sprintf("validated, invalid %d", d.c.Invalid.Load())
+		case d.opt.Undo && d.c.Updated.Load() > 0:
+			desc = fmt.Sprintf("deleted %d restored %d failed %d", d.c.Deleted.Load(), d.c.Updated.Load(), d.c.Failed.Load())
 		case d.opt.Undo:
 			desc = fmt.Sprintf("deleted %d failed %d", d.c.Deleted.Load(), d.c.Failed.Load())
 		}
@@ -224,7 +226,7 @@ func (d *Display) render() {
 		"elapsed", elapsed.Round(time.Second).String(),
 	}
 	if d.opt.Undo {
-		attrs = []any{"done", done, "deleted", d.c.Deleted.Load(), "failed", d.c.Failed.Load(), "elapsed", elapsed.Round(time.Second).String()}
+		attrs = []any{"done", done, "deleted", d.c.Deleted.Load(), "restored", d.c.Updated.Load(), "failed", d.c.Failed.Load(), "elapsed", elapsed.Round(time.Second).String()}
 	}
 	if total > 0 {
 		attrs = append(attrs, "total", total)
