@@ -503,22 +503,7 @@ func formatTime(t time.Time) string {
 	if t.Nanosecond() != 0 || y < 0 || y > 9999 {
 		return t.Format(time.RFC3339Nano)
 	}
-	var b [20]byte
-	put2 := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
-	put2(0, y/100)
-	put2(2, y%100)
-	b[4] = '-'
-	put2(5, int(mo))
-	b[7] = '-'
-	put2(8, d)
-	b[10] = 'T'
-	put2(11, h)
-	b[13] = ':'
-	put2(14, mi)
-	b[16] = ':'
-	put2(17, s)
-	b[19] = 'Z'
-	return string(b[:])
+	return civil{y, int(mo), d, h, mi, s}.apiTime()
 }
 
 // trim is strings.TrimSpace with a fast path for the usual cell that has

@@ -10,7 +10,41 @@ import "time"
 // other layout and for any value it does not read exactly as time would,
 // so that the caller falls back to time.ParseInLocation, whose result (and
 // error) then decides. Where ok is true the result is time's.
-func parseNumericLayout(layout, s string, loc *time.Location) (t time.Time, ok bool) {
+func parseNumericLayout(layout, s string, loc *time.Location) (time.Time, bool) {
+	c, ok := numericLayoutFields(layout, s)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Date(c.year, time.Month(c.month), c.day, c.hour, c.minute, c.sec, 0, loc), true
+}
+
+// civil is a wall-clock time read by numericLayoutFields: a year of four
+// digits and fields in their ranges, the day one its month has.
+type civil struct{ year, month, day, hour, minute, sec int }
+
+// apiTime is formatTime(time.Date(c..., time.UTC)) without time's
+// calendar arithmetic: a CSV validate formats a date a row.
+func (c civil) apiTime() string {
+	var b [20]byte
+	put2 := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	put2(0, c.year/100)
+	put2(2, c.year%100)
+	b[4] = '-'
+	put2(5, c.month)
+	b[7] = '-'
+	put2(8, c.day)
+	b[10] = 'T'
+	put2(11, c.hour)
+	b[13] = ':'
+	put2(14, c.minute)
+	b[16] = ':'
+	put2(17, c.sec)
+	b[19] = 'Z'
+	return string(b[:])
+}
+
+// numericLayoutFields reads s by layout for parseNumericLayout.
+func numericLayoutFields(layout, s string) (t civil, ok bool) {
 	year, month, day, hour, minute, sec := 0, -1, -1, 0, 0, 0
 	seen := 0 // bits: 1 year, 2 month, 4 day
 	for len(layout) > 0 {
@@ -74,7 +108,7 @@ func parseNumericLayout(layout, s string, loc *time.Location) (t time.Time, ok b
 	if day > daysIn(time.Month(month), year) {
 		return t, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc), true
+	return civil{year, month, day, hour, minute, sec}, true
 }
 
 // numAt reads between lo and hi decimal digits (as many as there are, up

@@ -53,6 +53,11 @@ func TestNumericLayoutIsTimes(t *testing.T) {
 		}
 		if ok {
 			accepted++
+			// What convertOne sends for a UTC mapping without time.Date.
+			c, _ := numericLayoutFields(layout, v)
+			if utc, err := time.ParseInLocation(layout, v, time.UTC); err != nil || c.apiTime() != formatTime(utc) {
+				t.Fatalf("layout %q value %q: fast %q, time %v (%v)", layout, v, c.apiTime(), utc, err)
+			}
 		}
 	}
 	if accepted < 50_000 {

@@ -38,6 +38,12 @@ type csvReader struct {
 	// cut says whether it cut the record read last.
 	guard *recordGuard
 	cut   bool
+	// mixed says whether the record read last may hold invalid UTF-8 (it
+	// overlaps a range the guard could not vouch for, or there is no
+	// guard); only then are its cells checked one by one. end is where
+	// the record read last ended, in the guard's output.
+	mixed bool
+	end   int64
 	// embedded: check multi-line cells for lines that look like records
 	// (!Options.AllowEmbeddedRows and a header of two columns or more).
 	embedded bool
@@ -440,10 +446,17 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// read reads the next record, setting c.cut.
+// read reads the next record, setting c.cut and c.mixed.
 func (c *csvReader) read() ([]string, error) {
 	rec, err := c.r.Read()
-	c.cut = c.guard != nil && c.guard.takeCut(c.r.InputOffset())
+	if c.guard == nil {
+		c.cut, c.mixed = false, true
+		return rec, err
+	}
+	end := c.r.InputOffset()
+	c.cut = c.guard.takeCut(end)
+	c.mixed = c.guard.takeSuspect(c.end, end)
+	c.end = end
 	return rec, err
 }
 
@@ -545,6 +558,9 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 	// Only a record that spans lines can hold a multi-line cell: one
 	// FieldPos and one IndexByte tell, instead of an IndexByte per cell.
 	multi := c.embedded && fieldPos && c.spansLines(rec, line)
+	// A record the guard saw as valid UTF-8 has valid cells: encoding/csv
+	// only removes ASCII bytes (quotes, a CR before a LF) from them.
+	check := c.mixed || !fieldPos
 	for i, s := range rec {
 		bad := ""
 		switch {
@@ -556,9 +572,9 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 				row.Cells[k].Value = CutUTF8(s, keptCellBytes)
 				bad += fmt.Sprintf(" (only its first %d bytes are kept)", len(row.Cells[k].Value))
 			}
-		case !utf8.ValidString(s):
+		case check && !utf8.ValidString(s):
 			bad = "invalid UTF-8 (" + notUTF8Hint + ")"
-		case multi && strings.IndexByte(s, '\n') >= 0:
+		case multi && c.holdsNewline(rec, i, line):
 			if bad = c.embeddedRows(s); bad == "" {
 				continue
 			}
@@ -602,6 +618,23 @@ func (c *csvReader) spansLines(rec []string, line int) bool {
 	}
 	last, _ := c.r.FieldPos(len(rec) - 1)
 	return last > line || strings.IndexByte(rec[len(rec)-1], '\n') >= 0
+}
+
+// holdsNewline reports whether field i of rec, a record c.r read whose
+// first field starts on line, holds a newline: a field does when the next
+// one starts on a later line (encoding/csv counts lines by '\n' and keeps
+// every '\n' of a quoted field), which costs less than searching each
+// cell. The last field is searched.
+func (c *csvReader) holdsNewline(rec []string, i, line int) bool {
+	if i+1 < len(rec) {
+		start, next := line, 0
+		if i > 0 {
+			start, _ = c.r.FieldPos(i)
+		}
+		next, _ = c.r.FieldPos(i + 1)
+		return next > start
+	}
+	return strings.IndexByte(rec[i], '\n') >= 0
 }
 
 // embeddedRows checks a cell that spans lines: when two or more of its

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -656,5 +657,45 @@ func TestRowErrorColumn(t *testing.T) {
 				t.Errorf("columns = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCSVInvalidUTF8AcrossReads: a file of several read buffers whose
+// text is mostly multi-byte runes (so that reads end inside sequences)
+// with invalid bytes in random rows: exactly those rows are invalid, each
+// naming its cell; the rest are read whole.
+func TestCSVInvalidUTF8AcrossReads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	b.WriteString("Title,Body\n")
+	bad := map[int]bool{}
+	for row := 2; b.Len() < 6*csvBufSize; row++ {
+		body := strings.Repeat("é€😀", 1+rng.IntN(40))
+		if rng.IntN(50) == 0 {
+			cut := rng.IntN(len(body))
+			body = body[:cut] + "\x81" + body[cut:] // undefined in Windows-1252 too
+			bad[row] = true
+		}
+		fmt.Fprintf(&b, "t%d,\"%s\n%s\"\n", row, body, body)
+	}
+	r, err := OpenCSV(writeFile(t, "f.csv", b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, err := readAll(t, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		switch {
+		case bad[row.Number] && (row.Err == nil || !strings.Contains(row.Err.Error(), `column "Body": invalid UTF-8`)):
+			t.Fatalf("row %d: err %v, want invalid UTF-8 in Body", row.Number, row.Err)
+		case !bad[row.Number] && row.Err != nil:
+			t.Fatalf("row %d: %v", row.Number, row.Err)
+		}
+	}
+	if len(bad) < 20 {
+		t.Fatalf("only %d bad rows", len(bad))
 	}
 }

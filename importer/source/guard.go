@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"io"
+	"unicode/utf8"
 )
 
 // minRecordLimit is the smallest record a recordGuard lets through whole.
@@ -57,7 +58,20 @@ type recordGuard struct {
 	emit     []byte  // bytes to hand on before reading more
 	cuts     []int64 // output offsets of the cuts not yet claimed by a record
 	err      error   // from r, returned once emit is empty
+
+	// suspect lists the output ranges that may hold invalid UTF-8, in
+	// order: a chunk that is not valid UTF-8 and the ends of a chunk where
+	// a sequence may be split across two reads. A record outside all of them is valid UTF-8 as a whole,
+	// so each of its cells is (see takeSuspect).
+	suspect []span
 }
+
+// span is a range of output offsets, from inclusive, to exclusive.
+type span struct{ from, to int64 }
+
+// maxSuspects bounds the suspect list: past it a new range is merged into
+// the last one, which only makes more records checked cell by cell.
+const maxSuspects = 64
 
 func newRecordGuard(r io.Reader, limit int64, delim byte) *recordGuard {
 	return &recordGuard{r: r, limit: limit, delim: delim, fieldStart: true}
@@ -83,12 +97,67 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 		if !g.dropping && g.recStart+g.limit-g.in >= int64(n) {
 			// The common case: no record can reach the limit in p.
 			g.scan(p[:n], g.in)
+			g.checkUTF8(p[:n], g.out)
 			g.in += int64(n)
 			g.out += int64(n)
 			return n, nil
 		}
 		g.slow(p[:n])
+		g.checkUTF8(g.emit, g.out) // what is handed on of p, at g.out once emit is empty
 	}
+}
+
+// checkUTF8 adds to the suspect ranges what of chunk, handed on at output
+// offset off, may not be valid UTF-8: up to three continuation bytes at
+// its start and an unfinished sequence at its end (a sequence split
+// between two reads; the record holding it is checked cell by cell), and
+// the rest of the chunk when that is not valid UTF-8. utf8.Valid over a
+// whole chunk costs less than utf8.ValidString over each cell.
+func (g *recordGuard) checkUTF8(chunk []byte, off int64) {
+	head := 0
+	for head < len(chunk) && head < utf8.UTFMax-1 && !utf8.RuneStart(chunk[head]) {
+		head++
+	}
+	if head > 0 {
+		g.markSuspect(off, off+int64(head))
+	}
+	body := trimPartialRune(chunk[head:])
+	end := off + int64(head+len(body))
+	if len(body) < len(chunk)-head {
+		g.markSuspect(end, off+int64(len(chunk)))
+	}
+	if !utf8.Valid(body) {
+		g.markSuspect(off+int64(head), end)
+	}
+}
+
+// markSuspect adds the range [from, to) to the suspect ranges.
+func (g *recordGuard) markSuspect(from, to int64) {
+	if from >= to {
+		return
+	}
+	if n := len(g.suspect); n > 0 && (from <= g.suspect[n-1].to || n >= maxSuspects) {
+		last := &g.suspect[n-1]
+		last.from, last.to = min(last.from, from), max(last.to, to)
+		return
+	}
+	g.suspect = append(g.suspect, span{from, to})
+}
+
+// takeSuspect reports whether the record encoding/csv just returned, which
+// spans output offsets [from, to), overlaps a range that may hold invalid
+// UTF-8, and forgets the ranges that end within it. Ranges are added in
+// the order the guard hands bytes on, ahead of encoding/csv, so every
+// range that ends before from belonged to earlier records.
+func (g *recordGuard) takeSuspect(from, to int64) bool {
+	for len(g.suspect) > 0 && g.suspect[0].to <= from {
+		g.suspect = g.suspect[1:]
+	}
+	hit := len(g.suspect) > 0 && g.suspect[0].from < to
+	for len(g.suspect) > 0 && g.suspect[0].to <= to {
+		g.suspect = g.suspect[1:]
+	}
+	return hit
 }
 
 // slow runs the grammar over a chunk in which a record reaches the limit

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // csvRecord is what encoding/csv made of one record.
@@ -138,5 +139,63 @@ func TestCSVRecordLimit(t *testing.T) {
 	}
 	if v := rows[3].Cells[1].Value; v != "ok\nfine" {
 		t.Errorf("row after the cut: %q", v)
+	}
+}
+
+// TestRecordGuardSuspectsCoverInvalidUTF8 reads random CSV-like text with
+// multi-byte runes and invalid bytes through a guard in reads of odd sizes
+// (so that sequences are split between reads) and a small limit (so that
+// the slow path runs too): every record with a cell that is not valid
+// UTF-8 overlaps a suspect range (the reader checks only those cell by
+// cell), and text without a byte over 0x7F has no suspect range at all.
+func TestRecordGuardSuspectsCoverInvalidUTF8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ascii := []string{"a", ",", "\"", "\"\"", "\n", "\r\n", " ", "xyz"}
+	mixed := append([]string{"é", "€", "😀", "\xff", "\xc3", "\xa9", "\xe2\x82", "\xed\xa0\x80"}, ascii...)
+	invalid, flagged := 0, 0
+	for iter := 0; iter < 6000; iter++ {
+		alphabet, limit := mixed, int64(minRecordLimit)
+		if iter%3 == 0 {
+			alphabet = ascii
+		}
+		if iter%2 == 0 {
+			limit = 24
+		}
+		var b strings.Builder
+		for range rng.IntN(120) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		text := b.String()
+		g := newRecordGuard(iotestHalf(strings.NewReader(text), rng), limit, ',')
+		cr := csv.NewReader(bufio.NewReaderSize(g, 16))
+		cr.FieldsPerRecord = -1
+		var from int64
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			to := cr.InputOffset()
+			suspect := g.takeSuspect(from, to)
+			from = to
+			if suspect {
+				flagged++
+			}
+			if iter%3 == 0 && suspect { // cut or not
+				t.Fatalf("%q: ASCII record %q before offset %d is suspect", text, rec, to)
+			}
+			for _, cell := range rec {
+				if !utf8.ValidString(cell) {
+					invalid++
+					if !suspect {
+						t.Fatalf("%q: record %q before offset %d has invalid UTF-8 but is not suspect", text, rec, to)
+					}
+					break
+				}
+			}
+		}
+	}
+	if invalid < 1000 || flagged > 3*invalid {
+		t.Errorf("%d records with invalid UTF-8, %d suspect: the test does not exercise the check", invalid, flagged)
 	}
 }
