@@ -626,3 +626,11 @@ func (cm *CommentsMapper) Map(row source.Row) CommentRow {
 	out.Comment = c
 	return out
 }
+
+// IsJiraComment reports whether s reads as a Jira comment cell
+// ("05/Mar/24 2:30 PM;alice@example.com;text"), as comment: jira reads it
+// by default: init recognises Jira's comment columns by it.
+func IsJiraComment(s string) bool {
+	_, msg := parseJiraComment(trim(s), JiraCommentLayout, time.UTC, Comment{})
+	return msg == ""
+}

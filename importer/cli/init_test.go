@@ -117,7 +117,7 @@ func TestInitJiraExport(t *testing.T) {
 		"  applies_to_part: PROD-1  # TODO: placeholder: required, and no column covers it",
 		"  - Issue Type  # the tool's own issue types",
 		"  - Watchers  # no obvious field (the header appears 2 times)",
-		"  - Comment  # no obvious field (the header appears 2 times)",
+		"  # Jira's comment cells (DATE;AUTHOR;TEXT): one comment each, on the row's work\n  Comment: {comment: jira}\n",
 		"  - Created  # DevRev sets the creation date itself",
 	} {
 		if !strings.Contains(out, want) {

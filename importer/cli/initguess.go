@@ -29,7 +29,8 @@ type guess struct {
 	opts   []string // "lookup: dev_user.email", "split: \" \"", ...
 	values []string // lines of a value map, some commented out
 	why    []string
-	dates  bool // the field holds dates read without a zone
+	dates  bool   // the field holds dates read without a zone
+	rel    string // a link or comment rule instead of a field ("{link: parent}")
 }
 
 var requiredByType = map[string][]string{
@@ -218,6 +219,10 @@ func guessColumns(cols []*sampledColumn, typ string) []*guess {
 	var out []*guess
 	byField := map[string]*guess{}
 	for _, c := range cols {
+		if g := guessRelation(c, cols); g != nil {
+			out = append(out, g)
+			continue
+		}
 		field, why := guessField(c.header, typ)
 		g := &guess{col: c, field: field, why: []string{why}}
 		out = append(out, g)

@@ -55,7 +55,7 @@ func writeSkeleton(w io.Writer, in skeletonInput) {
 	}
 	fmt.Fprintln(w, "columns:")
 	for _, g := range guesses {
-		if g.field != "" {
+		if g.field != "" || g.rel != "" {
 			writeColumn(w, g)
 		}
 	}
@@ -65,6 +65,10 @@ func writeSkeleton(w io.Writer, in skeletonInput) {
 
 func writeColumn(w io.Writer, g *guess) {
 	fmt.Fprintf(w, "  # %s\n", strings.Join(g.why, "; "))
+	if g.rel != "" {
+		fmt.Fprintf(w, "  %s: %s\n", yamlString(g.col.header), g.rel)
+		return
+	}
 	if len(g.opts) == 0 && len(g.values) == 0 {
 		fmt.Fprintf(w, "  %s: %s\n", yamlString(g.col.header), g.field)
 		return
@@ -172,7 +176,7 @@ func mostCommonID(g *guess) (string, int) {
 func writeIgnore(w io.Writer, guesses []*guess) {
 	var ignored []*guess
 	for _, g := range guesses {
-		if g.field == "" {
+		if g.field == "" && g.rel == "" {
 			ignored = append(ignored, g)
 		}
 	}

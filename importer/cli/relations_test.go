@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
+	"github.com/devrev-import/devrev-import/importer/source"
 )
 
 // relations returns the summary's relations object.
@@ -200,5 +201,39 @@ func TestCommentsWorkbook(t *testing.T) {
 	}
 	if res := run(t, "", nil, "validate", file, "--mapping", mp, "--comments", wb, "--comments-sheet", "Notes"); res.code != ExitUsage || !strings.Contains(res.stderr, "Notes") {
 		t.Errorf("unknown sheet: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// init on a Jira export with a hierarchy guesses its link and comment
+// columns, and its mapping validates the export with every link resolved.
+func TestInitGuessesLinksAndComments(t *testing.T) {
+	out := initMapping(t, filepath.Join("..", "..", "samples", "jira-hierarchy.csv"))
+	for _, want := range []string{
+		"  Parent: {link: parent, by: Issue id}\n",
+		"  # Jira's outward \"Blocks\" links: each one named is_dependent_on this row\n  Outward issue link (Blocks): {link: is_dependent_on, reverse: true}\n",
+		"  Comment: {comment: jira}\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("init's mapping lacks %q:\n%s", want, out)
+		}
+	}
+	mp := filepath.Join(t.TempDir(), "m.yaml")
+	os.WriteFile(mp, []byte(out), 0o600)
+	res := run(t, "", nil, "validate", filepath.Join("..", "..", "samples", "jira-hierarchy.csv"), "--mapping", mp, "--errors-csv", filepath.Join(t.TempDir(), "e.csv"))
+	if rel := res.relations(t); res.code != ExitOK || rel["links"] != 33 || rel["comments"] != 7 {
+		t.Errorf("exit %d %v\n%s", res.code, rel, res.stderr)
+	}
+	for h, want := range map[string]string{
+		"Inward issue link (Blocks)":            "{link: is_dependent_on}",
+		"Outward issue link (Duplicate)":        "{link: is_duplicate_of}",
+		"Inward issue link (Duplicate)":         "{link: is_duplicate_of, reverse: true}",
+		"Outward issue link (Relates)":          "{link: is_related_to}",
+		"Outward issue link (Problem/Incident)": "{link: is_related_to}",
+		"Sub-tasks":                             "{link: children}",
+		"Comments":                              "{comment: text}",
+	} {
+		if g := guessRelation(&sampledColumn{header: h, cells: []source.Cell{{Value: "a note"}}}, nil); g == nil || g.rel != want {
+			t.Errorf("%s: %+v, want %s", h, g, want)
+		}
 	}
 }
