@@ -1,9 +1,12 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"slices"
+
+	"github.com/devrev-import/devrev-import/importer/workdiff"
 )
 
 // Restore is what undo needs about one key's work: delete it (Created), or
@@ -63,4 +66,38 @@ func (s *State) Restores() []Restore {
 		out = append(out, r)
 	}
 	return out
+}
+
+// Pending lists, sorted, the fields this checkpoint's updates sent whose
+// value before it the journal does not show back in DevRev: what an undo
+// still has to put back. A field is back when the last recorded hashes
+// (LastFH) hold its Before value's hash (no hash: it was empty before),
+// as an undo's "updated" line records them; a field of an update in doubt
+// is never known to be back. A created work has nothing pending (undo
+// deletes it).
+func (r Restore) Pending() []string {
+	if r.Created {
+		return nil
+	}
+	var out []string
+	for _, f := range r.Fields {
+		if f == "type" {
+			continue // the pseudo-field of the work type: never restored
+		}
+		if r.LastFH == nil || slices.Contains(r.InDoubt, f) || !r.holdsBefore(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// holdsBefore reports whether LastFH records field f at its Before value
+// (JSON null or none: empty, no hash).
+func (r Restore) holdsBefore(f string) bool {
+	h, has := r.LastFH[f]
+	b := bytes.TrimSpace(r.Before[f])
+	if len(b) == 0 || string(b) == "null" {
+		return !has
+	}
+	return has && h == workdiff.Hash(b)
 }

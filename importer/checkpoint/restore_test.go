@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/devrev-import/devrev-import/importer/workdiff"
 )
 
 // Restores says, per key with a work, whether undo deletes it (created
@@ -95,5 +97,45 @@ func TestRestores(t *testing.T) {
 	defer j.Close()
 	if r := light.Restores(); r != nil {
 		t.Errorf("light Restores = %v, want nil", r)
+	}
+}
+
+// Pending is what an undo still has to put back: every field updates
+// sent, until an undo's updated line records the Before values' hashes
+// (no hash for a field empty before); a field in doubt stays pending.
+func TestRestorePending(t *testing.T) {
+	id := "don:core:dvrv-us-1:devo/x:issue/1"
+	old := map[string]json.RawMessage{"title": raw(`"Old"`), "target_close_date": raw(`null`)}
+	path := filepath.Join(t.TempDir(), "cp.jsonl")
+	j, _, _ := openT(t, path, testHeader, Options{})
+	appendT(t, j, Entry{Row: 2, Key: "f", Status: Updating, ID: id, Fields: []string{"target_close_date", "title"}, Before: old})
+	appendT(t, j, Entry{Row: 2, Key: "f", Status: Updated, ID: id, Type: "issue", Fields: []string{"target_close_date", "title"},
+		FH: fh("title", "newtitle", "target_close_date", "somedate", "type", "issuehsh")})
+	appendT(t, j, Entry{Row: 3, Key: "c", Status: Created, ID: id + "0", FH: fh("title", "x")})
+	appendT(t, j, Entry{Row: 3, Key: "c", Status: Updated, ID: id + "0", Fields: []string{"title"}, FH: fh("title", "y")})
+	pending := func(want ...string) {
+		t.Helper()
+		_, st, _ := readT(t, path)
+		got := map[string][]string{}
+		for _, r := range st.Restores() {
+			got[r.Key] = r.Pending()
+		}
+		if !reflect.DeepEqual(got["f"], want) || got["c"] != nil {
+			t.Errorf("Pending: f %q (want %q), created c %q (want none)", got["f"], want, got["c"])
+		}
+	}
+	pending("target_close_date", "title")
+	// An undo put the title back, then the date (cleared: no hash).
+	appendT(t, j, Entry{Row: 2, Key: "f", Op: OpUpdate, Status: Updated, ID: id, Fields: []string{"title"},
+		FH: fh("title", workdiff.Hash(raw(`"Old"`)), "target_close_date", "somedate", "type", "issuehsh")})
+	pending("target_close_date")
+	appendT(t, j, Entry{Row: 2, Key: "f", Op: OpUpdate, Status: Updated, ID: id, Fields: []string{"target_close_date"},
+		FH: fh("title", workdiff.Hash(raw(`"Old"`)), "type", "issuehsh")})
+	pending()
+	// A later sync's update in doubt makes its field pending again.
+	appendT(t, j, Entry{Row: 2, Key: "f", Status: Updating, ID: id, Fields: []string{"title"}})
+	pending("title")
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

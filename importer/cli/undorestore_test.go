@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/devrev-import/devrev-import/importer/report"
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
@@ -113,7 +114,13 @@ func TestUndoRestoresWhatAnUpsertChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The prompt counts per kind; "no" changes nothing.
 	before := sim.Stats()
+	no := runUndoWith(t, url, "no\n", true, false, ck)
+	wantPrompt := fmt.Sprintf("delete %d works created and restore 15 works updated (%s) in org ", len(created), report.FieldCounts(updated))
+	if no.code != ExitUsage || !strings.Contains(no.stdout, wantPrompt) || !strings.Contains(no.stdout, "nothing deleted or restored") {
+		t.Fatalf("prompt: exit %d, want %q\n%s%s", no.code, wantPrompt, no.stdout, no.stderr)
+	}
 	dry := run(t, url, nil, "undo", ck, "--dry-run")
 	if dry.code != ExitOK {
 		t.Fatalf("undo --dry-run: exit %d\n%s%s", dry.code, dry.stdout, dry.stderr)
@@ -153,6 +160,12 @@ func TestUndoRestoresWhatAnUpsertChanged(t *testing.T) {
 		t.Errorf("undo summary lacks %q and the field left alone:\n%s", wantSummary, undo.stdout)
 	}
 	assertRestored(t, sim, night1, created, map[string]string{"ZD-3": "Retitled by a person"})
+	// The checkpoint's report counts the works put back apart from those
+	// still updated (ZD-3, its title left alone).
+	rep := run(t, url, nil, "report", ck)
+	if want := "updated 1, unchanged 10, restored by undo 14, failed 0"; rep.code != ExitOK || !strings.Contains(rep.stdout, want) {
+		t.Errorf("report: exit %d, want %q\n%s%s", rep.code, want, rep.stdout, rep.stderr)
+	}
 
 	// Undo twice: nothing more is written; the field left alone is listed
 	// again.

@@ -44,40 +44,12 @@ func UndoTodo(rs []checkpoint.Restore) []UndoItem {
 			out = append(out, UndoItem{Restore: r})
 			continue
 		}
-		if p := pendingFields(r); len(p) > 0 {
+		if p := r.Pending(); len(p) > 0 {
 			out = append(out, UndoItem{Restore: r, Pending: p})
 		}
 	}
 	return out
 }
-
-// pendingFields lists the fields r's updates sent that its last recorded
-// hashes do not show back at their Before values.
-func pendingFields(r checkpoint.Restore) []string {
-	var out []string
-	for _, f := range r.Fields {
-		if f == typeField {
-			continue
-		}
-		b := before(r, f)
-		if r.LastFH == nil || slices.Contains(r.InDoubt, f) || !matchesHash(r.LastFH, f, b) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// matchesHash reports whether fh (not nil) records v (nil: empty) as the
-// value of field f.
-func matchesHash(fh map[string]string, f string, v json.RawMessage) bool {
-	h, has := fh[f]
-	if v == nil {
-		return !has
-	}
-	return has && h == hashOf(v)
-}
-
-func hashOf(v json.RawMessage) string { return workdiff.Hash(v) }
 
 func isNullJSON(v json.RawMessage) bool {
 	t := bytes.TrimSpace(v)

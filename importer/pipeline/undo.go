@@ -10,6 +10,7 @@ import (
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/progress"
 	"github.com/devrev-import/devrev-import/importer/throttle"
+	"github.com/devrev-import/devrev-import/importer/workdiff"
 )
 
 // UndoConfig wires an undo: deleting the works a checkpoint created and
@@ -209,7 +210,7 @@ func restoredFH(r checkpoint.Restore, names []string) map[string]string {
 	}
 	for _, f := range names {
 		if b := before(r, f); b != nil {
-			fh[f] = hashOf(b)
+			fh[f] = workdiff.Hash(b)
 		} else {
 			delete(fh, f)
 		}

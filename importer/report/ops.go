@@ -12,8 +12,10 @@ import (
 // not deleted, failed = rows whose create was refused, in doubt = creates
 // whose answer was lost; "update" (only when the checkpoint has update
 // lines) done = works whose last update was performed, unchanged = works
-// found in DevRev and never updated, failed = refused updates (and rows
-// whose work was not found), in doubt = updates whose answer was lost.
+// found in DevRev and never updated, restored = works an undo put back
+// as they were before the checkpoint's updates, failed = refused updates
+// (and rows whose work was not found), in doubt = updates whose answer
+// was lost.
 func CheckpointOps(st *checkpoint.State) map[string]OpCounts {
 	var create, update OpCounts
 	st.Each(func(e checkpoint.Entry) bool {
@@ -35,6 +37,8 @@ func CheckpointOps(st *checkpoint.State) map[string]OpCounts {
 		case last == nil && !r.Created:
 			update.Unchanged++
 		case last == nil:
+		case last.Status == checkpoint.Updated && !r.Created && len(r.Pending()) == 0:
+			update.Restored++ // an undo put its fields back
 		case last.Status == checkpoint.Updated:
 			update.Done++
 		case last.Status == checkpoint.Updating:
@@ -60,6 +64,9 @@ func OpsLine(kind string, c OpCounts) string {
 	parts := []string{fmt.Sprintf("%s %s", done, Thousands(c.Done))}
 	if kind == string(checkpoint.OpUpdate) {
 		parts = append(parts, "unchanged "+Thousands(c.Unchanged))
+	}
+	if c.Restored > 0 {
+		parts = append(parts, "restored by undo "+Thousands(c.Restored))
 	}
 	parts = append(parts, "failed "+Thousands(c.Failed))
 	if c.InDoubt > 0 {

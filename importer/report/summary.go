@@ -88,6 +88,9 @@ type OpCounts struct {
 	Failed    int `json:"failed"`
 	Unchanged int `json:"unchanged,omitempty"`
 	InDoubt   int `json:"in_doubt,omitempty"`
+	// Restored counts, in a checkpoint's counts (CheckpointOps), the
+	// works an undo put back as they were before its updates.
+	Restored int `json:"restored,omitempty"`
 }
 
 // WriteJSON writes the summary to path with mode 0600.
