@@ -117,7 +117,11 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 	}
 	defer u.close()
 	if f.dry {
-		return u.dryRun(ctx, plan)
+		err := u.dryRun(ctx, plan)
+		if in.interrupted() {
+			return stoppedError("interrupted: nothing deleted or restored")
+		}
+		return err
 	}
 	res, err := u.run(ctx, plan)
 	switch {
