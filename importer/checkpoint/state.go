@@ -50,12 +50,22 @@ const (
 	// Fields sent, and FH: the hash of every mapped field's value now in
 	// DevRev).
 	Updated Status = "updated"
+	// Linking is written just before a links.create goes out; Linked
+	// records the link made (ID: the link's). The entry's key is the
+	// link's identity (see LinkKey), never a row's.
+	Linking Status = "linking"
+	Linked  Status = "linked"
+	// Commenting is written just before a timeline comment is created;
+	// Commented records it (ID: the timeline entry's). The key is the
+	// comment's identity (see CommentKey).
+	Commenting Status = "commenting"
+	Commented  Status = "commented"
 )
 
 // valid reports whether s is one of the known statuses.
 func (s Status) valid() bool {
 	switch s {
-	case Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated:
+	case Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated, Linking, Linked, Commenting, Commented:
 		return true
 	}
 	return false
@@ -79,7 +89,36 @@ const (
 	// OpUpdate is a row's works.update of a work created or found before
 	// (its found, updating, updated and failed lines).
 	OpUpdate Op = "update"
+	// OpLink is a links.create between two works (linking, linked).
+	OpLink Op = "link"
+	// OpComment is a timeline comment on a work (commenting, commented).
+	OpComment Op = "comment"
 )
+
+// LinkKey is the journal key of a link: its type and both ends as the
+// file names them. It starts with a space, which no row key can (keys
+// are trimmed), so it never meets a row's key.
+func LinkKey(source, linkType, target string) string {
+	return " link " + strconv.Quote(source) + " " + linkType + " " + strconv.Quote(target)
+}
+
+// relationOp is the op of a link's or a comment's key (LinkKey,
+// CommentKey): a State keeps no op for them, their key says it.
+func relationOp(key string) (Op, bool) {
+	switch {
+	case strings.HasPrefix(key, " link "):
+		return OpLink, true
+	case strings.HasPrefix(key, " comment "):
+		return OpComment, true
+	}
+	return "", false
+}
+
+// CommentKey is the journal key of a comment: the row's key and the
+// comment's external_ref (unique on the work's timeline).
+func CommentKey(key, externalRef string) string {
+	return " comment " + strconv.Quote(key) + " " + strconv.Quote(externalRef)
+}
 
 // EntryVersion is the version of the entries this build writes: 2 names
 // the op ("op") and the version ("v") on every entry; 1 is an entry
@@ -87,11 +126,17 @@ const (
 const EntryVersion = 2
 
 // known reports whether o is an op this build knows.
-func (o Op) known() bool { return o == OpCreate || o == OpUpdate }
+func (o Op) known() bool { return o == OpCreate || o == OpUpdate || o == OpLink || o == OpComment }
 
 // opOf is the op of an entry that names none: an update for the statuses
 // only updates write, else a create.
 func opOf(s Status) Op {
+	switch s {
+	case Linking, Linked:
+		return OpLink
+	case Commenting, Commented:
+		return OpComment
+	}
 	if s == Found || s == Updating || s == Updated {
 		return OpUpdate
 	}
@@ -155,6 +200,9 @@ func (e *Entry) validate() error {
 	}
 	if e.Op != "" && !e.Op.known() || e.V < 0 || e.V > EntryVersion {
 		return fmt.Errorf("entry %q is a %q entry of version %d, which this tool does not know (it reads create and update entries up to version %d): written by a newer devrev-import?", e.Key, e.Op, e.V, EntryVersion)
+	}
+	if op, isRel := relationOp(e.Key); isRel != (e.Op == OpLink || e.Op == OpComment) && e.Op != "" || isRel && e.Op != "" && e.Op != op {
+		return fmt.Errorf("entry %q: a %s line under the key of a %s", e.Key, e.Op, op)
 	}
 	if opOf(e.Status) == OpUpdate {
 		if e.Op != "" && e.Op != OpUpdate {
@@ -229,6 +277,9 @@ func replaces(cur Status, e Entry) bool {
 		return false
 	case cur == Created:
 		return e.Status == Created || e.Status == Deleted
+	case cur == Linked || cur == Commented:
+		// Made: only undo's deleted line (or another sighting) replaces it.
+		return e.Status == cur || e.Status == Deleted
 	case holdsWork(cur):
 		return holdsWork(e.Status) || e.Status == Deleted
 	}
@@ -295,7 +346,7 @@ const (
 )
 
 // statuses numbers the statuses for lightEntry.
-var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated}
+var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated, Linking, Linked, Commenting, Commented}
 
 func statusCode(s Status) uint8 {
 	for i, st := range statuses {
@@ -586,6 +637,8 @@ func (st *stored) entry() Entry {
 		ID: st.id, DisplayID: st.displayID, Type: workTypes[st.typ], HTTPStatus: int(st.httpStatus), Attempts: int(st.attempts)}
 	if st.update {
 		e.Op = OpUpdate
+	} else if op, ok := relationOp(st.key); ok {
+		e.Op = op
 	}
 	if x := st.extra; x != nil {
 		e.Title, e.FP, e.Errors, e.Error, e.Candidates = x.title, x.fp, x.errors, x.err, x.candidates
@@ -713,6 +766,8 @@ func (s *State) Last(key string) (Entry, bool) {
 		e := Entry{Key: key, Op: OpCreate, Status: statuses[le.status]}
 		if le.flags&flagUpdate != 0 {
 			e.Op = OpUpdate
+		} else if op, ok := relationOp(key); ok {
+			e.Op = op
 		}
 		if holdsWork(e.Status) {
 			e.ID = l.workID(i)

@@ -83,7 +83,8 @@ func copyFixture(t *testing.T, data []byte) string {
 // not mistaken for a create.
 func TestUnknownOpRefused(t *testing.T) {
 	for _, e := range []Entry{
-		{Row: 2, Key: "k", Op: "link", Status: Created},
+		{Row: 2, Key: "k", Op: "merge", Status: Created},
+		{Row: 2, Key: "k", Op: OpLink, Status: Linked}, // a link line under a row's key
 		{Row: 2, Key: "k", Op: OpCreate, V: EntryVersion + 1, Status: Created},
 	} {
 		if err := e.validate(); err == nil {
