@@ -303,6 +303,9 @@ func (r *importRun) run(ctx context.Context) error {
 		return err
 	}
 	defer rel.close()
+	if rel != nil && !r.dry {
+		pcfg.Relate = r.relateConfig(rel)
+	}
 	r.stopOnSignal(in, &pcfg)
 	display := r.startProgress(&pcfg, counters)
 	res, runErr := pipeline.Run(ctx, pcfg)

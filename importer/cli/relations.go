@@ -120,8 +120,14 @@ func (r *importRun) finishRelations(rr *relRun, s *report.Summary) error {
 		return r.fail(ExitUsage, "%v", err)
 	}
 	rr.rep = rep
+	sent := s.Relations // the import's second phase: what it sent
 	s.Relations = &report.RelationCounts{Links: rep.Links, Comments: rep.Comments, Unresolved: rep.Unresolved, Warnings: rep.Warnings,
 		LinkProblems: rep.LinkErrors, CommentProblems: rep.CommentErrors + rr.commentProbs}
+	if sent != nil {
+		c := s.Relations
+		c.LinksCreated, c.LinksFailed, c.LinksSkipped = sent.LinksCreated, sent.LinksFailed, sent.LinksSkipped
+		c.CommentsCreated, c.CommentsFailed, c.CommentsSkipped = sent.CommentsCreated, sent.CommentsFailed, sent.CommentsSkipped
+	}
 	return nil
 }
 
@@ -157,8 +163,5 @@ func (r *importRun) printRelations(rr *relRun) {
 	}
 	if n := rr.rep.Unresolved; n > 0 {
 		r.out.warning(fmt.Sprintf("%s links and comments name keys that are neither in this file nor in an earlier run: import looks them up in DevRev by custom_fields.%s", report.Thousands(n), rr.keyField))
-	}
-	if !r.dry {
-		r.out.warning("links and comments are checked, not sent yet: this version creates the works only")
 	}
 }

@@ -70,12 +70,18 @@ func (r *run) flushLookups(ctx context.Context, jobs chan<- *Op) bool {
 // listByKey lists the works whose key field holds one of the ops' keys,
 // grouped by key.
 func (r *run) listByKey(ctx context.Context, ops []*Op) (map[string][]devrev.Work, error) {
-	field := r.cfg.Mapper.KeyField()
 	keys := make([]string, len(ops))
 	for i, op := range ops {
 		keys[i] = op.Key
 	}
-	out := make(map[string][]devrev.Work, len(ops))
+	return r.worksByKey(ctx, keys)
+}
+
+// worksByKey lists the works whose key field holds one of keys, grouped
+// by key.
+func (r *run) worksByKey(ctx context.Context, keys []string) (map[string][]devrev.Work, error) {
+	field := r.cfg.Mapper.KeyField()
+	out := make(map[string][]devrev.Work, len(keys))
 	req := devrev.ListWorksRequest{CustomFields: map[string][]string{field: keys}, Limit: lookupPage}
 	for {
 		var works []devrev.Work

@@ -24,6 +24,12 @@ const (
 	// --mode upsert and update). A resent update is harmless, so one in
 	// doubt is simply sent again.
 	KindUpdate = checkpoint.OpUpdate
+	// KindLink links two works (links.create), once both exist; in doubt,
+	// it is looked up (links.list) before any resend.
+	KindLink = checkpoint.OpLink
+	// KindComment puts a comment on a work's timeline; its external_ref
+	// makes a resend harmless (409: already there).
+	KindComment = checkpoint.OpComment
 )
 
 // Op is one write the pipeline performs for a row: the unit that send
@@ -53,6 +59,8 @@ type Op struct {
 	// (readWork) before it is sent or planned.
 	needsRead bool
 	warnings  []string // what Update could not send
+	// rel is a link's or a comment's request (KindLink, KindComment).
+	rel *relation
 
 	fp    string // fingerprint of Body, on the sending line
 	alike uint64 // look-alike hash (see lookAlike)
@@ -136,6 +144,28 @@ var kinds = map[Kind]kindSpec{
 				id = ans.ID
 			}
 			return checkpoint.Entry{Status: checkpoint.Updated, ID: id, DisplayID: display, Type: ans.Type, Fields: op.Fields, FH: op.FH}
+		},
+	},
+	KindLink: {
+		build: func(op *Op) ([]byte, error) { return json.Marshal(op.rel.link) },
+		call: func(ctx context.Context, c *devrev.Client, op *Op) (Answer, devrev.Response, error) {
+			l, resp, err := c.CreateLink(ctx, op.Body)
+			return Answer{ID: l.ID}, resp, err
+		},
+		ahead: func(op *Op) checkpoint.Entry { return checkpoint.Entry{Status: checkpoint.Linking} },
+		outcome: func(op *Op, ans Answer) checkpoint.Entry {
+			return checkpoint.Entry{Status: checkpoint.Linked, ID: ans.ID}
+		},
+	},
+	KindComment: {
+		build: func(op *Op) ([]byte, error) { return json.Marshal(op.rel.comment) },
+		call: func(ctx context.Context, c *devrev.Client, op *Op) (Answer, devrev.Response, error) {
+			e, resp, err := c.CreateComment(ctx, op.Body)
+			return Answer{ID: e.ID}, resp, err
+		},
+		ahead: func(op *Op) checkpoint.Entry { return checkpoint.Entry{Status: checkpoint.Commenting} },
+		outcome: func(op *Op, ans Answer) checkpoint.Entry {
+			return checkpoint.Entry{Status: checkpoint.Commented, ID: ans.ID}
 		},
 	},
 }

@@ -57,6 +57,9 @@ type Config struct {
 	// Plan, when set, is told in a dry run every write an import would
 	// make: a create, or each changed field of an update.
 	Plan func(report.PlanLine)
+	// Relate, when set, makes an import's second phase: once every row
+	// was tried, the links and comments of the rows (see relate.go).
+	Relate *RelateConfig
 
 	Client *devrev.Client
 	// Request performs one attempt of an op; nil means each kind's call
@@ -192,13 +195,20 @@ type run struct {
 	unread                          atomic.Int64 // dry run without a token: updates whose fields are unknown
 	fields                          map[string]int
 	lookups                         []*Op // rows whose key is being looked up in DevRev (producer only)
-	gate                            gate
-	auto                            *autoWorkers // nil: a fixed pool
-	claims                          claimants
-	stopOnce                        sync.Once
-	stopCh                          chan struct{}
-	stopWhy                         atomic.Value // *StopError
-	start                           time.Time
+	// The second phase: the journal as the first left it, the links and
+	// comments met so far (producer only), their counts.
+	works     *checkpoint.State
+	relSeen   map[uint64]struct{}
+	relKeys   map[string][2]string // keys of other imports looked up: work ID, or why none
+	rel       relCounts
+	relErrors atomic.Int64
+	gate      gate
+	auto      *autoWorkers // nil: a fixed pool
+	claims    claimants
+	stopOnce  sync.Once
+	stopCh    chan struct{}
+	stopWhy   atomic.Value // *StopError
+	start     time.Time
 	// intake is cancelled when the run stops taking rows, so a worker
 	// blocked on the limiter gives its row back instead of sending it.
 	intake       context.Context
@@ -258,6 +268,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		r.byKind[k] = new(kindCounts)
 	}
 	err := r.execute(ctx)
+	if err == nil && cfg.Relate != nil && !cfg.DryRun && !r.stopped() {
+		err = r.relate(ctx)
+	}
 	s := &r.res.Summary
 	s.Created = int(r.c.Created.Load())
 	s.Skipped = int(r.c.Skipped.Load())
@@ -268,11 +281,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	s.NotFound, s.Ambiguous, s.Changed = int(r.notFoundN.Load()), int(r.ambiguousN.Load()), int(r.changedN.Load())
 	s.UpdatedFields = r.fields
 	s.Mode = string(cfg.Mode)
+	r.relSummary(s)
 	if !cfg.DryRun {
 		s.Ops = make(map[string]report.OpCounts, len(r.byKind))
 		for k, c := range r.byKind {
-			if k == KindUpdate && !cfg.Mode.syncs() {
-				continue // a create-mode run never updates
+			if k == KindUpdate && !cfg.Mode.syncs() || (k == KindLink || k == KindComment) && cfg.Relate == nil {
+				continue // a create-mode run never updates; links and comments only with their phase
 			}
 			s.Ops[string(k)] = report.OpCounts{Done: int(c.done.Load()), Failed: int(c.failed.Load())}
 		}
@@ -552,7 +566,20 @@ func (r *run) skipDone(row source.Row, seen *keySet) bool {
 	}
 	r.c.Skipped.Add(1)
 	r.c.Done.Add(1)
-	r.countChanged(row, key)
+	_, counted := r.cfg.State.SentSum(key)
+	counted = counted && !r.cfg.DryRun
+	if !counted && r.cfg.Relations == nil {
+		return true // nothing needs the row mapped
+	}
+	res := r.cfg.Mapper.Map(row)
+	if r.cfg.Relations != nil {
+		// Links of other rows may name this one (by its key or a by:
+		// column), and its own links may still be missing.
+		r.cfg.Relations(row, res)
+	}
+	if counted {
+		r.countChanged(row, key, res)
+	}
 	return true
 }
 
@@ -570,15 +597,8 @@ func holdsWork(s checkpoint.Status) bool {
 // values differ from what the checkpoint says its work holds: the
 // summary's "changed", which --mode upsert would update. A row that is
 // invalid now, or whose work's values are not hashed, is not counted.
-func (r *run) countChanged(row source.Row, key string) {
-	if r.cfg.DryRun {
-		return
-	}
-	sum, ok := r.cfg.State.SentSum(key)
-	if !ok {
-		return
-	}
-	res := r.cfg.Mapper.Map(row)
+func (r *run) countChanged(row source.Row, key string, res mapping.Result) {
+	sum, _ := r.cfg.State.SentSum(key)
 	if len(res.Problems) > 0 {
 		return
 	}

@@ -28,7 +28,10 @@ func (r *run) send(ctx context.Context, op *Op) error {
 		r.opFailed(op, 0, "encode", err.Error(), 0)
 		return nil
 	}
-	op.Body, op.fp, op.alike = body, fingerprint(body), lookAlike(r.seed, op.Work)
+	op.Body, op.fp = body, fingerprint(body)
+	if op.Work != nil {
+		op.alike = lookAlike(r.seed, op.Work)
+	}
 	if op.Doubt != nil {
 		if r.resolveEarlierDoubt(ctx, op) {
 			return nil
@@ -103,6 +106,14 @@ func (r *run) send(ctx context.Context, op *Op) error {
 				r.opFailed(op, 0, "client_error", err.Error(), attempts)
 				return nil
 			}
+			if op.Kind == KindComment && ae.Status == 409 {
+				// Its external_ref is on the work: made by an earlier
+				// attempt whose answer was lost.
+				r.consec.Store(0)
+				r.relSkipped(op.Kind)
+				r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Commented, Attempts: attempts})
+				return nil
+			}
 			if op.Kind == KindUpdate && ae.Status == 404 {
 				// The work was deleted in DevRev since: fail the row, or
 				// (--recreate-missing) create it again.
@@ -123,6 +134,12 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			// Refused or abandoned: leave the row for the next run (in
 			// doubt if its request may have been performed).
 			return r.leave(op, attempts, doubt)
+		}
+		if doubt && op.Kind == KindLink {
+			// Nothing refuses an identical link: look before resending.
+			if r.linkSettled(ctx, op) {
+				return nil
+			}
 		}
 		if doubt {
 			// The answer was lost (or a gateway timed out): the work may
@@ -170,6 +187,14 @@ func (r *run) send(ctx context.Context, op *Op) error {
 
 // opFailed records an op the API (or the run) refused.
 func (r *run) opFailed(op *Op, status int, typ, msg string, attempts int) {
+	if op.rel != nil {
+		// A link or comment fails on its row; the row's work stays created.
+		if status > 0 {
+			msg = fmt.Sprintf("HTTP %d %s: %s", status, typ, msg)
+		}
+		r.relFailed(op.Row, op.Kind, op.Key, relWhat(op)+": "+msg)
+		return
+	}
 	r.fail(op.Kind, op.Row, status, typ, msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed, HTTPStatus: status,
 		Error: &checkpoint.ErrorInfo{Type: typ, Message: msg}, Attempts: attempts})
 }
@@ -215,12 +240,17 @@ func (r *run) pause(err error) *StopError {
 // done records a performed op: what it wrote, and after how many attempts
 // (0: found by reconciliation).
 func (r *run) done(op *Op, ans Answer, attempts int) {
-	if ans.Type == "" {
+	if ans.Type == "" && op.Work != nil {
 		ans.Type = op.Work.Type
 	}
 	e := kinds[op.Kind].outcome(op, ans)
 	e.Row, e.Key, e.Op, e.Attempts = op.Row.Number, op.Key, op.Kind, attempts
 	r.journal(e)
+	if op.rel != nil {
+		r.relDone(op.Kind)
+		r.byKind[op.Kind].done.Add(1)
+		return
+	}
 	if r.cfg.Created != nil && op.Kind == KindCreate {
 		r.cfg.Created(op.Row, op.Key, e.ID, e.DisplayID)
 	}
@@ -252,6 +282,12 @@ func (r *run) reconcileInFlight(ctx context.Context, op *Op, sentAt time.Time) (
 // reports whether the row is settled (found, skipped, or left for later);
 // false means it may be sent.
 func (r *run) resolveEarlierDoubt(ctx context.Context, op *Op) (settled bool) {
+	switch op.Kind {
+	case KindLink:
+		return r.linkSettled(ctx, op)
+	case KindComment:
+		return false // its external_ref makes a resend harmless
+	}
 	switch r.cfg.OnDoubt {
 	case OnDoubtResend:
 		return false

@@ -69,6 +69,15 @@ type RelationCounts struct {
 	// Unresolved counts references to keys to look up in DevRev (the key
 	// stored in a custom field, neither in the file nor in an earlier run).
 	Unresolved int `json:"unresolved"`
+	// What an import's second phase did: links and comments made, refused
+	// (or naming no work), and already there (recorded, or a comment's
+	// external_ref on the work: 409).
+	LinksCreated    int `json:"links_created"`
+	LinksFailed     int `json:"links_failed"`
+	LinksSkipped    int `json:"links_skipped"`
+	CommentsCreated int `json:"comments_created"`
+	CommentsFailed  int `json:"comments_failed"`
+	CommentsSkipped int `json:"comments_skipped"`
 }
 
 // Problems counts the link and comment problems (warnings aside).
@@ -76,7 +85,7 @@ func (c *RelationCounts) Problems() int {
 	if c == nil {
 		return 0
 	}
-	return c.LinkProblems + c.CommentProblems
+	return c.LinkProblems + c.CommentProblems + c.LinksFailed + c.CommentsFailed
 }
 
 // OpCounts is how many writes of one kind were performed (done) or
@@ -148,7 +157,11 @@ func (s Summary) Line(d time.Duration) string {
 	if d >= time.Second {
 		d = d.Round(time.Second)
 	}
-	if c := s.Relations; c != nil {
+	if c := s.Relations; c != nil && !s.DryRun && c.LinksCreated+c.LinksFailed+c.LinksSkipped+c.CommentsCreated+c.CommentsFailed+c.CommentsSkipped > 0 {
+		fmt.Fprintf(&b, "  links created %s, failed %s, already there %s  comments created %s, failed %s, already there %s",
+			Thousands(c.LinksCreated), Thousands(c.LinksFailed), Thousands(c.LinksSkipped),
+			Thousands(c.CommentsCreated), Thousands(c.CommentsFailed), Thousands(c.CommentsSkipped))
+	} else if c != nil {
 		fmt.Fprintf(&b, "  links %s  comments %s", Thousands(c.Links), Thousands(c.Comments))
 		if c.LinkProblems+c.CommentProblems > 0 {
 			fmt.Fprintf(&b, "  link problems %s  comment problems %s", Thousands(c.LinkProblems), Thousands(c.CommentProblems))

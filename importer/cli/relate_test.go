@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/devrev-import/devrev-import/importer/simulator"
+)
+
+// samplePath is a file of samples/.
+func samplePath(t *testing.T, name string) string {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", "samples", name)
+}
+
+// The Jira sample's hierarchy, blocks links and comments land exactly
+// once although a tenth of the writes are performed and their answers
+// dropped, and runs of the same command finish it; a further run sends
+// nothing.
+func TestJiraSampleLinksAndCommentsExactlyOnce(t *testing.T) {
+	sim := startSim(t, simulator.Options{Seed: 7, Faults: simulator.Faults{DropAfter: 0.10, Err503: 0.05}})
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "jira.csv")
+	copyFile(t, samplePath(t, "jira-hierarchy.csv"), csvPath)
+	args := []string{"import", csvPath, "--mapping", samplePath(t, "jira-hierarchy.yaml"), "--comments", samplePath(t, "jira-comments.csv"), "--max-consecutive-failures", "100"}
+	var last result
+	for i := 0; i < 6; i++ {
+		last = run(t, sim.URL, nil, args...)
+		if last.code == 0 {
+			break
+		}
+		if last.code != 3 && last.code != 1 {
+			t.Fatalf("run %d: exit %d\n%s", i+1, last.code, last.stderr)
+		}
+	}
+	if last.code != 0 {
+		t.Fatalf("not done after 6 runs: exit %d\n%s", last.code, last.stderr)
+	}
+	links := map[string]int{}
+	for _, l := range sim.Links() {
+		if l.Live() {
+			links[l.SourceDisplayID+" "+l.Type+" "+l.TargetDisplayID]++
+		}
+	}
+	comments := map[string]int{}
+	for _, c := range sim.Comments() {
+		if c.Live() {
+			comments[c.ObjectDisplayID+" "+c.ExternalRef]++
+		}
+	}
+	for k, n := range links {
+		if n != 1 {
+			t.Errorf("link %s exists %d times", k, n)
+		}
+	}
+	for k, n := range comments {
+		if n != 1 {
+			t.Errorf("comment %s exists %d times", k, n)
+		}
+	}
+	rel, _ := last.summary["relations"].(map[string]any)
+	wantLinks, wantComments := int(rel["links"].(float64)), int(rel["comments"].(float64))
+	if len(links) != wantLinks || len(comments) != wantComments {
+		t.Errorf("%d links and %d comments in DevRev, the file has %d and %d", len(links), len(comments), wantLinks, wantComments)
+	}
+	for _, c := range sim.Comments() {
+		// Only the one comment the comments file marks external is visible
+		// to customers; DevRev's own default would make them all external.
+		if c.Visibility == "external" && c.Live() && c.ExternalRef != "devrev-import:c:20006" {
+			t.Errorf("comment %s on %s is %s", c.ExternalRef, c.ObjectDisplayID, c.Visibility)
+			break
+		}
+	}
+	before := sim.Stats()
+	again := run(t, sim.URL, nil, args...)
+	if again.code != 0 {
+		t.Fatalf("rerun: exit %d\n%s", again.code, again.stderr)
+	}
+	after := sim.Stats()
+	for _, p := range []string{"/links.create", "/timeline-entries.create", "/works.create"} {
+		if n := after.ByPath[p] - before.ByPath[p]; n != 0 {
+			t.Errorf("rerun sent %d %s", n, p)
+		}
+	}
+	t.Logf("%d links, %d comments; %s", len(links), len(comments), fmt.Sprint(after.ByPath))
+}
+
+// copyFile copies src to dst.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
