@@ -149,7 +149,7 @@ func TestLinksToAnEarlierRun(t *testing.T) {
 	os.WriteFile(first, []byte("Key,Title,Parent\nE-1,epic,\n"), 0o600)
 	ck := filepath.Join(dir, "run.checkpoint.jsonl")
 	imp := run(t, sim.URL, nil, "import", first, "--mapping", mp, "--checkpoint", ck)
-	if imp.code != ExitOK || imp.num("created") != 1 || !strings.Contains(imp.stderr, "links and comments are checked, not sent yet") {
+	if imp.code != ExitOK || imp.num("created") != 1 {
 		t.Fatalf("import: exit %d %v\n%s", imp.code, imp.summary, imp.stderr)
 	}
 	second := filepath.Join(dir, "stories.csv")
@@ -160,6 +160,14 @@ func TestLinksToAnEarlierRun(t *testing.T) {
 	v := run(t, "", nil, "validate", second, "--mapping", mp)
 	if v.code != ExitRowsFailed || !strings.Contains(v.stderr, `"E-1" is no row's key in this file nor in an earlier run`) {
 		t.Errorf("without it: exit %d\n%s", v.code, v.stderr)
+	}
+	// Imported through the same checkpoint, the story gets its parent.
+	if imp := run(t, sim.URL, nil, "import", second, "--mapping", mp, "--checkpoint", ck); imp.code != ExitOK {
+		t.Fatalf("import of the stories: exit %d\n%s", imp.code, imp.stderr)
+	}
+	links := sim.Links()
+	if len(links) != 1 || links[0].Type != "is_parent_of" || links[0].SourceDisplayID != "ISS-1" || links[0].TargetDisplayID != "ISS-2" {
+		t.Errorf("links %+v, want ISS-1 is_parent_of ISS-2", links)
 	}
 }
 
