@@ -63,7 +63,7 @@ func syncRows(n int) []syncRow {
 }
 
 // nextNight is the export one night later: titles, owners, priorities,
-// tags and dates changed, some dates emptied, the rows at [5, 5+removed)
+// tags and dates changed, some dates and tags emptied, the rows at [5, 5+removed)
 // gone from the export, added new rows at the end.
 func nextNight(rows []syncRow, added, removed int) []syncRow {
 	out := slices.Clone(rows)
@@ -86,6 +86,9 @@ func nextNight(rows []syncRow, added, removed int) []syncRow {
 		}
 		if k%43 == 0 {
 			out[i].due = "2027-03-01T09:30:00Z"
+		}
+		if k%47 == 0 {
+			out[i].tags = "" // emptied: the update sets no tags
 		}
 	}
 	out = slices.Delete(out, 5, 5+removed)

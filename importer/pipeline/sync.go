@@ -134,7 +134,16 @@ func (r *run) planKnown(op *Op, sent checkpoint.Sent) verdict {
 	if !sent.Known {
 		return vRead
 	}
-	op.Fields = r.changedFields(workdiff.Changed(sent.FH, op.Now))
+	changed := workdiff.Changed(sent.FH, op.Now)
+	// The fields of an update in doubt are sent again: comparing cannot
+	// find one the row empties (absent from both FH and Now).
+	for _, f := range sent.InDoubt {
+		if !slices.Contains(changed, f) {
+			changed = append(changed, f)
+		}
+	}
+	slices.Sort(changed)
+	op.Fields = r.changedFields(changed)
 	if len(op.Fields) == 0 {
 		r.unchanged(op)
 		return vDone

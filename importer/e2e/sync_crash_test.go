@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"math/rand/v2"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
+	"github.com/devrev-import/devrev-import/importer/simulator"
+)
+
+// TestUpsertKill9 imports 2,000 keyed rows, edits the file as the next
+// night's export (changed titles, owners, priorities, tags and dates,
+// emptied dates, 100 new rows, 10 removed) and runs `import --mode
+// upsert` against a simulator that drops the connection after performing
+// 10% of writes (ghost updates and creates) and answers 3% 500 and 3%
+// 503, killing the importer with SIGKILL at eight moments: five right
+// after an update was performed (its answer held back, never read), three
+// after a create. Then it runs the same command until it exits 0. Through
+// the simulator's own record: every work equals the file field for field,
+// no key has two works, every changed row's update reached the simulator
+// with exactly the changed fields and no other row was updated, creates
+// equal new rows exactly (a create in doubt is looked up, never resent),
+// updates equal changed rows plus the re-sent in-doubt ones (harmless, and
+// counted); the checkpoint has nothing in doubt; a further run writes
+// nothing.
+func TestUpsertKill9(t *testing.T) {
+	t.Parallel()
+	n, added := shortOr(2000, 400), shortOr(100, 60)
+	seed := testSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 0x5ca7))
+	first := syncRows(n)
+	f := newSyncFixture(t, first, fixtureOptions{
+		sim:  simulator.Options{Seed: int64(seed)},
+		args: []string{"--workers", "8", "--max-consecutive-failures", "200"},
+	})
+	f.finish(1, 2*time.Minute)
+
+	next := nextNight(first, added, 10)
+	changed := changedRows(first, next)
+	f.writeSync(next)
+	f.sim.SetFaults(simulator.Faults{DropAfter: 0.10, Err500: 0.03, Err503: 0.03})
+	f.args = append(f.args, "--mode", "upsert")
+	stats, obsBefore := f.sim.Stats(), f.obs.snapshot()
+
+	// Five kills land on updates, then three on creates. A run makes its
+	// updates before its creates (the new rows are at the end of the
+	// file), and each row not yet in DevRev as the file says needs one
+	// more request at least: a kill point within that many is reached.
+	const updateKills, kills = 5, 8
+	for killed := 0; killed < kills; {
+		path, left := pathUpdate, updateKills-killed
+		if killed >= updateKills {
+			path, left = pathCreate, kills-killed
+		}
+		todo := f.notYetSynced(next, changed, added, stats, path)
+		if todo == 0 {
+			t.Fatalf("kill %d: no %s left to kill on", killed+1, path)
+		}
+		at := 1 + rng.Int64N(int64(max(todo/(left+1), 1)))
+		tr := f.obs.armOn(path, at, false)
+		p := f.start()
+		select {
+		case <-tr.Fired():
+			p.signal(t, syscall.SIGKILL)
+			code := p.wait(t, time.Minute)
+			tr.Release()
+			if code != exitKilled {
+				t.Fatalf("run %d: exit %d after SIGKILL, want death by signal", f.runs, code)
+			}
+			killed++
+			creates, updates := doubtCounts(t, f.ck)
+			t.Logf("kill %d (run %d) after %d more %s (of %d rows to do): in doubt %d creates, %d updates", killed, f.runs, at, path, todo, creates, updates)
+		case <-p.done:
+			f.obs.disarm()
+			if p.code == exitOK {
+				t.Fatalf("run %d finished before its kill point (%d more %s); only %d kills", f.runs, at, path, killed)
+			}
+			if p.code != exitRows && p.code != exitStopped {
+				t.Fatalf("run %d: exit %d\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
+			}
+			t.Logf("run %d exited %d before its kill point:\n%s", f.runs, p.code, tail(p.stderr.String(), 1500))
+		}
+	}
+	f.obs.disarm()
+
+	f.finish(5, 3*time.Minute)
+	last := f.outs[len(f.outs)-1].result(t)
+	if last == nil {
+		t.Fatal("the final run wrote no summary")
+	}
+	if done := last.Created + last.Updated + last.Unchanged; done != len(next) || last.Failed != 0 || last.NotAttempted != 0 {
+		t.Errorf("final run: created %d + updated %d + unchanged %d = %d, want %d rows; failed %d, not attempted %d",
+			last.Created, last.Updated, last.Unchanged, done, len(next), last.Failed, last.NotAttempted)
+	}
+	obsAfter := f.obs.snapshot()
+	creates, updates := f.writesSince(stats)
+	_, resent := f.assertSynced(withRemoved(next, first), changed)
+	if creates != added {
+		t.Errorf("the simulator performed %d creates, want %d (one per new row)", creates, added)
+	}
+	if updates != len(changed)+resent {
+		t.Errorf("the simulator performed %d updates, want %d changed rows + %d resent", updates, len(changed), resent)
+	}
+	if c, u := doubtCounts(t, f.ck); c != 0 || u != 0 {
+		t.Errorf("the checkpoint still has rows in doubt: %d creates, %d updates", c, u)
+	}
+	t.Logf("%d rows (%d changed, %d new, 10 removed), %d runs after the first import (%d killed); final run: created %d, updated %d, unchanged %d, reconciled %d",
+		len(next), len(changed), added, f.runs-1, kills, last.Created, last.Updated, last.Unchanged, last.Reconciled)
+	t.Logf("writes performed: %d creates + %d updates = %d = new %d + changed %d + %d resent in-doubt updates; requests: works.create %d %v, works.update %d %v, works.list %d",
+		creates, updates, creates+updates, added, len(changed), resent,
+		obsAfter.Creates-obsBefore.Creates, since(obsAfter.ByStatus, obsBefore.ByStatus),
+		obsAfter.Updates-obsBefore.Updates, since(obsAfter.UpdateStatus, obsBefore.UpdateStatus), obsAfter.Lists-obsBefore.Lists)
+
+	f.assertQuietNight()
+	f.assertNoSecret()
+}
+
+// TestUpsertKill9RefusedClear kills the importer while the update that
+// clears a row's emptied date has been refused (503) and is waiting for
+// its retry: the journal says the update is in doubt (updating, no
+// updated), and DevRev still has the date. The next run must send the
+// clear again (an emptied cell is absent from the row's values, so "the
+// fields in doubt differ from what was sent" does not find it by
+// comparing), and the title change of another row in doubt likewise.
+func TestUpsertKill9RefusedClear(t *testing.T) {
+	t.Parallel()
+	first := syncRows(3)
+	f := newSyncFixture(t, first, fixtureOptions{args: []string{"--mode", "upsert"}})
+	f.finish(1, time.Minute)
+	next := slices.Clone(first)
+	next[1].due = ""
+	next[2].title = "Renamed in the export"
+	changed := changedRows(first, next)
+	f.writeSync(next)
+
+	f.sim.SetFaults(simulator.Faults{Err503: 1})
+	tr := f.obs.armOn(pathUpdate, 1, false)
+	p := f.start()
+	select {
+	case <-tr.Fired():
+	case <-p.done:
+		t.Fatalf("run %d exited %d before its first update\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
+	}
+	p.signal(t, syscall.SIGKILL)
+	if code := p.wait(t, time.Minute); code != exitKilled {
+		t.Fatalf("exit %d after SIGKILL, want death by signal", code)
+	}
+	tr.Release()
+	if _, updates := doubtCounts(t, f.ck); updates == 0 {
+		t.Fatalf("no update in doubt after the kill: the test did not test")
+	}
+
+	f.sim.SetFaults(simulator.Faults{})
+	f.finish(1, time.Minute)
+	f.assertSynced(next, changed)
+	if _, updates := doubtCounts(t, f.ck); updates != 0 {
+		t.Errorf("%d works still have an update in doubt", updates)
+	}
+	f.assertQuietNight()
+}
+
+// notYetSynced counts the rows whose write of path the simulator has not
+// performed yet: the added new rows not created, or the changed rows whose
+// work does not say what the row says.
+func (f *fixture) notYetSynced(next []syncRow, changed map[string][]string, added int, before simulator.Stats, path string) int {
+	if path == pathCreate {
+		return added - (f.sim.Stats().Creates - before.Creates)
+	}
+	byKey := map[string]simulator.Work{}
+	for _, w := range f.sim.Works() {
+		byKey[f.identity(w)] = w
+	}
+	todo := 0
+	for _, r := range next {
+		if changed[r.key] != nil && servedRow(byKey[r.key]) != r {
+			todo++
+		}
+	}
+	return todo
+}
+
+// since is the counts by status of now less those of before.
+func since(now, before map[int]int) map[int]int {
+	out := map[int]int{}
+	for k, v := range now {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// doubtCounts reads the journal as a restarted run would and counts the
+// rows left in doubt: creates (last line sending) and works with an update
+// in doubt (updating, no updated after it).
+func doubtCounts(t *testing.T, path string) (creates, updates int) {
+	t.Helper()
+	_, st, _, err := checkpoint.Read(path)
+	if err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	st.Each(func(e checkpoint.Entry) bool {
+		if e.Status == checkpoint.Sending {
+			creates++
+		}
+		sent, ok, err := st.Sent(e.Key)
+		if err != nil {
+			t.Fatalf("checkpoint: key %s: %v", e.Key, err)
+		}
+		if ok && len(sent.InDoubt) > 0 {
+			updates++
+		}
+		return true
+	})
+	return creates, updates
+}
