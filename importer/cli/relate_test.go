@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
@@ -98,5 +99,43 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 	if err := os.WriteFile(dst, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Undo deletes the links and comments an import made, before its works;
+// undo again is a no-op.
+func TestUndoDeletesLinksAndComments(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "jira.csv")
+	copyFile(t, samplePath(t, "jira-hierarchy.csv"), csvPath)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", samplePath(t, "jira-hierarchy.yaml"), "--comments", samplePath(t, "jira-comments.csv")); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	nLinks, nComments := len(sim.Links()), len(sim.Comments())
+	dry := run(t, sim.URL, nil, "undo", csvPath+".checkpoint.jsonl", "--dry-run")
+	if want := fmt.Sprintf("%d links and %d comments (deleted first)", nLinks, nComments); dry.code != 0 || !strings.Contains(dry.stdout, want) {
+		t.Fatalf("undo --dry-run: exit %d, want %q\n%s%s", dry.code, want, dry.stdout, dry.stderr)
+	}
+	u := run(t, sim.URL, nil, "undo", csvPath+".checkpoint.jsonl", "--yes")
+	if want := fmt.Sprintf("deleted %d of %d links and %d of %d comments", nLinks, nLinks, nComments, nComments); u.code != 0 || !strings.Contains(u.stdout, want) {
+		t.Fatalf("undo: exit %d, want %q\n%s%s", u.code, want, u.stdout, u.stderr)
+	}
+	for _, l := range sim.Links() {
+		if !l.Deleted {
+			t.Errorf("link %s %s %s was not deleted by links.delete (deleted with a work: %v)", l.SourceDisplayID, l.Type, l.TargetDisplayID, l.EndDeleted)
+		}
+	}
+	for _, c := range sim.Comments() {
+		if !c.Deleted {
+			t.Errorf("comment %s was not deleted by timeline-entries.delete", c.ExternalRef)
+		}
+	}
+	if n := len(sim.Works()); n != 0 {
+		t.Errorf("%d works left", n)
+	}
+	again := run(t, sim.URL, nil, "undo", csvPath+".checkpoint.jsonl", "--yes")
+	if again.code != 0 || !strings.Contains(again.stdout, "nothing to undo") {
+		t.Errorf("undo again: exit %d\n%s%s", again.code, again.stdout, again.stderr)
 	}
 }

@@ -200,6 +200,12 @@ func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, 
 	})
 	res, err := pipeline.Undo(ctx, u.config(counters, false), plan.todo)
 	display.Stop()
+	if plan.links+plan.comments > 0 {
+		fmt.Fprintf(u.env.Stdout, "deleted %d of %d links and %d of %d comments\n", res.Links, plan.links, res.Comments, plan.comments)
+	}
+	if plan.unknownComments > 0 {
+		fmt.Fprintf(u.env.Stdout, "%d comments were recorded without their ID (an earlier attempt made them, its answer was lost): not deleted; they go with their works if those are deleted\n", plan.unknownComments)
+	}
 	if plan.restores == 0 {
 		fmt.Fprintf(u.env.Stdout, "deleted %d of %d, failed %d\n", res.Deleted, plan.deletes, res.Failed)
 		return res, err
@@ -215,9 +221,12 @@ func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, 
 func (u *undoRun) dryRun(ctx context.Context, plan undoPlan) error {
 	var restores []pipeline.UndoItem
 	for _, it := range plan.todo {
-		if !it.Created {
+		if !it.Created && it.Relation == "" {
 			restores = append(restores, it)
 		}
+	}
+	if plan.links+plan.comments > 0 {
+		fmt.Fprintf(u.env.Stdout, "dry run: delete %d links and %d comments, then the works\n", plan.links, plan.comments)
 	}
 	res, err := pipeline.Undo(ctx, u.config(nil, true), restores)
 	fmt.Fprintf(u.env.Stdout, "dry run: delete %d works created, restore %d of %d works updated%s\n", plan.deletes,
@@ -299,6 +308,8 @@ func sum(m map[string]int) int {
 type undoPlan struct {
 	todo              []pipeline.UndoItem
 	deletes, restores int
+	links, comments   int // the links and comments to delete (before the works)
+	unknownComments   int // comments recorded without their ID
 	byType            map[string]int // the works to delete, by type
 	fields            map[string]int // the fields to restore
 }
@@ -315,8 +326,20 @@ func planUndo(path string, env Env) (checkpoint.Header, undoPlan, error) {
 	for _, w := range warns {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
-	plan.todo = pipeline.UndoTodo(state.Restores())
+	rels, unknown := pipeline.RelationsTodo(state)
+	plan.unknownComments = unknown
+	for _, it := range rels {
+		if it.Relation == checkpoint.OpLink {
+			plan.links++
+		} else {
+			plan.comments++
+		}
+	}
+	plan.todo = append(rels, pipeline.UndoTodo(state.Restores())...)
 	for _, it := range plan.todo {
+		if it.Relation != "" {
+			continue
+		}
 		if it.Created {
 			plan.deletes++
 			plan.byType[typeOrUnknown(it.Type)]++
@@ -344,6 +367,9 @@ func (p undoPlan) describe() string {
 	}
 	if p.restores > 0 {
 		parts = append(parts, fmt.Sprintf("%d updated works to restore (%s)", p.restores, report.FieldCounts(p.fields)))
+	}
+	if p.links+p.comments > 0 {
+		parts = append(parts, fmt.Sprintf("%d links and %d comments (deleted first)", p.links, p.comments))
 	}
 	return strings.Join(parts, ", ")
 }

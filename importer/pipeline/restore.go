@@ -30,6 +30,29 @@ type UndoItem struct {
 	// Pending are the fields this checkpoint updated whose value before
 	// it is not known to be back (sorted); empty for a created work.
 	Pending []string
+	// Relation is OpLink or OpComment for a link or comment this
+	// checkpoint made (Restore.ID is the link's or the timeline entry's;
+	// Key its journal key); "" for a work.
+	Relation checkpoint.Op
+}
+
+// RelationsTodo returns the links and comments a checkpoint made and no
+// undo deleted yet: an undo deletes them before the works. A comment
+// recorded without its ID (DevRev said 409: an earlier attempt had made
+// it, whose answer was lost) cannot be deleted by ID; unknown counts them.
+func RelationsTodo(st *checkpoint.State) (todo []UndoItem, unknown int) {
+	st.Each(func(e checkpoint.Entry) bool {
+		if e.Status != checkpoint.Linked && e.Status != checkpoint.Commented {
+			return true
+		}
+		if e.ID == "" {
+			unknown++
+			return true
+		}
+		todo = append(todo, UndoItem{Restore: checkpoint.Restore{Key: e.Key, Row: e.Row, ID: e.ID}, Relation: e.Op})
+		return true
+	})
+	return todo, unknown
 }
 
 // UndoTodo returns what an undo of a checkpoint has to do, from its

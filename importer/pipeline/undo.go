@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
@@ -22,7 +23,10 @@ type UndoConfig struct {
 	// Get reads one work (works.get); nil means Client.GetWork.
 	Get func(ctx context.Context, id string) (devrev.Work, devrev.Response, error)
 	// Update sends a works.update body; nil means Client.UpdateWork.
-	Update  func(ctx context.Context, body []byte) (devrev.Work, devrev.Response, error)
+	Update func(ctx context.Context, body []byte) (devrev.Work, devrev.Response, error)
+	// DeleteLink and DeleteComment delete a link and a timeline comment;
+	// nil means the client's.
+	DeleteLink, DeleteComment func(ctx context.Context, id string) (devrev.Response, error)
 	Client  *devrev.Client
 	Retrier throttle.Retrier // the limiter, backoff and attempts of every request
 	Journal *checkpoint.Journal
@@ -53,6 +57,8 @@ type UndoResult struct {
 	// Fields counts the fields put back (or back already), LeftAlone
 	// those left as they are (changed in DevRev since), by field name.
 	Fields, LeftAlone map[string]int
+	// Links and Comments count the links and comments deleted (or gone).
+	Links, Comments int
 }
 
 // Undo deletes the work of every created item of todo and puts back the
@@ -63,10 +69,46 @@ type UndoResult struct {
 // deleted. It returns early, with the error, when the token is refused
 // (throttle.Classify says Fatal), the run is interrupted or a wait is too
 // long (Abort), or the journal cannot be written.
+//
+// Links and comments (items with a Relation) go first, in a pool of their
+// own, so that no work is deleted or restored while they are: a work
+// found in DevRev keeps no link or comment of this import.
 func Undo(ctx context.Context, cfg UndoConfig, todo []UndoItem) (UndoResult, error) {
 	u := newUndoer(cfg)
-	feed := func(ctx context.Context, out chan<- UndoItem) error {
-		for _, it := range todo {
+	var rels, works []UndoItem
+	for _, it := range todo {
+		if it.Relation != "" {
+			rels = append(rels, it)
+		} else {
+			works = append(works, it)
+		}
+	}
+	work := func(ctx context.Context, it UndoItem) error {
+		var err error
+		switch {
+		case it.Relation != "":
+			err = u.deleteRelation(ctx, it)
+		case it.Created:
+			err = u.delete(ctx, it)
+		default:
+			err = u.restore(ctx, it)
+		}
+		if err == nil {
+			u.c.Done.Add(1)
+		}
+		return err
+	}
+	err := pool(ctx, cfg.Workers, feedItems(rels), work)
+	if err == nil && ctx.Err() == nil {
+		err = pool(ctx, cfg.Workers, feedItems(works), work)
+	}
+	return u.result(), err
+}
+
+// feedItems is a pool's feed of items.
+func feedItems(items []UndoItem) func(ctx context.Context, out chan<- UndoItem) error {
+	return func(ctx context.Context, out chan<- UndoItem) error {
+		for _, it := range items {
 			select {
 			case out <- it:
 			case <-ctx.Done():
@@ -75,26 +117,34 @@ func Undo(ctx context.Context, cfg UndoConfig, todo []UndoItem) (UndoResult, err
 		}
 		return nil
 	}
-	work := func(ctx context.Context, it UndoItem) error {
-		var err error
-		if it.Created {
-			err = u.delete(ctx, it)
-		} else {
-			err = u.restore(ctx, it)
-		}
-		if err == nil {
-			u.c.Done.Add(1)
-		}
-		return err
+}
+
+// deleteRelation deletes a link or a comment this checkpoint made.
+func (u *undoer) deleteRelation(ctx context.Context, it UndoItem) error {
+	if u.cfg.DryRun {
+		return nil
 	}
-	err := pool(ctx, cfg.Workers, feed, work)
-	return u.result(), err
+	del, n := u.cfg.DeleteLink, &u.links
+	if it.Relation == checkpoint.OpComment {
+		del, n = u.cfg.DeleteComment, &u.comments
+	}
+	err := u.cfg.Retrier.Do(ctx, func() (devrev.Response, error) { return del(ctx, it.ID) })
+	if err == nil || isNotFound(err) {
+		if err := u.journalDeleted(it, it.Relation); err != nil {
+			return err
+		}
+		n.Add(1)
+		return nil
+	}
+	return u.failed(it, err)
 }
 
 // undoer is one undo's wiring and tallies.
 type undoer struct {
 	cfg UndoConfig
 	c   *progress.Counters
+
+	links, comments atomic.Int64 // deleted
 
 	mu                sync.Mutex
 	goneN             int
@@ -115,6 +165,12 @@ func newUndoer(cfg UndoConfig) *undoer {
 	if cfg.Update == nil {
 		u.cfg.Update = cfg.Client.UpdateWork
 	}
+	if cfg.DeleteLink == nil {
+		u.cfg.DeleteLink = cfg.Client.DeleteLink
+	}
+	if cfg.DeleteComment == nil {
+		u.cfg.DeleteComment = cfg.Client.DeleteTimelineEntry
+	}
 	return u
 }
 
@@ -122,7 +178,7 @@ func (u *undoer) result() UndoResult {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return UndoResult{Deleted: int(u.c.Deleted.Load()), Failed: int(u.c.Failed.Load()), Restored: int(u.c.Updated.Load()),
-		Gone: u.goneN, Fields: u.fields, LeftAlone: u.leftAlone}
+		Gone: u.goneN, Fields: u.fields, LeftAlone: u.leftAlone, Links: int(u.links.Load()), Comments: int(u.comments.Load())}
 }
 
 // delete deletes a created work.
