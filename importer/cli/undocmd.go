@@ -308,8 +308,8 @@ func sum(m map[string]int) int {
 type undoPlan struct {
 	todo              []pipeline.UndoItem
 	deletes, restores int
-	links, comments   int // the links and comments to delete (before the works)
-	unknownComments   int // comments recorded without their ID
+	links, comments   int            // the links and comments to delete (before the works)
+	unknownComments   int            // comments recorded without their ID
 	byType            map[string]int // the works to delete, by type
 	fields            map[string]int // the fields to restore
 }

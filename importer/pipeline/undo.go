@@ -27,10 +27,10 @@ type UndoConfig struct {
 	// DeleteLink and DeleteComment delete a link and a timeline comment;
 	// nil means the client's.
 	DeleteLink, DeleteComment func(ctx context.Context, id string) (devrev.Response, error)
-	Client  *devrev.Client
-	Retrier throttle.Retrier // the limiter, backoff and attempts of every request
-	Journal *checkpoint.Journal
-	Workers int // default 1
+	Client                    *devrev.Client
+	Retrier                   throttle.Retrier // the limiter, backoff and attempts of every request
+	Journal                   *checkpoint.Journal
+	Workers                   int // default 1
 	// DryRun reads the works to restore and decides field by field (the
 	// Report callback says what), but writes nothing: no delete, no
 	// update, no journal line.
