@@ -88,8 +88,9 @@ func (m *Mapper) Map(row source.Row) Result {
 // MapInto is Map writing into w instead of a new Work: w is emptied first
 // and its lists, custom field map and sub-objects are reused, so a dry run
 // that only needs the problems allocates almost nothing per row. The
-// result's Work is w; it is only valid until the next MapInto with the
-// same w. Use one w per goroutine.
+// result's Work is w, and its Links, Comments and Names reuse w's arrays
+// too: they are only valid until the next MapInto with the same w. Use
+// one w per goroutine.
 func (m *Mapper) MapInto(w *Work, row source.Row) Result {
 	w.reset()
 	return m.mapRow(w, row)

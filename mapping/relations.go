@@ -421,8 +421,13 @@ func (m *Mapper) LinkColumns() []ColumnRule {
 	return out
 }
 
-// mapRelations fills the row's links, comments and names.
+// mapRelations fills the row's links, comments and names; after MapInto
+// they reuse the previous row's arrays (valid until the next MapInto).
 func (m *Mapper) mapRelations(st *rowState, cells []source.Cell, res *Result) {
+	if sp := st.w.spare; sp != nil {
+		res.Links, res.Comments, res.Names = sp.links[:0], sp.comments[:0], sp.names[:0]
+		defer func() { sp.links, sp.comments, sp.names = res.Links, res.Comments, res.Names }()
+	}
 	for _, l := range m.links {
 		for _, c := range l.cols {
 			s, _ := cellAt(cells, c)
@@ -459,6 +464,7 @@ func (m *Mapper) mapRelations(st *rowState, cells []source.Cell, res *Result) {
 			res.Names = append(res.Names, RowName{By: m.byNames[i], Value: s})
 		}
 	}
+	st.col = -1
 }
 
 // splitItem splits the first item off a list of references: on sep, or

@@ -76,6 +76,11 @@ type workSpare struct {
 	stage      *StageInit
 	value, acv *Money
 	spec       *CustomSchemaSpec
+	// The backing arrays of the last Result's Links, Comments and Names
+	// (MapInto hands them out again).
+	links    []LinkRef
+	comments []Comment
+	names    []RowName
 }
 
 // reset empties w for MapInto, keeping the backing arrays of its lists,

@@ -54,12 +54,12 @@ type pending struct {
 func (ix *Index) Finish() (*Report, error) {
 	rep := &Report{Links: ix.links, Comments: ix.comments}
 	var edges []pedge
-	err := ix.recs.each(func(i uint32, r *record) error {
-		if r.kind == recComment {
-			ix.checkComment(rep, r)
+	err := ix.recs.each(func(i uint32, v *view) error {
+		if v.kind == recComment {
+			ix.checkComment(rep, v)
 			return nil
 		}
-		if e, ok := ix.checkLink(rep, r, i); ok {
+		if e, ok := ix.checkLink(rep, v, i); ok {
 			edges = append(edges, e)
 		}
 		return nil
@@ -91,51 +91,39 @@ func (ix *Index) add(rep *Report, p Problem) {
 	}
 }
 
-func (r *record) linkRef() mapping.LinkRef {
-	return mapping.LinkRef{Type: r.typ, Reverse: r.reverse, Ref: r.ref, By: r.by, Col: r.col, Column: r.column, Link: r.link}
-}
-
 // problem formats a message about a record's cell.
-func (r *record) problem(msg string) string {
-	return mapping.Problem{Field: r.link, Value: mapping.CutValue(r.ref), Msg: msg}.Format(r.where)
+func (ix *Index) problem(v *view, msg string) string {
+	return mapping.Problem{Field: string(v.link), Value: mapping.CutValue(string(v.ref)), Msg: msg}.Format(ix.where(v))
 }
 
 // checkLink resolves one link reference; a parent edge it makes is
 // returned for the hierarchy checks.
-func (ix *Index) checkLink(rep *Report, r *record, i uint32) (pedge, bool) {
-	t, ok := ix.Resolve(r.linkRef())
+func (ix *Index) checkLink(rep *Report, v *view, i uint32) (pedge, bool) {
+	ht, ok := ix.lookup(v.by, v.ref)
 	switch {
 	case !ok:
-		ix.add(rep, Problem{Row: r.row, Text: r.problem(ix.noSuchMsg(r.by))})
+		ix.add(rep, Problem{Row: v.row, Text: ix.problem(v, ix.noSuchMsg(string(v.by)))})
 		return pedge{}, false
-	case t.Unresolved:
+	case ht.unresolved:
 		rep.Unresolved++
-	case t.Row < 0:
-		ix.add(rep, Problem{Row: r.row, Text: r.problem(fmt.Sprintf("names %s, whose row %d is invalid: fix that row and the link is made", t.Key, -t.Row))})
+	case ht.row < 0:
+		ix.add(rep, Problem{Row: v.row, Text: ix.problem(v, fmt.Sprintf("names %s, whose row %d is invalid: fix that row and the link is made", ix.refName(v), -ht.row))})
 		return pedge{}, false
-	case t.Row > 0 && t.Key == r.key:
-		ix.add(rep, Problem{Row: r.row, Text: r.problem("links the row to itself")})
-		return pedge{}, false
-	}
-	if r.typ != mapping.ParentLink {
+	case ht.row > 0 && ht.h == ix.keyHashB(v.key):
+		ix.add(rep, Problem{Row: v.row, Text: ix.problem(v, "links the row to itself")})
 		return pedge{}, false
 	}
-	self, other := ix.keyHash(r.key), ix.node(t, r.ref)
-	if r.reverse {
+	if string(v.typ) != mapping.ParentLink {
+		return pedge{}, false
+	}
+	self, other := ix.keyHashB(v.key), ht.h
+	if ht.row == 0 {
+		other = ix.externalHash(v.ref)
+	}
+	if v.reverse {
 		return pedge{child: self, parent: other, rec: i}, true
 	}
 	return pedge{child: other, parent: self, rec: i}, true
-}
-
-// node is the hierarchy node of a resolved target.
-func (ix *Index) node(t Target, ref string) uint64 {
-	switch {
-	case t.Row != 0:
-		return ix.keyHash(t.Key)
-	case t.Key != "":
-		return ix.externalHash(t.Key)
-	}
-	return ix.externalHash(ref)
 }
 
 // noSuchMsg says that a reference names nothing.
@@ -151,19 +139,19 @@ func (ix *Index) noSuchMsg(by string) string {
 }
 
 // checkComment checks that a file comment's key names a row.
-func (ix *Index) checkComment(rep *Report, r *record) {
-	t, ok := ix.Resolve(mapping.LinkRef{Ref: r.key})
+func (ix *Index) checkComment(rep *Report, v *view) {
+	ht, ok := ix.lookup(nil, v.key)
 	switch {
 	case !ok:
 		msg := "matches no row's key in the main file"
 		if ix.opt.Known != nil {
 			msg += " nor an earlier run's"
 		}
-		ix.add(rep, Problem{Row: r.row, Comment: true, Text: mapping.Problem{Field: "key", Value: mapping.CutValue(r.key), Msg: msg}.Format(r.where)})
+		ix.add(rep, Problem{Row: v.row, Comment: true, Text: mapping.Problem{Field: "key", Value: mapping.CutValue(string(v.key)), Msg: msg}.Format(ix.where(v))})
 		return
-	case t.Unresolved:
+	case ht.unresolved:
 		rep.Unresolved++
-	case t.Row < 0:
+	case ht.row < 0:
 		return // on an invalid row, which is reported
 	}
 	rep.Comments++
@@ -286,16 +274,15 @@ func indexOf(s []int, v int) int {
 // describe reads back the records the pending problems name and adds
 // their messages to rep.
 func (ix *Index) describe(rep *Report, pend []pending) error {
-	need := map[uint32]*record{}
+	need := map[uint32]*view{}
 	for _, p := range pend {
 		for _, r := range p.recs {
 			need[r] = nil
 		}
 	}
-	err := ix.recs.each(func(i uint32, r *record) error {
+	err := ix.recs.each(func(i uint32, v *view) error {
 		if _, ok := need[i]; ok {
-			c := *r
-			need[i] = &c
+			need[i] = v.clone()
 		}
 		return nil
 	})
@@ -303,7 +290,7 @@ func (ix *Index) describe(rep *Report, pend []pending) error {
 		return err
 	}
 	for _, p := range pend {
-		recs := make([]*record, len(p.recs))
+		recs := make([]*view, len(p.recs))
 		for i, n := range p.recs {
 			recs[i] = need[n]
 		}
@@ -319,7 +306,7 @@ func (ix *Index) describe(rep *Report, pend []pending) error {
 			msg = "the parent hierarchy has a cycle: " + strings.Join(names, " → ") + " (each → its parent)"
 		case 't':
 			msg = fmt.Sprintf("%s has two parents, %s (%s) and %s (%s); a work has one", ix.childName(recs[1]),
-				ix.parentName(recs[0]), recs[0].where, ix.parentName(recs[1]), recs[1].where)
+				ix.parentName(recs[0]), ix.where(recs[0]), ix.parentName(recs[1]), ix.where(recs[1]))
 		case 'd':
 			names := []string{}
 			for _, r := range recs {
@@ -329,7 +316,7 @@ func (ix *Index) describe(rep *Report, pend []pending) error {
 			msg = ix.childName(first) + " is " + strconv.Itoa(p.depth) + " levels deep (" + strings.Join(names, " → ") +
 				", each → its parent); DevRev's importers create hierarchies of at most " + strconv.Itoa(MaxDepth) + " levels"
 		}
-		text := mapping.Problem{Field: first.link, Msg: msg}.Format(first.where)
+		text := mapping.Problem{Field: string(first.link), Msg: msg}.Format(ix.where(first))
 		ix.add(rep, Problem{Row: first.row, Text: text, Warning: p.warning})
 	}
 	return nil
@@ -337,26 +324,26 @@ func (ix *Index) describe(rep *Report, pend []pending) error {
 
 // refName names the work a record's cell refers to: the key of the row
 // it names by a by: column, else the reference as written.
-func (ix *Index) refName(r *record) string {
-	if r.by != "" {
-		if k, ok := ix.names[ix.nameHash(r.by, r.ref)]; ok {
-			return k
+func (ix *Index) refName(v *view) string {
+	if len(v.by) > 0 {
+		if off, ok := ix.names.get(ix.nameHash(v.by, v.ref)); ok {
+			return string(ix.keyAt(off))
 		}
 	}
-	return r.ref
+	return string(v.ref)
 }
 
 // childName and parentName name the two ends of a parent edge's record.
-func (ix *Index) childName(r *record) string {
-	if r.reverse {
-		return r.key
+func (ix *Index) childName(v *view) string {
+	if v.reverse {
+		return string(v.key)
 	}
-	return ix.refName(r)
+	return ix.refName(v)
 }
 
-func (ix *Index) parentName(r *record) string {
-	if r.reverse {
-		return ix.refName(r)
+func (ix *Index) parentName(v *view) string {
+	if v.reverse {
+		return ix.refName(v)
 	}
-	return r.key
+	return string(v.key)
 }

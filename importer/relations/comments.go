@@ -73,7 +73,7 @@ type CommentsFile struct {
 	src  source.Reader
 	cm   *mapping.CommentsMapper
 	seed maphash.Seed
-	seen map[uint64]int32 // key hash → comments so far
+	seen table // key hash → comments so far
 }
 
 // CommentItem is one row of a comments file.
@@ -105,7 +105,7 @@ func OpenComments(path string, opt source.Options, cfg *mapping.Config, loc *tim
 		src.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &CommentsFile{src: src, cm: cm, seed: maphash.MakeSeed(), seen: map[uint64]int32{}}, nil
+	return &CommentsFile{src: src, cm: cm, seed: maphash.MakeSeed()}, nil
 }
 
 // Next returns the next comment, or io.EOF after the last one. Errors
@@ -113,14 +113,18 @@ func OpenComments(path string, opt source.Options, cfg *mapping.Config, loc *tim
 func (f *CommentsFile) Next() (CommentItem, error) {
 	row, err := f.src.Next()
 	if err != nil {
+		if err == io.EOF {
+			f.seen = table{} // the positions are all given
+		}
 		return CommentItem{}, err
 	}
 	cr := f.cm.Map(row)
 	it := CommentItem{Row: row.Number, Key: cr.Key, Comment: cr.Comment, Problems: cr.Problems}
 	if cr.Key != "" {
 		h := maphash.String(f.seed, cr.Key)
-		f.seen[h]++
-		it.Comment.Position = int(f.seen[h])
+		n, _ := f.seen.get(h)
+		f.seen.put(h, n+1, false)
+		it.Comment.Position = int(n + 1)
 	}
 	return it, nil
 }
@@ -133,8 +137,9 @@ func (f *CommentsFile) Close() error { return f.src.Close() }
 
 // Check reads every comment of f into ix and returns the problems of its
 // rows (formatted with their cell) and how many there were; it keeps at
-// most max messages.
+// most max messages. ix names f's rows by f.Where.
 func Check(f *CommentsFile, ix *Index, max int) (msgs []string, count int, err error) {
+	ix.opt.CommentWhere = f.Where
 	for {
 		it, err := f.Next()
 		if err == io.EOF {
@@ -152,7 +157,7 @@ func Check(f *CommentsFile, ix *Index, max int) (msgs []string, count int, err e
 			}
 			continue
 		}
-		if err := ix.AddComment(it.Row, it.Key, f.Where(it.Row, -1)); err != nil {
+		if err := ix.AddComment(it.Row, it.Key); err != nil {
 			return msgs, count, err
 		}
 	}

@@ -158,10 +158,11 @@ func TestDanglingSelfAndInvalid(t *testing.T) {
 
 func TestKnownAndUnresolvedKeys(t *testing.T) {
 	known := func(k string) bool { return k == "OLD-1" }
-	f := newFixture(t, Options{Known: known, KeyField: "custom_fields.tnt__external_id"})
+	f := newFixture(t, Options{Known: known, KeyField: "custom_fields.tnt__external_id",
+		CommentWhere: func(row, col int) string { return "c.csv:" + strconv.Itoa(row) }})
 	f.row("A-1", "1", "a", "OLD-1")
 	f.row("A-2", "2", "b", "PROJ-9", "", "", "PROJ-10")
-	if err := f.ix.AddComment(5, "PROJ-11", "c.csv:5"); err != nil {
+	if err := f.ix.AddComment(5, "PROJ-11"); err != nil {
 		t.Fatal(err)
 	}
 	rep := f.finish()
@@ -438,5 +439,32 @@ func TestCommentsFile(t *testing.T) {
 	bad, _ := mapping.Parse("m.yaml", []byte("type: issue\ncomments:\n  key: Key\n  body: Body\n"))
 	if _, err := OpenComments(path, source.Options{}, bad, nil); err == nil || !strings.Contains(err.Error(), `comments key: column "Key" is not in the comments file's header`) {
 		t.Errorf("missing column: %v", err)
+	}
+}
+
+func TestTable(t *testing.T) {
+	var tb table
+	if _, ok := tb.get(7); ok {
+		t.Fatal("an empty table has 7")
+	}
+	for i := uint64(1); i < 5000; i++ {
+		if tb.put(i*0x9e3779b97f4a7c15, uint32(i), true) {
+			t.Fatalf("%d was there", i)
+		}
+	}
+	if tb.put(0, 99, true) || !tb.put(0, 98, true) {
+		t.Error("hash 0 is stored, once")
+	}
+	if v, ok := tb.get(0); !ok || v != 99 {
+		t.Errorf("hash 0: %d %v", v, ok)
+	}
+	for i := uint64(1); i < 5000; i++ {
+		if v, ok := tb.get(i * 0x9e3779b97f4a7c15); !ok || uint64(v) != i {
+			t.Fatalf("%d: %d %v", i, v, ok)
+		}
+	}
+	tb.put(0x9e3779b97f4a7c15, 42, false)
+	if v, _ := tb.get(0x9e3779b97f4a7c15); v != 42 || tb.n != 5000 {
+		t.Errorf("overwrite: %d, n %d", v, tb.n)
 	}
 }

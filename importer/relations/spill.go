@@ -16,7 +16,7 @@ const (
 	recComment byte = 2
 )
 
-// record is one link reference or file comment, as the spill holds it.
+// record is one link reference or file comment, as Add writes it.
 type record struct {
 	kind     byte
 	row, col int
@@ -26,7 +26,6 @@ type record struct {
 	by, ref  string
 	key      string // the row's key (a link) or the comment's key
 	column   string
-	where    string
 }
 
 // append encodes r: kind, row, col+1, flags, then length-prefixed strings.
@@ -39,11 +38,22 @@ func (r *record) append(b []byte) []byte {
 		flags = 1
 	}
 	b = append(b, flags)
-	for _, s := range [...]string{r.link, r.typ, r.by, r.ref, r.key, r.column, r.where} {
+	for _, s := range [...]string{r.link, r.typ, r.by, r.ref, r.key, r.column} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
 	return b
+}
+
+// view is a record read back. Its text fields point into buf, which the
+// next read reuses: reading a million records allocates nothing.
+type view struct {
+	kind                            byte
+	row, col                        int
+	reverse                         bool
+	link, typ, by, ref, key, column []byte
+	buf                             []byte
+	ends                            [6]int // where each text field ends in buf
 }
 
 // maxString bounds a decoded string: a corrupt spill file cannot make a
@@ -51,12 +61,12 @@ func (r *record) append(b []byte) []byte {
 const maxString = 64 << 20
 
 // read decodes one record; io.EOF at a record boundary.
-func (r *record) read(br *bufio.Reader) error {
+func (v *view) read(br *bufio.Reader) error {
 	kind, err := br.ReadByte()
 	if err != nil {
 		return err
 	}
-	r.kind = kind
+	v.kind = kind
 	row, err := binary.ReadUvarint(br)
 	if err != nil {
 		return corrupt(err)
@@ -69,19 +79,42 @@ func (r *record) read(br *bufio.Reader) error {
 	if err != nil {
 		return corrupt(err)
 	}
-	r.row, r.col, r.reverse = int(row), int(col)-1, flags&1 != 0
-	for _, p := range [...]*string{&r.link, &r.typ, &r.by, &r.ref, &r.key, &r.column, &r.where} {
+	v.row, v.col, v.reverse = int(row), int(col)-1, flags&1 != 0
+	v.buf = v.buf[:0]
+	for i := range v.ends {
 		n, err := binary.ReadUvarint(br)
 		if err != nil || n > maxString {
 			return corrupt(err)
 		}
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(br, buf); err != nil {
+		start := len(v.buf)
+		v.buf = append(v.buf, make([]byte, n)...)
+		if _, err := io.ReadFull(br, v.buf[start:]); err != nil {
 			return corrupt(err)
 		}
-		*p = string(buf)
+		v.ends[i] = len(v.buf)
 	}
+	v.slice()
 	return nil
+}
+
+// slice points the text fields at their parts of buf.
+func (v *view) slice() {
+	field := func(i int) []byte {
+		start := 0
+		if i > 0 {
+			start = v.ends[i-1]
+		}
+		return v.buf[start:v.ends[i]:v.ends[i]]
+	}
+	v.link, v.typ, v.by, v.ref, v.key, v.column = field(0), field(1), field(2), field(3), field(4), field(5)
+}
+
+// clone copies v out of the shared buffer.
+func (v *view) clone() *view {
+	c := *v
+	c.buf = append([]byte(nil), v.buf...)
+	c.slice()
+	return &c
 }
 
 func corrupt(err error) error {
@@ -127,7 +160,7 @@ func (s *spill) spilled() bool { return s.f != nil }
 
 // each calls fn with every record in order and its ordinal; fn returning
 // errStop ends the walk without an error.
-func (s *spill) each(fn func(i uint32, r *record) error) error {
+func (s *spill) each(fn func(i uint32, v *view) error) error {
 	var src io.Reader = bytes.NewReader(s.buf)
 	if s.f != nil {
 		if err := s.w.Flush(); err != nil {
@@ -136,7 +169,7 @@ func (s *spill) each(fn func(i uint32, r *record) error) error {
 		src = io.MultiReader(io.NewSectionReader(s.f, 0, s.n), bytes.NewReader(s.buf))
 	}
 	br := bufio.NewReaderSize(src, 64<<10)
-	var r record
+	var r view
 	for i := uint32(0); ; i++ {
 		if err := r.read(br); err == io.EOF {
 			return nil

@@ -7,6 +7,7 @@
 //	go run ./scripts/gendata zendesk [-out samples/zendesk-tickets.xlsx]
 //	go run ./scripts/gendata csv  -rows 1000000 -out bench-data/works.csv  [-mapping FILE] [-seed 1]
 //	go run ./scripts/gendata xlsx -rows 1000000 -out bench-data/works.xlsx [-mapping FILE] [-seed 1] [-shared-strings]
+//	go run ./scripts/gendata jira -rows 1500 -comments 3000 -out bench-data/jira.csv [-seed 1]
 //
 // samples rewrites samples/*.xlsx from the Go tables in samples.go (typed
 // cells: real dates, numbers, booleans). The CSVs next to them are
@@ -24,6 +25,12 @@
 // a million rows. xlsx writes text cells as inline strings, unless
 // -shared-strings asks for Excel's way (a shared-strings table, built in
 // memory: about 1 GB at a million rows).
+//
+// jira writes a Jira Cloud export with a hierarchy (epics, stories,
+// sub-tasks by Parent = the parent's Issue id, stories blocking the next,
+// a Jira comment cell on every third row) to -out, -comments comments to
+// -out + ".comments.csv" and the mapping (with its comments: section) to
+// -out + ".yaml": every reference resolves, 3 levels deep.
 package main
 
 import (
@@ -40,7 +47,7 @@ func main() {
 	}
 }
 
-const usage = "usage: gendata samples [-dir DIR] | gendata zendesk [-out FILE] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N] [-shared-strings]"
+const usage = "usage: gendata samples [-dir DIR] | gendata zendesk [-out FILE] | gendata csv|xlsx -rows N -out FILE [-mapping FILE] [-seed N] [-shared-strings] | gendata jira -rows N -comments N -out FILE [-seed N]"
 
 // run executes one subcommand. Summary lines go to stdout, or to stderr
 // when the mapping is printed to stdout.
@@ -77,6 +84,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("write %s: %w", *out, err)
 		}
 		fmt.Fprintln(stdout, "wrote", *out)
+		return nil
+	case "jira":
+		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+		rows := fs.Int("rows", 1500, "number of issues")
+		comments := fs.Int("comments", 3000, "number of rows of the comments file")
+		out := fs.String("out", "", "output file (required); the comments go to OUT.comments.csv, the mapping to OUT.yaml")
+		seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same files")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *out == "" || *rows < 0 || *comments < 0 || fs.NArg() > 0 {
+			return fmt.Errorf("%s", usage)
+		}
+		if err := writeJira(*out, *out+".comments.csv", *rows, *comments, *seed); err != nil {
+			return fmt.Errorf("%s: %w", *out, err)
+		}
+		if err := os.WriteFile(*out+".yaml", []byte(jiraMapping), 0o644); err != nil {
+			return fmt.Errorf("write mapping: %w", err)
+		}
+		fmt.Fprintf(stdout, "wrote %d issues to %s, %d comments to %s.comments.csv, the mapping to %s.yaml\n", *rows, *out, *comments, *out, *out)
 		return nil
 	case "csv", "xlsx":
 		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
