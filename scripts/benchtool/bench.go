@@ -26,7 +26,8 @@ type benchConfig struct {
 	XLSXShared string // optional: the big XLSX's data with its text in shared strings (Excel's way)
 	ImportFile string // CSV whose rows are imported and posted by the load loop
 	ImportRows int
-	Workers    []int
+	Workers    []int // 0: the default (--workers auto), against the bare loop at autoLoadWorkers
+	SyncFile   string // CSV for the nightly-sync measurement ("" skips it; mapping: FILE.yaml)
 	Repeat     int // CSV floor/validate pairs and import/load pairs (the median is used); the XLSX pair runs once
 
 	Limit          int           // limited run: requests per window
@@ -55,13 +56,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&c.XLSXShared, "xlsx-shared", "", "XLSX whose text is in a shared-strings table, as Excel saves it (optional; gendata xlsx -shared-strings)")
 	fs.StringVar(&c.ImportFile, "import-file", "", "CSV imported into the simulator (mapping next to it)")
 	fs.IntVar(&c.ImportRows, "import-rows", 50000, "rows of -import-file to import / post")
-	fs.StringVar(&workers, "workers", "8,32", "worker counts for the unlimited import and the load loop")
+	fs.StringVar(&workers, "workers", "8,32,auto", `worker counts for the unlimited import and the load loop; "auto": the import's default (--workers not given) against the loop at 64 (--max-workers)`)
+	fs.StringVar(&c.SyncFile, "sync-file", "", "CSV for the nightly-sync measurement: create-only import, upserts over it unchanged vs validate, upsert with every row edited (optional)")
 	fs.IntVar(&c.Repeat, "repeat", 3, "CSV floor/validate pairs and unlimited import/load pairs to run (median used)")
 	fs.IntVar(&c.Limit, "limit", 300, "limited run: requests per window")
 	fs.DurationVar(&c.Window, "window", 3*time.Second, "limited run: window")
 	fs.DurationVar(&c.Latency, "latency", 80*time.Millisecond, "limited run: simulator latency")
 	fs.DurationVar(&c.LimitedFor, "limited-for", 30*time.Second, "limited run: import --max-duration")
-	fs.IntVar(&c.LimitedWorkers, "limited-workers", 32, "limited run: import --workers")
+	fs.IntVar(&c.LimitedWorkers, "limited-workers", 0, "limited run: import --workers (0: not given, the default auto)")
 	fs.StringVar(&c.FastDir, "fast-dir", "/dev/shm", `tmpfs directory for the no-fsync-cost reference run ("" skips it)`)
 	fs.StringVar(&c.Tmp, "tmp", "bench-data/tmp", "scratch directory")
 	fs.StringVar(&c.Out, "out", "bench-results.md", "where the table is written")
@@ -73,6 +75,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("run: -csv, -xlsx and -import-file are required")
 	}
 	for _, w := range strings.Split(workers, ",") {
+		if strings.TrimSpace(w) == "auto" {
+			c.Workers = append(c.Workers, 0)
+			continue
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n < 1 {
 			return fmt.Errorf("run: bad -workers %q", workers)
@@ -172,6 +178,7 @@ type results struct {
 	ImportFast     []importRun  // the last worker count again, checkpoint on tmpfs
 	Micro          string       // go test -bench output
 	Limited        []limitedRun // disk checkpoint first, then tmpfs
+	Sync           *syncResult  // nil without Cfg.SyncFile
 	Commands       []string
 	Total          time.Duration
 }
@@ -251,13 +258,18 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 			res.Loads[k] = append(res.Loads[k], ld)
 		}
 		if c.FastDir != "" && len(c.Workers) > 0 {
-			w := c.Workers[len(c.Workers)-1]
+			w := c.Workers[len(c.Workers)-1] // the default, when auto is last
 			b.logf("unlimited import, %d workers, checkpoint on tmpfs (%d of %d)", w, i+1, c.Repeat)
 			imp, err := b.importUnlimitedIn(ctx, w, c.FastDir)
 			if err != nil {
 				return nil, err
 			}
 			res.ImportFast = append(res.ImportFast, imp)
+		}
+	}
+	if c.SyncFile != "" {
+		if res.Sync, err = b.syncCheck(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if c.Micro != "" {
@@ -334,6 +346,8 @@ type summary struct {
 	Valid     int     `json:"valid"`
 	Invalid   int     `json:"invalid"`
 	Created   int     `json:"created"`
+	Updated   int     `json:"updated"`
+	Unchanged int     `json:"unchanged"`
 	Failed    int     `json:"failed"`
 	Requests  int     `json:"requests"`
 	Throttled int     `json:"throttled"`
@@ -439,7 +453,13 @@ func (b *bench) importUnlimitedIn(ctx context.Context, workers int, dir string) 
 		Own: time.Duration(s.DurationS * float64(time.Second)), CPU: p.CPU, MaxRSS: p.MaxRSS}, nil
 }
 
-// load runs the bare load loop against a fresh simulator.
+// autoLoadWorkers is the bare loop's concurrency beside an import with
+// the default --workers auto: its cap, --max-workers' default, which the
+// pool reaches against a simulator without limits.
+const autoLoadWorkers = 64
+
+// load runs the bare load loop against a fresh simulator (at
+// autoLoadWorkers for 0).
 func (b *bench) load(ctx context.Context, workers int) (importRun, error) {
 	sim, err := startSim(simulator.Options{})
 	if err != nil {
@@ -447,6 +467,9 @@ func (b *bench) load(ctx context.Context, workers int) (importRun, error) {
 	}
 	defer sim.Close()
 	b.note(nil, "# simulator served by benchtool in-process, as `devrev-import sandbox --limit 0 --latency 0`")
+	if workers == 0 {
+		workers = autoLoadWorkers
+	}
 	args := []string{"load", "-url", sim.URL, "-workers", strconv.Itoa(workers), "-n", strconv.Itoa(b.cfg.ImportRows),
 		"-file", b.cfg.ImportFile, "-mapping", b.cfg.ImportFile + ".yaml"}
 	shown := slices.Clone(args)

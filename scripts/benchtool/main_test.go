@@ -217,8 +217,8 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 			Cfg:         benchConfig{ImportRows: 100, Limit: 300, Window: 3 * s, Latency: 80 * time.Millisecond, LimitedFor: 30 * s, LimitedWorkers: 32},
 			Date:        time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
 			Machine:     machine{CPUs: 2, Model: "Test CPU", Go: "go1.x"},
-			CSVFloor:    []readRun{{Rows: 1000, Wall: s, MaxRSS: 10e6}},
-			CSVTool:     []readRun{{Rows: 1000, Wall: 2 * s, MaxRSS: 20e6}},
+			CSVFloor:    []readRun{{Rows: 1000, Wall: s, CPU: s, MaxRSS: 10e6}},
+			CSVTool:     []readRun{{Rows: 1000, Wall: 3 * s, CPU: 2 * s, MaxRSS: 20e6}},
 			XLSXFloor:   readRun{Rows: 1000, Wall: 10 * s, MaxRSS: 30e6},
 			XLSXTool:    readRun{Rows: 1000, Wall: 1 * s, MaxRSS: 40e6},
 			SharedFloor: &readRun{Rows: 1000, Wall: 5 * s, MaxRSS: 60e6},
@@ -229,6 +229,8 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 				{Label: "disk", Created: 2950, Win: windowStats{FullWindows: 8, FullCreates: 2400, PerWindow: []int{300}}},
 				{Label: "tmpfs", Created: 2950},
 			},
+			Sync: &syncResult{Rows: 100, Upserts: []readRun{{Wall: 3 * s / 2}}, Validates: []readRun{{Wall: s}},
+				Unchanged: 100, CreateCk: 1000, SyncCk: 2000, Updated: 100},
 		}
 	}
 	for _, tc := range []struct {
@@ -237,7 +239,10 @@ func TestRenderMarkdownJudgesTargets(t *testing.T) {
 		missed []string
 	}{
 		{"all met", func(*results) {}, nil},
-		{"slow CSV validate", func(r *results) { r.CSVTool[0].Wall = 4 * time.Second }, []string{"CSV rows ≤ 3x"}},
+		{"slow CSV validate", func(r *results) { r.CSVTool[0].CPU = 2100 * time.Millisecond }, []string{"CSV rows ≤ 2x"}},
+		{"slow sync", func(r *results) { r.Sync.Upserts[0].Wall = 2 * time.Second }, []string{"unchanged rows < 2x validate"}},
+		{"sync writes and a big checkpoint", func(r *results) { r.Sync.Writes = 1; r.Sync.SyncCk = 2001 },
+			[]string{"sends 0 writes", "≤ 2x the create-only"}},
 		{"slow import", func(r *results) { r.Imports[0][0].Wall = 2 * time.Second }, []string{"at 8 workers"}},
 		{"early requests and late 429s", func(r *results) { r.Limited[0].Early = 1; r.Limited[0].Win.LateThrottle = 2 },
 			[]string{"0 early", "no 429 after"}},
