@@ -26,9 +26,9 @@ type benchConfig struct {
 	XLSXShared string // optional: the big XLSX's data with its text in shared strings (Excel's way)
 	ImportFile string // CSV whose rows are imported and posted by the load loop
 	ImportRows int
-	Workers    []int // 0: the default (--workers auto), against the bare loop at autoLoadWorkers
+	Workers    []int  // 0: the default (--workers auto), against the bare loop at autoLoadWorkers
 	SyncFile   string // CSV for the nightly-sync measurement ("" skips it; mapping: FILE.yaml)
-	Repeat     int // CSV floor/validate pairs and import/load pairs (the median is used); the XLSX pair runs once
+	Repeat     int    // CSV floor/validate pairs and import/load pairs (the median is used); the XLSX pair runs once
 
 	Limit          int           // limited run: requests per window
 	Window         time.Duration // limited run: window

@@ -49,7 +49,7 @@ func describeMachine(ctx context.Context) machine {
 // Targets of issue 6 (and issue 4 for the checkpoint), as issues 13 and
 // 15 tightened them.
 const (
-	targetCSVRatio  = 2.0 // issue 15: CPU time of validate / the bare encoding/csv loop
+	targetCSVRatio  = 2.0   // issue 15: CPU time of validate / the bare encoding/csv loop
 	targetXLSXRatio = 0.2   // issue 15: ≥ 5x faster than the bare excelize loop
 	targetRSS       = 150e6 // bytes
 	targetXLSXRSS   = 64 << 20
