@@ -144,18 +144,19 @@ func (ix *Index) keyAt(off uint32) []byte {
 }
 
 // Add records one mapped row (valid or not: a link to an invalid row is
-// named as such). A row whose key an earlier row had is left out (the
-// pipeline fails it as a duplicate). Only valid rows' links and comments
-// count.
+// named as such). A valid row whose key an earlier valid row had is left
+// out (the pipeline fails it as a duplicate). Only valid rows' links and
+// comments count.
 func (ix *Index) Add(row source.Row, res mapping.Result) error {
 	h := ix.keyHash(res.Key)
 	if len(res.Problems) > 0 {
 		ix.keys.put(h, uint32(int32(-row.Number)), true)
 		return nil
 	}
-	if ix.keys.put(h, uint32(int32(row.Number)), true) {
+	if prev, found := ix.keys.get(h); found && int32(prev) > 0 {
 		return nil
 	}
+	ix.keys.put(h, uint32(int32(row.Number)), false) // a valid row wins over an invalid one with its key
 	if len(res.Names) > 0 {
 		off := ix.storeKey(res.Key)
 		for _, n := range res.Names {

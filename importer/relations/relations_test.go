@@ -261,9 +261,12 @@ func TestDuplicateKeyRowIsLeftOut(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.row("A-1", "1", "a")
 	f.row("A-1", "1", "again", "NOPE-1")
+	f.row("B-1", "2", "") // invalid, then valid with its key: the valid one is created
+	f.row("B-1", "2", "b")
+	f.row("C-1", "3", "c", "B-1")
 	rep := f.finish()
 	wantProblems(t, rep)
-	if rep.Links != 0 {
+	if rep.Links != 1 {
 		t.Errorf("links %d", rep.Links)
 	}
 }
