@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"math/rand/v2"
+	"os"
 	"slices"
 	"syscall"
 	"testing"
@@ -25,9 +26,20 @@ import (
 // equal new rows exactly (a create in doubt is looked up, never resent),
 // updates equal changed rows plus the re-sent in-doubt ones (harmless, and
 // counted); the checkpoint has nothing in doubt; a further run writes
-// nothing.
+// nothing. It runs once with the first import's checkpoint, and once with
+// the checkpoint lost before the upsert (every key is looked up in
+// DevRev, and the kills leave updates of works the new checkpoint found
+// but holds no hashes for).
 func TestUpsertKill9(t *testing.T) {
-	t.Parallel()
+	for _, lose := range []bool{false, true} {
+		t.Run(map[bool]string{false: "checkpoint kept", true: "checkpoint lost"}[lose], func(t *testing.T) {
+			t.Parallel()
+			upsertKill9(t, lose)
+		})
+	}
+}
+
+func upsertKill9(t *testing.T, loseCheckpoint bool) {
 	n, added := shortOr(2000, 400), shortOr(100, 60)
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 0x5ca7))
@@ -37,6 +49,11 @@ func TestUpsertKill9(t *testing.T) {
 		args: []string{"--workers", "8", "--max-consecutive-failures", "200"},
 	})
 	f.finish(1, 2*time.Minute)
+	if loseCheckpoint {
+		if err := os.Remove(f.ck); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	next := nextNight(first, added, 10)
 	changed := changedRows(first, next)
@@ -86,7 +103,30 @@ func TestUpsertKill9(t *testing.T) {
 	}
 	f.obs.disarm()
 
+	// The plan after the kills: what the runs to come will do, the rows in
+	// doubt included (a create in doubt is planned as a create: it is
+	// found, or sent; an update in doubt as an update).
+	dry := f.obs.snapshot()
+	pp, code := f.runOnce(2*time.Minute, "--dry-run")
+	plan := pp.result(t)
+	if code != exitOK || plan == nil {
+		t.Fatalf("dry run: exit %d\n%s", code, tail(pp.stderr.String(), 3000))
+	}
+	if now := f.obs.snapshot(); now.Creates != dry.Creates || now.Updates != dry.Updates {
+		t.Errorf("the dry run wrote: %d creates, %d updates", now.Creates-dry.Creates, now.Updates-dry.Updates)
+	}
+	planned := len(f.outs)
 	f.finish(5, 3*time.Minute)
+	var didCreate, didUpdate int
+	for _, p := range f.outs[planned:] {
+		if s := p.result(t); s != nil {
+			didCreate, didUpdate = didCreate+s.Created, didUpdate+s.Updated
+		}
+	}
+	if plan.Created != didCreate || plan.Updated != didUpdate {
+		t.Errorf("the plan after the kills said create %d, update %d; the runs then created %d, updated %d",
+			plan.Created, plan.Updated, didCreate, didUpdate)
+	}
 	last := f.outs[len(f.outs)-1].result(t)
 	if last == nil {
 		t.Fatal("the final run wrote no summary")
@@ -107,8 +147,8 @@ func TestUpsertKill9(t *testing.T) {
 	if c, u := doubtCounts(t, f.ck); c != 0 || u != 0 {
 		t.Errorf("the checkpoint still has rows in doubt: %d creates, %d updates", c, u)
 	}
-	t.Logf("%d rows (%d changed, %d new, 10 removed), %d runs after the first import (%d killed); final run: created %d, updated %d, unchanged %d, reconciled %d",
-		len(next), len(changed), added, f.runs-1, kills, last.Created, last.Updated, last.Unchanged, last.Reconciled)
+	t.Logf("%d rows (%d changed, %d new, 10 removed), %d runs after the first import (%d killed, 1 dry); plan after the kills: create %d, update %d; final run: created %d, updated %d, unchanged %d, reconciled %d",
+		len(next), len(changed), added, f.runs-1, kills, plan.Created, plan.Updated, last.Created, last.Updated, last.Unchanged, last.Reconciled)
 	t.Logf("writes performed: %d creates + %d updates = %d = new %d + changed %d + %d resent in-doubt updates; requests: works.create %d %v, works.update %d %v, works.list %d",
 		creates, updates, creates+updates, added, len(changed), resent,
 		obsAfter.Creates-obsBefore.Creates, since(obsAfter.ByStatus, obsBefore.ByStatus),
@@ -154,7 +194,15 @@ func TestUpsertKill9RefusedClear(t *testing.T) {
 	}
 
 	f.sim.SetFaults(simulator.Faults{})
-	f.finish(1, time.Minute)
+	// The plan says what the import then does: both updates.
+	pp, code := f.runOnce(time.Minute, "--dry-run")
+	if plan := pp.result(t); code != exitOK || plan == nil || plan.Updated != len(changed) {
+		t.Errorf("dry run: exit %d, summary %+v, want %d updates\n%s", code, plan, len(changed), tail(pp.stderr.String(), 3000))
+	}
+	p, code = f.runOnce(time.Minute)
+	if s := p.result(t); code != exitOK || s == nil || s.Updated != len(changed) {
+		t.Errorf("import: exit %d, summary %+v, want %d updates\n%s", code, s, len(changed), tail(p.stderr.String(), 3000))
+	}
 	f.assertSynced(next, changed)
 	if _, updates := doubtCounts(t, f.ck); updates != 0 {
 		t.Errorf("%d works still have an update in doubt", updates)
