@@ -315,6 +315,9 @@ func (r *importRun) run(ctx context.Context) error {
 	if runErr == nil {
 		runErr = r.finishRelations(rel, &res.Summary)
 	}
+	if runErr == nil && r.dry {
+		runErr = r.checkUnresolved(ctx, rel, &pcfg, &res.Summary)
+	}
 	r.rel = rel
 	closePlan(runErr == nil)
 	if n := res.Summary.Changed; n > 0 {

@@ -139,3 +139,27 @@ func TestUndoDeletesLinksAndComments(t *testing.T) {
 		t.Errorf("undo again: exit %d\n%s%s", again.code, again.stdout, again.stderr)
 	}
 }
+
+// validate with a token asks DevRev for the keys links name that neither
+// the file nor a checkpoint has: one another import created is fine, one
+// nobody has is a problem.
+func TestValidateLooksUnresolvedKeysUp(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	if _, err := sim.AddWork("DEVU-1", map[string]any{"type": "issue", "title": "made elsewhere", "applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"},
+		"custom_fields": map[string]any{"tnt__external_id": "EXT-1"}, "custom_schema_spec": map[string]any{"tenant_fragment": true}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Key: custom_fields.tnt__external_id\n  Title: title\n  Parent: {link: parent}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
+	file := filepath.Join(dir, "f.csv")
+	os.WriteFile(file, []byte("Key,Title,Parent\nS-1,one,EXT-1\nS-2,two,EXT-2\n"), 0o600)
+	res := run(t, sim.URL, nil, "validate", file, "--mapping", mp)
+	if res.code != ExitRowsFailed || !strings.Contains(res.stderr, `"EXT-2" is no row's key in this file nor in an earlier run, and no work in DevRev carries it`) || strings.Contains(res.stderr, `"EXT-1" is no`) {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	imp := run(t, sim.URL, nil, "import", file, "--mapping", mp)
+	if imp.code != ExitRowsFailed || len(sim.Links()) != 1 || sim.Links()[0].TargetDisplayID != "ISS-2" {
+		t.Errorf("import: exit %d, links %+v\n%s", imp.code, sim.Links(), imp.stderr)
+	}
+}

@@ -190,17 +190,17 @@ func (r *run) linkOp(row source.Row, key, id string, ref mapping.LinkRef) *Op {
 	case !ok:
 		r.relFailed(row, KindLink, "", what+": no such key in this import or in DevRev")
 		return nil
-	case t.Key != "":
-		var found bool
-		if other, found = r.workOf(t.Key); !found {
-			r.relFailed(row, KindLink, "", fmt.Sprintf("%s: the work of key %q was not created", what, t.Key))
-			return nil
-		}
-		otherName = t.Key
 	case t.Unresolved: // a key of another import: found in DevRev by the key field
 		var msg string
 		if other, msg = r.keyWork(t.Key); other == "" {
 			r.relFailed(row, KindLink, "", what+": "+msg)
+			return nil
+		}
+		otherName = t.Key
+	case t.Key != "":
+		var found bool
+		if other, found = r.workOf(t.Key); !found {
+			r.relFailed(row, KindLink, "", fmt.Sprintf("%s: the work of key %q was not created", what, t.Key))
 			return nil
 		}
 		otherName = t.Key
