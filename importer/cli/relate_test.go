@@ -159,7 +159,8 @@ func TestValidateLooksUnresolvedKeysUp(t *testing.T) {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
 	imp := run(t, sim.URL, nil, "import", file, "--mapping", mp)
-	if imp.code != ExitRowsFailed || len(sim.Links()) != 1 || sim.Links()[0].TargetDisplayID != "ISS-2" {
+	s1 := workOf(t, sim, "S-1").DisplayID
+	if imp.code != ExitRowsFailed || len(sim.Links()) != 1 || sim.Links()[0].SourceDisplayID != "ISS-1" || sim.Links()[0].TargetDisplayID != s1 {
 		t.Errorf("import: exit %d, links %+v\n%s", imp.code, sim.Links(), imp.stderr)
 	}
 }
