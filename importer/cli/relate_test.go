@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -163,4 +164,44 @@ func TestValidateLooksUnresolvedKeysUp(t *testing.T) {
 	if imp.code != ExitRowsFailed || len(sim.Links()) != 1 || sim.Links()[0].SourceDisplayID != "ISS-1" || sim.Links()[0].TargetDisplayID != s1 {
 		t.Errorf("import: exit %d, links %+v\n%s", imp.code, sim.Links(), imp.stderr)
 	}
+}
+
+// A row whose links name nothing lands once in the errors CSV, and
+// importing that file (fixed) makes the links without a second work.
+func TestFailedLinksFeedBack(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	dir := t.TempDir()
+	mp := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Title: title\n  Blocks: {link: is_dependent_on, split: \",\"}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
+	file := filepath.Join(dir, "f.csv")
+	os.WriteFile(file, []byte("Key,Title,Blocks\nA-1,one,\"A-8,A-9\"\nA-2,two,A-1\n"), 0o600)
+	imp := run(t, sim.URL, nil, "import", file, "--mapping", mp)
+	if imp.code != ExitRowsFailed || len(sim.Links()) != 1 {
+		t.Fatalf("import: exit %d, %d links\n%s", imp.code, len(sim.Links()), imp.stderr)
+	}
+	errs := readCSVFile(t, file+".errors.csv")
+	if len(errs) != 2 || errs[1][0] != "2" {
+		t.Fatalf("errors CSV %q, want its header and row 2 once", errs)
+	}
+	// Fixed: become A-2.
+	fixed := filepath.Join(dir, "f.errors.csv")
+	os.WriteFile(fixed, []byte("_row,_error,Key,Title,Blocks\n2,x,A-1,one,A-2\n"), 0o600)
+	again := run(t, sim.URL, nil, "import", fixed, "--mapping", mp, "--checkpoint", file+".checkpoint.jsonl")
+	if again.code != ExitOK || len(sim.Works()) != 2 || len(sim.Links()) != 2 {
+		t.Errorf("feed back: exit %d, %d works, %d links\n%s", again.code, len(sim.Works()), len(sim.Links()), again.stderr)
+	}
+}
+
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

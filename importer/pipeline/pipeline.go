@@ -197,18 +197,19 @@ type run struct {
 	lookups                         []*Op // rows whose key is being looked up in DevRev (producer only)
 	// The second phase: the journal as the first left it, the links and
 	// comments met so far (producer only), their counts.
-	works     *checkpoint.State
-	relSeen   map[uint64]struct{}
-	relKeys   map[string][2]string // keys of other imports looked up: work ID, or why none
-	rel       relCounts
-	relErrors atomic.Int64
-	gate      gate
-	auto      *autoWorkers // nil: a fixed pool
-	claims    claimants
-	stopOnce  sync.Once
-	stopCh    chan struct{}
-	stopWhy   atomic.Value // *StopError
-	start     time.Time
+	works      *checkpoint.State
+	relSeen    map[uint64]struct{}
+	relKeys    map[string][2]string // keys of other imports looked up: work ID, or why none
+	relErrRows map[int]bool         // rows the errors CSV has from this phase (guarded by mu)
+	rel        relCounts
+	relErrors  atomic.Int64
+	gate       gate
+	auto       *autoWorkers // nil: a fixed pool
+	claims     claimants
+	stopOnce   sync.Once
+	stopCh     chan struct{}
+	stopWhy    atomic.Value // *StopError
+	start      time.Time
 	// intake is cancelled when the run stops taking rows, so a worker
 	// blocked on the limiter gives its row back instead of sending it.
 	intake       context.Context

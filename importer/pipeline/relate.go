@@ -389,10 +389,31 @@ func (r *run) relFailed(row source.Row, kind Kind, key, msg string) {
 	}
 	full := r.cfg.Source.Where(row.Number, -1) + ": " + msg
 	r.note(row.Number, []string{full}, []mapping.Problem{{Col: -1, Msg: string(kind) + " failed"}})
+	if len(row.Cells) > 0 && r.firstRelError(row.Number) {
+		// A main-file row, once: fed back, its work is skipped as created
+		// and its links are tried again.
+		r.errorRow(row, []string{full})
+	}
 	if key != "" && r.cfg.Journal != nil {
 		r.journal(checkpoint.Entry{Row: row.Number, Key: key, Op: kind, Status: checkpoint.Failed, Error: &checkpoint.ErrorInfo{Type: string(kind) + "_failed", Message: msg}})
 	}
 	r.relErrors.Add(1)
+}
+
+// firstRelError reports whether the row has no line in the errors CSV
+// from this phase yet (a second one would make its key a duplicate when
+// the errors CSV is imported).
+func (r *run) firstRelError(row int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.relErrRows == nil {
+		r.relErrRows = make(map[int]bool)
+	}
+	if r.relErrRows[row] {
+		return false
+	}
+	r.relErrRows[row] = true
+	return true
 }
 
 // relSummary puts the second phase's counts into the summary.
