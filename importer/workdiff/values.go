@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Values is a works.create body split into fields: every top-level key
@@ -56,10 +58,17 @@ func Fields(body []byte) (Values, error) {
 // members splits a JSON object into its members, checking it is valid
 // JSON first (the cheap splitters and fastCanon rely on it).
 func members(raw []byte) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
 	if !json.Valid(raw) {
+		var m map[string]json.RawMessage
 		return nil, json.Unmarshal(raw, &m) // its error says where
 	}
+	return membersOfValid(raw)
+}
+
+// membersOfValid is members of raw known to be valid JSON (a member of a
+// valid object: custom_fields is not checked twice).
+func membersOfValid(raw []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
 	if m, ok := splitTop(raw); ok {
 		return m, nil
 	}
@@ -71,7 +80,7 @@ func members(raw []byte) (map[string]json.RawMessage, error) {
 
 // splitCustom adds every non-null key of a custom_fields object to out.
 func splitCustom(raw json.RawMessage, out Values) error {
-	cf, err := members(raw)
+	cf, err := membersOfValid(raw)
 	if err != nil {
 		return fmt.Errorf("field custom_fields: %w", err)
 	}
@@ -134,11 +143,170 @@ func canonical(raw json.RawMessage, s spec) (json.RawMessage, error) {
 	if c, ok := fastCanon(raw, s); ok {
 		return c, nil
 	}
+	if c, ok := escapedString(raw, s); ok {
+		return c, nil
+	}
 	v, err := decode(raw)
 	if err != nil {
 		return nil, err
 	}
 	return encode(canon(v, s))
+}
+
+// escapedString is the canonical form of raw, a valid JSON string with
+// escapes (a description with newlines, a title with quotes or "<", which
+// json.Marshal writes as \u003c: most rows have one) outside a date
+// field: what decode and encode give, without a Decoder, an Encoder and
+// an interface value per field (an unchanged row's upsert spent most of
+// its time there). ok is false for anything but a string.
+func escapedString(raw []byte, s spec) ([]byte, bool) {
+	raw = bytes.TrimSpace(raw)
+	if s.date || len(raw) < 2 || raw[0] != '"' {
+		return nil, false
+	}
+	str, ok := unquote(raw[1 : len(raw)-1])
+	if !ok {
+		return nil, false
+	}
+	return appendString(make([]byte, 0, len(raw)), str), true
+}
+
+// unquote decodes the inside of a JSON string as encoding/json does:
+// escapes by name and \uXXXX (a surrogate pair is one rune, a lone
+// surrogate U+FFFD), invalid UTF-8 as U+FFFD. ok is false for what is no
+// valid inside of a string (encoding/json then decides).
+func unquote(s []byte) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for r := 0; r < len(s); {
+		c := s[r]
+		switch {
+		case c == '\\':
+			if r+1 >= len(s) {
+				return "", false
+			}
+			switch e := s[r+1]; e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				rr, ok := hex4(s[r+2:])
+				if !ok {
+					return "", false
+				}
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if len(s) >= r+2 && s[r] == '\\' && s[r+1] == 'u' {
+						if rr1, ok := hex4(s[r+2:]); ok {
+							if d := utf16.DecodeRune(rr, rr1); d != utf8.RuneError {
+								b = utf8.AppendRune(b, d)
+								r += 6
+								continue
+							}
+						}
+					}
+					rr = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, rr)
+				continue
+			default:
+				return "", false
+			}
+			r += 2
+		case c == '"' || c < ' ':
+			return "", false
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			b = utf8.AppendRune(b, rr)
+			r += size
+		}
+	}
+	return string(b), true
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(s []byte) (rune, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	return r, true
+}
+
+// appendString writes s as encoding/json does without HTML escaping:
+// quote, backslash and control characters escaped (\b \f \n \r \t by
+// name, the others as \u00XX), U+2028 and U+2029 as \u2028 and \u2029,
+// invalid UTF-8 as \ufffd.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(append(dst, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(append(dst, s[start:]...), '"')
 }
 
 // decode reads JSON keeping numbers as json.Number.

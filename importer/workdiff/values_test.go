@@ -2,6 +2,7 @@ package workdiff
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -213,6 +214,47 @@ func TestFieldsOddBodies(t *testing.T) {
 	for _, bad := range []string{`{"title":"A"`, `{"title":"A"} x`, `{"title":}`, `{"custom_fields":{"a":}}`} {
 		if _, err := Fields([]byte(bad)); err == nil {
 			t.Errorf("Fields(%s): no error", bad)
+		}
+	}
+}
+
+// TestEscapedStringIsTheLongWay: random strings of quotes, backslashes,
+// control characters, U+2028/U+2029, "<>&", multi-byte runes, invalid
+// UTF-8 and \u escapes (surrogate pairs, lone surrogates), written as
+// json.Marshal writes them and by hand: the cheap way gives the bytes
+// decode and encode give.
+func TestEscapedStringIsTheLongWay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{"a", "Z", " ", `"`, `\`, "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f", "<", ">", "&",
+		"é", "€", "😀", "\u2028", "\u2029", "\xff", "\xc3", "\xe2\x80"}
+	escapes := []string{`\"`, `\\`, `\/`, `\n`, `\u0041`, `\u00e9`, `\u2028`, `\ud83d\ude00`, `\ud83d`, `\ude00x`, `\u0000`, `\b`, `\f`, "é", "x",
+		`\u00E9`, `\uD83D\uDE00`, `\ud83d\u0041`, `\udc00`, `\ud800`, `\u001F`, "\xff", "\xe2\x82"}
+	for i := range 20000 {
+		var raw []byte
+		if i%2 == 0 {
+			var b strings.Builder
+			for range rng.IntN(12) {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+			raw, _ = json.Marshal(b.String())
+		} else {
+			var b strings.Builder
+			b.WriteByte('"')
+			for range rng.IntN(8) {
+				b.WriteString(escapes[rng.IntN(len(escapes))])
+			}
+			b.WriteByte('"')
+			raw = []byte(b.String())
+		}
+		long, err := canonicalLong(string(raw), spec{})
+		short, ok := escapedString(raw, spec{})
+		if !ok || err != nil || string(short) != string(long) {
+			t.Fatalf("%s: cheap way %s (%v), long way %s (%v)", raw, short, ok, long, err)
+		}
+	}
+	for _, raw := range []string{`5`, `"2024-03-01T10:00:00+02:00"`, `["a\nb"]`} {
+		if _, ok := escapedString([]byte(raw), spec{date: strings.HasPrefix(raw, `"2`)}); ok {
+			t.Errorf("%s took the cheap string way", raw)
 		}
 	}
 }
