@@ -214,6 +214,8 @@ type importRun struct {
 	mapper *mapping.Mapper
 	groups *problemGroups // the row problems past the first 20, grouped
 	out    *output        // stderr's lines, or JSON events
+	// display shows the setup's steps, then the rows' progress.
+	display *progress.Display
 
 	// created is the import's created CSV (nil in a dry run).
 	created *report.CreatedCSV
@@ -270,6 +272,8 @@ func (r *importRun) run(ctx context.Context) error {
 		pcfg.Reopen = func() (source.Reader, error) { return source.Open(r.file, r.opt) }
 	}
 
+	r.display = r.startDisplay(src, counters)
+	defer r.display.Stop()
 	cleanup, err := r.setup(ctx, &pcfg, cfg, mappingBytes)
 	defer cleanup()
 	if err != nil {
@@ -285,6 +289,7 @@ func (r *importRun) run(ctx context.Context) error {
 	if !r.typed {
 		warnings = append(warnings, untypedFormats(cfg)...)
 	}
+	r.display.Step("") // its line off the terminal before the warnings
 	for _, w := range warnings {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 	}
@@ -307,11 +312,9 @@ func (r *importRun) run(ctx context.Context) error {
 		pcfg.Relate = r.relateConfig(rel)
 	}
 	r.stopOnSignal(in, &pcfg)
-	display := r.startProgress(&pcfg, counters)
+	r.startRows(&pcfg)
 	res, runErr := pipeline.Run(ctx, pcfg)
-	if display != nil {
-		display.Stop()
-	}
+	r.display.Stop()
 	if runErr == nil {
 		runErr = r.finishRelations(rel, &res.Summary)
 	}
@@ -389,29 +392,33 @@ func (r *importRun) stopOnSignal(in *interrupts, pcfg *pipeline.Config) {
 	})
 }
 
-// startProgress starts the progress bar or log lines. An import counts
-// the file's rows first for the total; a dry run of a CSV does not (a
-// second read of the file): its total is estimated from the bytes read.
-func (r *importRun) startProgress(pcfg *pipeline.Config, counters *progress.Counters) *progress.Display {
-	src := pcfg.Source
+// startDisplay starts the progress display in setup: its steps are
+// logged (--progress never, --log-format json) or shown on the terminal
+// while they last, and so are the rate limit's waits once there is a
+// limiter.
+func (r *importRun) startDisplay(src source.Reader, counters *progress.Counters) *progress.Display {
+	bar := r.f.logFormat != "json" && (r.f.progress == "always" || (r.f.progress == "auto" && r.env.IsTerminal))
+	popt := progress.Options{Bar: bar, Setup: true, Total: -1, Out: r.env.Stderr, Logger: r.log, DryRun: r.dry}
+	if _, size := source.Position(src); size > 0 {
+		popt.Position = func() (int64, int64) { return source.Position(src) }
+	}
+	return progress.Start(counters, popt)
+}
+
+// startRows begins the rows' progress. An import counts the file's rows
+// first for the total; a dry run of a CSV does not (a second read of the
+// file): its total is estimated from the bytes read.
+func (r *importRun) startRows(pcfg *pipeline.Config) {
 	total := int64(-1)
-	if _, size := source.Position(src); !r.dry || size == 0 {
+	if _, size := source.Position(pcfg.Source); !r.dry || size == 0 {
+		r.display.Step("counting rows")
 		if n, err := source.Count(r.file, r.opt); err == nil && n >= 0 {
 			total = int64(n)
 		}
 	}
-	bar := r.f.logFormat != "json" && (r.f.progress == "always" || (r.f.progress == "auto" && r.env.IsTerminal))
-	popt := progress.Options{Bar: bar, Total: total, Out: r.env.Stderr, Logger: r.log, DryRun: r.dry}
-	if _, size := source.Position(src); size > 0 {
-		popt.Position = func() (int64, int64) { return source.Position(src) }
-	}
-	if pcfg.Limiter != nil {
-		popt.Paused = pcfg.Limiter.Paused
-	}
 	pcfg.Total = int(total)
-	display := progress.Start(counters, popt)
-	pcfg.Throttle = display.Throttled
-	return display
+	r.display.Rows(total)
+	pcfg.Throttle = r.display.Throttled
 }
 
 // closeOutputs closes the errors CSV and the journal after a run, saying
@@ -463,6 +470,7 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	}
 	limiter := throttle.NewLimiter(throttle.Config{Rate: lim.rate, Burst: f.burst, MaxWait: maxWait})
 	pcfg.Client, pcfg.Limiter = client, limiter
+	r.display.SetHold(limiter.Hold)
 	if !r.dry {
 		if err := r.lockRun(ctx, &cleanups); err != nil {
 			return cleanup, err
@@ -474,7 +482,9 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 	if r.dry {
 		return cleanup, nil
 	}
+	r.display.Step("reading the checkpoint " + r.ckPath)
 	journal, state, err := r.openJournal(ctx, pcfg, endpoint, mappingBytes, &cleanups)
+	r.display.Step("")
 	if err != nil {
 		return cleanup, err
 	}
@@ -682,8 +692,9 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 		if r.mapper.Type() == "" || slices.Contains(r.mapper.Fields(), "type") {
 			types = mapping.WorkTypes()
 		}
-		fmt.Fprintln(r.env.Stderr, "fetching the org's schema (to check custom fields)")
+		r.display.Step("fetching the org's schema (to check custom fields)")
 		sch, err := schema.Fetch(ctx, pcfg.Client, retr, types)
+		r.display.Step("")
 		if err != nil {
 			code, msg := apiFailure("fetching the org's schema", err, "(use --schema stock to skip)")
 			return r.fail(code, "%s", msg)

@@ -233,7 +233,7 @@ func TestImportProgressTotalFromTheSheetDimension(t *testing.T) {
 	if code := Main(context.Background(), []string{"import", book, "--mapping", mappingPath, "--workers", "1", "--rate", "1000"}, env); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "/40, ") {
+	if !strings.Contains(stderr.String(), "/40)") {
 		t.Errorf("the bar has no total of 40 rows:\n%q", stderr.String())
 	}
 	wantN := 40

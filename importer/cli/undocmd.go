@@ -86,7 +86,7 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 		return err
 	}
 	defer lock.Unlock()
-	hdr, plan, err := planUndo(path, env)
+	hdr, plan, err := planUndo(path, env, func(what string, fn func()) { during(f, env, what, fn) })
 	if err != nil || len(plan.todo) == 0 {
 		return err
 	}
@@ -193,11 +193,9 @@ func (u *undoRun) config(counters *progress.Counters, dry bool) pipeline.UndoCon
 // summary.
 func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, error) {
 	counters := new(progress.Counters)
-	display := progress.Start(counters, progress.Options{
-		Bar:   u.f.progress == "always" || (u.f.progress == "auto" && u.env.IsTerminal),
-		Total: int64(len(plan.todo)), Undo: true, Out: u.env.Stderr,
-		Logger: newLogger(u.env, "text", slog.LevelInfo), Paused: u.retrier.Limiter.Paused,
-	})
+	opt := undoProgress(u.f, u.env)
+	opt.Total, opt.Hold = int64(len(plan.todo)), u.retrier.Limiter.Hold
+	display := progress.Start(counters, opt)
 	res, err := pipeline.Undo(ctx, u.config(counters, false), plan.todo)
 	display.Stop()
 	if plan.links+plan.comments > 0 {
@@ -214,6 +212,23 @@ func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, 
 		res.Restored, plan.restores, inParens(report.FieldCounts(res.Fields)), res.Failed)
 	u.printRestoreNotes(res, false)
 	return res, err
+}
+
+// undoProgress are an undo's progress options: a bar on a terminal, log
+// lines otherwise (--progress never).
+func undoProgress(f undoFlags, env Env) progress.Options {
+	return progress.Options{Bar: f.progress == "always" || (f.progress == "auto" && env.IsTerminal),
+		Undo: true, Out: env.Stderr, Logger: newLogger(env, "text", slog.LevelInfo)}
+}
+
+// during runs a setup step (reading the checkpoint, asking for the org's
+// name) under a progress display that says what it waits for.
+func during(f undoFlags, env Env, what string, fn func()) {
+	opt := undoProgress(f, env)
+	opt.Step = what
+	d := progress.Start(nil, opt)
+	defer d.Stop()
+	fn()
 }
 
 // dryRun reads the works to restore and lists what an undo would put
@@ -314,12 +329,16 @@ type undoPlan struct {
 	fields            map[string]int // the fields to restore
 }
 
-// planUndo reads the checkpoint and returns the works it records as
+// planUndo reads the checkpoint (a setup step) and returns the works it records as
 // created and not deleted yet, and those it updated whose fields are not
 // restored yet, after saying how many (or that there are none).
-func planUndo(path string, env Env) (checkpoint.Header, undoPlan, error) {
+func planUndo(path string, env Env, step func(what string, fn func())) (checkpoint.Header, undoPlan, error) {
 	plan := undoPlan{byType: map[string]int{}, fields: map[string]int{}}
-	hdr, state, warns, err := checkpoint.Read(path)
+	var hdr checkpoint.Header
+	var state *checkpoint.State
+	var warns []string
+	var err error
+	step("reading the checkpoint "+path, func() { hdr, state, warns, err = checkpoint.Read(path) })
 	if err != nil {
 		return hdr, plan, usageError("%v", err)
 	}

@@ -58,7 +58,7 @@ func TestUndoPromptNamesOrgAndEndpointAndShowsProgress(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	// The bar clears itself once done; its frames stay in the output.
-	if !strings.Contains(res.stderr, "/7, ") || !strings.Contains(res.stderr, "deleted 7 failed 0") {
+	if !strings.Contains(res.stderr, "/7)") || !strings.Contains(res.stderr, "deleted 7 failed 0") {
 		t.Errorf("no bar of 7 deletes on stderr:\n%q", res.stderr)
 	}
 	if n := len(sim.Works()); n != 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devrev-import/devrev-import/importer/throttle"
 	"github.com/devrev-import/devrev-import/importer/throttle/throttletest"
 )
 
@@ -50,7 +51,7 @@ func TestLogLines(t *testing.T) {
 	d.Stop()
 	d.Stop()
 	got := out.String()
-	for _, want := range []string{"msg=progress", "done=4", "created=3", "failed=1", "total=10", "rows_per_s=2.0", "msg=\"rate limited\"", "resume_in=27s"} {
+	for _, want := range []string{"msg=progress", "done=4", "created=3", "failed=1", "total=10", "rows_per_s=2", "msg=\"rate limited\"", "waiting=429", "asked_s=27", "resume_in_s=27"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("log lacks %q:\n%s", want, got)
 		}
@@ -83,7 +84,11 @@ func TestLogModeLogsWindowWaitsOnce(t *testing.T) {
 		Tick:   make(chan time.Time),
 		Watch:  watch,
 		Clock:  throttletest.ClockFunc(func() time.Time { return now }),
-		Paused: func() time.Time { mu.Lock(); defer mu.Unlock(); return paused },
+		Hold: func() throttle.Hold {
+			mu.Lock()
+			defer mu.Unlock()
+			return throttle.Hold{Until: paused, Window: !paused.IsZero()}
+		},
 	})
 	watch <- now // not paused: nothing
 	mu.Lock()
@@ -96,8 +101,8 @@ func TestLogModeLogsWindowWaitsOnce(t *testing.T) {
 	if n := strings.Count(out.String(), "rate limited"); n != 1 {
 		t.Errorf("%d 'rate limited' lines, want 1:\n%s", n, out.String())
 	}
-	if !strings.Contains(out.String(), "resume_in=5s") {
-		t.Errorf("no resume_in=5s:\n%s", out.String())
+	if !strings.Contains(out.String(), "resume_in_s=5") || !strings.Contains(out.String(), "waiting=window") {
+		t.Errorf("no window wait of 5s:\n%s", out.String())
 	}
 }
 
@@ -120,7 +125,7 @@ func TestTotalEstimatedFromPosition(t *testing.T) {
 	tick <- now
 	tick <- now
 	d.Stop()
-	for _, want := range []string{"done=10", "total=40", "rows_per_s=5.0", "eta=6s"} {
+	for _, want := range []string{"done=10", "total=40", "rows_per_s=5", "eta_s=6"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, out.String())
 		}
@@ -156,7 +161,7 @@ func TestUndoLogLines(t *testing.T) {
 	tick <- now
 	d.Stop()
 	got := out.String()
-	for _, want := range []string{"msg=progress", "done=101", "deleted=100", "failed=1", "total=302", "eta=20s"} {
+	for _, want := range []string{"msg=progress", "done=101", "deleted=100", "failed=1", "total=302", "eta_s=20"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("log lacks %q:\n%s", want, got)
 		}

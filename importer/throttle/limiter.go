@@ -96,6 +96,7 @@ type Limiter struct {
 
 	// Pause gate and its statistics.
 	pause  time.Time
+	asked  time.Duration // the wait the pause's 429 asked for (Hold)
 	pauses int
 	waited time.Duration
 	// throttledSince is when the 429s in a row began (zero: not
@@ -424,7 +425,7 @@ func (l *Limiter) PauseUntil(t time.Time) time.Duration {
 			l.pauses++
 			l.waited += t.Sub(now)
 		}
-		l.pause = t
+		l.pause, l.asked = t, t.Sub(now)
 	}
 	return max(0, l.pause.Sub(now))
 }
