@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"github.com/devrev-import/devrev-import/importer/simulator"
 	"os"
 	"path/filepath"
 	"strings"
