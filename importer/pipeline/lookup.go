@@ -50,6 +50,14 @@ func (r *run) flushLookups(ctx context.Context, jobs chan<- *Op) bool {
 		works := found[op.Key]
 		send := false
 		switch {
+		case op.ID != "":
+			// The checkpoint knows the work (a line without hashes): compare
+			// with it as listed, or read it when the listing lacks it.
+			if w, ok := pickWork(works, op.ID); ok {
+				send = r.decideServed(op, w)
+			} else {
+				op.needsRead, send = true, true
+			}
 		case len(works) > 1:
 			r.keyAmbiguous(op, works)
 		case len(works) == 1:
@@ -107,6 +115,16 @@ func (r *run) worksByKey(ctx context.Context, keys []string) (map[string][]devre
 		}
 		req.Cursor = next
 	}
+}
+
+// pickWork is the work of works whose ID is id.
+func pickWork(works []devrev.Work, id string) (devrev.Work, bool) {
+	for _, w := range works {
+		if w.ID == id || w.DisplayID == id {
+			return w, true
+		}
+	}
+	return devrev.Work{}, false
 }
 
 // keyAmbiguous fails a row whose key several works in DevRev carry:

@@ -132,6 +132,11 @@ func (r *run) planKnown(op *Op, sent checkpoint.Sent) verdict {
 		return vDone
 	}
 	if !sent.Known {
+		// Written before values were hashed: compare with DevRev, in
+		// batches by the key field when there is one.
+		if r.cfg.Mapper.KeyField() != "" && r.cfg.Client != nil {
+			return vLookup
+		}
 		return vRead
 	}
 	changed := workdiff.Changed(sent.FH, op.Now)
