@@ -1,13 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
@@ -204,4 +210,73 @@ func readCSVFile(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// A work's comments come in several batches (its Comment column, then
+// each run of its key in a comments file sorted by date), which meet
+// different workers; they are still created in source order. The server
+// holds A's first comment until either every B comment has arrived (the
+// importer waits for it, as it must) or a later comment of A arrives
+// while it is held (which is then created first: the order is lost).
+func TestCommentsOfOneWorkInSourceOrder(t *testing.T) {
+	sim := simulator.New(simulator.Options{})
+	var mu sync.Mutex
+	heldA, bSeen := false, 0
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/timeline-entries.create" {
+			sim.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		isA := bytes.Contains(body, []byte("[A"))
+		mu.Lock()
+		hold := isA && !heldA
+		heldA = heldA || isA
+		if !isA {
+			bSeen++
+		}
+		last := bSeen == 2
+		mu.Unlock()
+		if hold {
+			select {
+			case <-release:
+			case <-time.After(30 * time.Second):
+				t.Error("A's first comment held for 30 s: neither B's comments nor A's next one came")
+			}
+		}
+		sim.ServeHTTP(w, r)
+		if isA && !hold || last {
+			free()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(free)
+	dir := t.TempDir()
+	csvPath, comments, mappingPath := filepath.Join(dir, "w.csv"), filepath.Join(dir, "c.csv"), filepath.Join(dir, "w.yaml")
+	for path, s := range map[string]string{
+		csvPath:  "Key,Title,Comment\nA-1,Work A,[A0] in the column\nB-1,Work B,\n",
+		comments: "Key,Body\nA-1,[A1] from the file\nB-1,[B1] one\nB-1,[B2] two\n",
+		mappingPath: "type: issue\nkey: Key\ncolumns:\n  Key: custom_fields.tnt__external_id\n  Title: title\n  Comment: {comment: text}\n" +
+			"comments: {key: Key, body: Body}\ndefaults: {owned_by: [DEVU-1], applies_to_part: PROD-1}\n",
+	} {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath, "--comments", comments, "--workers", "4"); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	var a []string
+	for _, c := range sim.Comments() {
+		if strings.Contains(c.Body, "[A") {
+			a = append(a, c.Body[strings.Index(c.Body, "[A"):][:4])
+		}
+	}
+	if strings.Join(a, " ") != "[A0] [A1]" {
+		t.Errorf("A's comments were created in the order %v, want [A0] [A1]", a)
+	}
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // observer wraps the simulator's handler. It counts what reaches
-// works.create, works.update and works.list and, when armed, tells the
-// test (through a channel) that a chosen create or update has been
+// works.create, works.update, links.create, timeline-entries.create and
+// works.list and, when armed, tells the test (through a channel) that a
+// chosen write has been
 // performed, holding that write's answer back until the test releases it:
 // a kill that lands then leaves a row whose write took effect but whose
 // answer the importer never read.
@@ -21,26 +22,30 @@ type observer struct {
 	h http.Handler
 
 	mu      sync.Mutex
-	creates int64 // create requests seen so far
-	updates int64 // update requests seen so far
+	creates int64             // create requests seen so far
+	updates int64             // update requests seen so far
+	rels    map[string]*int64 // links.create and timeline-entries.create requests seen so far
 	trig    *trigger
 	all     []*trigger // every trigger ever armed, released at cleanup
 
-	byStatus  map[int]int // create answers by status; 0 = connection dropped
-	updStatus map[int]int // update answers by status; 0 = connection dropped
+	byStatus  map[int]int            // create answers by status; 0 = connection dropped
+	updStatus map[int]int            // update answers by status; 0 = connection dropped
+	relStatus map[string]map[int]int // link and comment answers by path and status
 	lookups   map[string]int
 	listCalls int
 }
 
 // Write paths the observer counts and can arm on.
 const (
-	pathCreate = "/works.create"
-	pathUpdate = "/works.update"
+	pathCreate  = "/works.create"
+	pathUpdate  = "/works.update"
+	pathLink    = "/links.create"
+	pathComment = "/timeline-entries.create"
 )
 
 // trigger is one armed kill point.
 type trigger struct {
-	path    string // the write it counts: pathCreate or pathUpdate
+	path    string // the write it counts: pathCreate, pathUpdate, pathLink or pathComment
 	at      int64  // the write (by observer count of path) that fires it
 	holdAll bool   // hold every later write of path too, not only the one that fires
 	fired   chan struct{}
@@ -56,14 +61,17 @@ func (t *trigger) Fired() <-chan struct{} { return t.fired }
 func (t *trigger) Release() { t.once.Do(func() { close(t.release) }) }
 
 func newObserver(h http.Handler) *observer {
-	return &observer{h: h, byStatus: map[int]int{}, updStatus: map[int]int{}, lookups: map[string]int{}}
+	return &observer{h: h, byStatus: map[int]int{}, updStatus: map[int]int{}, lookups: map[string]int{},
+		rels:      map[string]*int64{pathLink: new(int64), pathComment: new(int64)},
+		relStatus: map[string]map[int]int{pathLink: {}, pathComment: {}}}
 }
 
 // arm fires after n more creates (n >= 1). holdAll also holds every create
 // after the firing one until Release (to keep requests in flight).
 func (o *observer) arm(n int64, holdAll bool) *trigger { return o.armOn(pathCreate, n, holdAll) }
 
-// armOn is arm for the writes of path (pathCreate or pathUpdate).
+// armOn is arm for the writes of path (pathCreate, pathUpdate, pathLink
+// or pathComment).
 func (o *observer) armOn(path string, n int64, holdAll bool) *trigger {
 	if n < 1 {
 		n = 1
@@ -101,19 +109,25 @@ func (o *observer) releaseAll() {
 
 // counts is a snapshot of what the observer saw.
 type counts struct {
-	Creates      int64
-	Updates      int64
-	ByStatus     map[int]int    // create answers by status; 0 = dropped connection
-	UpdateStatus map[int]int    // update answers by status; 0 = dropped connection
-	Lookups      map[string]int // first pages of works.list by kind: custom_field or title
-	Lists        int            // every works.list call, all pages
+	Creates       int64
+	Updates       int64
+	ByStatus      map[int]int    // create answers by status; 0 = dropped connection
+	UpdateStatus  map[int]int    // update answers by status; 0 = dropped connection
+	Lookups       map[string]int // first pages of works.list by kind: custom_field or title
+	Lists         int            // every works.list call, all pages
+	Links         int64          // links.create requests
+	Comments      int64          // timeline-entries.create requests
+	LinkStatus    map[int]int    // links.create answers by status; 0 = dropped connection
+	CommentStatus map[int]int    // timeline-entries.create answers by status; 0 = dropped connection
 }
 
 func (o *observer) snapshot() counts {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	c := counts{Creates: o.creates, Updates: o.updates, ByStatus: maps.Clone(o.byStatus),
-		UpdateStatus: maps.Clone(o.updStatus), Lookups: map[string]int{}, Lists: o.listCalls}
+		UpdateStatus: maps.Clone(o.updStatus), Lookups: map[string]int{}, Lists: o.listCalls,
+		Links: *o.rels[pathLink], Comments: *o.rels[pathComment],
+		LinkStatus: maps.Clone(o.relStatus[pathLink]), CommentStatus: maps.Clone(o.relStatus[pathComment])}
 	for k, v := range o.lookups {
 		c.Lookups[k] = v
 	}
@@ -122,7 +136,7 @@ func (o *observer) snapshot() counts {
 
 func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case pathCreate, pathUpdate:
+	case pathCreate, pathUpdate, pathLink, pathComment:
 		o.serveWrite(w, r)
 	case "/works.list":
 		o.noteList(r)
@@ -134,19 +148,25 @@ func (o *observer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // counter is the request count of the write path; the caller holds o.mu.
 func (o *observer) counter(path string) *int64 {
-	if path == pathUpdate {
+	switch path {
+	case pathUpdate:
 		return &o.updates
+	case pathLink, pathComment:
+		return o.rels[path]
 	}
 	return &o.creates
 }
 
-// serveWrite counts a create or update, and holds its answer when it is
+// serveWrite counts a write, and holds its answer when it is
 // the armed trigger's.
 func (o *observer) serveWrite(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	statuses := o.byStatus
-	if path == pathUpdate {
+	switch path {
+	case pathUpdate:
 		statuses = o.updStatus
+	case pathLink, pathComment:
+		statuses = o.relStatus[path]
 	}
 	o.mu.Lock()
 	c := o.counter(path)

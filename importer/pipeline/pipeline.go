@@ -199,8 +199,9 @@ type run struct {
 	// comments met so far (producer only), their counts.
 	works      *checkpoint.State
 	relSeen    map[uint64]struct{}
-	relKeys    map[string][2]string // keys of other imports looked up: work ID, or why none
-	relErrRows map[int]bool         // rows the errors CSV has from this phase (guarded by mu)
+	relKeys    map[string][2]string     // keys of other imports looked up: work ID, or why none
+	relOrder   map[string]chan struct{} // work ID → its last comment batch's done (see relation.after)
+	relErrRows map[int]bool             // rows the errors CSV has from this phase (guarded by mu)
 	rel        relCounts
 	relErrors  atomic.Int64
 	gate       gate

@@ -61,7 +61,19 @@ type relation struct {
 	what string
 	// batch: a row's comments, sent in order by one worker.
 	batch []*Op
+	// after, when set, is closed once the batch of the same work's
+	// comments before this one is sent; done is this batch's. A work's
+	// comments may come in several batches (its Comment columns, then
+	// each run of its key in the comments file, which an export sorts by
+	// date): without the wait two workers would race and create them out
+	// of source order.
+	after <-chan struct{}
+	done  chan struct{}
 }
+
+// maxOrderWorks is how many works' last comment batches the producer
+// remembers before it forgets those already sent.
+const maxOrderWorks = 4096
 
 // relCounts counts the second phase's outcomes.
 type relCounts struct {
@@ -270,7 +282,42 @@ func (r *run) commentBatch(row source.Row, key, id string, cs []mapping.Comment)
 	if len(batch) == 0 {
 		return nil
 	}
-	return &Op{Kind: KindComment, Row: row, rel: &relation{batch: batch}}
+	rel := &relation{batch: batch, done: make(chan struct{})}
+	rel.after = r.orderAfter(id, rel.done)
+	return &Op{Kind: KindComment, Row: row, rel: rel}
+}
+
+// orderAfter records done as the last comment batch of work and returns
+// the one before it while that is not sent yet (nil: none). Batches are
+// handed on in order and taken in order, so the batch waited for is
+// always with a worker already: no wait is circular.
+func (r *run) orderAfter(work string, done chan struct{}) <-chan struct{} {
+	if r.relOrder == nil {
+		r.relOrder = make(map[string]chan struct{})
+	}
+	prev := r.relOrder[work]
+	r.relOrder[work] = done
+	if len(r.relOrder) > maxOrderWorks {
+		for w, ch := range r.relOrder {
+			if closed(ch) {
+				delete(r.relOrder, w)
+			}
+		}
+	}
+	if prev == nil || closed(prev) {
+		return nil
+	}
+	return prev
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // firstMention reports whether this run meets the link or comment of
@@ -300,10 +347,19 @@ func (r *run) relDoubt(op *Op) *Op {
 	return op
 }
 
-// sendRelation sends a link, or a row's comments one after the other.
+// sendRelation sends a link, or a row's comments one after the other
+// once the work's comments before them are sent.
 func (r *run) sendRelation(ctx context.Context, op *Op) error {
 	if op.rel.batch == nil {
 		return r.send(ctx, op)
+	}
+	defer close(op.rel.done)
+	if op.rel.after != nil {
+		select {
+		case <-op.rel.after:
+		case <-r.stopCh:
+		case <-ctx.Done():
+		}
 	}
 	for _, c := range op.rel.batch {
 		if err := r.send(ctx, c); err != nil {
