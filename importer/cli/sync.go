@@ -36,6 +36,9 @@ func (r *importRun) checkMode(cfg *mapping.Config, m *mapping.Mapper) error {
 	if mode != pipeline.ModeCreate && len(m.KeyColumns()) == 0 && !m.HasIDColumn() {
 		return r.fail(ExitUsage, "--mode %s needs to know each row's work again: name the column(s) that identify a row across runs (key: in the mapping, or --key) or map a column to id (ISS-12, a DON); without either, a row is known by a hash of its cells, which changes when a cell changes, so a changed row would look new", mode)
 	}
+	if r.f.sandbox && mode != pipeline.ModeCreate {
+		r.out.warning("--sandbox starts an empty simulator every run, so an upsert finds none of the works an earlier run made (their rows fail: no longer exists): to try a nightly sync, run `devrev-import sandbox` in another terminal and set DEVREV_ENDPOINT and DEVREV_TOKEN as it says")
+	}
 	if mode == pipeline.ModeUpsert && len(m.KeyColumns()) == 0 {
 		r.out.warning("--mode upsert without a key: a row with an empty id cell is created, and known again only by a hash of its cells: if its cells change before its ID is in the file, it is created again (name a key column to avoid it)")
 	}
