@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,15 +22,7 @@ var sampleInvalid = map[string][]int{
 // errorRows reads the _row column of an errors CSV.
 func errorRows(t *testing.T, path string) []int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSVFile(t, path)
 	var rows []int
 	for _, r := range recs[1:] {
 		n, err := strconv.Atoi(r[0])

@@ -269,15 +269,7 @@ func TestUpsertNightly(t *testing.T) {
 // changed field.
 func checkPlanCSV(t *testing.T, path string, fields map[string]int) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSVFile(t, path)
 	if strings.Join(recs[0], ",") != "row,key,op,work,field,old,new" {
 		t.Fatalf("plan header %q", recs[0])
 	}
