@@ -10,6 +10,8 @@
 //	                             F's first ROWS rows to U: the HTTP floor
 //	benchtool run [flags]        the whole benchmark (see `benchtool run -h`)
 //	benchtool limited [flags]    its rate-limited import alone (see `benchtool limited -h`)
+//	benchtool relations [flags]  a Jira export with links and comments imported against the
+//	                             same limit: the share of the allowed rate (`benchtool relations -h`)
 //	benchtool measure -out FILE -- CMD ARGS...
 //	                             run CMD, write its wall/CPU time, peak RSS and exit code to FILE
 //
@@ -30,7 +32,7 @@ import (
 	"syscall"
 )
 
-const usage = `usage: benchtool bare-csv FILE | bare-xlsx FILE | load -url U -workers N -n ROWS -file F -mapping M | run [flags] | limited [flags]`
+const usage = `usage: benchtool bare-csv FILE | bare-xlsx FILE | load -url U -workers N -n ROWS -file F -mapping M | run [flags] | limited [flags] | relations [flags]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCmd(ctx, args, stdout, stderr)
 	case "limited":
 		return limitedCmd(ctx, args, stdout, stderr)
+	case "relations":
+		return relationsCmd(ctx, args, stdout, stderr)
 	case "measure":
 		return measureCmd(ctx, args, stderr)
 	default:
