@@ -265,3 +265,42 @@ func doubtCounts(t *testing.T, path string) (creates, updates int) {
 	})
 	return creates, updates
 }
+
+// TestUpsertCreateInDoubtThenEdited kills the importer right after a
+// create was performed (its answer never read), then the export changes
+// before the next run: the rerun finds the work by its key (the create is
+// not sent again) and must still bring it to what the row says now, not
+// take the work found for the row's new values.
+func TestUpsertCreateInDoubtThenEdited(t *testing.T) {
+	t.Parallel()
+	first := syncRows(3)
+	f := newSyncFixture(t, first, fixtureOptions{args: []string{"--mode", "upsert", "--workers", "1"}})
+	tr := f.obs.arm(1, false)
+	p := f.start()
+	select {
+	case <-tr.Fired():
+	case <-p.done:
+		t.Fatalf("run %d exited %d before its first create\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
+	}
+	p.signal(t, syscall.SIGKILL)
+	if code := p.wait(t, time.Minute); code != exitKilled {
+		t.Fatalf("exit %d after SIGKILL, want death by signal", code)
+	}
+	tr.Release()
+	if creates, _ := doubtCounts(t, f.ck); creates != 1 {
+		t.Fatalf("%d creates in doubt after the kill, want 1", creates)
+	}
+
+	next := slices.Clone(first)
+	for i := range next {
+		next[i].title += " (edited the next day)"
+		next[i].due = ""
+	}
+	f.writeSync(next)
+	f.finish(2, time.Minute)
+	if n := f.sim.Stats().Creates; n != len(next) {
+		t.Errorf("%d creates, want %d", n, len(next))
+	}
+	f.assertSynced(next, changedRows(first[:1], next[:1]))
+	f.assertQuietNight()
+}

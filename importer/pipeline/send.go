@@ -34,6 +34,9 @@ func (r *run) send(ctx context.Context, op *Op) error {
 	}
 	if op.Doubt != nil {
 		if r.resolveEarlierDoubt(ctx, op) {
+			if op.refresh && op.Kind == KindUpdate {
+				return r.refreshFound(ctx, op)
+			}
 			return nil
 		}
 	}
@@ -299,7 +302,11 @@ func (r *run) resolveEarlierDoubt(ctx context.Context, op *Op) (settled bool) {
 	if r.cfg.Reconciler == nil {
 		return false
 	}
+	op.refresh = r.staleDoubt(op)
 	found, stop := r.reconcile(ctx, op, op.Doubt.TS, r.cfg.State.InDoubtWith(op.Key, op.fp))
+	if !found {
+		op.refresh = false // sent now: a work found in flight holds the row's values
+	}
 	if stop != nil {
 		r.stop(stop)
 		r.notTried.Add(1)
@@ -338,7 +345,12 @@ func (r *run) reconcile(ctx context.Context, op *Op, sentAt time.Time, counted b
 	switch res.Outcome {
 	case reconcile.Found:
 		r.recon.Add(1)
-		r.done(op, Answer{ID: res.ID, DisplayID: res.DisplayID, Type: op.Work.Type}, 0)
+		ans := Answer{ID: res.ID, DisplayID: res.DisplayID, Type: op.Work.Type}
+		if op.refresh {
+			r.foundStale(op, ans)
+		} else {
+			r.done(op, ans, 0)
+		}
 		return true, nil
 	case reconcile.Ambiguous:
 		r.recon.Add(1)

@@ -58,6 +58,10 @@ type syncState struct {
 	readOld bool
 	// named: the row names its work in a column mapped to id.
 	named bool
+	// refresh: a create an earlier run left in doubt was sent from other
+	// values than the row's now (the export changed since); a work found
+	// for it is updated to the row (staleDoubt).
+	refresh bool
 }
 
 // rowValues fills the op's mapped values and their hashes from its create
@@ -411,4 +415,33 @@ func (r *run) countFields(fields []string) {
 	for _, f := range fields {
 		r.fields[f]++
 	}
+}
+
+// staleDoubt reports whether op, a create an earlier run left in doubt,
+// now has another body than that run sent (its fingerprint): a work that
+// request made holds the earlier values, not the row's.
+func (r *run) staleDoubt(op *Op) bool {
+	return r.cfg.Mode.syncs() && op.Kind == KindCreate && op.Doubt != nil && !r.cfg.State.InDoubtWith(op.Key, op.fp)
+}
+
+// foundStale records the work found for a stale create in doubt as
+// created, without field hashes (it holds what the earlier request sent),
+// and turns op into the update that brings it to the row (refreshFound).
+func (r *run) foundStale(op *Op, ans Answer) {
+	fh := op.FH
+	op.FH = nil
+	r.done(op, ans, 0)
+	op.FH = fh
+	op.Kind, op.ID, op.DisplayID = KindUpdate, ans.ID, ans.DisplayID
+	r.c.Done.Add(-1) // the row is done once the update is
+}
+
+// refreshFound compares the work foundStale recorded with the row, as
+// DevRev serves it, and sends the update of the fields that differ.
+func (r *run) refreshFound(ctx context.Context, op *Op) error {
+	op.refresh, op.Doubt, op.sent, op.Body = false, nil, false, nil
+	if !r.readWork(ctx, op) {
+		return nil
+	}
+	return r.send(ctx, op)
 }
