@@ -55,7 +55,7 @@ func (b *bench) syncCheck(ctx context.Context) (*syncResult, error) {
 	args := []string{"import", file, "--mapping", file + ".yaml", "--progress", "never", "--checkpoint", ck,
 		"--errors-csv", filepath.Join(c.Tmp, "sync.errors.csv"), "--summary-json", sum}
 	upsert := append(slices.Clone(args), "--mode", "upsert")
-	b.note(nil, "# simulator served by benchtool in-process, as `devrev-import sandbox --limit 0 --latency 0`; FILE is a copy of "+c.SyncFile)
+	b.note(nil, "# simulator served by benchtool in-process, as `devrev-import sandbox --limit 0 --latency 0`; sync.csv: a copy of the -sync-file CSV")
 	b.note([]string{"DEVREV_ENDPOINT=http://127.0.0.1:PORT", "DEVREV_TOKEN=" + simulator.DefaultToken}, c.Bin, upsert...)
 	res := &syncResult{}
 	run := func(what string, argv []string) (proc, summary, error) {
