@@ -79,27 +79,19 @@ func upsertKill9(t *testing.T, loseCheckpoint bool) {
 		at := 1 + rng.Int64N(int64(max(todo/(left+1), 1)))
 		tr := f.obs.armOn(path, at, false)
 		p := f.start()
-		select {
-		case <-tr.Fired():
-			p.signal(t, syscall.SIGKILL)
-			code := p.wait(t, time.Minute)
-			tr.Release()
-			if code != exitKilled {
-				t.Fatalf("run %d: exit %d after SIGKILL, want death by signal", f.runs, code)
-			}
+		if f.killWhen(p, tr) {
 			killed++
 			creates, updates := doubtCounts(t, f.ck)
 			t.Logf("kill %d (run %d) after %d more %s (of %d rows to do): in doubt %d creates, %d updates", killed, f.runs, at, path, todo, creates, updates)
-		case <-p.done:
-			f.obs.disarm()
-			if p.code == exitOK {
-				t.Fatalf("run %d finished before its kill point (%d more %s); only %d kills", f.runs, at, path, killed)
-			}
-			if p.code != exitRows && p.code != exitStopped {
-				t.Fatalf("run %d: exit %d\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
-			}
-			t.Logf("run %d exited %d before its kill point:\n%s", f.runs, p.code, tail(p.stderr.String(), 1500))
+			continue
 		}
+		if p.code == exitOK {
+			t.Fatalf("run %d finished before its kill point (%d more %s); only %d kills", f.runs, at, path, killed)
+		}
+		if p.code != exitRows && p.code != exitStopped {
+			t.Fatalf("run %d: exit %d\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
+		}
+		t.Logf("run %d exited %d before its kill point:\n%s", f.runs, p.code, tail(p.stderr.String(), 1500))
 	}
 	f.obs.disarm()
 
@@ -178,17 +170,9 @@ func TestUpsertKill9RefusedClear(t *testing.T) {
 
 	f.sim.SetFaults(simulator.Faults{Err503: 1})
 	tr := f.obs.armOn(pathUpdate, 1, false)
-	p := f.start()
-	select {
-	case <-tr.Fired():
-	case <-p.done:
+	if p := f.start(); !f.killWhen(p, tr) {
 		t.Fatalf("run %d exited %d before its first update\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
 	}
-	p.signal(t, syscall.SIGKILL)
-	if code := p.wait(t, time.Minute); code != exitKilled {
-		t.Fatalf("exit %d after SIGKILL, want death by signal", code)
-	}
-	tr.Release()
 	if _, updates := doubtCounts(t, f.ck); updates == 0 {
 		t.Fatalf("no update in doubt after the kill: the test did not test")
 	}
@@ -199,7 +183,7 @@ func TestUpsertKill9RefusedClear(t *testing.T) {
 	if plan := pp.result(t); code != exitOK || plan == nil || plan.Updated != len(changed) {
 		t.Errorf("dry run: exit %d, summary %+v, want %d updates\n%s", code, plan, len(changed), tail(pp.stderr.String(), 3000))
 	}
-	p, code = f.runOnce(time.Minute)
+	p, code := f.runOnce(time.Minute)
 	if s := p.result(t); code != exitOK || s == nil || s.Updated != len(changed) {
 		t.Errorf("import: exit %d, summary %+v, want %d updates\n%s", code, s, len(changed), tail(p.stderr.String(), 3000))
 	}
@@ -241,6 +225,26 @@ func since(now, before map[int]int) map[int]int {
 	return out
 }
 
+// killWhen kills run p with SIGKILL once tr has fired (a write performed,
+// its answer held), checks that p died of it and releases the answer;
+// false when p exited first (its code is p.code, tr is disarmed).
+func (f *fixture) killWhen(p *proc, tr *trigger) bool {
+	f.t.Helper()
+	select {
+	case <-tr.Fired():
+	case <-p.done:
+		f.obs.disarm()
+		return false
+	}
+	p.signal(f.t, syscall.SIGKILL)
+	code := p.wait(f.t, time.Minute)
+	tr.Release()
+	if code != exitKilled {
+		f.t.Fatalf("run %d: exit %d after SIGKILL, want death by signal", f.runs, code)
+	}
+	return true
+}
+
 // doubtCounts reads the journal as a restarted run would and counts the
 // rows left in doubt: creates (last line sending) and works with an update
 // in doubt (updating, no updated after it).
@@ -276,17 +280,9 @@ func TestUpsertCreateInDoubtThenEdited(t *testing.T) {
 	first := syncRows(3)
 	f := newSyncFixture(t, first, fixtureOptions{args: []string{"--mode", "upsert", "--workers", "1"}})
 	tr := f.obs.arm(1, false)
-	p := f.start()
-	select {
-	case <-tr.Fired():
-	case <-p.done:
+	if p := f.start(); !f.killWhen(p, tr) {
 		t.Fatalf("run %d exited %d before its first create\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
 	}
-	p.signal(t, syscall.SIGKILL)
-	if code := p.wait(t, time.Minute); code != exitKilled {
-		t.Fatalf("exit %d after SIGKILL, want death by signal", code)
-	}
-	tr.Release()
 	if creates, _ := doubtCounts(t, f.ck); creates != 1 {
 		t.Fatalf("%d creates in doubt after the kill, want 1", creates)
 	}
