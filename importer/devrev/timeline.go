@@ -165,3 +165,25 @@ func (c *Client) DeleteTimelineEntry(ctx context.Context, id string) (Response, 
 		ID string `json:"id"`
 	}{id}, &out)
 }
+
+// CommentByRef returns the timeline entry with externalRef on object's
+// timeline (timeline-entries.get with external_ref): the comment a 409 to
+// CreateComment says is there, so that its ID can be recorded. None is a
+// 404 *APIError.
+func (c *Client) CommentByRef(ctx context.Context, object, externalRef string) (TimelineEntry, Response, error) {
+	const op = "timeline-entries.get"
+	var out struct {
+		Entry *wireEntry `json:"timeline_entry"`
+	}
+	resp, err := c.post(ctx, op, struct {
+		ID          string `json:"id"`
+		ExternalRef string `json:"external_ref"`
+	}{object, externalRef}, &out)
+	if err != nil {
+		return TimelineEntry{}, resp, err
+	}
+	if out.Entry == nil || out.Entry.ID == "" {
+		return TimelineEntry{}, resp, &BadResponseError{Op: op, Status: resp.Status, Err: errors.New("no timeline_entry.id in the answer")}
+	}
+	return out.Entry.entry(), resp, nil
+}

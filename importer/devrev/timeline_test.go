@@ -45,6 +45,12 @@ func TestCreateListDeleteComments(t *testing.T) {
 	if devrev.IsConflict(errors.New("x")) {
 		t.Error("IsConflict of a plain error")
 	}
+	// ...and the comment that holds it, read back by the reference.
+	if got, _, err := c.CommentByRef(ctx, iss.ID, "jira:10001"); err != nil || got.ID != e.ID {
+		t.Errorf("CommentByRef = %+v, %v; want %s", got, err, e.ID)
+	}
+	_, _, err = c.CommentByRef(ctx, "ISS-1", "jira:nope")
+	apiError(t, err, "timeline-entries.get", http.StatusNotFound)
 	for _, b := range []string{"second", "third"} {
 		if _, _, err := c.CreateComment(ctx, marshal(t, devrev.CommentRequest{Object: "ISS-1", Body: b})); err != nil {
 			t.Fatal(err)

@@ -428,7 +428,11 @@ func (f *fixture) assertUndone(x *jiraExport) {
 			own++
 		}
 	}
-	f.t.Logf("undo: %d of %d comments deleted by timeline-entries.delete, the rest with their works", own, len(f.sim.Comments()))
+	// A comment resent after a lost answer (409) is recorded with the ID
+	// read back by its external_ref, so undo deletes it by itself too.
+	if own != len(f.sim.Comments()) {
+		f.t.Errorf("undo: %d of %d comments deleted by timeline-entries.delete, the rest only with their works", own, len(f.sim.Comments()))
+	}
 }
 
 // TestRelationsValidate runs validate through the binary on a generated

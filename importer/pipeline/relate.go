@@ -416,6 +416,30 @@ func (r *run) linkSettled(ctx context.Context, op *Op) bool {
 	return false
 }
 
+// commentThere records a comment DevRev refused as there already (409
+// for its external_ref: an earlier attempt made it and its answer was
+// lost) with the ID timeline-entries.get by that external_ref finds, so
+// that undo can delete it; without one (the lookup failed) it is recorded
+// all the same, and undo says it cannot delete it.
+func (r *run) commentThere(ctx context.Context, op *Op, attempts int) {
+	r.consec.Store(0)
+	r.relSkipped(op.Kind)
+	var id string
+	if c := op.rel.comment; r.cfg.Client != nil {
+		err := r.retrier().Do(ctx, func() (devrev.Response, error) {
+			e, resp, err := r.cfg.Client.CommentByRef(ctx, c.Object, c.ExternalRef)
+			id = e.ID
+			return resp, err
+		})
+		r.requests.Add(1)
+		if err != nil {
+			id = ""
+			r.cfg.Logger.Warn("a comment already there could not be read back; undo will not delete it by itself", "row", op.Row.Number, "error", err.Error())
+		}
+	}
+	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Commented, ID: id, Attempts: attempts})
+}
+
 // relDone counts a link or comment made (or found made).
 func (r *run) relDone(kind Kind) {
 	if kind == KindLink {

@@ -112,9 +112,7 @@ func (r *run) send(ctx context.Context, op *Op) error {
 			if op.Kind == KindComment && ae.Status == 409 {
 				// Its external_ref is on the work: made by an earlier
 				// attempt whose answer was lost.
-				r.consec.Store(0)
-				r.relSkipped(op.Kind)
-				r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Commented, Attempts: attempts})
+				r.commentThere(ctx, op, attempts)
 				return nil
 			}
 			if op.Kind == KindUpdate && ae.Status == 404 {
