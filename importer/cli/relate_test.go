@@ -280,3 +280,37 @@ func TestCommentsOfOneWorkInSourceOrder(t *testing.T) {
 		t.Errorf("A's comments were created in the order %v, want [A0] [A1]", a)
 	}
 }
+
+// A comments file's comments on a key of another import (no row of this
+// file, stored in the key field of a work in DevRev) land on that work; a
+// key nobody has fails its comments, named by the comments file's row.
+func TestCommentsOnAnotherImportsKey(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	if _, err := sim.AddWork("DEVU-1", map[string]any{"type": "issue", "title": "made elsewhere", "applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"},
+		"custom_fields": map[string]any{"tnt__external_id": "EXT-1"}, "custom_schema_spec": map[string]any{"tenant_fragment": true}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mp, file, comments := filepath.Join(dir, "m.yaml"), filepath.Join(dir, "f.csv"), filepath.Join(dir, "c.csv")
+	for path, s := range map[string]string{
+		mp: "type: issue\nkey: Key\ncolumns:\n  Key: custom_fields.tnt__external_id\n  Title: title\ncomments: {key: Key, body: Body}\n" +
+			"defaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n",
+		file:     "Key,Title\nS-1,one\n",
+		comments: "Key,Body\nEXT-1,on the other import's work\nS-1,on this one\nEXT-2,on nothing\n",
+	} {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imp := run(t, sim.URL, nil, "import", file, "--mapping", mp, "--comments", comments)
+	if imp.code != ExitRowsFailed || !strings.Contains(imp.stderr, `c.csv:4: 1 comments of key "EXT-2": no such key in this import or in DevRev`) {
+		t.Errorf("import: exit %d, want %d and EXT-2's comment failed\n%s", imp.code, ExitRowsFailed, imp.stderr)
+	}
+	got := map[string]string{}
+	for _, c := range sim.Comments() {
+		got[c.ObjectDisplayID] = c.Body
+	}
+	if s1 := workOf(t, sim, "S-1").DisplayID; len(got) != 2 || got["ISS-1"] != "on the other import's work" || got[s1] != "on this one" {
+		t.Errorf("comments %v, want ISS-1's and %s's", got, s1)
+	}
+}

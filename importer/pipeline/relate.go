@@ -59,6 +59,8 @@ type relation struct {
 	comment devrev.CommentRequest
 	// what names it in messages: `Parent "PROJ-9"`, `comment 2`.
 	what string
+	// where is a comments file's row ("c.csv:4"; "" for the main file's).
+	where string
 	// batch: a row's comments, sent in order by one worker.
 	batch []*Op
 	// after, when set, is closed once the batch of the same work's
@@ -130,7 +132,7 @@ func (r *run) produceRelations(ctx context.Context, jobs chan<- *Op) error {
 				return nil
 			}
 		}
-		if b := r.commentBatch(row, res.Key, id, res.Comments); b != nil && !r.emit(ctx, jobs, b) {
+		if b := r.commentBatch(row, res.Key, id, res.Comments, ""); b != nil && !r.emit(ctx, jobs, b) {
 			return nil
 		}
 	}
@@ -153,11 +155,17 @@ func (r *run) produceFileComments(ctx context.Context, jobs chan<- *Op) error {
 	var run []mapping.Comment
 	flush := func() bool {
 		defer func() { run = run[:0] }()
-		id, ok := r.workOf(key)
-		if len(run) == 0 || !ok {
+		if len(run) == 0 {
 			return true
 		}
-		b := r.commentBatch(row, key, id, run)
+		where := f.Where(row.Number, -1)
+		id, ok := r.workOf(key)
+		if !ok {
+			if id, ok = r.commentsWork(where, key, len(run)); !ok {
+				return true
+			}
+		}
+		b := r.commentBatch(row, key, id, run, where)
 		return b == nil || r.emit(ctx, jobs, b)
 	}
 	for !r.stopped() {
@@ -179,6 +187,28 @@ func (r *run) produceFileComments(ctx context.Context, jobs chan<- *Op) error {
 	}
 	flush()
 	return nil
+}
+
+// commentsWork is the work of a comments file's key that no row of this
+// import has a work for: one another import made, found in DevRev by the
+// key field. None: the comments are counted as failed and said (a row of
+// the file whose work was not created says why on its own row).
+func (r *run) commentsWork(where, key string, n int) (string, bool) {
+	t, found := r.cfg.Relate.Resolve(mapping.LinkRef{Ref: key})
+	if found && t.Row != 0 {
+		return "", false
+	}
+	id, why := "", "no such key in this import or in DevRev"
+	if found && t.Unresolved {
+		id, why = r.keyWork(key)
+	}
+	if id == "" {
+		r.rel.commentsFailed.Add(int64(n))
+		r.note(0, []string{fmt.Sprintf("%s: %d comments of key %q: %s", where, n, key, why)}, []mapping.Problem{{Col: -1, Msg: "comment failed"}})
+		r.relErrors.Add(1)
+		return "", false
+	}
+	return id, true
 }
 
 // workOf is the work the journal records for key.
@@ -261,7 +291,7 @@ func (r *run) keyWork(key string) (id, why string) {
 
 // commentBatch is one op carrying a row's comments in order (nil when
 // every one is recorded already).
-func (r *run) commentBatch(row source.Row, key, id string, cs []mapping.Comment) *Op {
+func (r *run) commentBatch(row source.Row, key, id string, cs []mapping.Comment, where string) *Op {
 	var batch []*Op
 	for i, c := range cs {
 		ref := relations.ExternalRef(key, c)
@@ -273,7 +303,7 @@ func (r *run) commentBatch(row source.Row, key, id string, cs []mapping.Comment)
 		if vis == "" {
 			vis = r.cfg.Relate.Visibility
 		}
-		op := &Op{Kind: KindComment, Row: row, Key: ck, rel: &relation{what: "comment " + strconv.Itoa(i+1),
+		op := &Op{Kind: KindComment, Row: row, Key: ck, rel: &relation{what: "comment " + strconv.Itoa(i+1), where: where,
 			comment: devrev.CommentRequest{Object: id, Body: relations.CommentBody(c), BodyType: "text", Visibility: vis, ExternalRef: ref}}}
 		if op = r.relDoubt(op); op != nil {
 			batch = append(batch, op)
@@ -462,12 +492,17 @@ func (r *run) relSkipped(kind Kind) {
 // (its first messages, the errors CSV), and journals it when it has a key
 // of its own. The row's work stays created.
 func (r *run) relFailed(row source.Row, kind Kind, key, msg string) {
+	r.relFailedAt(r.cfg.Source.Where(row.Number, -1), row, kind, key, msg)
+}
+
+// relFailedAt is relFailed at where (a comments file's row).
+func (r *run) relFailedAt(where string, row source.Row, kind Kind, key, msg string) {
 	if kind == KindLink {
 		r.rel.linksFailed.Add(1)
 	} else {
 		r.rel.commentsFailed.Add(1)
 	}
-	full := r.cfg.Source.Where(row.Number, -1) + ": " + msg
+	full := where + ": " + msg
 	r.note(row.Number, []string{full}, []mapping.Problem{{Col: -1, Msg: string(kind) + " failed"}})
 	if len(row.Cells) > 0 && r.firstRelError(row.Number) {
 		// A main-file row, once: fed back, its work is skipped as created

@@ -193,7 +193,11 @@ func (r *run) opFailed(op *Op, status int, typ, msg string, attempts int) {
 		if status > 0 {
 			msg = fmt.Sprintf("HTTP %d %s: %s", status, typ, msg)
 		}
-		r.relFailed(op.Row, op.Kind, op.Key, relWhat(op)+": "+msg)
+		if op.rel.where != "" {
+			r.relFailedAt(op.rel.where, op.Row, op.Kind, op.Key, relWhat(op)+": "+msg)
+		} else {
+			r.relFailed(op.Row, op.Kind, op.Key, relWhat(op)+": "+msg)
+		}
 		return
 	}
 	r.fail(op.Kind, op.Row, status, typ, msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Failed, HTTPStatus: status,
