@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -346,26 +345,18 @@ func TestRelationsKill9(t *testing.T) {
 		at := 1 + rng.Int64N(int64(max(todo/(left+1), 1)))
 		tr := f.obs.armOn(path, at, false)
 		p := f.start()
-		select {
-		case <-tr.Fired():
-			p.signal(t, syscall.SIGKILL)
-			code := p.wait(t, time.Minute)
-			tr.Release()
-			if code != exitKilled {
-				t.Fatalf("run %d: exit %d after SIGKILL, want death by signal", f.runs, code)
-			}
+		if f.killWhen(p, tr) {
 			killed++
 			t.Logf("kill %d (run %d) after %d more %s (of %d to do)", killed, f.runs, at, path, todo)
-		case <-p.done:
-			f.obs.disarm()
-			if p.code == exitOK {
-				t.Fatalf("run %d finished before its kill point (%d more %s); only %d kills", f.runs, at, path, killed)
-			}
-			if p.code != exitRows && p.code != exitStopped {
-				t.Fatalf("run %d: exit %d\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
-			}
-			t.Logf("run %d exited %d before its kill point:\n%s", f.runs, p.code, tail(p.stderr.String(), 1500))
+			continue
 		}
+		if p.code == exitOK {
+			t.Fatalf("run %d finished before its kill point (%d more %s); only %d kills", f.runs, at, path, killed)
+		}
+		if p.code != exitRows && p.code != exitStopped {
+			t.Fatalf("run %d: exit %d\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
+		}
+		t.Logf("run %d exited %d before its kill point:\n%s", f.runs, p.code, tail(p.stderr.String(), 1500))
 	}
 	f.obs.disarm()
 
