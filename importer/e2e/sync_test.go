@@ -406,3 +406,52 @@ func TestUpsertKeepsPeoplesEdits(t *testing.T) {
 	// The people's values are still there after the quiet night.
 	f.assertSynced(want, changed)
 }
+
+// TestUpsertAmbiguousKey has another tool make a second work carrying one
+// row's key, then loses the checkpoint: the upsert, looking the keys up,
+// finds two works for that key, fails the row naming both, and writes
+// nothing to either (Salesforce's rule); the other rows are updated. The
+// next run, with the checkpoint it wrote, does the same for that row and
+// nothing else.
+func TestUpsertAmbiguousKey(t *testing.T) {
+	t.Parallel()
+	first := syncRows(6)
+	f := newSyncFixture(t, first, fixtureOptions{args: []string{"--mode", "upsert"}})
+	f.finish(1, time.Minute)
+	byKey, _ := f.assertSynced(first, nil)
+	twin, err := f.sim.AddWork("DEVU-4", map[string]any{"type": "ticket", "title": "Made by another tool",
+		"applies_to_part": "PROD-1", "owned_by": []any{"DEVU-4"}, "custom_fields": map[string]any{keyField: first[2].key},
+		"custom_schema_spec": map[string]any{"tenant_fragment": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(f.ck); err != nil {
+		t.Fatal(err)
+	}
+	next := slices.Clone(first)
+	for i := range next {
+		next[i].title += " (renamed)"
+	}
+	f.writeSync(next)
+
+	for night, wantUpdates := range []int{5, 0} {
+		stats := f.sim.Stats()
+		p, code := f.runOnce(time.Minute)
+		s := p.result(t)
+		if code != exitRows || s == nil || s.Ambiguous != 1 || s.Failed != 1 || s.Updated != wantUpdates {
+			t.Fatalf("night %d: exit %d (want %d), summary %+v\n%s", night, code, exitRows, s, tail(p.stderr.String(), 3000))
+		}
+		msg := p.stderr.String() + strings.Join(readCSV(t, f.errsCSV)[1], ",")
+		if !strings.Contains(msg, byKey[first[2].key].DisplayID) || !strings.Contains(msg, twin.DisplayID) {
+			t.Errorf("night %d: the row's failure does not name both works %s and %s:\n%s", night, byKey[first[2].key].DisplayID, twin.DisplayID, msg)
+		}
+		if c, u := f.writesSince(stats); c != 0 || u != wantUpdates {
+			t.Errorf("night %d: %d creates, %d updates", night, c, u)
+		}
+	}
+	for _, id := range []string{byKey[first[2].key].ID, twin.ID} {
+		if ups := f.sim.Updates(id); len(ups) != 0 {
+			t.Errorf("work %s of the ambiguous key was updated: %+v", id, ups)
+		}
+	}
+}
