@@ -81,7 +81,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 	fs.StringVar(&f.lookupCache, "lookup-cache", "", "keep name-to-ID resolutions in this file between runs")
 	fs.StringVar(&f.schema, "schema", "live", "custom fields: live (check against the org's schema, needs a token) or stock (the mapping's as: only)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto|always|never (never = log lines)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "stderr format: text, or json (one JSON object per line: warnings, problems, the summary)")
+	addLogFormat(fs, &f.logFormat)
 	fs.StringVar(&f.mode, "mode", "", "create (default: new rows only), upsert (create new rows, update changed ones) or update (update only); default: the mapping's mode:")
 	fs.StringVar(&f.planCSV, "plan-csv", "", "dry run: write what an import would do here, one line per create and per changed field (row, key, op, work, field, old, new)")
 	fs.BoolVar(&f.recreateMissing, "recreate-missing", false, "upsert: create again a row whose work was deleted in DevRev (default: the row fails)")
@@ -178,14 +178,10 @@ func newImportRun(cmd string, f importFlags, pos []string, env Env) *importRun {
 
 // runImport is the validate and import commands, with their flags parsed.
 func runImport(ctx context.Context, cmd string, f importFlags, pos []string, env Env) error {
-	if f.logFormat == "json" {
-		env.Stderr = newJSONLines(env.Stderr) // every line of the run, whoever writes it
-	}
+	env, err := logEnv(env, f.logFormat) // every line of the run, whoever writes it
 	r := newImportRun(cmd, f, pos, env)
-	var err error
 	switch {
-	case f.logFormat != "text" && f.logFormat != "json":
-		err = usageError("--log-format %q: must be text or json", f.logFormat)
+	case err != nil:
 	case len(pos) != 1:
 		err = usageError("need exactly one FILE (got %d; see 'devrev-import %s --help')", len(pos), cmd)
 	default:

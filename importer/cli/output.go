@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/report"
 )
@@ -44,11 +46,36 @@ func (o *output) failure(text string) {
 	o.event(slog.LevelError, "error", "devrev-import: "+text)
 }
 
+// addLogFormat registers --log-format on fs.
+func addLogFormat(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "log-format", "text", "stderr format: text, or json (one JSON object per line: warnings, problems, the summary)")
+}
+
+// logEnv checks --log-format and, for json, makes every stderr line of
+// the command a JSON object (see jsonLines).
+func logEnv(env Env, format string) (Env, error) {
+	switch format {
+	case "text":
+	case "json":
+		env.Stderr = newJSONLines(env.Stderr)
+	default:
+		return env, usageError("--log-format %q: must be text or json", format)
+	}
+	return env, nil
+}
+
+// newOutput is a command's stderr events for --log-format format, on
+// env.Stderr as logEnv made it.
+func newOutput(env Env, format string) *output {
+	return &output{w: env.Stderr, log: newLogger(env, format, slog.LevelInfo), json: format == "json"}
+}
+
 // jsonLines turns every line written to it that is not already a JSON
 // object (lines the slog JSON handler writes) into one, so that with
 // --log-format json no stderr line of a run is plain text, whichever
 // part of the command wrote it: `warning: X` becomes the event "warning",
-// `devrev-import: X` the event "error", any other line the event "info".
+// `note: X` the event "note", `devrev-import: X` the event "error", any
+// other line the event "info".
 type jsonLines struct {
 	mu  sync.Mutex
 	w   io.Writer
@@ -88,6 +115,8 @@ func (j *jsonLines) line(line string) error {
 		return err
 	case strings.HasPrefix(text, "warning: "):
 		j.log.Warn("warning", "text", text)
+	case strings.HasPrefix(text, "note: "):
+		j.log.Info("note", "text", text)
 	case strings.HasPrefix(text, "devrev-import"):
 		j.log.Error("error", "text", text)
 	default:
@@ -112,7 +141,9 @@ func (r *importRun) printRows(res pipeline.Result, errs *report.ErrorsCSV) {
 }
 
 // printSummary writes the summary line (event "summary", with the
-// summary's figures as numbers) and where the checkpoint is.
+// summary's figures as numbers) and where the checkpoint and the created
+// CSV are: after it for people, before it in JSON, where the summary is
+// the last line a log has.
 func (r *importRun) printSummary(s report.Summary, sent bool) {
 	if s.Rows == 0 && s.Error == "" {
 		// An empty nightly delta is not an error.
@@ -126,7 +157,17 @@ func (r *importRun) printSummary(s report.Summary, sent bool) {
 	if s.Warnings == nil {
 		s.Warnings = []string{} // as --summary-json writes it: a list, never null
 	}
+	if r.out.json {
+		r.printPaths(sent)
+	}
 	r.out.event(slog.LevelInfo, "summary", line, "summary", s)
+	if !r.out.json {
+		r.printPaths(sent)
+	}
+}
+
+// printPaths says where the checkpoint and the created CSV are.
+func (r *importRun) printPaths(sent bool) {
 	if !r.dry && sent {
 		r.out.event(slog.LevelInfo, "checkpoint", "checkpoint: "+r.ckPath, "path", r.ckPath)
 	}

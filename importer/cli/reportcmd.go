@@ -16,6 +16,7 @@ import (
 type reportFlags struct {
 	createdCSV, errorsCSV, html       string
 	input, sheet, delimiter, encoding string
+	logFormat                         string
 }
 
 // newReportCmd prints a checkpoint's totals and writes the created-works map,
@@ -38,9 +39,14 @@ self-contained HTML page of the run. Exit 0 whenever it could report.`,
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet of the input, for --errors-csv")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter of the input, for --errors-csv (default: detect)")
 	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding of the input, for --errors-csv")
-	withGroups(c, flagGroup{"Output", []string{"created-csv", "errors-csv", "html"}},
+	addLogFormat(fs, &f.logFormat)
+	withGroups(c, flagGroup{"Output", []string{"created-csv", "errors-csv", "html", "log-format"}},
 		flagGroup{"Input (for --errors-csv)", []string{"input", "sheet", "delimiter", "encoding"}})
 	c.RunE = func(_ *cobra.Command, pos []string) error {
+		env, err := logEnv(env, f.logFormat)
+		if err != nil {
+			return err
+		}
 		if len(pos) != 1 {
 			return usageError("need exactly one CHECKPOINT")
 		}

@@ -37,9 +37,16 @@ records that work as the row's, --send makes the next import send it.`,
 	var api apiFlags
 	api.register(fs)
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
+	var logFormat string
+	addLogFormat(fs, &logFormat)
 	withGroups(c, flagGroup{"Settling", []string{"id", "send"}},
-		flagGroup{"API", []string{"endpoint", "token-file", "timeout"}}, flagGroup{"Resume", []string{"wait-lock"}})
+		flagGroup{"API", []string{"endpoint", "token-file", "timeout"}}, flagGroup{"Resume", []string{"wait-lock"}},
+		flagGroup{"Output", []string{"log-format"}})
 	c.RunE = func(c *cobra.Command, pos []string) error {
+		env, err := logEnv(env, logFormat)
+		if err != nil {
+			return err
+		}
 		return runResolve(c.Context(), pos, *id, *send, api, *waitLock, env)
 	}
 	return c

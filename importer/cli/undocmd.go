@@ -47,11 +47,18 @@ first, naming the counts, the org and the endpoint; a script passes --yes.`,
 	rateFlag := fs.String("rate", "auto", "requests per second: auto or a number")
 	waitLock := fs.Duration("wait-lock", 0, "wait this long for another run's checkpoint lock instead of exiting 5")
 	progressFlag := fs.String("progress", "auto", "progress display: auto|always|never (never = log lines)")
+	var logFormat string
+	addLogFormat(fs, &logFormat)
 	withGroups(c, flagGroup{"Deleting", []string{"yes", "dry-run", "workers", "rate", "progress"}},
-		flagGroup{"API", []string{"endpoint", "token-file", "timeout"}}, flagGroup{"Resume", []string{"wait-lock"}})
+		flagGroup{"API", []string{"endpoint", "token-file", "timeout"}}, flagGroup{"Resume", []string{"wait-lock"}},
+		flagGroup{"Output", []string{"log-format"}})
 	c.RunE = func(c *cobra.Command, pos []string) error {
+		env, err := logEnv(env, logFormat)
+		if err != nil {
+			return err
+		}
 		return runUndo(c.Context(), pos, undoFlags{yes: *yes, dry: *dry, api: api, workers: *workers,
-			rate: *rateFlag, waitLock: *waitLock, progress: *progressFlag}, env)
+			rate: *rateFlag, waitLock: *waitLock, progress: *progressFlag, logFormat: logFormat}, env)
 	}
 	return c
 }
@@ -62,6 +69,7 @@ type undoFlags struct {
 	api            apiFlags
 	workers        int
 	rate, progress string
+	logFormat      string // text or json (stderr)
 	waitLock       time.Duration
 }
 
@@ -145,6 +153,7 @@ type undoRun struct {
 	retrier throttle.Retrier
 	journal *checkpoint.Journal
 	outMu   sync.Mutex // the workers print through it
+	out     *output    // stderr's events (--log-format)
 }
 
 func newUndoRun(path string, hdr checkpoint.Header, f undoFlags, rate float64, env Env) (*undoRun, error) {
@@ -156,7 +165,7 @@ func newUndoRun(path string, hdr checkpoint.Header, f undoFlags, rate float64, e
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	u := &undoRun{f: f, env: env, client: client,
+	u := &undoRun{f: f, env: env, client: client, out: newOutput(env, f.logFormat),
 		retrier: throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}}
 	if !f.dry {
 		u.journal, _, _, err = checkpoint.Open(path, hdr, checkpoint.Options{})
@@ -179,7 +188,8 @@ func (u *undoRun) config(counters *progress.Counters, dry bool) pipeline.UndoCon
 		Failed: func(it pipeline.UndoItem, err error) {
 			u.outMu.Lock()
 			defer u.outMu.Unlock()
-			fmt.Fprintf(u.env.Stderr, "%s (row %d): %v\n", it.DisplayID, it.Row, err)
+			u.out.event(slog.LevelError, "failed", fmt.Sprintf("%s (row %d): %v", it.DisplayID, it.Row, err),
+				"row", it.Row, "key", it.Key, "id", it.ID, "display_id", it.DisplayID, "error", err.Error())
 		},
 		Report: func(it pipeline.UndoItem, w pipeline.WorkUndo) {
 			u.outMu.Lock()
@@ -198,6 +208,11 @@ func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, 
 	display := progress.Start(counters, opt)
 	res, err := pipeline.Undo(ctx, u.config(counters, false), plan.todo)
 	display.Stop()
+	if u.out.json { // stdout says it to people; a log says it too
+		u.out.event(slog.LevelInfo, "summary", fmt.Sprintf("undo: deleted %d of %d, restored %d of %d, failed %d", res.Deleted, plan.deletes, res.Restored, plan.restores, res.Failed),
+			"deleted", res.Deleted, "to_delete", plan.deletes, "restored", res.Restored, "to_restore", plan.restores,
+			"links", res.Links, "comments", res.Comments, "failed", res.Failed)
+	}
 	if plan.links+plan.comments > 0 {
 		fmt.Fprintf(u.env.Stdout, "deleted %d of %d links and %d of %d comments\n", res.Links, plan.links, res.Comments, plan.comments)
 	}
@@ -217,8 +232,8 @@ func (u *undoRun) run(ctx context.Context, plan undoPlan) (pipeline.UndoResult, 
 // undoProgress are an undo's progress options: a bar on a terminal, log
 // lines otherwise (--progress never).
 func undoProgress(f undoFlags, env Env) progress.Options {
-	return progress.Options{Bar: f.progress == "always" || (f.progress == "auto" && env.IsTerminal),
-		Undo: true, Out: env.Stderr, Logger: newLogger(env, "text", slog.LevelInfo)}
+	return progress.Options{Bar: f.logFormat != "json" && (f.progress == "always" || (f.progress == "auto" && env.IsTerminal)),
+		Undo: true, Out: env.Stderr, Logger: newLogger(env, f.logFormat, slog.LevelInfo)}
 }
 
 // during runs a setup step (reading the checkpoint, asking for the org's
