@@ -208,7 +208,7 @@ func TestSummaryAndJSONOnABadFlag(t *testing.T) {
 	}
 
 	// A command that does not exist, or a flag another command has.
-	for _, args := range [][]string{{"imprt", csvPath, "--log-format=json"}, {"report", "x.jsonl", "-log-format", "json"}} {
+	for _, args := range [][]string{{"imprt", csvPath, "--log-format=json"}, {"report", "x.jsonl", "--workers", "2", "-log-format", "json"}} {
 		res = runNoSummary(t, "", args...)
 		if ev := jsonEvents(t, res.stderr); res.code != ExitUsage || len(ev["error"]) != 1 || !strings.Contains(ev["error"][0]["text"].(string), "unknown") {
 			t.Errorf("%q: exit %d\n%s", args, res.code, res.stderr)
