@@ -105,6 +105,11 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 		// carry the same IDs there.
 		return usageError("the checkpoint's works were created at %s, not %s: pass --endpoint %s (or set DEVREV_ENDPOINT)", hdr.Endpoint, endpoint, hdr.Endpoint)
 	}
+	u, err := newUndoRun(f, rate, env)
+	if err != nil {
+		return err
+	}
+	defer u.close()
 	if f.dry {
 		for _, it := range plan.todo {
 			if it.Created {
@@ -114,16 +119,16 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 		if plan.restores == 0 {
 			return nil
 		}
-	} else if !f.yes {
-		if err := confirmUndo(ctx, plan, endpoint, hdr, env); err != nil {
-			return err
+	} else {
+		if !f.yes {
+			if err := confirmUndo(ctx, plan, endpoint, hdr, func() string { return u.orgName(ctx, hdr.Org) }, env); err != nil {
+				return err
+			}
+		}
+		if u.journal, _, _, err = checkpoint.Open(path, hdr, checkpoint.Options{}); err != nil {
+			return usageError("%v", err)
 		}
 	}
-	u, err := newUndoRun(path, hdr, f, rate, env)
-	if err != nil {
-		return err
-	}
-	defer u.close()
 	if f.dry {
 		err := u.dryRun(ctx, plan)
 		if in.interrupted() {
@@ -156,7 +161,7 @@ type undoRun struct {
 	out     *output    // stderr's events (--log-format)
 }
 
-func newUndoRun(path string, hdr checkpoint.Header, f undoFlags, rate float64, env Env) (*undoRun, error) {
+func newUndoRun(f undoFlags, rate float64, env Env) (*undoRun, error) {
 	token, err := readToken(f.api.tokenFile, env)
 	if err != nil {
 		return nil, usageError("%v", err)
@@ -165,15 +170,32 @@ func newUndoRun(path string, hdr checkpoint.Header, f undoFlags, rate float64, e
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	u := &undoRun{f: f, env: env, client: client, out: newOutput(env, f.logFormat),
-		retrier: throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}}
-	if !f.dry {
-		u.journal, _, _, err = checkpoint.Open(path, hdr, checkpoint.Options{})
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
+	return &undoRun{f: f, env: env, client: client, out: newOutput(env, f.logFormat),
+		retrier: throttle.Retrier{Limiter: throttle.NewLimiter(throttle.Config{Rate: rate, MaxWait: throttle.DefaultMaxWait})}}, nil
+}
+
+// orgName is how the prompt names the org of DON don: its display name
+// (dev-orgs.get) when the token belongs to that org, else the DON, which
+// is also the fallback when the API does not answer.
+func (u *undoRun) orgName(ctx context.Context, don string) string {
+	var org devrev.DevOrg
+	var err error
+	during(u.f, u.env, "asking the API for the org's name", func() {
+		r := throttle.Retrier{Limiter: u.retrier.Limiter, MaxAttempts: 2}
+		err = r.Do(ctx, func() (devrev.Response, error) {
+			var resp devrev.Response
+			org, resp, err = u.client.DevOrg(ctx)
+			return resp, err
+		})
+	})
+	switch {
+	case err != nil || org.DisplayName == "":
+		return don
+	case org.ID != don:
+		fmt.Fprintf(u.env.Stderr, "warning: the token belongs to org %q (%s), not the checkpoint's %s\n", org.DisplayName, org.ID, don)
+		return don
 	}
-	return u, nil
+	return org.DisplayName
 }
 
 func (u *undoRun) close() {
@@ -409,10 +431,10 @@ func (p undoPlan) describe() string {
 }
 
 // confirmUndo asks on the terminal before deleting n works, naming the
-// org the checkpoint recorded and the endpoint the deletes go to; anything
+// org the checkpoint recorded (by its name, see orgName) and the endpoint the deletes go to; anything
 // but "yes" deletes nothing (exit 2). Without a terminal to ask on it
 // refuses (exit 2): a script says --yes.
-func confirmUndo(ctx context.Context, plan undoPlan, endpoint string, hdr checkpoint.Header, env Env) error {
+func confirmUndo(ctx context.Context, plan undoPlan, endpoint string, hdr checkpoint.Header, orgName func() string, env Env) error {
 	if env.Stdin == nil || !env.StdinIsTerminal {
 		return usageError("not a terminal: pass --yes")
 	}
@@ -421,7 +443,7 @@ func confirmUndo(ctx context.Context, plan undoPlan, endpoint string, hdr checkp
 	}
 	org := "an org the checkpoint does not name"
 	if hdr.Org != "" {
-		org = fmt.Sprintf("org %q", hdr.Org)
+		org = fmt.Sprintf("org %q", orgName())
 	}
 	if plan.restores == 0 {
 		fmt.Fprintf(env.Stdout, "delete %d works from %s at %s? type yes: ", plan.deletes, org, endpoint)

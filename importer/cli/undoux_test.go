@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -45,7 +47,10 @@ func TestUndoPromptNamesOrgAndEndpointAndShowsProgress(t *testing.T) {
 		t.Fatalf("checkpoint header: org %q, %v", hdr.Org, err)
 	}
 	res := runUndoWith(t, sim.URL, "no\n", true, false, ck)
-	want := fmt.Sprintf("delete 7 works from org %q at %s? type yes: ", hdr.Org, strings.TrimRight(strings.ToLower(sim.URL), "/"))
+	if hdr.Org != simulator.OrgID {
+		t.Fatalf("checkpoint header: org %q, want %q", hdr.Org, simulator.OrgID)
+	}
+	want := fmt.Sprintf("delete 7 works from org %q at %s? type yes: ", simulator.OrgName, strings.TrimRight(strings.ToLower(sim.URL), "/"))
 	if res.code != ExitUsage || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "nothing deleted") {
 		t.Fatalf("exit %d, want the prompt %q\nstdout:\n%s\nstderr:\n%s", res.code, want, res.stdout, res.stderr)
 	}
@@ -63,6 +68,28 @@ func TestUndoPromptNamesOrgAndEndpointAndShowsProgress(t *testing.T) {
 	}
 	if n := len(sim.Works()); n != 0 {
 		t.Errorf("%d works left, want 0", n)
+	}
+}
+
+// When the API does not say the org's name (dev-orgs.get fails), the
+// prompt names the org by the DON the checkpoint recorded.
+func TestUndoPromptFallsBackToTheOrgsDON(t *testing.T) {
+	sim := simulator.New(simulator.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/dev-orgs.get" {
+			http.Error(w, `{"type":"not_found","message":"no such endpoint"}`, http.StatusNotFound)
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	csvPath, mappingPath := writeTickets(t, 3)
+	if res := run(t, srv.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
+		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
+	}
+	res := runUndoWith(t, srv.URL, "no\n", true, false, csvPath+".checkpoint.jsonl")
+	if want := fmt.Sprintf("delete 3 works from org %q at ", simulator.OrgID); res.code != ExitUsage || !strings.Contains(res.stdout, want) {
+		t.Fatalf("exit %d, want the prompt %q\nstdout:\n%s\nstderr:\n%s", res.code, want, res.stdout, res.stderr)
 	}
 }
 

@@ -1,32 +1,16 @@
 package simulator
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"strings"
 )
 
 // handleDevUsersSelf serves GET and POST /dev-users.self: the caller.
 func (s *Server) handleDevUsersSelf(w http.ResponseWriter, r *http.Request, c *call) {
-	if r.Method == http.MethodPost {
-		// dev-users-self-request has no properties (additionalProperties:
-		// false); an empty body is accepted as well as {}.
-		data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
-		if err != nil {
-			c.fail(w, parseError("reading request body: %v", err))
-			return
-		}
-		if len(bytes.TrimSpace(data)) > 0 {
-			req, apiErr := decodeObject(data)
-			if apiErr == nil {
-				apiErr = onlyKeys("", req)
-			}
-			if apiErr != nil {
-				c.fail(w, apiErr)
-				return
-			}
-		}
+	// dev-users-self-request has no properties.
+	if apiErr := emptyRequest(r); apiErr != nil {
+		c.fail(w, apiErr)
+		return
 	}
 	c.writeJSON(w, http.StatusOK, map[string]any{"dev_user": s.dir.object(c.user)})
 }

@@ -418,3 +418,19 @@ func TestSchemas(t *testing.T) {
 		wantStatus(t, post(t, s, tc.path, tc.req), tc.status)
 	}
 }
+
+func TestDevOrgsGet(t *testing.T) {
+	s := start(t, Options{})
+	for _, tc := range []struct {
+		method string
+		body   any
+	}{{http.MethodGet, nil}, {http.MethodPost, obj{}}, {http.MethodPost, ""}} {
+		r := do(t, s, DefaultToken, tc.method, "/dev-orgs.get", tc.body)
+		wantStatus(t, r, http.StatusOK)
+		if str(r.body, "dev_org", "display_name") != OrgName || str(r.body, "dev_org", "id") != OrgID {
+			t.Errorf("%s dev-orgs.get: %s", tc.method, r.raw)
+		}
+	}
+	wantStatus(t, post(t, s, "/dev-orgs.get", obj{"x": 1}), http.StatusBadRequest)
+	wantStatus(t, do(t, s, "tok-nobody", http.MethodGet, "/dev-orgs.get", nil), http.StatusUnauthorized)
+}

@@ -309,6 +309,7 @@ var routes = map[string]route{
 	"/works.get":              {h: (*Server).handleWorksGet, get: true},
 	"/works.list":             {h: (*Server).handleWorksList, get: true},
 	"/dev-users.self":         {h: (*Server).handleDevUsersSelf, get: true},
+	"/dev-orgs.get":           {h: (*Server).handleDevOrgsGet, get: true},
 	"/dev-users.list":         {h: (*Server).handleDevUsersList, get: true},
 	"/parts.list":             {h: (*Server).handlePartsList, get: true},
 	"/tags.list":              {h: (*Server).handleTagsList, get: true},
