@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
-	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
 // UpdateWork against the simulator's works.update: the answer is the
@@ -16,15 +15,7 @@ import (
 // (an owner list set empty) is a 400 *APIError naming the field, and
 // changes nothing.
 func TestUpdateWorkAgainstTheSimulator(t *testing.T) {
-	sim, err := simulator.Start(simulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	c, err := devrev.New(devrev.Options{Endpoint: sim.URL, Token: "sandbox-token"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := simClient(t)
 	ctx := context.Background()
 	created, _, err := c.CreateWork(ctx, []byte(`{"type":"issue","title":"Old","applies_to_part":"PROD-1","owned_by":["DEVU-1"]}`))
 	if err != nil {
