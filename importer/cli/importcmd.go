@@ -672,7 +672,11 @@ func (r *importRun) setupEnrich(ctx context.Context, pcfg *pipeline.Config, clea
 	}
 	var fns []schema.EnrichFunc
 	if len(r.mapper.LookupColumns()) > 0 || r.f.lookupCache != "" {
+		if r.f.lookupCache != "" {
+			r.display.Step("reading the lookup cache " + r.f.lookupCache)
+		}
 		res, err := lookup.New(lookup.Options{Client: pcfg.Client, Retrier: retr, CachePath: r.f.lookupCache})
+		r.display.Step("")
 		if err != nil {
 			return r.fail(ExitUsage, "%v", err)
 		}
