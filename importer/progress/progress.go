@@ -182,7 +182,7 @@ func (d *Display) Step(what string) {
 	d.clearStepLocked()
 	d.mu.Unlock()
 	if what != "" && !d.opt.Bar {
-		d.opt.Logger.Info("setup", "step", what)
+		d.opt.Logger.Info("setup", "step", what, "elapsed_s", 0)
 	}
 }
 
@@ -289,16 +289,10 @@ func (d *Display) render() {
 		d.renderBar(done, total, d.describe(h, now, rate, eta))
 		return
 	}
-	attrs := append(d.counts(done), "elapsed_s", int64(now.Sub(d.rowsStart).Seconds()))
-	if total > 0 {
-		attrs = append(attrs, "total", total)
-	}
-	if rate > 0 {
-		attrs = append(attrs, "rows_per_s", float64(int64(rate*10+0.5))/10)
-	}
-	if eta > 0 {
-		attrs = append(attrs, "eta_s", int64(eta.Seconds()))
-	}
+	// One shape: the figures are always there (total -1 while unknown,
+	// eta_s 0 when there is no estimate); the wait's four only in a wait.
+	attrs := append(d.counts(done), "elapsed_s", int64(now.Sub(d.rowsStart).Seconds()),
+		"total", max(total, -1), "rows_per_s", float64(int64(rate*10+0.5))/10, "eta_s", int64(eta.Seconds()))
 	if !h.Until.IsZero() {
 		attrs = append(attrs, waitAttrs(h, now)...)
 	}
@@ -443,12 +437,16 @@ func waitText(h throttle.Hold, now time.Time) string {
 	return fmt.Sprintf("rate limited (%s): resuming in %s", why, ceilSecond(h.Until.Sub(now)))
 }
 
-// waitAttrs are a log line's fields for a wait: why, for how long.
+// waitAttrs are a log line's fields for a wait, the same four for both
+// kinds: why (429 or window), for how long, what the 429 asked for (0 for
+// the window) and when it resumes (a window's X-RateLimit-Reset).
 func waitAttrs(h throttle.Hold, now time.Time) []any {
+	why := "429"
 	if h.Window {
-		return []any{"waiting", "window", "reset", h.Until.UTC().Format(time.RFC3339), "resume_in_s", int64(ceilSecond(h.Until.Sub(now)).Seconds())}
+		why = "window"
 	}
-	return []any{"waiting", "429", "asked_s", int64(ceilSecond(h.Asked).Seconds()), "resume_in_s", int64(ceilSecond(h.Until.Sub(now)).Seconds())}
+	return []any{"waiting", why, "resume_in_s", int64(ceilSecond(h.Until.Sub(now)).Seconds()),
+		"asked_s", int64(ceilSecond(h.Asked).Seconds()), "resume_at", h.Until.UTC().Format(time.RFC3339)}
 }
 
 // paceText is a rate a person reads: "12 rows/s", "40 rows/min".

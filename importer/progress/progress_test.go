@@ -51,7 +51,7 @@ func TestLogLines(t *testing.T) {
 	d.Stop()
 	d.Stop()
 	got := out.String()
-	for _, want := range []string{"msg=progress", "done=4", "created=3", "failed=1", "total=10", "rows_per_s=2", "msg=\"rate limited\"", "waiting=429", "asked_s=27", "resume_in_s=27"} {
+	for _, want := range []string{"msg=progress", "done=4", "created=3", "failed=1", "total=10", "rows_per_s=2", "msg=\"rate limited\"", "waiting=429", "resume_in_s=27", "asked_s=27"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("log lacks %q:\n%s", want, got)
 		}

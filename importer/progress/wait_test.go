@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
@@ -80,8 +81,19 @@ func TestLogLinesDuringWindowWait(t *testing.T) {
 	renderNow(tick)
 	d.Stop()
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for _, line := range lines { // one shape: the figures on every line, waiting or not
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		for _, k := range []string{"done", "elapsed_s", "total", "rows_per_s", "eta_s"} {
+			if _, ok := ev[k]; !ok && ev["msg"] == "progress" {
+				t.Errorf("a progress line lacks %s: %s", k, line)
+			}
+		}
+	}
 	last := lines[len(lines)-1]
-	for _, want := range []string{`"msg":"progress"`, `"done":10`, `"waiting":"window"`, `"reset":"` + reset.UTC().Format(time.RFC3339) + `"`, `"resume_in_s":35`, `"rows_per_s":1`, `"eta_s":125`} {
+	for _, want := range []string{`"msg":"progress"`, `"done":10`, `"waiting":"window"`, `"resume_at":"` + reset.UTC().Format(time.RFC3339) + `"`, `"resume_in_s":35`, `"asked_s":0`, `"rows_per_s":1`, `"eta_s":125`, `"total":100`} {
 		if !strings.Contains(last, want) {
 			t.Errorf("last line lacks %s: %s", want, last)
 		}
@@ -110,9 +122,9 @@ func TestSetupSteps(t *testing.T) {
 	d.Stop()
 	got := out.String()
 	for _, want := range []string{
-		`msg=setup step="fetching the org's schema"` + "\n",
+		`msg=setup step="fetching the org's schema" elapsed_s=0` + "\n",
 		`msg=setup step="fetching the org's schema" elapsed_s=10` + "\n",
-		`msg=setup step="fetching the org's schema" elapsed_s=20 waiting=429 asked_s=20 resume_in_s=10`,
+		`msg=setup step="fetching the org's schema" elapsed_s=20 waiting=429 resume_in_s=10 asked_s=20`,
 		`msg=setup step="counting rows"`,
 	} {
 		if !strings.Contains(got, want) {
