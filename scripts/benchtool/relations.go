@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -14,9 +13,10 @@ import (
 	"github.com/devrev-import/devrev-import/importer/simulator"
 )
 
-// relationsCmd is `benchtool relations`: a Jira-shaped export with a
-// hierarchy, blocks links and comments (in Comment columns and a comments
-// file) imported to the end against a rate-limited simulator, printed as
+// relationsCmd is `benchtool relations`: a Jira export with a hierarchy,
+// blocks links and comments in Comment columns and a comments file (as
+// `gendata jira` writes them: FILE, FILE.comments.csv, FILE.yaml)
+// imported to the end against a rate-limited simulator, printed as
 // JSON: works, links and comments per second and the share of the allowed
 // rate the run used, over the whole run and over its second phase (the
 // links and comments).
@@ -24,7 +24,7 @@ func relationsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("relations", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bin := fs.String("bin", "./devrev-import", "devrev-import binary")
-	rows := fs.Int("rows", 1000, "issues in the export (about 1.4 links and 2.3 comments each)")
+	file := fs.String("file", "", "the export (`gendata jira -out FILE`; its comments in FILE.comments.csv, mapping FILE.yaml)")
 	limit := fs.Int("limit", 300, "requests per window")
 	window := fs.Duration("window", 3*time.Second, "window")
 	latency := fs.Duration("latency", 80*time.Millisecond, "simulator latency")
@@ -33,8 +33,8 @@ func relationsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || *rows < 30 {
-		return fmt.Errorf("relations: unexpected arguments, or -rows under 30")
+	if fs.NArg() > 0 || *file == "" {
+		return fmt.Errorf("relations: -file is required")
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -43,10 +43,7 @@ func relationsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := os.MkdirAll(*tmp, 0o755); err != nil {
 		return fmt.Errorf("relations: %w", err)
 	}
-	main, comments, mapping := filepath.Join(*tmp, "jira.csv"), filepath.Join(*tmp, "jira-comments.csv"), filepath.Join(*tmp, "jira.yaml")
-	if err := writeJira(*rows, main, comments, mapping); err != nil {
-		return err
-	}
+	main, comments, mapping := *file, *file+".comments.csv", *file+".yaml"
 	sim, err := startSim(simulator.Options{Limit: *limit, Window: *window, Latency: *latency})
 	if err != nil {
 		return err
@@ -73,7 +70,7 @@ func relationsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	st := sim.Stats()
-	res := relationsResult{Command: fmt.Sprintf("benchtool relations -rows %d -limit %d -window %s -latency %s", *rows, *limit, *window, *latency),
+	res := relationsResult{Command: fmt.Sprintf("benchtool relations -file %s -limit %d -window %s -latency %s", filepath.Base(*file), *limit, *window, *latency),
 		Works: st.Creates, Links: len(sim.Links()), Comments: len(sim.Comments()), Throttled: st.Throttled, Early: st.Early, Wall: p.Wall.Seconds()}
 	res.phases(sim.Events(), *window, *limit)
 	return printJSON(stdout, res)
@@ -157,84 +154,4 @@ func (res *relationsResult) phases(events []event, window time.Duration, limit i
 	res.WorksPerS = perSecond(works, lastWork.Sub(first))
 	d := last.Sub(phase2)
 	res.RelationsPerS, res.LinksPerS, res.CommentsPerS = perSecond(rels, d), perSecond(links, d), perSecond(comments, d)
-}
-
-// jiraYAML maps writeJira's export as samples/jira-hierarchy.yaml does.
-const jiraYAML = `type: issue
-key: Issue key
-columns:
-  Summary: title
-  Issue key: custom_fields.tnt__external_id
-  Parent: {link: parent, by: Issue id}
-  Outward issue link (Blocks): {link: is_dependent_on, reverse: true}
-  Comment: {comment: jira}
-comments: {key: Issue key, body: Body, id: Comment id, author: Author, date: Created, format: "2006-01-02 15:04"}
-defaults:
-  owned_by: [DEVU-1]
-  applies_to_part: PROD-1
-ignore: [Issue id]
-`
-
-// writeJira writes an export of n issues (a thirtieth epics, three tenths
-// stories under them, the rest sub-tasks under the stories, newest first;
-// every third blocks the next; every sixth has two comments in Comment
-// columns), a comments file of 2n comments sorted by date (every issue's
-// spread over it) and their mapping.
-func writeJira(n int, main, comments, mapping string) error {
-	epics, stories := n/30, n*3/10
-	parent := func(i int) string {
-		switch {
-		case i < epics:
-			return ""
-		case i < epics+stories:
-			return fmt.Sprint(10001 + i%epics)
-		}
-		return fmt.Sprint(10001 + epics + i%stories)
-	}
-	var recs [][]string
-	for i := n - 1; i >= 0; i-- {
-		r := []string{fmt.Sprintf("Issue %d", i+1), fmt.Sprintf("PROJ-%d", i+1), fmt.Sprint(10001 + i), parent(i), "", "", ""}
-		if i%3 == 0 && i+1 < n {
-			r[4] = fmt.Sprintf("PROJ-%d", i+2)
-		}
-		if i%6 == 0 {
-			r[5] = "04/Mar/24 9:12 AM;alice@example.com;Scope agreed; see the notes."
-			r[6] = "05/Mar/24 2:30 PM;bob@example.com;Done."
-		}
-		recs = append(recs, r)
-	}
-	if err := writeCSV(main, []string{"Summary", "Issue key", "Issue id", "Parent", "Outward issue link (Blocks)", "Comment", "Comment"}, recs); err != nil {
-		return err
-	}
-	recs = recs[:0]
-	start := time.Date(2024, 4, 1, 8, 0, 0, 0, time.UTC)
-	for j := range 2 * n {
-		recs = append(recs, []string{fmt.Sprint(50001 + j), fmt.Sprintf("PROJ-%d", 1+(j*7919)%n), "carol@example.com",
-			start.Add(time.Duration(j) * time.Minute).Format("2006-01-02 15:04"), fmt.Sprintf("Comment %d", j+1)})
-	}
-	if err := writeCSV(comments, []string{"Comment id", "Issue key", "Author", "Created", "Body"}, recs); err != nil {
-		return err
-	}
-	if err := os.WriteFile(mapping, []byte(jiraYAML), 0o644); err != nil {
-		return fmt.Errorf("relations: %w", err)
-	}
-	return nil
-}
-
-// writeCSV writes a header and records to path.
-func writeCSV(path string, header []string, recs [][]string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("relations: %w", err)
-	}
-	w := csv.NewWriter(f)
-	_ = w.Write(header)
-	_ = w.WriteAll(recs)
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("relations: %w", err)
-	}
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("relations: %s: %w", path, err)
-	}
-	return nil
 }
