@@ -152,10 +152,7 @@ func TestUndoDeletesLinksAndComments(t *testing.T) {
 // nobody has is a problem.
 func TestValidateLooksUnresolvedKeysUp(t *testing.T) {
 	sim := startSim(t, simulator.Options{})
-	if _, err := sim.AddWork("DEVU-1", map[string]any{"type": "issue", "title": "made elsewhere", "applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"},
-		"custom_fields": map[string]any{"tnt__external_id": "EXT-1"}, "custom_schema_spec": map[string]any{"tenant_fragment": true}}); err != nil {
-		t.Fatal(err)
-	}
+	seedKeyedWork(t, sim, "EXT-1")
 	dir := t.TempDir()
 	mp := filepath.Join(dir, "m.yaml")
 	os.WriteFile(mp, []byte("type: issue\nkey: Key\ncolumns:\n  Key: custom_fields.tnt__external_id\n  Title: title\n  Parent: {link: parent}\ndefaults: {applies_to_part: PROD-1, owned_by: [DEVU-1]}\n"), 0o600)
@@ -286,10 +283,7 @@ func TestCommentsOfOneWorkInSourceOrder(t *testing.T) {
 // key nobody has fails its comments, named by the comments file's row.
 func TestCommentsOnAnotherImportsKey(t *testing.T) {
 	sim := startSim(t, simulator.Options{})
-	if _, err := sim.AddWork("DEVU-1", map[string]any{"type": "issue", "title": "made elsewhere", "applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"},
-		"custom_fields": map[string]any{"tnt__external_id": "EXT-1"}, "custom_schema_spec": map[string]any{"tenant_fragment": true}}); err != nil {
-		t.Fatal(err)
-	}
+	seedKeyedWork(t, sim, "EXT-1")
 	dir := t.TempDir()
 	mp, file, comments := filepath.Join(dir, "m.yaml"), filepath.Join(dir, "f.csv"), filepath.Join(dir, "c.csv")
 	for path, s := range map[string]string{
@@ -312,5 +306,15 @@ func TestCommentsOnAnotherImportsKey(t *testing.T) {
 	}
 	if s1 := workOf(t, sim, "S-1").DisplayID; len(got) != 2 || got["ISS-1"] != "on the other import's work" || got[s1] != "on this one" {
 		t.Errorf("comments %v, want ISS-1's and %s's", got, s1)
+	}
+}
+
+// seedKeyedWork adds an issue another import made, its key in
+// custom_fields.tnt__external_id.
+func seedKeyedWork(t *testing.T, sim *simulator.Server, key string) {
+	t.Helper()
+	if _, err := sim.AddWork("DEVU-1", map[string]any{"type": "issue", "title": "made elsewhere", "applies_to_part": "PROD-1", "owned_by": []any{"DEVU-1"},
+		"custom_fields": map[string]any{"tnt__external_id": key}, "custom_schema_spec": map[string]any{"tenant_fragment": true}}); err != nil {
+		t.Fatal(err)
 	}
 }
