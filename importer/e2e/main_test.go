@@ -7,6 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	// The binary these tests run is main.go over importer/cli. Importing
+	// cli here makes this test binary, and so go test's cache of its
+	// results, depend on every package the tool is built from: without it
+	// a change in, say, the pipeline would leave a cached e2e pass standing.
+	_ "github.com/devrev-import/devrev-import/importer/cli"
 )
 
 // binPath is the devrev-import binary TestMain built for this test run.
