@@ -76,6 +76,11 @@ func EditDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
+// DidYouMean renders " (did you mean X?)" when input is a likely typo of
+// one of choices, else "": the one suggestion rule for every value the
+// tool refuses (a mapping's values, a flag's).
+func DidYouMean(input string, choices []string) string { return didYouMean(input, choices) }
+
 // didYouMean renders " (did you mean X?)" or "".
 func didYouMean(input string, choices []string) string {
 	if s := suggest(input, choices); s != "" {

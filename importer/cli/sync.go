@@ -31,7 +31,7 @@ func (r *importRun) mode(cfg *mapping.Config) pipeline.Mode {
 func (r *importRun) checkMode(cfg *mapping.Config, m *mapping.Mapper) error {
 	mode := r.mode(cfg)
 	if !slices.Contains(mapping.Modes, string(mode)) {
-		return r.fail(ExitUsage, "--mode %q: must be one of create, upsert, update", mode)
+		return r.fail(ExitUsage, "--mode %q: must be one of create, upsert, update%s", mode, mapping.DidYouMean(string(mode), mapping.Modes))
 	}
 	if mode != pipeline.ModeCreate && len(m.KeyColumns()) == 0 && !m.HasIDColumn() {
 		return r.fail(ExitUsage, "--mode %s needs to know each row's work again: name the column(s) that identify a row across runs (key: in the mapping, or --key) or map a column to id (ISS-12, a DON); without either, a row is known by a hash of its cells, which changes when a cell changes, so a changed row would look new", mode)
