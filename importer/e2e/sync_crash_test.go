@@ -3,7 +3,9 @@ package e2e
 import (
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -299,4 +301,58 @@ func TestUpsertCreateInDoubtThenEdited(t *testing.T) {
 	}
 	f.assertSynced(next, changedRows(first[:1], next[:1]))
 	f.assertQuietNight()
+}
+
+// TestUpsertChangedInDoubtWithoutKeyField kills the importer right after
+// a create was performed, when the key is not stored in DevRev, and then
+// the export changes that row before the next run. Reconciliation matches
+// works by the values sent, which the row no longer has: the row must not
+// be sent again (a second work) but fail as in doubt, changed, until a
+// person names its work with resolve; then the next run updates that work
+// to the row.
+func TestUpsertChangedInDoubtWithoutKeyField(t *testing.T) {
+	t.Parallel()
+	first := syncRows(3)
+	f := newSyncFixture(t, first, fixtureOptions{args: []string{"--mode", "upsert", "--workers", "1"}})
+	unstored := strings.Replace(syncMapping, "  Ticket ID: custom_fields.tnt__external_id\n", "", 1) + "ignore: [Ticket ID]\n"
+	if err := os.WriteFile(f.mapping, []byte(unstored), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr := f.obs.arm(1, false)
+	if p := f.start(); !f.killWhen(p, tr) {
+		t.Fatalf("run %d exited %d before its first create\n%s", f.runs, p.code, tail(p.stderr.String(), 3000))
+	}
+	made := f.sim.Works()
+	if len(made) != 1 {
+		t.Fatalf("%d works after the kill, want the 1 whose answer was held", len(made))
+	}
+	next := slices.Clone(first)
+	for i := range next {
+		next[i].title += " (edited)"
+	}
+	f.writeSync(next)
+
+	p, code := f.runOnce(time.Minute)
+	if s := p.result(t); code != exitRows || s == nil || s.Created != 2 || s.Failed != 1 || !strings.Contains(p.stderr.String(), "in_doubt_changed") {
+		t.Fatalf("rerun: exit %d (want %d), summary %+v\n%s", code, exitRows, s, tail(p.stderr.String(), 3000))
+	}
+	if n := len(f.sim.Works()); n != 3 {
+		t.Fatalf("%d works after the rerun, want 3 (none twice)", n)
+	}
+	cmd := exec.Command(binPath, "resolve", f.ck, "2", "--id", made[0].DisplayID)
+	cmd.Env = childEnv(f.url)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("resolve: %v\n%s", err, out)
+	}
+	f.finish(1, time.Minute)
+	works := f.sim.Works()
+	titles := make([]string, len(works))
+	for i, w := range works {
+		titles[i] = w.Title
+	}
+	slices.Sort(titles)
+	want := []string{next[0].title, next[1].title, next[2].title}
+	if !slices.Equal(titles, want) {
+		t.Errorf("works %q, want %q", titles, want)
+	}
 }

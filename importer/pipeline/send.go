@@ -304,6 +304,9 @@ func (r *run) resolveEarlierDoubt(ctx context.Context, op *Op) (settled bool) {
 	if r.cfg.Reconciler == nil {
 		return false
 	}
+	if r.unmatchable(op) {
+		return true
+	}
 	op.refresh = r.staleDoubt(op)
 	found, stop := r.reconcile(ctx, op, op.Doubt.TS, r.cfg.State.InDoubtWith(op.Key, op.fp))
 	if !found {
@@ -386,6 +389,28 @@ func (r *run) ambiguous(op *Op, candidates []string) {
 		len(candidates), strings.Join(candidates, ", "), r.resolveHint(op.Row.Number))
 	r.fail(op.Kind, op.Row, 0, "in_doubt_ambiguous", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Ambiguous,
 		Error: &checkpoint.ErrorInfo{Type: "in_doubt_ambiguous", Message: msg}, Candidates: candidates})
+}
+
+// unmatchable fails a create an earlier run left in doubt whose row
+// changed since (its body's fingerprint is not the sending line's) when
+// no key stored in DevRev finds its work: reconciliation matches works by
+// the values sent, which the row no longer has, so it would not find the
+// work that request may have made, and sending it again could make a
+// second one. The row is ambiguous until a person decides.
+func (r *run) unmatchable(op *Op) bool {
+	if op.Kind != KindCreate || r.cfg.State.InDoubtWith(op.Key, op.fp) {
+		return false
+	}
+	if kf := r.cfg.Mapper.KeyField(); kf != "" {
+		if _, ok := op.Work.CustomFields[kf]; ok {
+			return false
+		}
+	}
+	msg := fmt.Sprintf("an earlier run's create of this row may have been performed (its answer was lost, %s) and the row changed since, so its work cannot be matched by the row's values; look for it in DevRev and decide with %s",
+		op.Doubt.TS.Format(time.RFC3339), r.resolveHint(op.Row.Number))
+	r.fail(op.Kind, op.Row, 0, "in_doubt_changed", msg, &checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Ambiguous,
+		Error: &checkpoint.ErrorInfo{Type: "in_doubt_changed", Message: msg}})
+	return true
 }
 
 // resolveHint is the command that settles an ambiguous row.
