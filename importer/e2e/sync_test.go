@@ -316,6 +316,11 @@ func TestUpsertLostCheckpoint(t *testing.T) {
 	changed := changedRows(first, next)
 	f.writeSync(next)
 	f.args = append(f.args, "--mode", "upsert")
+	// The plan, without a checkpoint, looks every key up too.
+	pp, code := f.runOnce(3*time.Minute, "--dry-run")
+	if plan := pp.result(t); code != exitOK || plan == nil || plan.Created != added || plan.Updated != len(changed) {
+		t.Errorf("plan without a checkpoint: exit %d, summary %+v, want create %d, update %d\n%s", code, plan, added, len(changed), tail(pp.stderr.String(), 3000))
+	}
 	stats, before := f.sim.Stats(), f.obs.snapshot()
 	p, code := f.runOnce(3 * time.Minute)
 	after := f.obs.snapshot()
