@@ -31,7 +31,8 @@ import (
 // nothing. It runs once with the first import's checkpoint, and once with
 // the checkpoint lost before the upsert (every key is looked up in
 // DevRev, and the kills leave updates of works the new checkpoint found
-// but holds no hashes for).
+// but holds no hashes for; undo then puts every work back to the first
+// night and deletes the new ones).
 func TestUpsertKill9(t *testing.T) {
 	for _, lose := range []bool{false, true} {
 		t.Run(map[bool]string{false: "checkpoint kept", true: "checkpoint lost"}[lose], func(t *testing.T) {
@@ -149,7 +150,39 @@ func upsertKill9(t *testing.T, loseCheckpoint bool) {
 		obsAfter.Updates-obsBefore.Updates, since(obsAfter.UpdateStatus, obsBefore.UpdateStatus), obsAfter.Lists-obsBefore.Lists)
 
 	f.assertQuietNight()
+	if loseCheckpoint {
+		f.assertUndoRestores(first)
+	}
 	f.assertNoSecret()
+}
+
+// assertUndoRestores runs undo over a checkpoint that found the works of
+// first in DevRev and updated some (and created others): the works it
+// created are deleted, the updated fields put back, so that DevRev holds
+// first again, field for field.
+func (f *fixture) assertUndoRestores(first []syncRow) {
+	f.t.Helper()
+	f.sim.SetFaults(simulator.Faults{})
+	cmd := exec.Command(binPath, "undo", f.ck, "--yes", "--progress", "never")
+	cmd.Env = childEnv(f.url)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		f.t.Fatalf("undo: %v\n%s", err, tail(string(out), 3000))
+	}
+	f.keys = f.keys[:0]
+	for _, r := range first {
+		f.keys = append(f.keys, r.key)
+	}
+	byKey := f.assertExactlyOnce() // the works created are gone
+	bad := 0
+	for _, r := range first {
+		if got := servedRow(byKey[r.key]); got != r {
+			if bad++; bad <= 10 {
+				f.t.Errorf("after undo, key %s: work says %+v, want %+v", r.key, got, r)
+			}
+		}
+	}
+	f.t.Logf("undo: %d works differ from the first night; %s", bad, tail(strings.TrimSpace(string(out)), 200))
 }
 
 // TestUpsertKill9RefusedClear kills the importer while the update that
