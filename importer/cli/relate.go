@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
-	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/pipeline"
 	"github.com/devrev-import/devrev-import/importer/relations"
 	"github.com/devrev-import/devrev-import/importer/report"
@@ -54,9 +52,13 @@ func (r *importRun) checkUnresolved(ctx context.Context, rr *relRun, pcfg *pipel
 		for _, u := range refs[start:min(start+50, len(refs))] {
 			keys = append(keys, u.Key)
 		}
-		if err := listKeys(ctx, pcfg.Client, retr, rr.keyField, keys, found); err != nil {
+		works, _, err := pipeline.WorksByKey(ctx, pcfg.Client, retr, rr.keyField, keys)
+		if err != nil {
 			code, msg := apiFailure("looking the keys links and comments name up in DevRev", err, "")
 			return r.fail(code, "%s", msg)
+		}
+		for k := range works {
+			found[k] = true
 		}
 	}
 	for _, u := range refs {
@@ -74,31 +76,4 @@ func (r *importRun) checkUnresolved(ctx context.Context, rr *relRun, pcfg *pipel
 	s.Relations.Unresolved = 0 // asked: found, or now a problem
 	rr.rep.Unresolved = 0
 	return nil
-}
-
-// listKeys marks in found the keys some work carries in field.
-func listKeys(ctx context.Context, c *devrev.Client, retr throttle.Retrier, field string, keys []string, found map[string]bool) error {
-	req := devrev.ListWorksRequest{CustomFields: map[string][]string{field: keys}, Limit: 100}
-	for {
-		var works []devrev.Work
-		var next string
-		err := retr.Do(ctx, func() (devrev.Response, error) {
-			var resp devrev.Response
-			var err error
-			works, next, resp, err = c.ListWorks(ctx, req)
-			return resp, err
-		})
-		if err != nil {
-			return err
-		}
-		for _, w := range works {
-			if k, ok := w.CustomFields[field].(string); ok {
-				found[strings.TrimSpace(k)] = true
-			}
-		}
-		if next == "" || len(works) == 0 {
-			return nil
-		}
-		req.Cursor = next
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
+	"github.com/devrev-import/devrev-import/importer/throttle"
 )
 
 // lookupBatch is how many keys one works.list asks for: the filter takes
@@ -63,7 +64,7 @@ func (r *run) flushLookups(ctx context.Context, jobs chan<- *Op) bool {
 		case len(works) == 1:
 			send = r.decideServed(op, works[0])
 		case r.cfg.Mode == ModeUpdate:
-			r.notFound(op, fmt.Sprintf("no work for key %q: neither the checkpoint nor DevRev (custom field %s) has one", op.Key, r.cfg.Mapper.KeyField()))
+			r.notFound(op, fmt.Sprintf("no work for key %q: neither the checkpoint nor DevRev (custom field %s) has one", op.Key, r.keyField))
 		default:
 			send = true // a create
 		}
@@ -88,21 +89,29 @@ func (r *run) listByKey(ctx context.Context, ops []*Op) (map[string][]devrev.Wor
 // worksByKey lists the works whose key field holds one of keys, grouped
 // by key.
 func (r *run) worksByKey(ctx context.Context, keys []string) (map[string][]devrev.Work, error) {
-	field := r.cfg.Mapper.KeyField()
+	out, calls, err := WorksByKey(ctx, r.cfg.Client, r.retrier(), r.keyField, keys)
+	r.requests.Add(int64(calls))
+	return out, err
+}
+
+// WorksByKey lists, through retr, the works whose custom field field
+// holds one of keys (one works.list filter, paged), grouped by the
+// field's trimmed value, and says how many calls it made. The one lookup
+// by key of the tool: upsert's, the links', validate's.
+func WorksByKey(ctx context.Context, c *devrev.Client, retr throttle.Retrier, field string, keys []string) (map[string][]devrev.Work, int, error) {
 	out := make(map[string][]devrev.Work, len(keys))
 	req := devrev.ListWorksRequest{CustomFields: map[string][]string{field: keys}, Limit: lookupPage}
-	for {
+	for calls := 1; ; calls++ {
 		var works []devrev.Work
 		var next string
-		err := r.retrier().Do(ctx, func() (devrev.Response, error) {
+		err := retr.Do(ctx, func() (devrev.Response, error) {
 			var resp devrev.Response
 			var err error
-			works, next, resp, err = r.cfg.Client.ListWorks(ctx, req)
+			works, next, resp, err = c.ListWorks(ctx, req)
 			return resp, err
 		})
-		r.requests.Add(1)
 		if err != nil {
-			return nil, fmt.Errorf("looking keys up in DevRev (works.list by %s): %w", field, err)
+			return nil, calls, fmt.Errorf("looking keys up in DevRev (works.list by %s): %w", field, err)
 		}
 		for _, w := range works {
 			if k, ok := w.CustomFields[field].(string); ok {
@@ -111,7 +120,7 @@ func (r *run) worksByKey(ctx context.Context, keys []string) (map[string][]devre
 			}
 		}
 		if next == "" || len(works) == 0 {
-			return out, nil
+			return out, calls, nil
 		}
 		req.Cursor = next
 	}
@@ -136,5 +145,5 @@ func (r *run) keyAmbiguous(op *Op, works []devrev.Work) {
 	}
 	r.ambiguousN.Add(1)
 	r.opFailed(op, 0, "ambiguous", fmt.Sprintf("%d works in DevRev carry key %q in %s: %s; nothing was written (keep one, or map a column to id to name the row's work)",
-		len(works), op.Key, r.cfg.Mapper.KeyField(), strings.Join(ids, ", ")), 0)
+		len(works), op.Key, r.keyField, strings.Join(ids, ", ")), 0)
 }

@@ -102,15 +102,9 @@ type kindSpec struct {
 // kinds is the table of write kinds. It is read-only.
 var kinds = map[Kind]kindSpec{
 	KindCreate: {
-		build: func(op *Op) ([]byte, error) {
-			if op.FH == nil {
-				// Created lines carry the hashes a later upsert compares with.
-				if err := rowValues(op); err != nil {
-					return nil, err
-				}
-			}
-			return json.Marshal(op.Work)
-		},
+		// The body, with the hashes a later upsert compares with (created
+		// lines carry them).
+		build: func(op *Op) ([]byte, error) { return op.createJSON() },
 		ahead: func(op *Op) checkpoint.Entry {
 			return checkpoint.Entry{Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp}
 		},

@@ -192,9 +192,12 @@ type run struct {
 	// since they were created; fields counts the fields updates sent
 	// (guarded by mu).
 	notFoundN, ambiguousN, changedN atomic.Int64
-	unread                          atomic.Int64 // dry run without a token: updates whose fields are unknown
 	fields                          map[string]int
-	lookups                         []*Op // rows whose key is being looked up in DevRev (producer only)
+	// What the sync compares, from the Mapper (which never changes): the
+	// request fields it fills, those only defaults fill, the key's field.
+	targets, defaultOnly []string
+	keyField             string
+	lookups              []*Op // rows whose key is being looked up in DevRev (producer only)
 	// The second phase: the journal as the first left it, the links and
 	// comments met so far (producer only), their counts.
 	works      *checkpoint.State
@@ -260,7 +263,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Request = clientRequest(cfg.Client)
 	}
 	r := &run{cfg: cfg, c: cfg.Counters, seed: maphash.MakeSeed(), stopCh: make(chan struct{}), start: cfg.Clock.Now(),
-		claims: claimants{state: cfg.State}}
+		claims: claimants{state: cfg.State}, targets: cfg.Mapper.Targets(), defaultOnly: cfg.Mapper.DefaultOnly(), keyField: cfg.Mapper.KeyField()}
 	if r.c == nil {
 		r.c = new(progress.Counters)
 	}

@@ -401,7 +401,7 @@ func (r *run) unmatchable(op *Op) bool {
 	if op.Kind != KindCreate || r.cfg.State.InDoubtWith(op.Key, op.fp) {
 		return false
 	}
-	if kf := r.cfg.Mapper.KeyField(); kf != "" {
+	if kf := r.keyField; kf != "" {
 		if _, ok := op.Work.CustomFields[kf]; ok {
 			return false
 		}

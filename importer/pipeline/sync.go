@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/checkpoint"
 	"github.com/devrev-import/devrev-import/importer/devrev"
@@ -44,9 +45,11 @@ const (
 // syncState is what an op of --mode upsert or update carries besides
 // the create body.
 type syncState struct {
-	// Now are the row's mapped values and FH their hashes (with the type).
-	Now workdiff.Values
-	FH  map[string]string
+	// createBody is the row's works.create JSON; Now are its mapped values
+	// and FH their hashes (with the type).
+	createBody []byte
+	Now        workdiff.Values
+	FH         map[string]string
 	// ID and DisplayID name the work an update goes to; Fields are the
 	// fields it sends, Before DevRev's values of the mapped fields when
 	// they were read (the first contact with a work this checkpoint did
@@ -64,8 +67,8 @@ type syncState struct {
 	refresh bool
 }
 
-// rowValues fills the op's mapped values and their hashes from its create
-// body.
+// rowValues fills the op's create body (marshalled once: a create sends
+// it, an update is built from it), its mapped values and their hashes.
 func rowValues(op *Op) error {
 	body, err := json.Marshal(op.Work)
 	if err != nil {
@@ -75,9 +78,19 @@ func rowValues(op *Op) error {
 	if err != nil {
 		return err
 	}
-	op.Now, op.FH = now, workdiff.Hashes(now)
+	op.createBody, op.Now, op.FH = body, now, workdiff.Hashes(now)
 	op.FH[typeField] = workdiff.Hash(json.RawMessage(`"` + op.Work.Type + `"`))
 	return nil
+}
+
+// createJSON is the op's create body, marshalled once (rowValues).
+func (op *Op) createJSON() ([]byte, error) {
+	if op.createBody == nil {
+		if err := rowValues(op); err != nil {
+			return nil, err
+		}
+	}
+	return op.createBody, nil
 }
 
 // planSync decides a valid row's op in --mode upsert or update. It runs
@@ -109,7 +122,7 @@ func (r *run) planSync(op *Op) verdict {
 	case op.Work.ID != "":
 		op.Kind, op.ID, op.named = KindUpdate, op.Work.ID, true
 		return vRead
-	case r.cfg.Mapper.KeyField() != "" && r.cfg.Client != nil:
+	case r.keyField != "" && r.cfg.Client != nil:
 		return vLookup
 	case r.cfg.Mode == ModeUpdate:
 		r.notFound(op, fmt.Sprintf("no work for key %q: the checkpoint has none%s", op.Key, r.noLookupWhy()))
@@ -121,7 +134,7 @@ func (r *run) planSync(op *Op) verdict {
 // noLookupWhy says why a key the checkpoint does not know was not looked
 // up in DevRev.
 func (r *run) noLookupWhy() string {
-	if r.cfg.Mapper.KeyField() == "" {
+	if r.keyField == "" {
 		return ", the key is not stored in a custom field (so DevRev cannot be asked), and no column is mapped to id"
 	}
 	return " and no token to ask DevRev"
@@ -138,7 +151,7 @@ func (r *run) planKnown(op *Op, sent checkpoint.Sent) verdict {
 	if !sent.Known {
 		// Written before values were hashed: compare with DevRev, in
 		// batches by the key field when there is one.
-		if r.cfg.Mapper.KeyField() != "" && r.cfg.Client != nil {
+		if r.keyField != "" && r.cfg.Client != nil {
 			return vLookup
 		}
 		return vRead
@@ -165,7 +178,7 @@ func (r *run) planKnown(op *Op, sent checkpoint.Sent) verdict {
 // not the type, and no field the mapping does not fill any more (a column
 // dropped from the mapping is not an emptied cell).
 func (r *run) changedFields(changed []string) []string {
-	targets := r.cfg.Mapper.Targets()
+	targets := r.targets
 	out := changed[:0]
 	for _, f := range changed {
 		if f != typeField && slices.Contains(targets, f) {
@@ -181,7 +194,7 @@ func (r *run) changedFields(changed []string) []string {
 // is now, also when DevRev's stage diagram has no arrow from where it was
 // (a reopened ticket).
 func (r *run) buildUpdate(op *Op) verdict {
-	body, err := json.Marshal(op.Work)
+	body, err := op.createJSON()
 	if err == nil {
 		op.Body, op.warnings, err = workdiff.Update(body, op.ID, op.Work.Type, op.Fields, workdiff.UpdateOptions{TagsAdd: r.cfg.TagsAdd, AllowInvalidTransition: true})
 	}
@@ -217,7 +230,7 @@ func sentFields(body []byte, fields []string) []string {
 	_ = json.Unmarshal(top["custom_fields"], &custom)
 	out := fields[:0]
 	for _, f := range fields {
-		if name, ok := cutCustom(f); ok {
+		if name, ok := strings.CutPrefix(f, workdiff.CustomPrefix); ok {
 			if _, in := custom[name]; in {
 				out = append(out, f)
 			}
@@ -228,20 +241,11 @@ func sentFields(body []byte, fields []string) []string {
 	return out
 }
 
-func cutCustom(f string) (string, bool) {
-	if len(f) > len(workdiff.CustomPrefix) && f[:len(workdiff.CustomPrefix)] == workdiff.CustomPrefix {
-		return f[len(workdiff.CustomPrefix):], true
-	}
-	return "", false
-}
-
 // readWork reads the op's work from DevRev and decides the op by it. It
 // reports whether the op is still to be sent (or, in a dry run, planned).
 func (r *run) readWork(ctx context.Context, op *Op) bool {
 	if r.cfg.Client == nil {
-		// A dry run without a token: the plan cannot say which fields.
-		r.unread.Add(1)
-		return true
+		return true // a dry run without a token: the plan cannot say which fields
 	}
 	var w devrev.Work
 	err := r.retrier().Do(ctx, func() (devrev.Response, error) {
@@ -274,7 +278,7 @@ func (r *run) readWork(ctx context.Context, op *Op) bool {
 // served is DevRev's work w as request-shaped values of the mapped
 // fields.
 func (r *run) served(w devrev.Work) workdiff.Values {
-	v, err := workdiff.Served(w.Raw, r.cfg.Mapper.Targets())
+	v, err := workdiff.Served(w.Raw, r.targets)
 	if err != nil {
 		r.cfg.Logger.Warn("reading a served work", "id", w.DisplayID, "err", err)
 	}
@@ -291,7 +295,7 @@ func (r *run) decideServed(op *Op, w devrev.Work) bool {
 		r.typeChanged(op, w.Type)
 		return false
 	}
-	changed, _, err := workdiff.Diff(r.fileValues(op.Now), r.cfg.Mapper.Targets(), w.Raw)
+	changed, _, err := workdiff.Diff(r.fileValues(op.Now), r.targets, w.Raw)
 	if err != nil {
 		r.opFailed(op, 0, "compare", fmt.Sprintf("comparing with work %s: %v", w.DisplayID, err), 1)
 		return false
@@ -318,7 +322,7 @@ func (r *run) decideServed(op *Op, w devrev.Work) bool {
 // by hashes, which include them, so they are never sent afterwards
 // either.
 func (r *run) fileValues(now workdiff.Values) workdiff.Values {
-	only := r.cfg.Mapper.DefaultOnly()
+	only := r.defaultOnly
 	if len(only) == 0 {
 		return now
 	}
@@ -339,10 +343,7 @@ func (r *run) missing(op *Op) bool {
 		op.Kind, op.ID, op.DisplayID, op.Fields, op.Body, op.sent = KindCreate, "", "", nil, nil, false
 		return true
 	}
-	ref := op.DisplayID
-	if ref == "" {
-		ref = op.ID
-	}
+	ref := workRef(op)
 	if op.named {
 		r.notFound(op, fmt.Sprintf("work %s (column mapped to id) does not exist in DevRev", ref))
 		return false
@@ -375,11 +376,15 @@ func (r *run) notFound(op *Op, msg string) {
 
 // typeChanged fails a row whose mapped type is not its work's.
 func (r *run) typeChanged(op *Op, was string) {
-	ref := op.DisplayID
-	if ref == "" {
-		ref = op.ID
+	r.opFailed(op, 0, "type_changed", fmt.Sprintf("work %s is a %s and the row is a %s: works cannot change type", workRef(op), was, op.Work.Type), 0)
+}
+
+// workRef names an update's work for messages: its display ID, else its ID.
+func workRef(op *Op) string {
+	if op.DisplayID != "" {
+		return op.DisplayID
 	}
-	r.opFailed(op, 0, "type_changed", fmt.Sprintf("work %s is a %s and the row is a %s: works cannot change type", ref, was, op.Work.Type), 0)
+	return op.ID
 }
 
 // planned counts, in a dry run, what an import would do with a row, and
