@@ -161,7 +161,9 @@ func (r *importRun) printRelations(rr *relRun) {
 	if more := rr.commentProbs - len(rr.commentMsgs); more > 0 {
 		r.out.event(slog.LevelInfo, "comment_problems_more", fmt.Sprintf("... and %s more problems in %s", report.Thousands(more), r.f.comments), "count", more)
 	}
-	if n := rr.rep.Unresolved; n > 0 {
+	if n := rr.rep.Unresolved; n > 0 && r.dry {
+		// An import has looked them up by now (its links phase reports
+		// each one it could not find); a validate says what it will do.
 		r.out.warning(fmt.Sprintf("%s links and comments name keys that are neither in this file nor in an earlier run: import looks them up in DevRev by custom_fields.%s", report.Thousands(n), rr.keyField))
 	}
 }

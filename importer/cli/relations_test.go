@@ -120,6 +120,13 @@ func TestRelationsUnresolvedAndFileErrors(t *testing.T) {
 	if res.code != ExitOK || res.relations(t)["unresolved"] != 1 || !strings.Contains(res.stderr, "import looks them up in DevRev by custom_fields.tnt__external_id") {
 		t.Errorf("exit %d %v\n%s", res.code, res.summary, res.stderr)
 	}
+	// The import looks it up, finds no work, and says so once, in the
+	// past: no "import looks them up" after the import did.
+	sim := startSim(t, simulator.Options{})
+	imp := run(t, sim.URL, nil, "import", file, "--mapping", mp, "--checkpoint", filepath.Join(dir, "ck.jsonl"))
+	if imp.code != ExitRowsFailed || strings.Contains(imp.stderr, "import looks them up") || strings.Count(imp.stderr, `"OLD-7"`) != 1 {
+		t.Errorf("import: exit %d\n%s", imp.code, imp.stderr)
+	}
 	// --comments needs a comments: section, and its columns.
 	cm := filepath.Join(dir, "c.csv")
 	os.WriteFile(cm, []byte("Issue,Text\nA-1,x\n"), 0o600)
