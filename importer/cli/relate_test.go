@@ -318,3 +318,43 @@ func seedKeyedWork(t *testing.T, sim *simulator.Server, key string) {
 		t.Fatal(err)
 	}
 }
+
+// A comment whose answer was lost is refused as already there (409) when
+// it is sent again; its ID is read back, so that undo deletes it, whether
+// DevRev's timeline-entries.get takes the work's ID with the external_ref
+// or only an entry's (then the work's timeline is listed).
+func TestGhostCommentsReadBackForUndo(t *testing.T) {
+	for _, entryOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("entry-only-get=%v", entryOnly), func(t *testing.T) {
+			sim := startSim(t, simulator.Options{Seed: 3, EntryTimelineGet: entryOnly})
+			dir := t.TempDir()
+			csvPath := filepath.Join(dir, "jira.csv")
+			copyFile(t, samplePath(t, "jira-hierarchy.csv"), csvPath)
+			args := []string{"import", csvPath, "--mapping", samplePath(t, "jira-hierarchy.yaml"), "--comments", samplePath(t, "jira-comments.csv")}
+			// Works first (a mapping without links and comments), then every
+			// link and comment performed with its answer lost.
+			plain := filepath.Join(dir, "works.yaml")
+			os.WriteFile(plain, []byte("type: issue\nkey: Issue key\ncolumns:\n  Summary: title\n  Issue key: custom_fields.tnt__external_id\nignore: [Issue id, Issue Type, Status, Priority, Description, Parent, Outward issue link (Blocks), Comment]\ndefaults: {owned_by: [DEVU-1], applies_to_part: PROD-1}\n"), 0o600)
+			if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", plain); r.code != 0 {
+				t.Fatalf("import of the works: exit %d\n%s", r.code, r.stderr)
+			}
+			sim.SetFaults(simulator.Faults{DropAfter: 1})
+			run(t, sim.URL, nil, append(args, "--max-consecutive-failures", "1000", "--max-retries", "0")...)
+			sim.SetFaults(simulator.Faults{})
+			if r := run(t, sim.URL, nil, args...); r.code != 0 {
+				t.Fatalf("rerun: exit %d\n%s", r.code, r.stderr)
+			}
+			if n, conflicts := len(sim.Comments()), sim.Stats().ByStatus[409]; n == 0 || conflicts < n {
+				t.Fatalf("%d comments, %d refused as there already: want every comment resent and refused", n, conflicts)
+			}
+			if u := run(t, sim.URL, nil, "undo", csvPath+".checkpoint.jsonl", "--yes"); u.code != 0 {
+				t.Fatalf("undo: exit %d\n%s%s", u.code, u.stdout, u.stderr)
+			}
+			for _, c := range sim.Comments() {
+				if !c.Deleted {
+					t.Errorf("comment %s on %s was not deleted by undo", c.ExternalRef, c.ObjectDisplayID)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -456,18 +457,54 @@ func (r *run) commentThere(ctx context.Context, op *Op, attempts int) {
 	r.relSkipped(op.Kind)
 	var id string
 	if c := op.rel.comment; r.cfg.Client != nil {
-		err := r.retrier().Do(ctx, func() (devrev.Response, error) {
-			e, resp, err := r.cfg.Client.CommentByRef(ctx, c.Object, c.ExternalRef)
-			id = e.ID
-			return resp, err
-		})
-		r.requests.Add(1)
-		if err != nil {
-			id = ""
+		var err error
+		if id, err = r.commentByRef(ctx, c.Object, c.ExternalRef); err != nil {
 			r.cfg.Logger.Warn("a comment already there could not be read back; undo will not delete it by itself", "row", op.Row.Number, "error", err.Error())
 		}
 	}
 	r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: op.Kind, Status: checkpoint.Commented, ID: id, Attempts: attempts})
+}
+
+// commentByRef finds the ID of the comment with externalRef on object's
+// timeline: timeline-entries.get by the work's ID and the external_ref
+// first (one request); where DevRev reads that id as an entry's only (the
+// spec says "the provided entry ID's timeline") and answers 400 or 404,
+// the work's timeline is listed, page by page, until the entry is found.
+// Every request goes through the shared limiter.
+func (r *run) commentByRef(ctx context.Context, object, externalRef string) (string, error) {
+	var id string
+	err := r.retrier().Do(ctx, func() (devrev.Response, error) {
+		e, resp, err := r.cfg.Client.CommentByRef(ctx, object, externalRef)
+		id = e.ID
+		return resp, err
+	})
+	r.requests.Add(1)
+	var ae *devrev.APIError
+	if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusNotFound && ae.Status != http.StatusBadRequest {
+		return id, err
+	}
+	req := devrev.ListTimelineRequest{Object: object, Limit: 100}
+	for {
+		var page []devrev.TimelineEntry
+		err := r.retrier().Do(ctx, func() (devrev.Response, error) {
+			var resp devrev.Response
+			var err error
+			page, req.Cursor, resp, err = r.cfg.Client.ListTimeline(ctx, req)
+			return resp, err
+		})
+		r.requests.Add(1)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range page {
+			if e.ExternalRef == externalRef {
+				return e.ID, nil
+			}
+		}
+		if req.Cursor == "" {
+			return "", fmt.Errorf("no comment with external_ref %q on %s's timeline", externalRef, object)
+		}
+	}
 }
 
 // relDone counts a link or comment made (or found made).

@@ -65,6 +65,12 @@ type Options struct {
 	// NoRateHeaders omits the X-RateLimit-* headers, to test a client that
 	// must cope without them. 429 responses keep Retry-After.
 	NoRateHeaders bool
+	// EntryTimelineGet makes timeline-entries.get with an external_ref
+	// read its id as a timeline entry's only, the narrow reading of the
+	// spec ("for the provided entry ID's timeline"): a work's ID is 404.
+	// By default a work's ID names its timeline too. Clients must cope
+	// with either.
+	EntryTimelineGet bool
 	// Faults are injected into every write: works.create, works.update,
 	// works.delete, links.create, links.delete, timeline-entries.create
 	// and timeline-entries.delete.
@@ -127,6 +133,7 @@ type Server struct {
 	latency  time.Duration
 	jitter   time.Duration
 	noRate   bool
+	entryGet bool // Options.EntryTimelineGet
 
 	mu     sync.Mutex // guards everything below
 	works  *workStore
@@ -166,6 +173,7 @@ func New(opt Options) *Server {
 		latency:  opt.Latency,
 		jitter:   opt.Jitter,
 		noRate:   opt.NoRateHeaders,
+		entryGet: opt.EntryTimelineGet,
 		works:    newWorkStore(),
 		links:    newLinkStore(),
 		timeline: newTimelineStore(),

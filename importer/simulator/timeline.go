@@ -328,9 +328,12 @@ func (s *Server) findEntry(req map[string]any) (*storedEntry, *APIError) {
 		}
 		return e, nil
 	}
-	sw := s.works.get(id)
-	if e != nil {
+	var sw *storedWork
+	switch {
+	case e != nil:
 		sw = e.work
+	case !s.entryGet:
+		sw = s.works.get(id)
 	}
 	if sw == nil {
 		return nil, notFound("timeline %q not found", id)
