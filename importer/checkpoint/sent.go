@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -87,6 +88,42 @@ func (s *State) SentSum(key string) (sum uint64, ok bool) {
 		return 0, false
 	}
 	return SumHashes(st.fh.expand()), true
+}
+
+// RowSum returns the digest of the row whose mapped values the key's work
+// holds (Entry.RS), from memory; ok is false when SentSum's would be, or
+// the line that recorded the hashes had no digest. A row with this digest
+// maps to the hashes SentSum sums: it is unchanged without being mapped.
+func (s *State) RowSum(key string) (sum uint64, ok bool) {
+	if _, has := s.SentSum(key); !has {
+		return 0, false
+	}
+	if l := s.light; l != nil {
+		le := l.entries[l.index[l.key(key)]]
+		return le.rowSum, le.flags&flagRS != 0
+	}
+	st := &s.entries[s.index[key]]
+	return st.rowSum, st.hasRS
+}
+
+// FormatRowSum is Entry.RS for a row digest: 16 lower-case hex digits.
+func FormatRowSum(sum uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[sum&15]
+		sum >>= 4
+	}
+	return string(b[:])
+}
+
+// parseRowSum reads Entry.RS; ok is false for none or a malformed one.
+func parseRowSum(rs string) (uint64, bool) {
+	if len(rs) != 16 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(rs, 16, 64)
+	return v, err == nil
 }
 
 // Sent returns what the key's work holds, and whether the key has a work

@@ -188,6 +188,11 @@ type Entry struct {
 	// shape) before this checkpoint changed it: on found and updating
 	// lines, when known. Undo puts back the first one of every field.
 	Before map[string]json.RawMessage `json:"before,omitempty"`
+	// RS is the digest of the row's cells (16 hex digits, see
+	// State.RowSum) whose mapped values FH hashes: on created, found and
+	// updated lines whose FH are the row's own. A later run whose row has
+	// the same digest is unchanged without being mapped again.
+	RS string `json:"rs,omitempty"`
 }
 
 // validate checks what every entry needs to be read back unambiguously.
@@ -334,6 +339,7 @@ type lightEntry struct {
 	// (created, found, updated), -1 for none.
 	fhSum      uint64
 	fhOff      int64
+	rowSum     uint64 // the row digest of the line with the hashes (flagRS)
 	workPrefix uint16
 	status     uint8 // index into statuses
 	flags      uint8 // flagUpdate, flagFH, flagDoubt
@@ -343,6 +349,7 @@ const (
 	flagUpdate = 1 << iota // the deciding entry's op is OpUpdate
 	flagFH                 // fhSum is the sum of known field hashes
 	flagDoubt              // an update of the work is in doubt (fields in doubt)
+	flagRS                 // rowSum is the row digest the hashes are of
 )
 
 // statuses numbers the statuses for lightEntry.
@@ -446,7 +453,7 @@ func (l *lightState) decide(i int32, e Entry, known bool) {
 	if known {
 		l.mark(*cur, -1)
 		if sameWork(statuses[cur.status], e.Status) {
-			le.fhSum, le.fhOff = cur.fhSum, cur.fhOff
+			le.fhSum, le.fhOff, le.rowSum = cur.fhSum, cur.fhOff, cur.rowSum
 			le.flags |= cur.flags &^ flagUpdate
 		} else {
 			delete(l.doubt, i)
@@ -471,11 +478,15 @@ func (l *lightState) follow(i int32, e Entry, off int64) {
 	}
 	switch e.Status {
 	case Created, Found, Updated:
-		cur.fhOff, cur.fhSum = off, 0
-		cur.flags &^= flagFH | flagDoubt
+		cur.fhOff, cur.fhSum, cur.rowSum = off, 0, 0
+		cur.flags &^= flagFH | flagDoubt | flagRS
 		if e.FH != nil {
 			cur.fhSum = SumHashes(e.FH)
 			cur.flags |= flagFH
+			if rs, ok := parseRowSum(e.RS); ok {
+				cur.rowSum = rs
+				cur.flags |= flagRS
+			}
 		}
 		delete(l.doubt, i)
 	case Updating:
@@ -577,7 +588,9 @@ type stored struct {
 	update             bool  // the entry's op is OpUpdate (else OpCreate)
 	extra              *storedExtra
 	fh                 fieldHashes // the work's field hashes (see Sent)
-	work               *workInfo   // nil: no found or update line
+	rowSum             uint64      // the row digest fh are of (hasRS)
+	hasRS              bool
+	work               *workInfo // nil: no found or update line
 }
 
 type storedExtra struct {
@@ -675,7 +688,7 @@ func (s *State) applyAt(e Entry, off int64, warn func(string)) {
 			warn(fmt.Sprintf("row key %q was created twice (%s and %s); keeping the later", e.Key, describe(cur.entry()), describe(e)))
 		}
 		// The map's key and the stored key share one string.
-		key, fh, work, same := cur.key, cur.fh, cur.work, sameWork(cur.status, e.Status)
+		key, fh, rs, hasRS, work, same := cur.key, cur.fh, cur.rowSum, cur.hasRS, cur.work, sameWork(cur.status, e.Status)
 		if same {
 			// An updating line names the work by ID only.
 			was := cur.entry()
@@ -684,7 +697,7 @@ func (s *State) applyAt(e Entry, off int64, warn func(string)) {
 		*cur = compact(e)
 		cur.key = key
 		if same {
-			cur.fh, cur.work = fh, work
+			cur.fh, cur.rowSum, cur.hasRS, cur.work = fh, rs, hasRS, work
 		}
 	}
 	s.follow(cur, e)
@@ -702,6 +715,8 @@ func (s *State) follow(cur *stored, e Entry) {
 	switch e.Status {
 	case Created, Found, Updated:
 		cur.fh = s.fields.compact(e.FH)
+		cur.rowSum, cur.hasRS = parseRowSum(e.RS)
+		cur.hasRS = cur.hasRS && e.FH != nil
 		if cur.work != nil {
 			cur.work.doubt = nil
 		}

@@ -255,3 +255,57 @@ func TestV2CreatesFixtureResumes(t *testing.T) {
 		t.Errorf("after an update Last(ZD-1001) = %s, want still created", e.Status)
 	}
 }
+
+// RowSum answers exactly when SentSum does and the line that recorded the
+// hashes carried the row's digest; full and light States agree.
+func TestRowSumFollowsTheHashes(t *testing.T) {
+	r1, r2 := FormatRowSum(0x1234_5678_9abc_def0), FormatRowSum(7)
+	created := Entry{Key: "k", Status: Created, ID: workID, Type: "issue", FH: fh("title", "aaaaaaaa"), RS: r1}
+	updating := Entry{Key: "k", Status: Updating, ID: workID, Fields: []string{"title"}}
+	updated := Entry{Key: "k", Status: Updated, ID: workID, Type: "issue", Fields: []string{"title"}, FH: fh("title", "cccccccc"), RS: r2}
+	noRS := updated
+	noRS.RS = ""
+	bad := created
+	bad.RS = "not-a-digest-xyz"
+	found := Entry{Key: "k", Status: Found, ID: workID, Type: "issue", FH: fh("title", "aaaaaaaa"), RS: r1}
+	tests := []struct {
+		name string
+		in   []Entry
+		want string // "" = no answer
+	}{
+		{"created", []Entry{created}, r1},
+		{"update in doubt", []Entry{created, updating}, ""},
+		{"updated", []Entry{created, updating, updated}, r2},
+		{"updated without a digest", []Entry{created, updating, noRS}, ""},
+		{"update failed", []Entry{created, {Key: "k", Op: OpUpdate, Status: Failed, HTTPStatus: 400}}, r1},
+		{"found", []Entry{found}, r1},
+		{"deleted", []Entry{created, {Key: "k", Status: Deleted, ID: workID}}, ""},
+		{"stray sending", []Entry{created, {Key: "k", Status: Sending}}, r1},
+		{"malformed digest", []Entry{bad}, ""},
+		{"hashes without a digest", []Entry{{Key: "k", Status: Created, ID: workID, FH: fh("title", "aaaaaaaa")}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cp.jsonl")
+			j, _, _ := openT(t, path, testHeader, Options{})
+			for _, e := range tt.in {
+				appendT(t, j, e)
+			}
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, full, _ := readT(t, path)
+			j, light, _ := openT(t, path, testHeader, Options{Light: true})
+			defer j.Close()
+			for mode, st := range map[string]*State{"full": full, "light": light} {
+				sum, ok := st.RowSum("k")
+				if got := map[bool]string{true: FormatRowSum(sum)}[ok]; got != tt.want {
+					t.Errorf("%s: RowSum = %q, want %q", mode, got, tt.want)
+				}
+				if _, has := st.SentSum("k"); ok && !has {
+					t.Errorf("%s: RowSum answers where SentSum does not", mode)
+				}
+			}
+		})
+	}
+}

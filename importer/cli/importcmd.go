@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -290,6 +291,7 @@ func (r *importRun) run(ctx context.Context) error {
 		fmt.Fprintf(r.env.Stderr, "warning: %s\n", w)
 	}
 
+	pcfg.RowSalt = r.rowSalt(mappingBytes)
 	if r.dry && pcfg.Mode != pipeline.ModeCreate {
 		if err := r.planState(&pcfg); err != nil {
 			return err
@@ -820,6 +822,40 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// rowSalt is what, besides a row's cells, decides the values it maps to
+// (pipeline.Config.RowSalt): the mapping and its flags, the mapping as the
+// org's schema typed it, --strict and --schema, and this build of the
+// tool (a new version may map a cell otherwise).
+func (r *importRun) rowSalt(mappingBytes []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00strict=%v\x00schema=%s\x00build=%s", hashMapping(mappingBytes, &r.f), r.f.strict, r.f.schema, buildID())
+	desc := r.mapper.Describe()
+	keys := make([]string, 0, len(desc))
+	for k := range desc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s=%s", k, desc[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// buildID names this build: the version, and the commit it was built
+// from when Go recorded one.
+func buildID() string {
+	id := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		id += " " + bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				id += " " + s.Value
+			}
+		}
+	}
+	return id
 }
 
 // hashMapping identifies the mapping (file and mapping flags), so a

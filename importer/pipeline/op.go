@@ -109,7 +109,7 @@ var kinds = map[Kind]kindSpec{
 			return checkpoint.Entry{Status: checkpoint.Sending, Attempt: 1, Title: op.Work.Title, FP: op.fp}
 		},
 		outcome: func(op *Op, ans Answer) checkpoint.Entry {
-			return checkpoint.Entry{Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, FH: op.FH}
+			return checkpoint.Entry{Status: checkpoint.Created, ID: ans.ID, DisplayID: ans.DisplayID, Type: ans.Type, FH: op.FH, RS: op.rs()}
 		},
 		call: func(ctx context.Context, c *devrev.Client, op *Op) (Answer, devrev.Response, error) {
 			w, resp, err := c.CreateWork(ctx, op.Body)
@@ -137,7 +137,7 @@ var kinds = map[Kind]kindSpec{
 			if ans.ID != "" {
 				id = ans.ID
 			}
-			return checkpoint.Entry{Status: checkpoint.Updated, ID: id, DisplayID: display, Type: ans.Type, Fields: op.Fields, FH: op.FH}
+			return checkpoint.Entry{Status: checkpoint.Updated, ID: id, DisplayID: display, Type: ans.Type, Fields: op.Fields, FH: op.FH, RS: op.rs()}
 		},
 	},
 	KindLink: {

@@ -54,6 +54,12 @@ type Config struct {
 	RecreateMissing bool
 	// TagsAdd makes updates add the row's tags instead of setting them.
 	TagsAdd bool
+	// RowSalt names everything besides a row's cells that decides what it
+	// maps to (the mapping, its flags, the schema's typing, this tool's
+	// build): a row whose cells and salt are those of the row its work was
+	// last written from is unchanged without being mapped (rowsum.go).
+	// "" maps every row.
+	RowSalt string
 	// Plan, when set, is told in a dry run every write an import would
 	// make: a create, or each changed field of an update.
 	Plan func(report.PlanLine)
@@ -197,7 +203,8 @@ type run struct {
 	// request fields it fills, those only defaults fill, the key's field.
 	targets, defaultOnly []string
 	keyField             string
-	lookups              []*Op // rows whose key is being looked up in DevRev (producer only)
+	digest               rowDigest // of the rows' cells (Config.RowSalt)
+	lookups              []*Op     // rows whose key is being looked up in DevRev (producer only)
 	// The second phase: the journal as the first left it, the links and
 	// comments met so far (producer only), their counts.
 	works      *checkpoint.State
@@ -264,6 +271,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	r := &run{cfg: cfg, c: cfg.Counters, seed: maphash.MakeSeed(), stopCh: make(chan struct{}), start: cfg.Clock.Now(),
 		claims: claimants{state: cfg.State}, targets: cfg.Mapper.Targets(), defaultOnly: cfg.Mapper.DefaultOnly(), keyField: cfg.Mapper.KeyField()}
+	if cfg.Source != nil {
+		r.digest = newRowDigest(cfg.RowSalt, cfg.Source.Header())
+	}
 	if r.c == nil {
 		r.c = new(progress.Counters)
 	}
@@ -442,8 +452,18 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 			return err
 		}
 		s.Rows++
-		if r.skipDone(row, &seen) {
+		sum := r.digest.of(row)
+		if r.skipDone(row, sum, &seen) {
 			continue
+		}
+		if jobs != nil && r.cfg.Mode.syncs() {
+			if key, same := r.sameCells(row, sum); same {
+				s.Valid++
+				if r.firstOfKey(row, key, &seen) {
+					r.unchanged(nil)
+				}
+				continue
+			}
 		}
 		var res mapping.Result
 		if jobs == nil {
@@ -470,12 +490,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 			continue
 		}
 		s.Valid++
-		h := maphash.String(r.seed, res.Key)
 		if bounded {
-			filter.add(h, row.Number)
-		} else if first, dup := seen.add(h, int32(row.Number)); dup {
-			s.Valid--
-			r.duplicate(row, res.Key, first)
+			filter.add(maphash.String(r.seed, res.Key), row.Number)
+		} else if !r.firstOfKey(row, res.Key, &seen) {
 			continue
 		}
 		var doubt *checkpoint.Entry
@@ -495,6 +512,7 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 			continue
 		}
 		op := &Op{Kind: KindCreate, Row: row, Key: res.Key, Work: res.Work, Doubt: doubt}
+		op.rowSum = sum
 		if r.cfg.Mode.syncs() {
 			switch r.planSync(op) {
 			case vDone:
@@ -552,7 +570,7 @@ func (r *run) work(ctx context.Context, op *Op) error {
 //
 // In create mode only: upsert and update compare every row with what was
 // sent (planSync).
-func (r *run) skipDone(row source.Row, seen *keySet) bool {
+func (r *run) skipDone(row source.Row, sum uint64, seen *keySet) bool {
 	if r.cfg.State == nil || r.cfg.Mode.syncs() {
 		return false
 	}
@@ -564,15 +582,16 @@ func (r *run) skipDone(row source.Row, seen *keySet) bool {
 		return false
 	}
 	r.res.Summary.Valid++
-	if first, dup := seen.add(maphash.String(r.seed, key), int32(row.Number)); dup {
-		r.res.Summary.Valid--
-		r.duplicate(row, key, first)
+	if !r.firstOfKey(row, key, seen) {
 		return true
 	}
 	r.c.Skipped.Add(1)
 	r.c.Done.Add(1)
 	_, counted := r.cfg.State.SentSum(key)
 	counted = counted && !r.cfg.DryRun
+	if was, ok := r.cfg.State.RowSum(key); ok && sum != 0 && was == sum && row.Err == nil {
+		counted = false // the cells it was created from: not changed
+	}
 	if !counted && r.cfg.Relations == nil {
 		return true // nothing needs the row mapped
 	}
@@ -586,6 +605,17 @@ func (r *run) skipDone(row source.Row, seen *keySet) bool {
 		r.countChanged(row, key, res)
 	}
 	return true
+}
+
+// firstOfKey records the row's key and reports whether it is the first
+// valid row with it; a later one is failed as a duplicate of the first.
+func (r *run) firstOfKey(row source.Row, key string, seen *keySet) bool {
+	first, dup := seen.add(maphash.String(r.seed, key), int32(row.Number))
+	if dup {
+		r.res.Summary.Valid--
+		r.duplicate(row, key, first)
+	}
+	return !dup
 }
 
 // holdsWork reports whether a key whose last line has status s has a

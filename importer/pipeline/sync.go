@@ -50,6 +50,8 @@ type syncState struct {
 	createBody []byte
 	Now        workdiff.Values
 	FH         map[string]string
+	// rowSum is the digest of the row's cells (rowsum.go); 0 = none.
+	rowSum uint64
 	// ID and DisplayID name the work an update goes to; Fields are the
 	// fields it sends, Before DevRev's values of the mapped fields when
 	// they were read (the first contact with a work this checkpoint did
@@ -310,7 +312,7 @@ func (r *run) decideServed(op *Op, w devrev.Work) bool {
 	}
 	if !r.cfg.DryRun && r.cfg.Journal != nil {
 		r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: KindUpdate, Status: checkpoint.Found,
-			ID: w.ID, DisplayID: w.DisplayID, Type: w.Type, FH: op.FH, Before: op.Before})
+			ID: w.ID, DisplayID: w.DisplayID, Type: w.Type, FH: op.FH, Before: op.Before, RS: op.rs()})
 	}
 	return false
 }
