@@ -57,6 +57,7 @@ type Journal struct {
 	syncHook func()
 	run      int
 	bufs     sync.Pool   // *bytes.Buffer for marshalling lines
+	lines    sync.Pool   // *[]byte for appendEntry
 	light    *lightState // the light State Open returned, whose handle Close closes
 
 	mu      sync.Mutex // serializes writes; guards the fields below
@@ -333,7 +334,7 @@ func (j *Journal) Append(e Entry) error {
 		e.Op = opOf(e.Status)
 	}
 	e.V = EntryVersion
-	if err := j.marshalAndWrite(&e); err != nil {
+	if err := j.writeEntry(&e); err != nil {
 		return err
 	}
 	if j.syncEach {
@@ -361,6 +362,27 @@ func (j *Journal) marshalAndWrite(v any) error {
 		return fmt.Errorf("encoding checkpoint line: %w", err)
 	}
 	return j.write(buf.Bytes(), true)
+}
+
+// writeEntry encodes e as one line (appendEntry, or encoding/json where
+// that declines) and writes it.
+func (j *Journal) writeEntry(e *Entry) error {
+	bp, _ := j.lines.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	line, ok := appendEntry((*bp)[:0], e)
+	if !ok {
+		j.lines.Put(bp)
+		heap := *e // e stays on the caller's stack on the fast path
+		return j.marshalAndWrite(&heap)
+	}
+	err := j.write(line, true)
+	if cap(line) <= 64<<10 {
+		*bp = line
+		j.lines.Put(bp)
+	}
+	return err
 }
 
 // write appends one whole line under the write lock. On failure it tries

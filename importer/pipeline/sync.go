@@ -76,7 +76,7 @@ func rowValues(op *Op) error {
 	if err != nil {
 		return err
 	}
-	now, err := workdiff.Fields(body)
+	now, err := workdiff.FieldsOfValid(body) // json.Marshal wrote it
 	if err != nil {
 		return err
 	}

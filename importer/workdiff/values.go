@@ -30,7 +30,21 @@ type Values map[string]json.RawMessage
 // Fields splits body, the works.create JSON the mapping produced
 // (mapping.Work), into canonical Values.
 func Fields(body []byte) (Values, error) {
-	top, err := members(body)
+	if !json.Valid(body) {
+		var m map[string]json.RawMessage
+		err := json.Unmarshal(body, &m) // its error says where
+		return nil, fmt.Errorf("decoding the create body: %w", err)
+	}
+	return FieldsOfValid(body)
+}
+
+// FieldsOfValid is Fields of a body known to be valid JSON, one
+// json.Marshal wrote: it skips Fields' check, a fifth of its time.
+func FieldsOfValid(body []byte) (Values, error) {
+	if out, ok := walkFields(body); ok {
+		return out, nil
+	}
+	top, err := membersOfValid(body)
 	if err != nil {
 		return nil, fmt.Errorf("decoding the create body: %w", err)
 	}
@@ -55,18 +69,65 @@ func Fields(body []byte) (Values, error) {
 	return out, nil
 }
 
-// members splits a JSON object into its members, checking it is valid
-// JSON first (the cheap splitters and fastCanon rely on it).
-func members(raw []byte) (map[string]json.RawMessage, error) {
-	if !json.Valid(raw) {
-		var m map[string]json.RawMessage
-		return nil, json.Unmarshal(raw, &m) // its error says where
-	}
-	return membersOfValid(raw)
+// walkFields is FieldsOfValid in one walk over body, without a map of
+// members first (two maps a row were most of the garbage a create made).
+// ok is false where the map path decides: a key with escapes or invalid
+// UTF-8, a key twice, a custom_fields that is not an object, a value
+// canonical refuses.
+func walkFields(body []byte) (Values, bool) {
+	out := make(Values, 16)
+	var top, cf []string // keys seen, to find a repeated one
+	ok := eachMember(body, func(k, v []byte) bool {
+		name, fresh := newKey(k, &top)
+		switch {
+		case !fresh:
+			return false
+		case requestOnly[name] || isNull(v):
+			return true
+		case name == "custom_fields":
+			return eachMember(v, func(k, v []byte) bool {
+				name, fresh := newKey(k, &cf)
+				if !fresh {
+					return false
+				}
+				return isNull(v) || addCanonical(out, CustomPrefix+name, v, custom)
+			})
+		}
+		s, _ := anyType(name)
+		return addCanonical(out, name, v, s)
+	})
+	return out, ok
 }
 
-// membersOfValid is members of raw known to be valid JSON (a member of a
-// valid object: custom_fields is not checked twice).
+// newKey returns the plain key k (quoted), and false when it has escapes
+// or invalid UTF-8 or is in seen already; it adds it to seen.
+func newKey(k []byte, seen *[]string) (string, bool) {
+	if !plainString(k) {
+		return "", false
+	}
+	k = k[1 : len(k)-1]
+	for _, s := range *seen {
+		if s == string(k) {
+			return "", false
+		}
+	}
+	name := string(k)
+	*seen = append(*seen, name)
+	return name, true
+}
+
+// addCanonical sets out[name] to raw's canonical form, false if it has none.
+func addCanonical(out Values, name string, raw json.RawMessage, s spec) bool {
+	c, err := canonical(raw, s)
+	if err != nil {
+		return false
+	}
+	out[name] = c
+	return true
+}
+
+// membersOfValid splits raw, a JSON object known to be valid JSON (the
+// cheap splitters and fastCanon rely on it), into its members.
 func membersOfValid(raw []byte) (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
 	if m, ok := splitTop(raw); ok {
@@ -168,7 +229,7 @@ func escapedString(raw []byte, s spec) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return appendString(make([]byte, 0, len(raw)), str), true
+	return AppendString(make([]byte, 0, len(raw)), str), true
 }
 
 // unquote decodes the inside of a JSON string as encoding/json does:
@@ -257,11 +318,11 @@ func hex4(s []byte) (rune, bool) {
 	return r, true
 }
 
-// appendString writes s as encoding/json does without HTML escaping:
+// AppendString appends s, quoted, as encoding/json does without HTML escaping:
 // quote, backslash and control characters escaped (\b \f \n \r \t by
 // name, the others as \u00XX), U+2028 and U+2029 as \u2028 and \u2029,
 // invalid UTF-8 as \ufffd.
-func appendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
