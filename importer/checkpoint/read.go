@@ -186,6 +186,8 @@ func scan(r io.Reader, name string, light bool) (*scanned, error) {
 	}
 	warn := func(msg string) { sc.warnings = append(sc.warnings, msg) }
 	br := bufio.NewReaderSize(r, 64<<10)
+	dec := entryDecoder{light: light}
+	var l anyLine // one line at a time: reused
 	var (
 		off     int64
 		lineNo  int
@@ -224,8 +226,13 @@ func scan(r io.Reader, name string, light bool) (*scanned, error) {
 			// Something follows the bad line, so it was not torn by a crash.
 			return nil, fmt.Errorf("checkpoint %s line %d: damaged line: %w", name, pending.no, pending.err)
 		}
-		var l anyLine
-		if err := json.Unmarshal(content, &l); err != nil {
+		l = anyLine{}
+		var derr error
+		if !dec.decodeEntry(content, &l) {
+			l = anyLine{} // what the fast way filled before it gave up
+			derr = json.Unmarshal(content, &l)
+		}
+		if err := derr; err != nil {
 			var syn *json.SyntaxError
 			if !errors.As(err, &syn) {
 				return nil, fmt.Errorf("checkpoint %s line %d: %w", name, lineNo, err)

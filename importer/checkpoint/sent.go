@@ -37,17 +37,35 @@ type Sent struct {
 func SumHashes(fh map[string]string) uint64 {
 	var sum uint64
 	for f, h := range fh {
-		x := uint64(14695981039346656037) // FNV-1a over field, 0, hash
-		for i := 0; i < len(f); i++ {
-			x = (x ^ uint64(f[i])) * 1099511628211
-		}
-		x *= 1099511628211
-		for i := 0; i < len(h); i++ {
-			x = (x ^ uint64(h[i])) * 1099511628211
-		}
-		sum += mix64(x)
+		sum += pairHash(f, h)
 	}
 	return sum
+}
+
+// pairHash is one field's term of SumHashes: FNV-1a over the field name,
+// a 0 byte and the hash, mixed.
+func pairHash[S string | []byte](field, hash S) uint64 {
+	x := uint64(14695981039346656037)
+	for i := 0; i < len(field); i++ {
+		x = (x ^ uint64(field[i])) * 1099511628211
+	}
+	x *= 1099511628211
+	for i := 0; i < len(hash); i++ {
+		x = (x ^ uint64(hash[i])) * 1099511628211
+	}
+	return mix64(x)
+}
+
+// hashSum is SumHashes of the entry's FH, or the sum a light read made
+// instead of the map; ok is false when the entry has no FH.
+func (e *Entry) hashSum() (sum uint64, ok bool) {
+	if e.summed {
+		return e.fhSum, true
+	}
+	if e.FH == nil {
+		return 0, false
+	}
+	return SumHashes(e.FH), true
 }
 
 // mix64 is splitmix64's finalizer: it spreads FNV's weak high bits, so

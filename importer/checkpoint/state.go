@@ -193,6 +193,11 @@ type Entry struct {
 	// updated lines whose FH are the row's own. A later run whose row has
 	// the same digest is unchanged without being mapped again.
 	RS string `json:"rs,omitempty"`
+
+	// fhSum is SumHashes(FH) when a light read summed the hashes instead
+	// of keeping them (summed; FH is nil then).
+	fhSum  uint64
+	summed bool
 }
 
 // validate checks what every entry needs to be read back unambiguously.
@@ -480,8 +485,8 @@ func (l *lightState) follow(i int32, e Entry, off int64) {
 	case Created, Found, Updated:
 		cur.fhOff, cur.fhSum, cur.rowSum = off, 0, 0
 		cur.flags &^= flagFH | flagDoubt | flagRS
-		if e.FH != nil {
-			cur.fhSum = SumHashes(e.FH)
+		if sum, ok := e.hashSum(); ok {
+			cur.fhSum = sum
 			cur.flags |= flagFH
 			if rs, ok := parseRowSum(e.RS); ok {
 				cur.rowSum = rs
