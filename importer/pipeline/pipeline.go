@@ -452,7 +452,10 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 			return err
 		}
 		s.Rows++
-		sum := r.digest.of(row)
+		var sum uint64 // the row's digest, read by what sends (not a dry run without workers)
+		if jobs != nil {
+			sum = r.digest.of(row)
+		}
 		if r.skipDone(row, sum, &seen) {
 			continue
 		}
