@@ -45,11 +45,15 @@
 //	{"row":14,"key":"TKT-9","op":"create","v":2,"status":"created",...,"id":"don:core:...","fh":{"owned_by":"1c2d3e4f","title":"a1b2c3d4"}}
 //	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"found","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fh":{...},"before":{"title":"Old title"}}
 //	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updating","ts":"...","id":"don:core:...","fields":["title"],"before":{"title":"Old title"}}
-//	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updated","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fields":["title"],"fh":{...}}
+//	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updated","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fh":{...},"rs":"9f2c..."}
 //
 // "fh" hashes every mapped field's value as the work has it in DevRev
 // after the line (what the create sent, what DevRev had when the work was
-// found, what the update left); "fields" are what an update sends; "before"
+// found, what the update left); "rs" digests the cells of the row those
+// values were mapped from (a row with the same cells and mapping is
+// unchanged without being mapped); "fields" are what an update sends (on
+// its updating line; updated lines written before December 2026 repeat
+// them); "before"
 // DevRev's values of fields before this checkpoint changed them (what undo
 // puts back). A created line without "fh" (written before) leaves the sent
 // values unknown. An updating line without an updated one after it is an

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -190,7 +191,8 @@ func (l *lightState) sent(key string) (Sent, bool, error) {
 		if err != nil {
 			return Sent{}, true, err
 		}
-		out.DisplayID, out.Type = e.DisplayID, e.Type
+		// An updated line leaves out the type its work's earlier lines gave.
+		out.DisplayID, out.Type = e.DisplayID, cmp.Or(e.Type, workTypes[le.typ])
 		if le.flags&flagFH != 0 {
 			out.FH, out.Known = e.FH, true
 		}

@@ -346,6 +346,7 @@ type lightEntry struct {
 	fhOff      int64
 	rowSum     uint64 // the row digest of the line with the hashes (flagRS)
 	workPrefix uint16
+	typ        uint8 // the work's type, an index into workTypes (0: unknown or another)
 	status     uint8 // index into statuses
 	flags      uint8 // flagUpdate, flagFH, flagDoubt
 }
@@ -458,7 +459,7 @@ func (l *lightState) decide(i int32, e Entry, known bool) {
 	if known {
 		l.mark(*cur, -1)
 		if sameWork(statuses[cur.status], e.Status) {
-			le.fhSum, le.fhOff, le.rowSum = cur.fhSum, cur.fhOff, cur.rowSum
+			le.fhSum, le.fhOff, le.rowSum, le.typ = cur.fhSum, cur.fhOff, cur.rowSum, cur.typ
 			le.flags |= cur.flags &^ flagUpdate
 		} else {
 			delete(l.doubt, i)
@@ -466,6 +467,9 @@ func (l *lightState) decide(i int32, e Entry, known bool) {
 	}
 	if holdsWork(e.Status) {
 		l.setWorkID(i, &le, e.ID)
+		if t := typeCode(e.Type); t != 0 {
+			le.typ = t
+		}
 	} else {
 		delete(l.ids, i)
 	}
@@ -626,6 +630,16 @@ func (st *stored) fp() string {
 // compaction table of the in-memory state (any other type keeps its
 // string), not the list of work types, which is mapping.WorkTypes.
 var workTypes = [...]string{"", "issue", "ticket", "task", "opportunity"}
+
+// typeCode is t's index in workTypes, 0 for "" or a type not there.
+func typeCode(t string) uint8 {
+	for i, w := range workTypes {
+		if w == t {
+			return uint8(i)
+		}
+	}
+	return 0
+}
 
 func compact(e Entry) stored {
 	st := stored{key: e.Key, id: e.ID, displayID: e.DisplayID, ts: e.TS, row: int32(e.Row),

@@ -61,3 +61,39 @@ func TestUpsertCellDigestFollowsTheMapping(t *testing.T) {
 		t.Errorf("title %q", w.Title)
 	}
 }
+
+// The checkpoint of a sync that updated every row stays within twice the
+// create-only one (issue 13): the update lines do not repeat what the
+// work's earlier lines say. Sizes are deterministic; no timing here.
+func TestSyncCheckpointSize(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	rows := syncRows(300)
+	csvPath, mappingPath := syncFiles(t, rows)
+	ck := csvPath + ".checkpoint.jsonl"
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	created := fileSize(t, ck)
+	for i := range rows {
+		rows[i].subject += " (edited)"
+	}
+	writeSync(t, csvPath, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert"); r.code != 0 || r.num("updated") != 300 {
+		t.Fatalf("upsert: exit %d, updated %d\n%s", r.code, r.num("updated"), r.stderr)
+	}
+	synced := fileSize(t, ck)
+	ratio := float64(synced) / float64(created)
+	t.Logf("checkpoint %d bytes after the import, %d after the sync: %.2fx", created, synced, ratio)
+	if ratio > 2 {
+		t.Errorf("the sync's checkpoint is %.2fx the create-only one, want at most 2x", ratio)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}

@@ -127,7 +127,8 @@ var kinds = map[Kind]kindSpec{
 			return Answer{ID: w.ID, DisplayID: w.DisplayID, Type: w.Type}, resp, err
 		},
 		ahead: func(op *Op) checkpoint.Entry {
-			return checkpoint.Entry{Status: checkpoint.Updating, ID: op.ID, DisplayID: op.DisplayID, Fields: op.Fields, Before: op.Before}
+			// Named by ID only: the display ID is on the work's earlier lines.
+			return checkpoint.Entry{Status: checkpoint.Updating, ID: op.ID, Fields: op.Fields, Before: op.Before}
 		},
 		outcome: func(op *Op, ans Answer) checkpoint.Entry {
 			id, display := op.ID, op.DisplayID
@@ -137,7 +138,13 @@ var kinds = map[Kind]kindSpec{
 			if ans.ID != "" {
 				id = ans.ID
 			}
-			return checkpoint.Entry{Status: checkpoint.Updated, ID: id, DisplayID: display, Type: ans.Type, Fields: op.Fields, FH: op.FH, RS: op.rs()}
+			// The fields sent are on the updating line before it, the type
+			// (when it is the row's) on the work's first line.
+			typ := ans.Type
+			if typ == op.Work.Type {
+				typ = ""
+			}
+			return checkpoint.Entry{Status: checkpoint.Updated, ID: id, DisplayID: display, Type: typ, FH: op.FH, RS: op.rs()}
 		},
 	},
 	KindLink: {
