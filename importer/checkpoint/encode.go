@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/devrev-import/devrev-import/importer/workdiff"
 )
@@ -71,7 +72,7 @@ func appendEntry(dst []byte, e *Entry) ([]byte, bool) {
 	b = appendStrings(b, `,"candidates":`, e.Candidates)
 	b = appendStrings(b, `,"fields":`, e.Fields)
 	if len(e.FH) > 0 {
-		b, _ = appendMap(append(b, `,"fh":`...), e.FH, appendJSONString)
+		b = appendHashes(append(b, `,"fh":`...), e.FH)
 	}
 	if len(e.Before) > 0 {
 		var ok bool
@@ -132,8 +133,24 @@ func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, b
 	return append(b, '}'), true
 }
 
-// appendJSONString is workdiff.AppendString for appendMap.
-func appendJSONString(b []byte, v string) ([]byte, bool) { return workdiff.AppendString(b, v), true }
+// appendHashes appends fh as a JSON object, keys sorted as encoding/json
+// sorts them: appendMap without the map lookup per key (a row's hashes
+// are a dozen short strings).
+func appendHashes(b []byte, fh map[string]string) []byte {
+	type pair struct{ k, v string }
+	var arr [16]pair
+	pairs := arr[:0]
+	for k, v := range fh {
+		pairs = append(pairs, pair{k, v})
+	}
+	slices.SortFunc(pairs, func(x, y pair) int { return strings.Compare(x.k, y.k) })
+	for i, p := range pairs {
+		b = append(b, "{,"[min(i, 1)])
+		b = append(workdiff.AppendString(b, p.k), ':')
+		b = workdiff.AppendString(b, p.v)
+	}
+	return append(b, '}')
+}
 
 // appendRaw appends raw JSON compacted, as encoding/json writes a
 // json.RawMessage (null for a nil one); false if it is not JSON.

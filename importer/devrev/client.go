@@ -33,6 +33,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -102,6 +103,8 @@ type Client struct {
 	// header is every request's header, built once: the transport only
 	// reads a request's header, and four Sets a call were four allocations.
 	header http.Header
+	// answers recycles the buffers of answers read by callPooled.
+	answers sync.Pool
 }
 
 // New validates opt, applies defaults and returns a Client.
@@ -296,6 +299,36 @@ func redactToken(s, token string) string {
 // 2xx answer. Non-2xx answers become *APIError, failures without an answer
 // *TransportError; resp is filled in whenever an answer arrived.
 func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte, resp Response, err error) {
+	var buf bytes.Buffer
+	if resp, err = c.callInto(ctx, op, body, &buf); err != nil {
+		return nil, resp, err
+	}
+	return buf.Bytes(), resp, nil
+}
+
+// callPooled is call with the answer in a pooled buffer, valid only while
+// read runs (with the answer's status): for works.create, whose answer (the whole work, a few KiB)
+// is read once for its identity, an allocation a row otherwise.
+func (c *Client) callPooled(ctx context.Context, op string, body []byte, read func(data []byte, status int) error) (Response, error) {
+	buf, _ := c.answers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			c.answers.Put(buf)
+		}
+	}()
+	resp, err := c.callInto(ctx, op, body, buf)
+	if err != nil {
+		return resp, err
+	}
+	return resp, read(buf.Bytes(), resp.Status)
+}
+
+// callInto is call with the answer of a 2xx read into buf.
+func (c *Client) callInto(ctx context.Context, op string, body []byte, buf *bytes.Buffer) (resp Response, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
@@ -321,7 +354,7 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte,
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace),
 		http.MethodPost, c.base+"/"+op, bytes.NewReader(body))
 	if err != nil {
-		return nil, resp, &TransportError{Op: op, Err: c.safeErr(err)}
+		return resp, &TransportError{Op: op, Err: c.safeErr(err)}
 	}
 	req.Header = c.header
 
@@ -342,7 +375,7 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte,
 		if tc := conn.Load(); tc != nil && tc.writeFails.Load() > failsBase.Load() {
 			inDoubt = false
 		}
-		return nil, resp, &TransportError{Op: op, Err: c.safeErr(err), InDoubt: inDoubt}
+		return resp, &TransportError{Op: op, Err: c.safeErr(err), InDoubt: inDoubt}
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, maxDrainBytes))
@@ -357,27 +390,27 @@ func (c *Client) call(ctx context.Context, op string, body []byte) (data []byte,
 	}
 	if hr.StatusCode < 200 || hr.StatusCode > 299 {
 		raw, _ := io.ReadAll(io.LimitReader(hr.Body, maxErrorBytes))
-		return nil, resp, c.apiError(op, resp, raw)
+		return resp, c.apiError(op, resp, raw)
 	}
-	data, err = readAnswer(hr, op)
-	if err != nil {
-		return nil, resp, &BadResponseError{Op: op, Status: hr.StatusCode,
-			Snippet: c.snip(data), Err: c.safeErr(err)}
+	if err := readAnswer(hr, op, buf); err != nil {
+		return resp, &BadResponseError{Op: op, Status: hr.StatusCode,
+			Snippet: c.snip(buf.Bytes()), Err: c.safeErr(err)}
 	}
-	return data, resp, nil
+	return resp, nil
 }
 
-// readAnswer reads a 2xx body of at most answerLimit(op) bytes: one
-// announcing more is refused before it is read, one that turns out longer
-// is cut off there (the start of it is returned for the error's snippet).
-// The buffer grows with what arrives, never past the limit.
-func readAnswer(hr *http.Response, op string) ([]byte, error) {
+// readAnswer reads a 2xx body of at most answerLimit(op) bytes into buf:
+// one announcing more is refused before it is read, one that turns out
+// longer is cut off there (buf keeps the start of it for the error's
+// snippet). The buffer grows with what arrives, never past the limit.
+func readAnswer(hr *http.Response, op string, buf *bytes.Buffer) error {
 	limit := answerLimit(op)
-	tooLarge := fmt.Errorf("the answer is larger than %d MiB, the most this tool reads from %s", limit>>20, op)
-	if hr.ContentLength > limit {
-		return nil, tooLarge
+	tooLarge := func() error {
+		return fmt.Errorf("the answer is larger than %d MiB, the most this tool reads from %s", limit>>20, op)
 	}
-	var buf bytes.Buffer
+	if hr.ContentLength > limit {
+		return tooLarge()
+	}
 	if hr.ContentLength > 0 {
 		// ReadFrom wants MinRead bytes free before each read, the one that
 		// sees EOF too: without them, a body of exactly ContentLength bytes
@@ -386,9 +419,10 @@ func readAnswer(hr *http.Response, op string) ([]byte, error) {
 	}
 	_, err := buf.ReadFrom(io.LimitReader(hr.Body, limit+1))
 	if err == nil && int64(buf.Len()) > limit {
-		return buf.Bytes()[:snippetLen*4], tooLarge
+		buf.Truncate(snippetLen * 4)
+		return tooLarge()
 	}
-	return buf.Bytes(), err
+	return err
 }
 
 // isWriteError reports whether err is a failed write to the connection.

@@ -42,22 +42,39 @@ type Response struct {
 // from now.
 func parseRate(h http.Header, now time.Time) RateInfo {
 	var ri RateInfo
-	if v, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit"))); err == nil && v >= 0 {
+	if v, err := strconv.Atoi(strings.TrimSpace(header(h, hdrLimit))); err == nil && v >= 0 {
 		ri.Limit = v
 	}
-	rem, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining")))
+	rem, err := strconv.Atoi(strings.TrimSpace(header(h, hdrRemaining)))
 	if err != nil {
 		return ri
 	}
 	if rem < 0 {
 		rem = 0
 	}
-	reset, ok := parseReset(h.Get("X-RateLimit-Reset"), now)
+	reset, ok := parseReset(header(h, hdrReset), now)
 	if !ok {
 		return ri
 	}
 	ri.Remaining, ri.Reset, ri.Known = rem, reset, true
 	return ri
+}
+
+// The rate headers' names as net/http keys them (X-Ratelimit-Limit):
+// http.Header.Get of "X-RateLimit-Limit" builds that string anew on every
+// call.
+var (
+	hdrLimit     = http.CanonicalHeaderKey("X-RateLimit-Limit")
+	hdrRemaining = http.CanonicalHeaderKey("X-RateLimit-Remaining")
+	hdrReset     = http.CanonicalHeaderKey("X-RateLimit-Reset")
+)
+
+// header is h.Get(key) for a key in canonical form.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func parseReset(s string, now time.Time) (time.Time, bool) {

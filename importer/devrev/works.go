@@ -66,14 +66,16 @@ func decodeWork(raw json.RawMessage) (Work, error) {
 // *BadResponseError: the work may have been created.
 func (c *Client) CreateWork(ctx context.Context, body []byte) (Created, Response, error) {
 	const op = "works.create"
-	data, resp, err := c.call(ctx, op, body)
+	var created Created
+	resp, err := c.callPooled(ctx, op, body, func(data []byte, status int) error {
+		var err error
+		if created, err = decodeCreated(data); err != nil {
+			return &BadResponseError{Op: op, Status: status, Snippet: c.snip(data), Err: err}
+		}
+		return nil
+	})
 	if err != nil {
 		return Created{}, resp, err
-	}
-	created, err := decodeCreated(data)
-	if err != nil {
-		return Created{}, resp, &BadResponseError{Op: op, Status: resp.Status,
-			Snippet: c.snip(data), Err: err}
 	}
 	return created, resp, nil
 }

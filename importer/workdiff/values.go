@@ -44,6 +44,11 @@ func FieldsOfValid(body []byte) (Values, error) {
 	if out, ok := walkFields(body); ok {
 		return out, nil
 	}
+	return mapFields(body)
+}
+
+// mapFields is FieldsOfValid by way of a map of the body's members.
+func mapFields(body []byte) (Values, error) {
 	top, err := membersOfValid(body)
 	if err != nil {
 		return nil, fmt.Errorf("decoding the create body: %w", err)
@@ -75,45 +80,59 @@ func FieldsOfValid(body []byte) (Values, error) {
 // UTF-8, a key twice, a custom_fields that is not an object, a value
 // canonical refuses.
 func walkFields(body []byte) (Values, bool) {
-	out := make(Values, 16)
-	var top, cf []string // keys seen, to find a repeated one
+	out := make(Values, 12) // a map of 16 slots: a body's fields, mostly
+	var top, cf keySet
 	ok := eachMember(body, func(k, v []byte) bool {
-		name, fresh := newKey(k, &top)
+		k, fresh := top.add(k)
 		switch {
 		case !fresh:
 			return false
-		case requestOnly[name] || isNull(v):
+		case requestOnly[string(k)] || isNull(v):
 			return true
-		case name == "custom_fields":
+		case string(k) == "custom_fields":
 			return eachMember(v, func(k, v []byte) bool {
-				name, fresh := newKey(k, &cf)
+				k, fresh := cf.add(k)
 				if !fresh {
 					return false
 				}
-				return isNull(v) || addCanonical(out, CustomPrefix+name, v, custom)
+				return isNull(v) || addCanonical(out, CustomPrefix+string(k), v, custom)
 			})
 		}
+		name := string(k)
 		s, _ := anyType(name)
 		return addCanonical(out, name, v, s)
 	})
 	return out, ok
 }
 
-// newKey returns the plain key k (quoted), and false when it has escapes
-// or invalid UTF-8 or is in seen already; it adds it to seen.
-func newKey(k []byte, seen *[]string) (string, bool) {
-	if !plainString(k) {
-		return "", false
+// keySet remembers the keys of one object walkFields saw, by hash: a
+// repeated key is always found; two keys of one hash (or more keys than
+// it holds) also read as a repeat, which only sends the body the map
+// path's way.
+type keySet struct {
+	hashes [32]uint64
+	n      int
+}
+
+// add returns the plain key k without its quotes, and false when it has
+// escapes or invalid UTF-8 or may be a repeat.
+func (ks *keySet) add(k []byte) ([]byte, bool) {
+	if !plainString(k) || ks.n == len(ks.hashes) {
+		return nil, false
 	}
 	k = k[1 : len(k)-1]
-	for _, s := range *seen {
-		if s == string(k) {
-			return "", false
+	h := uint64(14695981039346656037) // FNV-1a
+	for _, c := range k {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	for _, seen := range ks.hashes[:ks.n] {
+		if seen == h {
+			return nil, false
 		}
 	}
-	name := string(k)
-	*seen = append(*seen, name)
-	return name, true
+	ks.hashes[ks.n] = h
+	ks.n++
+	return k, true
 }
 
 // addCanonical sets out[name] to raw's canonical form, false if it has none.
@@ -225,11 +244,54 @@ func escapedString(raw []byte, s spec) ([]byte, bool) {
 	if s.date || len(raw) < 2 || raw[0] != '"' {
 		return nil, false
 	}
+	if c, ok := reescapeASCII(make([]byte, 0, len(raw)), raw[1:len(raw)-1]); ok {
+		return c, true
+	}
 	str, ok := unquote(raw[1 : len(raw)-1])
 	if !ok {
 		return nil, false
 	}
 	return AppendString(make([]byte, 0, len(raw)), str), true
+}
+
+// reescapeASCII appends to dst, quoted, what AppendString writes for the
+// string whose JSON text (without quotes) is s, in one pass without
+// decoding it first: for an ASCII string (a \u escape of a character
+// beyond ASCII, or a byte beyond, is !ok: unquote's way decides those).
+func reescapeASCII(dst, s []byte) ([]byte, bool) {
+	dst = append(dst, '"')
+	for r := 0; r < len(s); {
+		c := s[r]
+		switch {
+		case c == '\\':
+			if r+1 >= len(s) {
+				return nil, false
+			}
+			switch e := s[r+1]; e {
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				dst = append(dst, '\\', e)
+			case '/':
+				dst = append(dst, '/')
+			case 'u':
+				rr, ok := hex4(s[r+2:])
+				if !ok || rr >= utf8.RuneSelf {
+					return nil, false
+				}
+				dst = appendASCII(dst, byte(rr))
+				r += 6
+				continue
+			default:
+				return nil, false
+			}
+			r += 2
+		case c == '"' || c < ' ' || c >= utf8.RuneSelf:
+			return nil, false
+		default:
+			dst = append(dst, c)
+			r++
+		}
+	}
+	return append(dst, '"'), true
 }
 
 // unquote decodes the inside of a JSON string as encoding/json does:
@@ -333,23 +395,7 @@ func AppendString(dst []byte, s string) []byte {
 				i++
 				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
+			dst = appendASCII(append(dst, s[start:i]...), b)
 			i++
 			start = i
 			continue
@@ -368,6 +414,29 @@ func AppendString(dst []byte, s string) []byte {
 		start = i
 	}
 	return append(append(dst, s[start:]...), '"')
+}
+
+// appendASCII appends the ASCII character b as AppendString writes it.
+func appendASCII(dst []byte, b byte) []byte {
+	const hex = "0123456789abcdef"
+	switch b {
+	case '"', '\\':
+		return append(dst, '\\', b)
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	}
+	if b < 0x20 {
+		return append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+	}
+	return append(dst, b)
 }
 
 // decode reads JSON keeping numbers as json.Number.
