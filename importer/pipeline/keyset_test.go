@@ -41,6 +41,7 @@ func BenchmarkKeySet(b *testing.B) {
 
 func TestBloom(t *testing.T) {
 	var b bloom
+	defer b.release()
 	seed := maphash.MakeSeed()
 	const n = 1_000_000
 	for i := range n {

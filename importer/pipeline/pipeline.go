@@ -426,7 +426,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 	bounded := jobs == nil && r.cfg.Reopen != nil
 	if bounded {
 		defer func() {
-			if suspects, last := filter.takeSuspects(); len(suspects) > 0 && !r.stopped() {
+			suspects, last := filter.takeSuspects()
+			filter.release()
+			if len(suspects) > 0 && !r.stopped() {
 				if err := r.confirmDuplicates(ctx, suspects, last); err != nil && ctx.Err() == nil {
 					r.warn(fmt.Sprintf("duplicate keys not checked: reading the file again: %v", err))
 				}
