@@ -39,28 +39,13 @@ type entryDecoder struct {
 // whether it could; false leaves l to be decoded by json.Unmarshal.
 func (d *entryDecoder) decodeEntry(b []byte, l *anyLine) bool {
 	d.b, d.i = b, 0
-	if !d.byte('{') {
-		return false
-	}
-	e := &l.Entry
 	var seen uint32
-	for first := true; ; first = false {
-		if d.byte('}') {
-			return d.i == len(b)
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		key, ok := d.plainKey()
-		if !ok || !d.byte(':') {
-			return false
-		}
-		bit, ok := d.member(key, e)
-		if !ok || seen&bit != 0 {
-			return false
-		}
+	return d.object(func(key []byte) bool {
+		bit, ok := d.member(key, &l.Entry)
+		ok = ok && seen&bit == 0 // a key twice: encoding/json keeps the last; Append never writes one
 		seen |= bit
-	}
+		return ok
+	}) && d.i == len(b)
 }
 
 // member decodes the value of key into e; bit is the key's, to refuse a
@@ -315,63 +300,30 @@ func (d *entryDecoder) time(e *Entry) bool {
 // strs reads an array of strings; [] is an empty, non-nil slice, as
 // encoding/json makes it.
 func (d *entryDecoder) strs(v *[]string) bool {
-	if !d.byte('[') {
-		return false
-	}
 	out := []string{}
-	for first := true; ; first = false {
-		if d.byte(']') {
-			*v = out
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
+	ok := d.array(func() bool {
 		var s string
-		if !d.str(&s) {
-			return false
-		}
+		ok := d.str(&s)
 		out = append(out, s)
-	}
+		return ok
+	})
+	*v = out
+	return ok
 }
 
 // skipStrs steps over an array of strings, checking it.
 func (d *entryDecoder) skipStrs() bool {
-	if !d.byte('[') {
-		return false
-	}
-	for first := true; ; first = false {
-		if d.byte(']') {
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		if _, _, ok := d.stringToken(); !ok {
-			return false
-		}
-	}
+	return d.array(func() bool {
+		_, _, ok := d.stringToken()
+		return ok
+	})
 }
 
 // skipObject steps over an object of any values, checking it (a light
 // State keeps no "before" values); a field twice is left to the long way.
 func (d *entryDecoder) skipObject() bool {
-	if !d.byte('{') {
-		return false
-	}
 	d.seen = d.seen[:0]
-	for first := true; ; first = false {
-		if d.byte('}') {
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		key, ok := d.plainKey()
-		if !ok || !d.byte(':') || d.seenBefore(key) || !d.skipValue(0) {
-			return false
-		}
-	}
+	return d.object(func(key []byte) bool { return !d.seenBefore(key) && d.skipValue(0) })
 }
 
 // seenBefore reports whether name was seen in this object, and notes it.
@@ -388,80 +340,43 @@ func (d *entryDecoder) seenBefore(name []byte) bool {
 // sumHashes reads "fh" into Entry.fhSum, SumHashes of the map
 // json.Unmarshal would make, without making it.
 func (d *entryDecoder) sumHashes(e *Entry) bool {
-	if !d.byte('{') {
-		return false
-	}
 	d.seen = d.seen[:0]
 	var sum uint64
-	for first := true; ; first = false {
-		if d.byte('}') {
-			e.fhSum, e.summed = sum, true
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		key, ok := d.plainKey()
-		if !ok || !d.byte(':') || d.seenBefore(key) {
-			return false
-		}
+	ok := d.object(func(key []byte) bool {
 		raw, plain, ok := d.stringToken()
-		if !ok || !plain {
+		if !ok || !plain || d.seenBefore(key) {
 			return false
 		}
 		sum += pairHash(key, raw[1:len(raw)-1])
-	}
+		return true
+	})
+	e.fhSum, e.summed = sum, ok
+	return ok
 }
 
 // errorInfo reads an "error" object.
 func (d *entryDecoder) errorInfo(v *ErrorInfo) bool {
-	if !d.byte('{') {
-		return false
-	}
 	var seen uint8
-	for first := true; ; first = false {
-		if d.byte('}') {
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		key, ok := d.plainKey()
-		if !ok || !d.byte(':') {
-			return false
-		}
+	return d.object(func(key []byte) bool {
+		var bit uint8
+		ok := false
 		switch string(key) {
 		case "type":
-			ok, seen = seen&1 == 0 && d.str(&v.Type), seen|1
+			bit, ok = 1, d.str(&v.Type)
 		case "message":
-			ok, seen = seen&2 == 0 && d.str(&v.Message), seen|2
-		default:
-			return false
+			bit, ok = 2, d.str(&v.Message)
 		}
-		if !ok {
-			return false
-		}
-	}
+		ok = ok && seen&bit == 0
+		seen |= bit
+		return ok
+	})
 }
 
 // fieldHashes reads "fh", interning its field names.
 func (d *entryDecoder) fieldHashes(e *Entry) bool {
-	if !d.byte('{') {
-		return false
-	}
 	m := map[string]string{}
-	for first := true; ; first = false {
-		if d.byte('}') {
-			e.FH = m
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		key, ok := d.plainKey()
-		if !ok || !d.byte(':') {
-			return false
-		}
+	e.FH = m
+	return d.object(func(key []byte) bool {
 		name, ok := d.names[string(key)]
 		if !ok {
 			if d.names == nil {
@@ -474,31 +389,17 @@ func (d *entryDecoder) fieldHashes(e *Entry) bool {
 			return false
 		}
 		var h string
-		if !d.str(&h) {
-			return false
-		}
+		ok = d.str(&h)
 		m[name] = h
-	}
+		return ok
+	})
 }
 
 // before reads "before": raw values by field, copied.
 func (d *entryDecoder) before(e *Entry) bool {
-	if !d.byte('{') {
-		return false
-	}
 	m := map[string]json.RawMessage{}
-	for first := true; ; first = false {
-		if d.byte('}') {
-			e.Before = m
-			return true
-		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		key, ok := d.plainKey()
-		if !ok || !d.byte(':') {
-			return false
-		}
+	e.Before = m
+	return d.object(func(key []byte) bool {
 		if _, dup := m[string(key)]; dup {
 			return false
 		}
@@ -507,7 +408,8 @@ func (d *entryDecoder) before(e *Entry) bool {
 			return false
 		}
 		m[string(key)] = append(json.RawMessage(nil), d.b[start:d.i]...)
-	}
+		return true
+	})
 }
 
 // skipValue steps over one compact JSON value, checking its syntax.
@@ -533,27 +435,40 @@ func (d *entryDecoder) skipValue(depth int) bool {
 	return false
 }
 
-// skipContainer steps over an object or an array.
+// skipContainer steps over an object (keys with any escapes) or an array.
 func (d *entryDecoder) skipContainer(depth int) bool {
-	object := d.b[d.i] == '{'
-	end := byte(']')
-	if object {
-		end = '}'
+	if d.byte('[') {
+		return d.elements(']', func() bool { return d.skipValue(depth + 1) })
 	}
-	d.i++
+	d.i++ // '{'
+	return d.elements('}', func() bool {
+		_, _, ok := d.stringToken()
+		return ok && d.byte(':') && d.skipValue(depth+1)
+	})
+}
+
+// object reads a JSON object: fn gets each key (without escapes, see
+// plainKey) with d.i at its value, and consumes the value.
+func (d *entryDecoder) object(fn func(key []byte) bool) bool {
+	return d.byte('{') && d.elements('}', func() bool {
+		key, ok := d.plainKey()
+		return ok && d.byte(':') && fn(key)
+	})
+}
+
+// array reads a JSON array: fn consumes each element.
+func (d *entryDecoder) array(fn func() bool) bool {
+	return d.byte('[') && d.elements(']', fn)
+}
+
+// elements reads comma-separated elements with fn up to end, the opening
+// bracket already read.
+func (d *entryDecoder) elements(end byte, fn func() bool) bool {
 	for first := true; ; first = false {
 		if d.byte(end) {
 			return true
 		}
-		if !first && !d.byte(',') {
-			return false
-		}
-		if object {
-			if _, _, ok := d.stringToken(); !ok || !d.byte(':') {
-				return false
-			}
-		}
-		if !d.skipValue(depth + 1) {
+		if !first && !d.byte(',') || !fn() {
 			return false
 		}
 	}
