@@ -558,6 +558,9 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 	// Only a record that spans lines can hold a multi-line cell: one
 	// FieldPos and one IndexByte tell, instead of an IndexByte per cell.
 	multi := c.embedded && fieldPos && c.spansLines(rec, line)
+	// embeddedRows needs two lines of a header's count of delimiters in a
+	// cell: a shorter cell is not searched for its newlines at all.
+	minEmbedded := 2 * (c.hdr.width - 1)
 	// A record the guard saw as valid UTF-8 has valid cells: encoding/csv
 	// only removes ASCII bytes (quotes, a CR before a LF) from them.
 	check := c.mixed || !fieldPos
@@ -574,7 +577,7 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 			}
 		case check && !utf8.ValidString(s):
 			bad = "invalid UTF-8 (" + notUTF8Hint + ")"
-		case multi && c.holdsNewline(rec, i, line):
+		case multi && len(s) >= minEmbedded && c.holdsNewline(rec, i, line):
 			if bad = c.embeddedRows(s); bad == "" {
 				continue
 			}
