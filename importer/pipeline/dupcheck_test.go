@@ -56,3 +56,29 @@ func TestSecondPassStopsAtTheLastSuspect(t *testing.T) {
 		t.Errorf("the second pass read %d rows; want it to stop after row 7's record (the last suspect)", second)
 	}
 }
+
+// TestBloomRelease: a released filter (its memory unmapped) starts afresh
+// when keys are added again, and finds repeats as before.
+func TestBloomRelease(t *testing.T) {
+	var b bloom
+	defer b.release()
+	h := func(i int) uint64 { return uint64(i) * 0x9E3779B97F4A7C15 }
+	for i := range 1000 {
+		b.add(h(i), i+2)
+	}
+	b.add(h(7), 1002)
+	if s, last := b.takeSuspects(); len(s) != 1 || last != 1002 {
+		t.Fatalf("before release: %d suspects, last row %d; want 1, 1002", len(s), last)
+	}
+	b.release()
+	for i := range 1000 {
+		b.add(h(i), i+2)
+	}
+	if s, _ := b.takeSuspects(); len(s) != 0 {
+		t.Fatalf("after release: %d suspects among keys added once", len(s))
+	}
+	b.add(h(7), 1002)
+	if s, _ := b.takeSuspects(); len(s) != 1 {
+		t.Fatalf("after release: %d suspects, want the repeated key", len(s))
+	}
+}
