@@ -126,14 +126,23 @@ func (s *scanner) members(value func(key []byte) bool) bool {
 		if !s.eat(':') || !value(key) {
 			return false
 		}
-		s.space()
-		if s.eat('}') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
+		if more, ok := s.more('}'); !more {
+			return ok
 		}
 	}
+}
+
+// more reads what follows a member or an element: the closing byte (no
+// more, ok) or a comma (more to come); anything else is !ok.
+func (s *scanner) more(close byte) (more, ok bool) {
+	s.space()
+	if s.eat(close) {
+		return false, true
+	}
+	if s.eat(',') {
+		return true, true
+	}
+	return false, false
 }
 
 // key reads a member name; keys with escapes or non-ASCII bytes are not
@@ -221,12 +230,8 @@ func (s *scanner) elements(depth int) bool {
 		if !s.skip(depth) {
 			return false
 		}
-		s.space()
-		if s.eat(']') {
-			return true
-		}
-		if !s.eat(',') {
-			return false
+		if more, ok := s.more(']'); !more {
+			return ok
 		}
 	}
 }
