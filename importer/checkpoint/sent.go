@@ -87,23 +87,14 @@ func (s *State) SentSum(key string) (sum uint64, ok bool) {
 		return 0, false
 	}
 	if l := s.light; l != nil {
-		i, found := l.index[l.key(key)]
-		if !found {
-			return 0, false
-		}
-		le := l.entries[i]
-		ok = holdsWork(statuses[le.status]) && le.flags&flagFH != 0 && le.flags&flagDoubt == 0
+		le, ok := l.knownWork(key)
 		if !ok {
 			return 0, false
 		}
 		return le.fhSum, true
 	}
-	i, found := s.index[key]
-	if !found {
-		return 0, false
-	}
-	st := &s.entries[i]
-	if !holdsWork(st.status) || st.fh.names == nil || st.work != nil && len(st.work.doubt) > 0 {
+	st, ok := s.knownWork(key)
+	if !ok {
 		return 0, false
 	}
 	return SumHashes(st.fh.expand()), true
@@ -114,15 +105,37 @@ func (s *State) SentSum(key string) (sum uint64, ok bool) {
 // the line that recorded the hashes had no digest. A row with this digest
 // maps to the hashes SentSum sums: it is unchanged without being mapped.
 func (s *State) RowSum(key string) (sum uint64, ok bool) {
-	if _, has := s.SentSum(key); !has {
+	if s == nil {
 		return 0, false
 	}
 	if l := s.light; l != nil {
-		le := l.entries[l.index[l.key(key)]]
-		return le.rowSum, le.flags&flagRS != 0
+		le, ok := l.knownWork(key)
+		return le.rowSum, ok && le.flags&flagRS != 0
 	}
-	st := &s.entries[s.index[key]]
-	return st.rowSum, st.hasRS
+	st, ok := s.knownWork(key)
+	return st.rowSum, ok && st.hasRS
+}
+
+// knownWork is the key's entry, and whether its field hashes say what its
+// work holds (a work, hashes known, no update in doubt): SentSum's and
+// RowSum's condition. The entry is the zero one when the key is unknown.
+func (l *lightState) knownWork(key string) (lightEntry, bool) {
+	i, found := l.index[l.key(key)]
+	if !found {
+		return lightEntry{}, false
+	}
+	le := l.entries[i]
+	return le, holdsWork(statuses[le.status]) && le.flags&flagFH != 0 && le.flags&flagDoubt == 0
+}
+
+// knownWork is lightState.knownWork for a full State.
+func (s *State) knownWork(key string) (*stored, bool) {
+	i, found := s.index[key]
+	if !found {
+		return &stored{}, false
+	}
+	st := &s.entries[i]
+	return st, holdsWork(st.status) && st.fh.names != nil && (st.work == nil || len(st.work.doubt) == 0)
 }
 
 // FormatRowSum is Entry.RS for a row digest: 16 lower-case hex digits.

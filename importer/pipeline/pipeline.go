@@ -594,7 +594,7 @@ func (r *run) skipDone(row source.Row, sum uint64, seen *keySet) bool {
 	r.c.Done.Add(1)
 	_, counted := r.cfg.State.SentSum(key)
 	counted = counted && !r.cfg.DryRun
-	if was, ok := r.cfg.State.RowSum(key); ok && sum != 0 && was == sum && row.Err == nil {
+	if r.cellsAsSent(row, key, sum) {
 		counted = false // the cells it was created from: not changed
 	}
 	if !counted && r.cfg.Relations == nil {

@@ -96,13 +96,20 @@ func (op *Op) rs() string {
 // run without workers), whether its cells are those of the row its key's
 // work was last written from; key is the row's key.
 func (r *run) sameCells(row source.Row, sum uint64) (key string, same bool) {
-	if sum == 0 || row.Err != nil || r.cfg.Relations != nil {
+	if sum == 0 || r.cfg.Relations != nil {
 		return "", false // a relations phase needs every row mapped
 	}
 	key, ok := r.cfg.Mapper.Key(row)
-	if !ok {
-		return "", false
+	return key, ok && r.cellsAsSent(row, key, sum)
+}
+
+// cellsAsSent reports whether row, with digest sum and key, has the cells
+// of the row the key's work was last written from. A row with a problem
+// of its own (row.Err) is never taken for one.
+func (r *run) cellsAsSent(row source.Row, key string, sum uint64) bool {
+	if sum == 0 || row.Err != nil {
+		return false
 	}
 	was, ok := r.cfg.State.RowSum(key)
-	return key, ok && was == sum
+	return ok && was == sum
 }
