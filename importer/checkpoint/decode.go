@@ -71,11 +71,7 @@ func (d *entryDecoder) member(key []byte, e *Entry) (bit uint32, ok bool) {
 	case "attempt":
 		return 1 << 6, d.int(&e.Attempt)
 	case "title":
-		if d.light {
-			_, _, ok = d.stringToken()
-			return 1 << 7, ok
-		}
-		return 1 << 7, d.str(&e.Title)
+		return 1 << 7, d.unkeptStr(&e.Title)
 	case "fp":
 		return 1 << 8, d.str(&e.FP)
 	case "id":
@@ -86,10 +82,7 @@ func (d *entryDecoder) member(key []byte, e *Entry) (bit uint32, ok bool) {
 		e.Type, ok = d.known(workTypes[1:])
 		return 1 << 11, ok
 	case "errors":
-		if d.light {
-			return 1 << 12, d.skipStrs()
-		}
-		return 1 << 12, d.strs(&e.Errors)
+		return 1 << 12, d.unkeptStrs(&e.Errors)
 	case "http_status":
 		return 1 << 13, d.int(&e.HTTPStatus)
 	case "error":
@@ -98,10 +91,7 @@ func (d *entryDecoder) member(key []byte, e *Entry) (bit uint32, ok bool) {
 	case "attempts":
 		return 1 << 15, d.int(&e.Attempts)
 	case "candidates":
-		if d.light {
-			return 1 << 16, d.skipStrs()
-		}
-		return 1 << 16, d.strs(&e.Candidates)
+		return 1 << 16, d.unkeptStrs(&e.Candidates)
 	case "fields":
 		return 1 << 17, d.strs(&e.Fields)
 	case "fh":
@@ -118,6 +108,24 @@ func (d *entryDecoder) member(key []byte, e *Entry) (bit uint32, ok bool) {
 		return 1 << 20, d.str(&e.RS)
 	}
 	return 0, false
+}
+
+// unkeptStr reads a string a light State does not keep: into v, or in a
+// light read only checked.
+func (d *entryDecoder) unkeptStr(v *string) bool {
+	if d.light {
+		_, _, ok := d.stringToken()
+		return ok
+	}
+	return d.str(v)
+}
+
+// unkeptStrs is unkeptStr for an array of strings.
+func (d *entryDecoder) unkeptStrs(v *[]string) bool {
+	if d.light {
+		return d.skipStrs()
+	}
+	return d.strs(v)
 }
 
 // byte consumes c if it is next.
