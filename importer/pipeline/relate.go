@@ -501,7 +501,7 @@ func (r *run) commentByRef(ctx context.Context, object, externalRef string) (str
 				return e.ID, nil
 			}
 		}
-		if req.Cursor == "" {
+		if req.Cursor == "" || len(page) == 0 { // an empty page ends it, as in WorksByKey
 			return "", fmt.Errorf("no comment with external_ref %q on %s's timeline", externalRef, object)
 		}
 	}
