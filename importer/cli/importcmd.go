@@ -844,7 +844,9 @@ func (r *importRun) rowSalt(mappingBytes []byte) string {
 }
 
 // buildID names this build: the version, and the commit it was built
-// from when Go recorded one.
+// from when Go recorded one. A build from a tree with uncommitted edits
+// (vcs.modified) adds its executable's size and time, since the same
+// commit then says nothing about the code.
 func buildID() string {
 	id := Version
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -853,9 +855,26 @@ func buildID() string {
 			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
 				id += " " + s.Value
 			}
+			if s.Key == "vcs.modified" && s.Value == "true" {
+				id += " " + executableStamp()
+			}
 		}
 	}
 	return id
+}
+
+// executableStamp is the running executable's size and modification
+// time, "" when they cannot be read.
+func executableStamp() string {
+	path, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d@%d", fi.Size(), fi.ModTime().UnixNano())
 }
 
 // hashMapping identifies the mapping (file and mapping flags), so a
