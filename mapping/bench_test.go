@@ -145,3 +145,62 @@ func BenchmarkCSVMap(b *testing.B) {
 		}
 	}
 }
+
+// genMapping is the mapping scripts/gendata writes for its CSV files (the
+// 1M-row file of the validate benchmarks): a type column, a value map, a
+// date with format:, custom fields (a string key and an int).
+const genMapping = `type: issue
+key: External ID
+timezone: UTC
+columns:
+  External ID: custom_fields.tnt__external_id
+  Type: type
+  Title: title
+  Description: body
+  Priority: priority
+  Severity:
+    field: severity
+    values: {Urgent: blocker, High: high, Normal: medium, Low: low}
+  Owner: owned_by
+  Tags: tags
+  Due: {field: target_close_date, format: "02.01.2006 15:04"}
+  Story Points: {field: custom_fields.tnt__story_points, as: int}
+  Part: applies_to_part
+`
+
+var genHeader = []string{"External ID", "Type", "Title", "Description", "Priority", "Severity", "Owner", "Tags", "Due", "Story Points", "Part"}
+
+// genRows are rows as gendata writes them: issues, tasks and tickets.
+func genRows() []source.Row {
+	cells := [][]string{
+		{"EXT-1", "issue", "Password reset shows the wrong total", "Seen on Chrome 122.\nThe log says: \"timeout\".", "P1", "", "DEVU-2;DEVU-3", "TAG-1;TAG-3", "02.02.2025 16:45", "5", "PROD-1"},
+		{"EXT-2", "ticket", "Rate limiter returns 502 intermittently", "Happens after the deploy.", "", "Urgent", "DEVU-3", "TAG-3", "28.03.2025 10:45", "1", "PROD-2"},
+		{"EXT-3", "task", "Tax calculation crashes on Android 14", "Steps: open the cart.", "P1", "", "DEVU-1", "TAG-3;TAG-4", "18.02.2025 17:15", "5", "PROD-1"},
+		{"EXT-4", "issue", "Tax calculation times out", "Since version 4.2.", "P2", "", "DEVU-4", "", "02.03.2025 14:15", "3", "PROD-1"},
+	}
+	rows := make([]source.Row, len(cells))
+	for i, c := range cells {
+		rows[i] = textRow(c...)
+		rows[i].Number = i + 2
+	}
+	return rows
+}
+
+// BenchmarkMapIntoGen is BenchmarkMapInto over rows of gendata's CSV
+// files (ns/op is per row).
+func BenchmarkMapIntoGen(b *testing.B) {
+	m, _ := compileFor(b, genMapping, genHeader, Options{})
+	rows := genRows()
+	var w Work
+	for _, row := range rows {
+		if res := m.MapInto(&w, row); len(res.Problems) > 0 {
+			b.Fatalf("bench row has problems: %q", probStrings(res.Problems))
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.MapInto(&w, rows[i%len(rows)])
+		i++
+	}
+}

@@ -23,8 +23,9 @@ type binding struct {
 	values   *valueMap
 	split    string // "" = "," or ";"
 	layout   string
-	serials  bool // accept Excel serial numbers in text cells
-	lookup   bool // values are names resolved later: no ID check
+	nl       numericLayout // layout taken apart, when numericLayout reads it
+	serials  bool          // accept Excel serial numbers in text cells
+	lookup   bool          // values are names resolved later: no ID check
 	loc      *time.Location
 	custom   string     // custom field name (kCustom)
 	as       customAs   // custom field type
@@ -75,6 +76,7 @@ func newBinding(tab map[string]*fieldDef, r *ColumnRule, loc *time.Location) *bi
 	b.field = def.name
 	b.listItem = def.kind.isList()
 	b.serials = b.layout == ""
+	b.nl = compileNumericLayout(b.layout)
 	if len(r.Values) > 0 {
 		vm := &valueMap{}
 		for _, k := range r.ValueOrder {
@@ -368,9 +370,9 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 		}
 		*f.float(w) = &v
 	case kDateTime:
-		if k == source.Text && b.loc == time.UTC && b.layout != "" {
+		if k == source.Text && b.loc == time.UTC {
 			// The usual CSV date: what the steps below give, cheaper.
-			if c, ok := numericLayoutFields(b.layout, s); ok {
+			if c, ok := b.nl.read(s); ok {
 				*f.str(w) = c.apiTime()
 				return
 			}
@@ -470,7 +472,7 @@ func (b *binding) date(s string, k source.Kind) (time.Time, bool) {
 		}
 		return excelSerial(f, b.loc)
 	}
-	return parseDateTime(s, b.layout, b.loc, b.serials)
+	return parseDateTimeBy(s, b.layout, &b.nl, b.loc, b.serials)
 }
 
 // customValue converts a custom field's value per its "as:" type.

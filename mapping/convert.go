@@ -332,8 +332,15 @@ const (
 // serials is true, an Excel serial number. Values without a zone are read
 // in loc.
 func parseDateTime(s, layout string, loc *time.Location, serials bool) (time.Time, bool) {
+	nl := compileNumericLayout(layout)
+	return parseDateTimeBy(s, layout, &nl, loc, serials)
+}
+
+// parseDateTimeBy is parseDateTime with the layout taken apart already
+// (nl, from compileNumericLayout(layout)).
+func parseDateTimeBy(s, layout string, nl *numericLayout, loc *time.Location, serials bool) (time.Time, bool) {
 	if layout != "" {
-		if t, ok := parseNumericLayout(layout, s, loc); ok {
+		if t, ok := nl.parse(s, loc); ok {
 			return t, true
 		}
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {

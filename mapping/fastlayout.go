@@ -11,7 +11,13 @@ import "time"
 // so that the caller falls back to time.ParseInLocation, whose result (and
 // error) then decides. Where ok is true the result is time's.
 func parseNumericLayout(layout, s string, loc *time.Location) (time.Time, bool) {
-	c, ok := numericLayoutFields(layout, s)
+	l := compileNumericLayout(layout)
+	return l.parse(s, loc)
+}
+
+// parse is parseNumericLayout by a layout taken apart already.
+func (l *numericLayout) parse(s string, loc *time.Location) (time.Time, bool) {
+	c, ok := l.read(s)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -44,68 +50,143 @@ func (c civil) apiTime() string {
 }
 
 // numericLayoutFields reads s by layout for parseNumericLayout.
-func numericLayoutFields(layout, s string) (t civil, ok bool) {
-	year, month, day, hour, minute, sec := 0, -1, -1, 0, 0, 0
+func numericLayoutFields(layout, s string) (civil, bool) {
+	l := compileNumericLayout(layout)
+	return l.read(s)
+}
+
+// numericLayout is a layout numericLayoutFields handles, taken apart once
+// (a binding keeps it) so that reading a cell by it does not walk the
+// layout string again: that walk was half the cost of a date cell. It is
+// an array, not a slice, so that taking a layout apart for one value
+// (readDate) allocates nothing.
+type numericLayout struct {
+	ok    bool // the layout is one read handles
+	n     int  // elements used
+	elems [maxLayoutElems]layoutElem
+}
+
+// maxLayoutElems bounds a numericLayout; a longer layout (none of the
+// usual ones comes near) is left to time.
+const maxLayoutElems = 24
+
+// layoutElem is one element of a numericLayout: a field (op) or a
+// separator byte that must be there (opLit, c).
+type layoutElem struct {
+	op byte
+	c  byte
+}
+
+// The elements of a numericLayout.
+const (
+	opYear   byte = iota // 2006: four digits
+	opMonth              // 01: two digits, 1..12
+	opDay                // 02: two digits, 1..31
+	opHour               // 15: one or two digits, 0..23
+	opMinute             // 04: two digits, 0..59
+	opSecond             // 05: two digits, 0..59, no fraction after them
+	opSpaces             // a run of spaces matches a run of spaces
+	opLit                // the byte c
+)
+
+// compileNumericLayout takes layout apart for read. The result is not ok
+// (read accepts no value) for a layout with another element of time's
+// layouts, or without a year, a month and a day.
+func compileNumericLayout(layout string) numericLayout {
+	var l numericLayout
 	seen := 0 // bits: 1 year, 2 month, 4 day
 	for len(layout) > 0 {
-		var n int
+		var e layoutElem
 		switch {
 		case len(layout) >= 4 && layout[:4] == "2006":
-			if n, s, ok = numAt(s, 4, 4); !ok {
-				return t, false
-			}
-			year, seen, layout = n, seen|1, layout[4:]
-		case len(layout) >= 2 && layout[0] == '0' && (layout[1] == '1' || layout[1] == '2' || layout[1] == '4' || layout[1] == '5'),
-			len(layout) >= 2 && layout[:2] == "15":
-			lo := 2
-			if layout[0] == '1' {
-				lo = 1 // an hour may have one digit
-			}
-			if n, s, ok = numAt(s, lo, 2); !ok {
-				return t, false
-			}
-			switch layout[:2] {
-			case "01":
-				month, seen = n, seen|2
-				ok = n >= 1 && n <= 12
-			case "02":
-				day, seen = n, seen|4
-				ok = n >= 1 && n <= 31
-			case "15":
-				hour, ok = n, n <= 23
-			case "04":
-				minute, ok = n, n <= 59
-			case "05":
-				sec, ok = n, n <= 59
-				// time reads a fraction after the seconds even when
-				// the layout has none.
-				ok = ok && !(len(s) >= 2 && (s[0] == '.' || s[0] == ',') && isDigit(s[1]))
-			}
-			if !ok {
-				return t, false
-			}
-			layout = layout[2:]
+			e, seen, layout = layoutElem{op: opYear}, seen|1, layout[4:]
+		case len(layout) >= 2 && layout[:2] == "01":
+			e, seen, layout = layoutElem{op: opMonth}, seen|2, layout[2:]
+		case len(layout) >= 2 && layout[:2] == "02":
+			e, seen, layout = layoutElem{op: opDay}, seen|4, layout[2:]
+		case len(layout) >= 2 && layout[:2] == "15":
+			e, layout = layoutElem{op: opHour}, layout[2:]
+		case len(layout) >= 2 && layout[:2] == "04":
+			e, layout = layoutElem{op: opMinute}, layout[2:]
+		case len(layout) >= 2 && layout[:2] == "05":
+			e, layout = layoutElem{op: opSecond}, layout[2:]
 		case layout[0] == ' ':
-			// time: a run of spaces matches a run of spaces.
-			if len(s) == 0 || s[0] != ' ' {
-				return t, false
-			}
-			layout, s = trimSpaces(layout), trimSpaces(s)
+			e, layout = layoutElem{op: opSpaces}, trimSpaces(layout)
 		case layout[0] == '/' || layout[0] == ':' || layout[0] == 'T' ||
 			(layout[0] == '.' || layout[0] == ',') && !fractionAt(layout) ||
 			layout[0] == '-' && !(len(layout) > 2 && layout[1] == '0' && layout[2] == '7'):
-			if len(s) == 0 || s[0] != layout[0] {
-				return t, false
-			}
-			layout, s = layout[1:], s[1:]
+			e, layout = layoutElem{op: opLit, c: layout[0]}, layout[1:]
 		default:
-			return t, false // another element of time's layouts
+			return numericLayout{} // another element of time's layouts
 		}
+		if l.n == maxLayoutElems {
+			return numericLayout{}
+		}
+		l.elems[l.n] = e
+		l.n++
 	}
-	if len(s) > 0 || seen != 7 {
+	l.ok = seen == 7
+	return l
+}
+
+// read reads s by l as time would, with the ranges time checks; ok is
+// false for anything else (see parseNumericLayout).
+func (l *numericLayout) read(s string) (t civil, ok bool) {
+	if !l.ok {
 		return t, false
 	}
-	if day > daysIn(time.Month(month), year) {
+	year, month, day, hour, minute, sec := 0, 1, 1, 0, 0, 0
+	for _, e := range l.elems[:l.n] {
+		var n int
+		switch e.op {
+		case opYear:
+			if n, s, ok = numAt(s, 4, 4); !ok {
+				return t, false
+			}
+			year = n
+		case opMonth:
+			if n, s, ok = numAt(s, 2, 2); !ok || n < 1 || n > 12 {
+				return t, false
+			}
+			month = n
+		case opDay:
+			if n, s, ok = numAt(s, 2, 2); !ok || n < 1 || n > 31 {
+				return t, false
+			}
+			day = n
+		case opHour:
+			if n, s, ok = numAt(s, 1, 2); !ok || n > 23 {
+				return t, false
+			}
+			hour = n
+		case opMinute:
+			if n, s, ok = numAt(s, 2, 2); !ok || n > 59 {
+				return t, false
+			}
+			minute = n
+		case opSecond:
+			if n, s, ok = numAt(s, 2, 2); !ok || n > 59 {
+				return t, false
+			}
+			// time reads a fraction after the seconds even when the
+			// layout has none.
+			if len(s) >= 2 && (s[0] == '.' || s[0] == ',') && isDigit(s[1]) {
+				return t, false
+			}
+			sec = n
+		case opSpaces:
+			if len(s) == 0 || s[0] != ' ' {
+				return t, false
+			}
+			s = trimSpaces(s)
+		default: // opLit
+			if len(s) == 0 || s[0] != e.c {
+				return t, false
+			}
+			s = s[1:]
+		}
+	}
+	if len(s) > 0 || day > daysIn(time.Month(month), year) {
 		return t, false
 	}
 	return civil{year, month, day, hour, minute, sec}, true

@@ -521,7 +521,7 @@ func parseJiraComment(s, layout string, loc *time.Location, c Comment) (Comment,
 
 // readDate reads a date cell as a date field with layout would.
 func readDate(s string, k source.Kind, layout string, loc *time.Location) (time.Time, bool) {
-	b := binding{layout: layout, loc: loc, serials: layout == ""}
+	b := binding{layout: layout, nl: compileNumericLayout(layout), loc: loc, serials: layout == ""}
 	return b.date(s, k)
 }
 
