@@ -121,6 +121,9 @@ func TestDecodeEntryAppended(t *testing.T) {
 			b, _ := json.Marshal(pick())
 			e.Before = map[string]json.RawMessage{"title": b, "owned_by": json.RawMessage(`["DEVU-1",{"a":[1,-2.5e+3,true,null]}]`)}
 		}
+		if e.Op == "" {
+			e.Op = opOf(e.Status) // as Append does before it validates
+		}
 		if e.validate() != nil {
 			continue
 		}

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,7 +43,16 @@ type Options struct {
 	// InputChanges says the input is expected to differ between runs (a
 	// nightly sync's export): no warning that it changed size.
 	InputChanges bool
+	// SnapshotTag names the build of the tool (its version and revision):
+	// with Light, Open reads the journal's snapshot (PATH.snap, see
+	// SnapshotSuffix) when that build wrote it, scans only the lines after
+	// it, and writes a new one when it read many lines. Empty: no snapshot
+	// is read or written.
+	SnapshotTag string
 
+	// snapMinTail, when positive (tests only), replaces
+	// defaultSnapMinTail.
+	snapMinTail int64
 	// syncHook, when set (tests only), is called after every fsync.
 	syncHook func()
 }
@@ -59,6 +70,10 @@ type Journal struct {
 	bufs     sync.Pool   // *bytes.Buffer for marshalling lines
 	lines    sync.Pool   // *[]byte for appendEntry
 	light    *lightState // the light State Open returned, whose handle Close closes
+	// snap is Options' snapshot settings (a tag, the smallest tail worth a
+	// snapshot) and opened the size of the file when the run began.
+	snap   Options
+	opened int64
 
 	mu      sync.Mutex // serializes writes; guards the fields below
 	size    int64      // bytes in the file
@@ -122,6 +137,9 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		syncEach: opt.SyncEvery < 0,
 		syncHook: opt.syncHook,
 	}
+	if opt.Light && opt.SnapshotTag != "" {
+		j.snap = Options{Light: true, SnapshotTag: opt.SnapshotTag, snapMinTail: cmp.Or(opt.snapMinTail, defaultSnapMinTail)}
+	}
 	st, warnings, err := j.prepare(hdr, created, opt)
 	if err == nil && st.light != nil {
 		err = j.attach(st.light)
@@ -137,6 +155,7 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		}
 		return nil, nil, nil, err
 	}
+	j.opened = j.size
 	j.stop, j.done = make(chan struct{}), make(chan struct{})
 	if j.syncEach {
 		close(j.done)
@@ -200,12 +219,11 @@ func create(path string, hdr Header) error {
 // repairs its tail and writes the run line (or, for a torn header left by
 // an older version, the header).
 func (j *Journal) prepare(hdr Header, created bool, opt Options) (*State, []string, error) {
-	light := opt.Light
 	fi, err := j.f.Stat()
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening checkpoint: %w", err)
 	}
-	sc, err := scan(io.NewSectionReader(j.f, 0, fi.Size()), j.path, light)
+	sc, fromSnap, err := j.scan(fi.Size(), opt.Light)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,7 +239,10 @@ func (j *Journal) prepare(hdr Header, created bool, opt Options) (*State, []stri
 			return nil, nil, err
 		}
 	}
-	warnings := sc.warnings
+	warnings := slices.Clone(sc.warnings)
+	if w := j.snapshot(sc, fromSnap, fi.Size()); w != "" {
+		warnings = append(warnings, w)
+	}
 	if sc.end != fi.Size() {
 		if err := j.f.Truncate(sc.end); err != nil {
 			return nil, nil, fmt.Errorf("cutting torn tail off checkpoint: %w", err)
@@ -274,6 +295,46 @@ func (j *Journal) prepare(hdr Header, created bool, opt Options) (*State, []stri
 	return sc.state, warnings, j.marshalAndWrite(&line)
 }
 
+// scan reads the journal's first size bytes: from its snapshot on when
+// one is usable (see Options.SnapshotTag). from is where the scan started.
+func (j *Journal) scan(size int64, light bool) (sc *scanned, from int64, err error) {
+	if j.snap.SnapshotTag != "" {
+		if sc, _ = loadSnapshot(snapshotPath(j.path), j.snap.SnapshotTag, j.f, size); sc != nil {
+			from = sc.end
+			return sc, from, sc.read(io.NewSectionReader(j.f, from, size-from), j.path, true)
+		}
+	}
+	sc, err = scan(io.NewSectionReader(j.f, 0, size), j.path, light)
+	return sc, 0, err
+}
+
+// snapshot writes a snapshot of sc, the scan of the journal's size bytes
+// that began at offset from, when the part it scanned was long enough to
+// be worth it and it stands for the whole file; it returns a warning when
+// it could not.
+func (j *Journal) snapshot(sc *scanned, from, size int64) string {
+	if j.snap.SnapshotTag == "" || !sc.hasHeader || sc.torn || sc.unterminated || sc.end != size || size-from < j.snap.snapMinTail {
+		return ""
+	}
+	if err := writeSnapshot(snapshotPath(j.path), j.snap.SnapshotTag, sc); err != nil {
+		return fmt.Sprintf("%v (the next run reads the whole checkpoint)", err)
+	}
+	return ""
+}
+
+// snapshotAtClose takes, when this run appended many lines, the snapshot
+// the next Open would take after reading them, so that the next run (the
+// night after an import) starts from it. It is best effort: that Open
+// tries again and says what failed.
+func (j *Journal) snapshotAtClose() {
+	if j.snap.SnapshotTag == "" || j.size-j.opened < j.snap.snapMinTail {
+		return
+	}
+	if sc, from, err := j.scan(j.size, true); err == nil {
+		_ = j.snapshot(sc, from, j.size)
+	}
+}
+
 // guessKey names a version 1 checkpoint's key when it records none and
 // its keys say this run (key now) would key rows the other way: all
 // keyless hashes against key columns, or no hash at all against a keyless
@@ -324,9 +385,6 @@ func (j *Journal) Run() int { return j.run }
 // fsync failure every later Append returns that failure: the importer must
 // stop, since it could no longer remember what it did.
 func (j *Journal) Append(e Entry) error {
-	if err := e.validate(); err != nil {
-		return fmt.Errorf("appending to checkpoint: %w", err)
-	}
 	if e.TS.IsZero() {
 		e.TS = j.clock.Now()
 	}
@@ -334,6 +392,9 @@ func (j *Journal) Append(e Entry) error {
 		e.Op = opOf(e.Status)
 	}
 	e.V = EntryVersion
+	if err := e.validate(); err != nil { // with its op: a reader checks that too
+		return fmt.Errorf("appending to checkpoint: %w", err)
+	}
 	if err := j.writeEntry(&e); err != nil {
 		return err
 	}
@@ -483,6 +544,9 @@ func (j *Journal) Close() error {
 		j.syncMu.Lock()
 		defer j.syncMu.Unlock()
 		syncErr := j.syncLocked()
+		if sticky == nil && syncErr == nil {
+			j.snapshotAtClose()
+		}
 		j.fileClosed = true
 		closeErr := j.f.Close()
 		if closeErr != nil {

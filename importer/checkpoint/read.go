@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"time"
@@ -128,6 +129,19 @@ type scanned struct {
 	unterminated bool
 	// torn says a torn last line was dropped (end is before it).
 	torn bool
+	// lines is how many lines were read and crc the CRC-32C (Castagnoli)
+	// of their bytes: of the bytes before end when nothing was torn, what
+	// a snapshot records of the part of the journal it stands for.
+	lines int
+	crc   uint32
+}
+
+// readPos is where readLines is in a journal: the offset, the lines
+// before it and the CRC-32C of the bytes before it.
+type readPos struct {
+	off  int64
+	line int
+	crc  uint32
 }
 
 // badLine is a line that is not valid JSON; it is an error unless it turns
@@ -178,26 +192,34 @@ func ReadLight(path string) (*State, error) {
 	return sc.state, nil
 }
 
-// scan reads a whole journal from r; name is used in messages. A
-// goroutine reads and decodes the lines (readLines) while this one folds
-// them into the State in file order: on a sync's journal of hundreds of
-// thousands of lines the two halves take about as long as each other.
+// scan reads a whole journal from r; name is used in messages.
 func scan(r io.Reader, name string, light bool) (*scanned, error) {
 	sc := &scanned{state: &State{}}
 	if light {
 		sc.state = newLightState()
 	}
+	return sc, sc.read(r, name, light)
+}
+
+// read folds the lines of r, the journal from offset sc.end on (after
+// sc.lines lines, whose CRC is sc.crc), into sc. A goroutine reads and
+// decodes the lines (readLines) while this one folds them into the State
+// in file order: on a sync's journal of hundreds of thousands of lines the
+// two halves take about as long as each other.
+func (sc *scanned) read(r io.Reader, name string, light bool) error {
 	warn := func(msg string) { sc.warnings = append(sc.warnings, msg) }
 	lines, free, done := make(chan []decoded, 2), make(chan []decoded, 4), make(chan struct{})
 	type result struct {
+		at      readPos
 		pending *badLine
 		err     error
 	}
 	res := make(chan result, 1)
+	from := readPos{off: sc.end, line: sc.lines, crc: sc.crc}
 	go func() {
-		p, err := readLines(r, name, light, lines, free, done)
+		at, p, err := readLines(r, from, name, light, lines, free, done)
 		close(lines)
-		res <- result{p, err}
+		res <- result{at, p, err}
 	}()
 	var failed error
 	for batch := range lines {
@@ -220,15 +242,16 @@ func scan(r io.Reader, name string, light bool) (*scanned, error) {
 	rr := <-res
 	switch {
 	case failed != nil:
-		return nil, failed // the first error in file order: lines before the reader's are taken first
+		return failed // the first error in file order: lines before the reader's are taken first
 	case rr.err != nil:
-		return nil, rr.err
+		return rr.err
 	}
+	sc.lines, sc.crc = rr.at.line, rr.at.crc
 	if pending := rr.pending; pending != nil {
 		sc.torn = true
 		if !sc.hasHeader {
 			if !bytes.HasPrefix(pending.head, []byte(headerPrefix)) && !bytes.HasPrefix([]byte(headerPrefix), pending.head) {
-				return nil, fmt.Errorf("checkpoint %s is not a checkpoint file (line %d: %v)", name, pending.no, pending.err)
+				return fmt.Errorf("checkpoint %s is not a checkpoint file (line %d: %v)", name, pending.no, pending.err)
 			}
 			warn(fmt.Sprintf("checkpoint %s: ignoring its torn header (%d bytes) left by an interrupted first run", name, pending.size))
 		} else {
@@ -236,7 +259,7 @@ func scan(r io.Reader, name string, light bool) (*scanned, error) {
 		}
 		sc.end, sc.unterminated = pending.start, false
 	}
-	return sc, nil
+	return nil
 }
 
 // decoded is one line of a journal as readLines hands it on.
@@ -251,20 +274,21 @@ type decoded struct {
 // batchLines is how many lines readLines hands on at once.
 const batchLines = 256
 
-// readLines reads r line by line, decodes each (the fast way, else
+// readLines reads r, the journal from position at on, line by line, decodes each (the fast way, else
 // json.Unmarshal) and sends them on out in batches, taking emptied batches
-// back from free. A line that is not JSON is held back (pending): it is
+// back from free, and returns the position after the last line. A line that is not JSON is held back (pending): it is
 // returned when it turns out to be the last one (torn by a crash), an
 // error when something follows it. It stops early when done is closed.
-func readLines(r io.Reader, name string, light bool, out chan<- []decoded, free <-chan []decoded, done <-chan struct{}) (*badLine, error) {
+func readLines(r io.Reader, at readPos, name string, light bool, out chan<- []decoded, free <-chan []decoded, done <-chan struct{}) (readPos, *badLine, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	dec := entryDecoder{light: light}
+	crcs := crcTable()
 	var (
-		off     int64
-		lineNo  int
-		pending *badLine
-		long    []byte
+		off, lineNo, crc = at.off, at.line, at.crc
+		pending          *badLine
+		long             []byte
 	)
+	pos := func() readPos { return readPos{off: off, line: lineNo, crc: crc} }
 	batch := make([]decoded, 0, batchLines)
 	flush := func() bool {
 		if len(batch) == 0 {
@@ -294,12 +318,13 @@ func readLines(r io.Reader, name string, light bool, out chan<- []decoded, free 
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			flush()
-			return nil, fmt.Errorf("reading checkpoint %s: %w", name, err)
+			return pos(), nil, fmt.Errorf("reading checkpoint %s: %w", name, err)
 		}
 		if len(line) == 0 {
 			break
 		}
 		lineNo++
+		crc = crc32.Update(crc, crcs, line)
 		start := off
 		off += int64(len(line))
 		terminated := line[len(line)-1] == '\n'
@@ -313,7 +338,7 @@ func readLines(r io.Reader, name string, light bool, out chan<- []decoded, free 
 			if pending != nil {
 				// Something follows the bad line, so it was not torn by a crash.
 				flush()
-				return nil, fmt.Errorf("checkpoint %s line %d: damaged line: %w", name, pending.no, pending.err)
+				return pos(), nil, fmt.Errorf("checkpoint %s line %d: damaged line: %w", name, pending.no, pending.err)
 			}
 			batch = append(batch, decoded{start: start, end: off, no: lineNo, terminated: terminated})
 			d := &batch[len(batch)-1]
@@ -327,20 +352,24 @@ func readLines(r io.Reader, name string, light bool, out chan<- []decoded, free 
 				var syn *json.SyntaxError
 				if !errors.As(derr, &syn) {
 					flush()
-					return nil, fmt.Errorf("checkpoint %s line %d: %w", name, lineNo, derr)
+					return pos(), nil, fmt.Errorf("checkpoint %s line %d: %w", name, lineNo, derr)
 				}
 				pending = &badLine{no: lineNo, start: start, size: len(line), head: bytes.Clone(content[:min(len(content), len(headerPrefix))]), err: derr}
 			}
 		}
 		if len(batch) == cap(batch) && !flush() {
-			return nil, nil
+			return pos(), nil, nil
 		}
 	}
 	if !flush() {
-		return nil, nil
+		return pos(), nil, nil
 	}
-	return pending, nil
+	return pos(), pending, nil
 }
+
+// crcTable is the CRC-32C (Castagnoli) table: hardware-accelerated on
+// amd64 and arm64, and stronger than IEEE's for detecting edits.
+func crcTable() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) }
 
 // take interprets one well-formed line, which starts at offset off.
 func (sc *scanned) take(l *anyLine, off int64, warn func(string)) error {

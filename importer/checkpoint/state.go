@@ -4,13 +4,15 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zeebo/xxh3"
 )
 
 // Status is the outcome an entry records for one row.
@@ -305,11 +307,14 @@ func sameWork(cur Status, e Status) bool {
 
 // lightState is the storage of a light State.
 type lightState struct {
-	seed1, seed2 maphash.Seed
-	index        map[[2]uint64]int32
-	entries      []lightEntry
-	created      map[uint64]int32 // ID hash -> how many keys hold it as their work
-	doubts       map[uint64]int32 // FP hash -> how many keys are in doubt with it
+	// seed keys the hashes of keys, IDs and fingerprints (xxh3, 128 bits
+	// for keys): random for a fresh State, the snapshot's when one was
+	// loaded, so that its hashes stay valid (maphash seeds cannot be saved).
+	seed    uint64
+	index   map[[2]uint64]int32
+	entries []lightEntry
+	created map[uint64]int32 // ID hash -> how many keys hold it as their work
+	doubts  map[uint64]int32 // FP hash -> how many keys are in doubt with it
 
 	// What later ops (an update, a link) need per key: the work ID of a
 	// key with a work, as an interned prefix and a number (see workID),
@@ -371,7 +376,12 @@ func statusCode(s Status) uint8 {
 }
 
 func newLightState() *State {
-	return &State{light: &lightState{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(),
+	return newLightStateSeeded(rand.Uint64())
+}
+
+// newLightStateSeeded is newLightState with its hashes keyed by seed.
+func newLightStateSeeded(seed uint64) *State {
+	return &State{light: &lightState{seed: seed,
 		index: make(map[[2]uint64]int32), created: make(map[uint64]int32), doubts: make(map[uint64]int32),
 		prefixIndex: make(map[string]uint16), ids: make(map[int32]string), doubt: make(map[int32][]string)}}
 }
@@ -413,8 +423,12 @@ func (l *lightState) workID(i int32) string {
 }
 
 func (l *lightState) key(k string) [2]uint64 {
-	return [2]uint64{maphash.String(l.seed1, k), maphash.String(l.seed2, k)}
+	h := xxh3.HashString128Seed(k, l.seed)
+	return [2]uint64{h.Hi, h.Lo}
 }
+
+// hash is the 64-bit hash of a work ID or a fingerprint.
+func (l *lightState) hash(s string) uint64 { return xxh3.HashStringSeed(s, l.seed) }
 
 // apply folds the entry at file offset off (-1: not from a file) into the
 // state.
@@ -431,7 +445,7 @@ func (l *lightState) apply(e Entry, off int64, warn func(string)) {
 	}
 	cur := &l.entries[i]
 	if replaces(statuses[cur.status], e) {
-		if statuses[cur.status] == Created && e.Status == Created && cur.idHash != maphash.String(l.seed1, e.ID) && warn != nil {
+		if statuses[cur.status] == Created && e.Status == Created && cur.idHash != l.hash(e.ID) && warn != nil {
 			warn(fmt.Sprintf("row key %q was created twice (the second time as %s); keeping the later", e.Key, describe(e)))
 		}
 		l.decide(i, e, true)
@@ -452,9 +466,9 @@ func (l *lightState) decide(i int32, e Entry, known bool) {
 	}
 	switch {
 	case holdsWork(e.Status):
-		le.idHash = maphash.String(l.seed1, e.ID)
+		le.idHash = l.hash(e.ID)
 	case e.Status == Sending:
-		le.idHash = maphash.String(l.seed1, e.FP)
+		le.idHash = l.hash(e.FP)
 	}
 	if known {
 		l.mark(*cur, -1)
@@ -531,7 +545,7 @@ func (s *State) DoubtCount(fp string) int {
 		return 0
 	}
 	if l := s.light; l != nil {
-		return int(l.doubts[maphash.String(l.seed1, fp)])
+		return int(l.doubts[l.hash(fp)])
 	}
 	s.doubtOnce.Do(func() {
 		s.doubtIndex = make(map[string]int)
@@ -552,7 +566,7 @@ func (s *State) WasCreated(id string) bool {
 		return false
 	}
 	if l := s.light; l != nil {
-		_, ok := l.created[maphash.String(l.seed1, id)]
+		_, ok := l.created[l.hash(id)]
 		return ok
 	}
 	s.createdOnce.Do(func() {
@@ -575,7 +589,7 @@ func (s *State) InDoubtWith(key, fp string) bool {
 	}
 	if l := s.light; l != nil {
 		i, ok := l.index[l.key(key)]
-		return ok && statuses[l.entries[i].status] == Sending && l.entries[i].idHash == maphash.String(l.seed1, fp)
+		return ok && statuses[l.entries[i].status] == Sending && l.entries[i].idHash == l.hash(fp)
 	}
 	i, ok := s.index[key]
 	return ok && s.entries[i].status == Sending && s.entries[i].fp() == fp

@@ -607,7 +607,8 @@ func (r *importRun) openJournal(ctx context.Context, pcfg *pipeline.Config, endp
 	if fi, err := os.Stat(r.file); err == nil {
 		hdr.Size = fi.Size()
 	}
-	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{Light: true, InputChanges: pcfg.Mode != pipeline.ModeCreate})
+	journal, state, warns, err := checkpoint.Open(r.ckPath, hdr, checkpoint.Options{Light: true,
+		InputChanges: pcfg.Mode != pipeline.ModeCreate, SnapshotTag: buildID()})
 	if err != nil {
 		return nil, nil, r.fail(ExitUsage, "%v", err)
 	}

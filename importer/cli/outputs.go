@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/devrev-import/devrev-import/importer/checkpoint"
 )
 
 // fileRole is one file a command touches, named the way the user gave it
@@ -144,6 +146,7 @@ func (r *importRun) fileRoles() []fileRole {
 		roles = append(roles,
 			fileRole{name: "--checkpoint", path: ck, written: true},
 			fileRole{name: "the checkpoint's lock", path: ck + ".lock", written: true},
+			fileRole{name: "the checkpoint's snapshot", path: ck + checkpoint.SnapshotSuffix, written: true},
 			fileRole{name: "--created-csv", path: r.createdPath(), written: true})
 	}
 	return roles

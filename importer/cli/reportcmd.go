@@ -63,6 +63,7 @@ func writeReport(path string, f reportFlags, env Env) error {
 	roles := []fileRole{
 		{name: "CHECKPOINT", path: path},
 		{name: "the checkpoint's lock", path: path + ".lock"},
+		{name: "the checkpoint's snapshot", path: path + checkpoint.SnapshotSuffix},
 		{name: "--created-csv", path: f.createdCSV, written: true},
 		{name: "--errors-csv", path: f.errorsCSV, written: true},
 		{name: "--html", path: f.html, written: true},
