@@ -46,12 +46,15 @@
 //	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"found","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fh":{...},"before":{"title":"Old title"}}
 //	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updating","ts":"...","id":"don:core:...","fields":["title"],"before":{"title":"Old title"}}
 //	{"row":15,"key":"TKT-10","op":"update","v":2,"status":"updated","ts":"...","id":"don:core:...","display_id":"ISS-7","type":"issue","fh":{...},"rs":"9f2c..."}
+//	{"row":16,"key":"TKT-11","op":"update","v":2,"status":"verified","ts":"...","id":"don:core:...","rs":"4e1a..."}
 //
 // "fh" hashes every mapped field's value as the work has it in DevRev
 // after the line (what the create sent, what DevRev had when the work was
 // found, what the update left); "rs" digests the cells of the row those
 // values were mapped from (a row with the same cells and mapping is
-// unchanged without being mapped); "fields" are what an update sends (on
+// unchanged without being mapped); a "verified" line gives a work's row a
+// new digest after the row was compared field by field and found
+// unchanged (see Verified); "fields" are what an update sends (on
 // its updating line; updated lines written before December 2026 repeat
 // them); "before"
 // DevRev's values of fields before this checkpoint changed them (what undo
@@ -79,6 +82,16 @@
 // valid JSON anywhere else, or a valid line that makes no sense (unknown
 // status, missing key, second header), is an error naming its line number:
 // the file was damaged or edited, and guessing could create duplicates.
+//
+// # Snapshot
+//
+// With Options.SnapshotTag, a light Open loads PATH.snap (see
+// SnapshotSuffix and snapshot.go), the light State of the journal's first
+// bytes, instead of reading them, and reads only the lines after them; it
+// is used only when whole, written by the same build and taken of exactly
+// the bytes the journal still starts with (CRC-32C), and rewritten when a
+// run read or appended many lines. It is never the truth: without it the
+// journal is read in full, with the same result.
 //
 // # State
 //

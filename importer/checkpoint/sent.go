@@ -125,7 +125,12 @@ func (l *lightState) knownWork(key string) (lightEntry, bool) {
 		return lightEntry{}, false
 	}
 	le := l.entries[i]
-	return le, holdsWork(statuses[le.status]) && le.flags&flagFH != 0 && le.flags&flagDoubt == 0
+	return le, l.knows(le)
+}
+
+// knows reports whether le's field hashes say what its work holds.
+func (l *lightState) knows(le lightEntry) bool {
+	return holdsWork(statuses[le.status]) && le.flags&flagFH != 0 && le.flags&flagDoubt == 0
 }
 
 // knownWork is lightState.knownWork for a full State.

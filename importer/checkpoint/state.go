@@ -62,12 +62,21 @@ const (
 	// comment's identity (see CommentKey).
 	Commenting Status = "commenting"
 	Commented  Status = "commented"
+	// Verified records that a sync compared a row with the hashes its
+	// work's last created, found or updated line recorded and found it
+	// unchanged, though its cells' digest was not that line's RS (a new
+	// build or mapping salts the digest differently): ID names the work,
+	// RS is the row's digest now, so the next run settles the row from its
+	// cells again. It never decides a key (it changes neither its status
+	// nor its work) and is ignored unless the key holds that work with
+	// known hashes and no update in doubt.
+	Verified Status = "verified"
 )
 
 // valid reports whether s is one of the known statuses.
 func (s Status) valid() bool {
 	switch s {
-	case Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated, Linking, Linked, Commenting, Commented:
+	case Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated, Linking, Linked, Commenting, Commented, Verified:
 		return true
 	}
 	return false
@@ -139,7 +148,7 @@ func opOf(s Status) Op {
 	case Commenting, Commented:
 		return OpComment
 	}
-	if s == Found || s == Updating || s == Updated {
+	if s == Found || s == Updating || s == Updated || s == Verified {
 		return OpUpdate
 	}
 	return OpCreate
@@ -364,7 +373,7 @@ const (
 )
 
 // statuses numbers the statuses for lightEntry.
-var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated, Linking, Linked, Commenting, Commented}
+var statuses = [...]Status{Sending, Created, Invalid, Failed, Deleted, Ambiguous, Found, Updating, Updated, Linking, Linked, Commenting, Commented, Verified}
 
 func statusCode(s Status) uint8 {
 	for i, st := range statuses {
@@ -701,7 +710,11 @@ func (s *State) apply(e Entry, warn func(string)) { s.applyAt(e, -1, warn) }
 
 // applyAt is apply for the entry at file offset off (-1: not from a file).
 func (s *State) applyAt(e Entry, off int64, warn func(string)) {
-	if s.light != nil {
+	switch {
+	case e.Status == Verified:
+		s.verify(e)
+		return
+	case s.light != nil:
 		s.light.apply(e, off, warn)
 		return
 	}
@@ -734,6 +747,26 @@ func (s *State) applyAt(e Entry, off int64, warn func(string)) {
 		}
 	}
 	s.follow(cur, e)
+}
+
+// verify applies a Verified line: the key's work, when it is e.ID with
+// known hashes and no update in doubt, gets e.RS as its row digest.
+func (s *State) verify(e Entry) {
+	rs, ok := parseRowSum(e.RS)
+	if !ok {
+		return
+	}
+	if l := s.light; l != nil {
+		if i, found := l.index[l.key(e.Key)]; found {
+			if le := &l.entries[i]; l.knows(*le) && le.idHash == l.hash(e.ID) {
+				le.rowSum, le.flags = rs, le.flags|flagRS
+			}
+		}
+		return
+	}
+	if st, ok := s.knownWork(e.Key); ok && st.id == e.ID {
+		st.rowSum, st.hasRS = rs, true
+	}
 }
 
 // follow records what e says about the work of the key stored in cur:

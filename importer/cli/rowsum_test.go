@@ -62,6 +62,48 @@ func TestUpsertCellDigestFollowsTheMapping(t *testing.T) {
 	}
 }
 
+// After a change that salts the row digest differently but maps every row
+// to the same values (here a comment in the mapping file; a new build of
+// the tool does the same), the upsert compares each row once, finds it
+// unchanged and records its new digest (a verified line), so the night
+// after settles every row from its cells again and writes nothing.
+func TestUpsertRecordsDigestOfRowsFoundUnchanged(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	rows := syncRows(40)
+	csvPath, mappingPath := syncFiles(t, rows)
+	ck := csvPath + ".checkpoint.jsonl"
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := os.WriteFile(mappingPath, []byte("# nightly\n"+syncMapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verified := func() int {
+		data, _ := os.ReadFile(ck)
+		return strings.Count(string(data), `"status":"verified"`)
+	}
+	writes := func() int { s := sim.Stats(); return s.Creates + s.Updates }
+	before := writes()
+	for night, want := range []int{40, 40, 40} {
+		r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert")
+		if r.code != 0 || r.num("unchanged") != 40 || writes() != before {
+			t.Fatalf("night %d: exit %d, unchanged %d, %d writes\n%s", night, r.code, r.num("unchanged"), writes()-before, r.stderr)
+		}
+		if got := verified(); got != want {
+			t.Errorf("night %d: %d verified lines, want %d", night, got, want)
+		}
+	}
+	// A cell that changed is compared and updated, never taken as verified.
+	rows[7].subject = "Printer 8 fixed"
+	writeSync(t, csvPath, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert"); r.code != 0 || r.num("updated") != 1 || verified() != 40 {
+		t.Fatalf("one cell changed: exit %d, updated %d, %d verified lines\n%s", r.code, r.num("updated"), verified(), r.stderr)
+	}
+	if w := workOf(t, sim, rows[7].id); w.Title != "Printer 8 fixed" {
+		t.Errorf("title %q", w.Title)
+	}
+}
+
 // The checkpoint of a sync that updated every row stays within twice the
 // create-only one (issue 13): the update lines do not repeat what the
 // work's earlier lines say. Sizes are deterministic; no timing here.

@@ -107,7 +107,7 @@ func (r *run) planSync(op *Op) verdict {
 	}
 	if r.cfg.State != nil {
 		if sum, ok := r.cfg.State.SentSum(op.Key); ok && sum == checkpoint.SumHashes(op.FH) {
-			r.unchanged(op)
+			r.unchangedKnown(op, "")
 			return vDone
 		}
 		sent, has, err := r.cfg.State.Sent(op.Key)
@@ -169,7 +169,7 @@ func (r *run) planKnown(op *Op, sent checkpoint.Sent) verdict {
 	slices.Sort(changed)
 	op.Fields = r.changedFields(changed)
 	if len(op.Fields) == 0 {
-		r.unchanged(op)
+		r.unchangedKnown(op, sent.ID)
 		return vDone
 	}
 	op.readOld = r.cfg.DryRun && r.cfg.Client != nil
@@ -367,6 +367,29 @@ func (r *run) retrier() throttle.Retrier {
 func (r *run) unchanged(op *Op) {
 	r.c.Unchanged.Add(1)
 	r.c.Done.Add(1)
+}
+
+// unchangedKnown counts a row that the checkpoint's hashes of its work
+// (id; "" to look it up) say is unchanged. When the row's cells' digest
+// is not the one the checkpoint holds for the key (a new build or a
+// changed mapping salts it differently), a verified line records the new
+// one, so that the next run settles the row from its cells instead of
+// mapping and comparing it again every night.
+func (r *run) unchangedKnown(op *Op, id string) {
+	r.unchanged(op)
+	if r.cfg.DryRun || r.cfg.Journal == nil || op.rs() == "" {
+		return
+	}
+	if was, ok := r.cfg.State.RowSum(op.Key); ok && was == op.rowSum {
+		return
+	}
+	if id == "" {
+		last, _ := r.cfg.State.Last(op.Key)
+		id = last.ID
+	}
+	if id != "" {
+		r.journal(checkpoint.Entry{Row: op.Row.Number, Key: op.Key, Op: KindUpdate, Status: checkpoint.Verified, ID: id, RS: op.rs()})
+	}
 }
 
 // notFound fails a row of --mode update (or an upsert whose work was
