@@ -115,7 +115,7 @@ func parseProbability(s string) (float64, bool) {
 // parseInt accepts an integer, also written with a zero fraction ("12.0",
 // as spreadsheets sometimes store whole numbers).
 func parseInt(s string) (int64, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, ok := atoi64(s); ok {
 		return n, true
 	}
 	f, ok := parseNumber(s)
@@ -123,6 +123,40 @@ func parseInt(s string) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// atoi64 is strconv.ParseInt(s, 10, 64) without its error value.
+func atoi64(s string) (int64, bool) {
+	if n, ok := shortInt(s); ok {
+		return n, true
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// shortInt is strconv.ParseInt(s, 10, 64) for the usual whole number
+// cell, a sign and up to 18 digits (which cannot overflow), at a third of
+// its cost; ok is false for anything else, which ParseInt then decides.
+func shortInt(s string) (int64, bool) {
+	neg, digits := false, s
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		neg, digits = digits[0] == '-', digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // canonicalDecimal rewrites a decimal number without exponent, sign "+",
@@ -269,11 +303,32 @@ func normCurrency(s string) (string, bool) {
 // Upside", "strong-upside" and "STRONG_UPSIDE" all match strong_upside.
 func enumIndex(s string, values []string) int {
 	for i, v := range values {
-		if enumEqual(s, v) {
+		if len(s) == len(v) && isCanonicalForm(s, v) {
 			return i
 		}
 	}
 	return -1
+}
+
+// isCanonicalForm is enumEqual(s, v) for a canonical v of s's length: v
+// needs no folding, and a byte of s equal to v's needs none either (the
+// usual cell is written as the value is).
+func isCanonicalForm(s, v string) bool {
+	for i := 0; i < len(s) && i < len(v); i++ {
+		c := s[i]
+		if c == v[i] {
+			continue
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == ' ' || c == '-' {
+			c = '_'
+		}
+		if c != v[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // enumEqual compares input s with canonical value v as enumIndex does.
@@ -304,7 +359,7 @@ func enumEqual(s, v string) bool {
 
 // parseUenum accepts a stock id ("2") or a label ("P1", "strong upside").
 func parseUenum(s string, vals []uenumValue) (int64, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if n, ok := atoi64(s); ok {
 		for _, v := range vals {
 			if v.id == n {
 				return n, true

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -317,6 +318,37 @@ func TestSuggest(t *testing.T) {
 	for _, tt := range tests {
 		if got := suggest(tt.in, names); got != tt.want {
 			t.Errorf("suggest(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// atoi64 reads what strconv.ParseInt(s, 10, 64) reads, through its short
+// path or not.
+func TestAtoi64IsParseInt(t *testing.T) {
+	for _, s := range []string{"", "+", "-", "0", "-0", "+7", "007", "12", "-12", "999999999999999999", "-999999999999999999",
+		"1000000000000000000", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "1_000", " 1", "1 ",
+		"1e3", "1.0", "0x10", "١", "--1", "+-1"} {
+		got, ok := atoi64(s)
+		want, err := strconv.ParseInt(s, 10, 64)
+		if ok != (err == nil) || ok && got != want {
+			t.Errorf("atoi64(%q) = %d, %v; ParseInt gives %d, %v", s, got, ok, want, err)
+		}
+	}
+}
+
+// enumIndex matches as enumEqual does over canonical values.
+func TestEnumIndexIsEnumEqual(t *testing.T) {
+	vals := []string{"p0", "strong_upside", "twilio_sms", "won"}
+	for _, s := range []string{"p0", "P0", "Strong Upside", "strong-upside", "STRONG_UPSIDE", "strong upside ", "Twilio SMS", "twilio-sms", "WON", "wo", "p_0", "p 0", "strong__upside"} {
+		want := -1
+		for i, v := range vals {
+			if enumEqual(s, v) {
+				want = i
+				break
+			}
+		}
+		if got := enumIndex(s, vals); got != want {
+			t.Errorf("enumIndex(%q) = %d; enumEqual finds %d", s, got, want)
 		}
 	}
 }
