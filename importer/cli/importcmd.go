@@ -844,22 +844,31 @@ func (r *importRun) rowSalt(mappingBytes []byte) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// buildID names this build: the version, and the commit it was built
-// from when Go recorded one. A build from a tree with uncommitted edits
-// (vcs.modified) adds its executable's size and time, since the same
-// commit then says nothing about the code.
+// buildID names this build: the version, and what Go recorded of the
+// code it was built from (a module version, a commit). When that says
+// nothing about the code (no module version and no commit, as with
+// -buildvcs=false or a build outside git, or a commit with uncommitted
+// edits: vcs.modified), it adds the executable's size and time, so that a
+// rebuilt binary never trusts row digests or snapshots an earlier one
+// wrote.
 func buildID() string {
-	id := Version
+	id, known := Version, false
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		id += " " + bi.Main.Version
+		known = bi.Main.Version != "" && bi.Main.Version != "(devel)"
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+			switch {
+			case s.Key == "vcs.revision":
 				id += " " + s.Value
-			}
-			if s.Key == "vcs.modified" && s.Value == "true" {
-				id += " " + executableStamp()
+				known = true
+			case s.Key == "vcs.modified" && s.Value == "true":
+				id += " modified"
+				known = false
 			}
 		}
+	}
+	if !known {
+		id += " " + executableStamp()
 	}
 	return id
 }
