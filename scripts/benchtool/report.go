@@ -369,6 +369,10 @@ func renderSync(p func(string, ...any), target func(string, string, bool), y *sy
 	if len(rs) > 0 {
 		med = rs[(len(rs)-1)/2]
 	}
+	if len(y.Resalted) == 2 {
+		p("\nAfter a comment was added to the mapping (every row digest salted anew, as after an upgrade of the tool): the first upsert %s wall (CPU %s), comparing every row and adding %s of `verified` lines; the next %s wall (CPU %s).\n",
+			secs(y.Resalted[0].Wall), secs(y.Resalted[0].CPU), mb(y.ResaltedCk), secs(y.Resalted[1].Wall), secs(y.Resalted[1].CPU))
+	}
 	ck := ratio(float64(y.SyncCk), float64(y.CreateCk))
 	p("\nCheckpoint: %s after the create-only import, %s after the upsert that changed every row (%.2fx).\n", mb(y.CreateCk), mb(y.SyncCk), ck)
 	target(fmt.Sprintf("upsert over %s unchanged rows < %.0fx validate of the file (wall, median of the pairs)", thousands(y.Rows), targetSync),
