@@ -17,8 +17,10 @@ func TestOutputPathsNeverTouchInputs(t *testing.T) {
 	// An earlier run leaves a checkpoint (and its lock file) to protect.
 	sim, csvPath, mappingPath, ck := importedTickets(t, 20)
 	dir := filepath.Dir(csvPath)
-	if err := os.Link(csvPath, filepath.Join(dir, "hardlink.csv")); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"hardlink.csv", "hardlink.snap"} {
+		if err := os.Link(csvPath, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.Symlink(dir, filepath.Join(dir, "linkdir")); err != nil {
 		t.Fatal(err)
@@ -37,6 +39,8 @@ func TestOutputPathsNeverTouchInputs(t *testing.T) {
 		{"summary is the mapping", []string{"validate", csvPath, "--summary-json", mappingPath}, []string{"--summary-json", "--mapping"}},
 		{"summary is the lock", []string{"import", csvPath, "--summary-json", ck + ".lock"}, []string{"--summary-json", "lock"}},
 		{"checkpoint is the input", []string{"import", csvPath, "--checkpoint", csvPath}, []string{"--checkpoint", "FILE"}},
+		{"the checkpoint's snapshot is the input", []string{"import", csvPath, "--checkpoint", filepath.Join(dir, "hardlink")}, []string{"snapshot", "FILE"}},
+		{"summary is the snapshot", []string{"import", csvPath, "--summary-json", ck + ".snap"}, []string{"--summary-json", "snapshot"}},
 		{"lookup cache is the mapping", []string{"import", csvPath, "--lookup-cache", mappingPath}, []string{"--lookup-cache", "--mapping"}},
 		{"two outputs, not there yet", []string{"validate", csvPath, "--errors-csv", filepath.Join(dir, "out.csv"), "--summary-json", filepath.Join(dir, "out.csv")}, []string{"--errors-csv", "--summary-json"}},
 		{"created CSV is the input", []string{"import", csvPath, "--created-csv", csvPath}, []string{"--created-csv", "FILE"}},
