@@ -571,13 +571,17 @@ func formatTime(t time.Time) string {
 // trim is strings.TrimSpace with a fast path for the usual cell that has
 // no surrounding space at all.
 func trim(s string) string {
-	if s == "" {
-		return s
-	}
-	if a, z := s[0], s[len(s)-1]; a > ' ' && a < 0x80 && z > ' ' && z < 0x80 {
+	if s == "" || !untrimmed(s) {
 		return s
 	}
 	return strings.TrimSpace(s)
+}
+
+// untrimmed reports whether strings.TrimSpace may shorten s, which is not
+// empty: it starts or ends with a space or a byte of a multi-byte rune.
+func untrimmed(s string) bool {
+	a, z := s[0], s[len(s)-1]
+	return a <= ' ' || a >= 0x80 || z <= ' ' || z >= 0x80
 }
 
 // checkLayout reports whether a Go time layout can both print and read a

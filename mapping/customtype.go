@@ -110,6 +110,7 @@ func (m *Mapper) Typed(cfg *Config, types map[string]CustomType) (*Mapper, []err
 			}
 		}
 	}
+	c.flatten()
 	c.defaults = make([]defaultBinding, len(m.defaults))
 	for i, d := range m.defaults {
 		c.defaults[i] = d
