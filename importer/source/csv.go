@@ -738,34 +738,9 @@ func countCSV(path string, opt Options) (int, error) {
 	if err != nil {
 		return 0, &FileError{Path: path, Err: err}
 	}
-	buf := make([]byte, csvBufSize)
-	records, quoted, content := 0, false, false
-	for {
-		n, err := text.Read(buf)
-		for _, b := range buf[:n] {
-			switch b {
-			case '"':
-				quoted = !quoted
-				content = true
-			case '\n':
-				if !quoted && content {
-					records++
-					content = false
-				}
-			case '\r':
-			default:
-				content = true
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
-		}
-	}
-	if content {
-		records++
+	records, err := countRecords(text, make([]byte, csvBufSize))
+	if err != nil {
+		return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
 	}
 	return max(records-1, 0), nil
 }
