@@ -101,6 +101,7 @@ func (r *run) worksByKey(ctx context.Context, keys []string) (map[string][]devre
 func WorksByKey(ctx context.Context, c *devrev.Client, retr throttle.Retrier, field string, keys []string) (map[string][]devrev.Work, int, error) {
 	out := make(map[string][]devrev.Work, len(keys))
 	req := devrev.ListWorksRequest{CustomFields: map[string][]string{field: keys}, Limit: lookupPage}
+	pages := cursors{what: "looking keys up in DevRev (works.list by " + field + ")"}
 	for calls := 1; ; calls++ {
 		var works []devrev.Work
 		var next string
@@ -119,8 +120,8 @@ func WorksByKey(ctx context.Context, c *devrev.Client, retr throttle.Retrier, fi
 				out[k] = append(out[k], w)
 			}
 		}
-		if next == "" || len(works) == 0 {
-			return out, calls, nil
+		if more, err := pages.next(next, len(works)); !more {
+			return out, calls, err
 		}
 		req.Cursor = next
 	}

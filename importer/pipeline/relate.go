@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -405,6 +406,7 @@ func (r *run) sendRelation(ctx context.Context, op *Op) error {
 func (r *run) linkExists(ctx context.Context, op *Op) (Answer, bool, error) {
 	l := op.rel.link
 	req := devrev.ListLinksRequest{Object: l.Source, Direction: devrev.DirectionIsSource, LinkType: []string{l.LinkType}, Limit: 100}
+	pages := cursors{what: "listing the links of " + l.Source}
 	for {
 		var links []devrev.Link
 		var next string
@@ -423,8 +425,8 @@ func (r *run) linkExists(ctx context.Context, op *Op) (Answer, bool, error) {
 				return Answer{ID: k.ID}, true, nil
 			}
 		}
-		if next == "" || len(links) == 0 {
-			return Answer{}, false, nil
+		if more, err := pages.next(next, len(links)); !more {
+			return Answer{}, false, err
 		}
 		req.Cursor = next
 	}
@@ -484,6 +486,7 @@ func (r *run) commentByRef(ctx context.Context, object, externalRef string) (str
 		return id, err
 	}
 	req := devrev.ListTimelineRequest{Object: object, Limit: 100}
+	pages := cursors{what: "listing the timeline of " + object}
 	for {
 		var page []devrev.TimelineEntry
 		err := r.retrier().Do(ctx, func() (devrev.Response, error) {
@@ -501,8 +504,8 @@ func (r *run) commentByRef(ctx context.Context, object, externalRef string) (str
 				return e.ID, nil
 			}
 		}
-		if req.Cursor == "" || len(page) == 0 { // an empty page ends it, as in WorksByKey
-			return "", fmt.Errorf("no comment with external_ref %q on %s's timeline", externalRef, object)
+		if more, err := pages.next(req.Cursor, len(page)); !more {
+			return "", cmp.Or(err, fmt.Errorf("no comment with external_ref %q on %s's timeline", externalRef, object))
 		}
 	}
 }

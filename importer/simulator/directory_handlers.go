@@ -163,7 +163,7 @@ func (s *Server) serveDirList(w http.ResponseWriter, r *http.Request, c *call, l
 		c.fail(w, apiErr)
 		return
 	}
-	p, apiErr := parseListParams(req)
+	p, apiErr := s.listParams(req)
 	if apiErr != nil {
 		c.fail(w, apiErr)
 		return

@@ -330,7 +330,7 @@ func (f *linksListFilter) match(l *storedLink) bool {
 // handleLinksList serves GET and POST /links.list.
 func (s *Server) handleLinksList(w http.ResponseWriter, r *http.Request, c *call) {
 	s.serve(w, r, c, listEndpoint(linksListQuery), func(req map[string]any) (any, *APIError) {
-		p, err := parseListParams(req)
+		p, err := s.listParams(req)
 		if err != nil {
 			return nil, err
 		}

@@ -146,6 +146,15 @@ type listParams struct {
 	limit  int
 	cursor int64 // 0 = none
 	before bool  // mode "before"
+	loop   bool  // Options.LoopCursors: the first page, and the same next cursor, always
+}
+
+// listParams reads a list request's paging parameters (parseListParams)
+// with the server's options.
+func (s *Server) listParams(req map[string]any) (listParams, *APIError) {
+	p, err := parseListParams(req)
+	p.loop = s.loop
+	return p, err
 }
 
 const (
@@ -226,6 +235,9 @@ func decodeCursor(s string) (int64, error) {
 // mode "before" the last page of items with a smaller one. next and prev are
 // empty when no item lies beyond the page in that direction.
 func paginate(n int, seqAt func(int) int64, p listParams) (start, end int, next, prev string) {
+	if p.loop && n > 0 {
+		return 0, min(n, p.limit), encodeCursor(0), ""
+	}
 	if p.before {
 		end = n
 		if p.cursor > 0 {

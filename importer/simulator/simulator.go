@@ -71,6 +71,11 @@ type Options struct {
 	// By default a work's ID names its timeline too. Clients must cope
 	// with either.
 	EntryTimelineGet bool
+	// LoopCursors makes every list answer its first page with the same
+	// next_cursor, whatever cursor it was asked for: a server whose paging
+	// never ends, which a client must notice instead of following it
+	// forever.
+	LoopCursors bool
 	// Faults are injected into every write: works.create, works.update,
 	// works.delete, links.create, links.delete, timeline-entries.create
 	// and timeline-entries.delete.
@@ -134,6 +139,7 @@ type Server struct {
 	jitter   time.Duration
 	noRate   bool
 	entryGet bool // Options.EntryTimelineGet
+	loop     bool // Options.LoopCursors
 
 	mu     sync.Mutex // guards everything below
 	works  *workStore
@@ -174,6 +180,7 @@ func New(opt Options) *Server {
 		jitter:   opt.Jitter,
 		noRate:   opt.NoRateHeaders,
 		entryGet: opt.EntryTimelineGet,
+		loop:     opt.LoopCursors,
 		works:    newWorkStore(),
 		links:    newLinkStore(),
 		timeline: newTimelineStore(),

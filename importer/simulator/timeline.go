@@ -433,7 +433,7 @@ func (f *timelineListFilter) match(e *storedEntry) bool {
 // work's comments, oldest first.
 func (s *Server) handleTimelineList(w http.ResponseWriter, r *http.Request, c *call) {
 	s.serve(w, r, c, listEndpoint(timelineListQuery), func(req map[string]any) (any, *APIError) {
-		p, err := parseListParams(req)
+		p, err := s.listParams(req)
 		if err != nil {
 			return nil, err
 		}

@@ -536,7 +536,7 @@ func (s *Server) handleWorksList(w http.ResponseWriter, r *http.Request, c *call
 		c.fail(w, apiErr)
 		return
 	}
-	p, apiErr := parseListParams(req)
+	p, apiErr := s.listParams(req)
 	if apiErr != nil {
 		c.fail(w, apiErr)
 		return
