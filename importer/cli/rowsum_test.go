@@ -13,13 +13,7 @@ import (
 // the same cells under an edited mapping map to other values, and those
 // are sent.
 func TestUpsertCellDigestFollowsTheMapping(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	rows := syncRows(40)
-	csvPath, mappingPath := syncFiles(t, rows)
-	ck := csvPath + ".checkpoint.jsonl"
-	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
-		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
-	}
+	sim, rows, csvPath, mappingPath, ck := importedSync(t, 40)
 	lines, _ := os.ReadFile(ck)
 	if n := strings.Count(string(lines), `"rs":"`); n != 40 {
 		t.Fatalf("%d lines carry a row digest, want the 40 created ones", n)
@@ -68,13 +62,7 @@ func TestUpsertCellDigestFollowsTheMapping(t *testing.T) {
 // unchanged and records its new digest (a verified line), so the night
 // after settles every row from its cells again and writes nothing.
 func TestUpsertRecordsDigestOfRowsFoundUnchanged(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	rows := syncRows(40)
-	csvPath, mappingPath := syncFiles(t, rows)
-	ck := csvPath + ".checkpoint.jsonl"
-	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
-		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
-	}
+	sim, rows, csvPath, mappingPath, ck := importedSync(t, 40)
 	if err := os.WriteFile(mappingPath, []byte("# nightly\n"+syncMapping), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -108,13 +96,7 @@ func TestUpsertRecordsDigestOfRowsFoundUnchanged(t *testing.T) {
 // create-only one (issue 13): the update lines do not repeat what the
 // work's earlier lines say. Sizes are deterministic; no timing here.
 func TestSyncCheckpointSize(t *testing.T) {
-	sim := startSim(t, simulator.Options{})
-	rows := syncRows(300)
-	csvPath, mappingPath := syncFiles(t, rows)
-	ck := csvPath + ".checkpoint.jsonl"
-	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
-		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
-	}
+	sim, rows, csvPath, mappingPath, ck := importedSync(t, 300)
 	created := fileSize(t, ck)
 	for i := range rows {
 		rows[i].subject += " (edited)"
@@ -129,6 +111,18 @@ func TestSyncCheckpointSize(t *testing.T) {
 	if ratio > 2 {
 		t.Errorf("the sync's checkpoint is %.2fx the create-only one, want at most 2x", ratio)
 	}
+}
+
+// importedSync imports n rows of the sync file into a new simulator.
+func importedSync(t *testing.T, n int) (sim *simulator.Server, rows []syncRow, csvPath, mappingPath, ck string) {
+	t.Helper()
+	sim = startSim(t, simulator.Options{})
+	rows = syncRows(n)
+	csvPath, mappingPath = syncFiles(t, rows)
+	if r := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	return sim, rows, csvPath, mappingPath, csvPath + ".checkpoint.jsonl"
 }
 
 func fileSize(t *testing.T, path string) int64 {
