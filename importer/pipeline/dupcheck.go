@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math"
 
 	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/mapping"
@@ -28,13 +29,14 @@ const (
 	bloomBlocks    = 1 << bloomBlockBits
 )
 
-// bloomBatch is how many keys the filter queues before adding them: 2^17
-// keys (2 MiB queued, 2 MiB sorted) fall on half the filter's 2^18
-// blocks, so a flush walks the 16 MiB forward nearly block by block and
-// the CPU's prefetcher hides most misses. With 2^15 (a few keys in each
-// 4 KiB page, every one a cache miss) the filter was 8% of a CSV
-// validate's CPU; BenchmarkBloom: about 2.5x less time a key.
-const bloomBatch = 1 << 17
+// bloomBatch is how many keys the filter queues before adding them: 2^18
+// keys (2 MiB of hashes queued and 2 MiB sorted, 1 MiB of rows) fall on
+// most of the filter's 2^18 blocks, so a flush walks the 16 MiB forward
+// nearly block by block and the CPU's prefetcher hides most misses. With
+// 2^15 (a few keys in each 4 KiB page, every one a cache miss) the filter
+// was 8% of a CSV validate's CPU; 2^17 took twice as many walks of the
+// filter a million keys as 2^18 does.
+const bloomBatch = 1 << 18
 
 // bloom is a blocked Bloom filter: the bits of a key lie in one 64-byte
 // block, picked by the hash's top bits. Keys are queued and added a batch
@@ -45,22 +47,26 @@ const bloomBatch = 1 << 17
 type bloom struct {
 	blocks   [][8]uint64 // from bloomMemory; release frees them
 	free     func()
-	pending  []bloomKey
-	sorted   []bloomKey // pending by segment (see bySegment)
-	start    []int32    // bySegment's counts
+	pending  []uint64 // the queued keys' hashes, in row order
+	rows     []uint32 // their rows, less base (only sorting moves less)
+	base     int      // the row of the batch's first key
+	sorted   []uint64 // pending by segment (see bySegment)
+	start    []int32  // bySegment's counts
 	suspects map[uint64]struct{}
 	last     int // the row of the last suspect
 }
 
-// bloomKey is a queued key: its hash and row.
-type bloomKey struct {
-	h   uint64
-	row int
-}
-
-// add queues the hash of row's key; flush decides whether it is a suspect.
+// add queues the hash of row's key (rows come in increasing order); flush
+// decides whether it is a suspect.
 func (b *bloom) add(h uint64, row int) {
-	b.pending = append(b.pending, bloomKey{h, row})
+	if len(b.pending) > 0 && uint64(row-b.base) > math.MaxUint32 {
+		b.flush() // keep the batch's rows within a uint32 of its first
+	}
+	if len(b.pending) == 0 {
+		b.base = row
+	}
+	b.pending = append(b.pending, h)
+	b.rows = append(b.rows, uint32(row-b.base))
 	if len(b.pending) == bloomBatch {
 		b.flush()
 	}
@@ -73,9 +79,9 @@ func (b *bloom) takeSuspects() (map[uint64]struct{}, int) {
 	return b.suspects, b.last
 }
 
-// flush adds the queued keys in the order of the filter's pages (rows in
-// order among equal hashes, so that a key's later rows are its suspects);
-// a key the filter may have held already is a suspect.
+// flush adds the queued keys in the order of the filter's pages (equal
+// hashes in row order, so that a key's later rows are its suspects); a key
+// the filter may have held already is a suspect.
 func (b *bloom) flush() {
 	if len(b.pending) == 0 {
 		return
@@ -85,18 +91,35 @@ func (b *bloom) flush() {
 		b.start = make([]int32, 1<<bloomSegBits+1)
 	}
 	if len(b.sorted) < len(b.pending) {
-		b.sorted = make([]bloomKey, len(b.pending))
+		b.sorted = make([]uint64, len(b.pending))
 	}
-	for _, k := range b.bySegment() {
-		if b.testAndSet(k.h) {
+	found := false
+	for _, h := range b.bySegment() {
+		if b.testAndSet(h) {
 			if b.suspects == nil {
 				b.suspects = make(map[uint64]struct{})
 			}
-			b.suspects[k.h] = struct{}{}
-			b.last = max(b.last, k.row)
+			b.suspects[h] = struct{}{}
+			found = true
 		}
 	}
-	b.pending = b.pending[:0]
+	if found {
+		b.last = max(b.last, b.lastSuspect())
+	}
+	b.pending, b.rows = b.pending[:0], b.rows[:0]
+}
+
+// lastSuspect returns the row of the batch's last key whose hash is a
+// suspect. It is the last row that tested positive in flush: of a suspect
+// hash's keys in the batch, the last one is always found in the filter
+// (by the bits of an earlier key of the batch, or of an earlier batch).
+func (b *bloom) lastSuspect() int {
+	for i := len(b.pending) - 1; i >= 0; i-- {
+		if _, ok := b.suspects[b.pending[i]]; ok {
+			return b.base + int(b.rows[i])
+		}
+	}
+	return 0
 }
 
 // release frees the filter's blocks; adding to it again starts afresh.
@@ -111,23 +134,23 @@ func (b *bloom) release() {
 // blocks), about one key a segment in a batch.
 const bloomSegBits = 17
 
-// bySegment returns the queued keys ordered by the filter segment their
+// bySegment returns the queued hashes ordered by the filter segment their
 // block lies in (a counting sort: two passes, no comparisons), in the
-// order they came within a segment, so that equal hashes keep their rows
-// in order.
-func (b *bloom) bySegment() []bloomKey {
+// order they came within a segment, so that equal hashes keep their rows'
+// order.
+func (b *bloom) bySegment() []uint64 {
 	start := b.start
 	clear(start)
-	for _, k := range b.pending {
-		start[k.h>>(64-bloomSegBits)+1]++
+	for _, h := range b.pending {
+		start[h>>(64-bloomSegBits)+1]++
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
 	out := b.sorted[:len(b.pending)]
-	for _, k := range b.pending {
-		seg := k.h >> (64 - bloomSegBits)
-		out[start[seg]] = k
+	for _, h := range b.pending {
+		seg := h >> (64 - bloomSegBits)
+		out[start[seg]] = h
 		start[seg]++
 	}
 	return out
