@@ -145,12 +145,12 @@ func (l *numericLayout) read(s string) (t civil, ok bool) {
 			}
 			year = n
 		case opMonth:
-			if n, s, ok = numAt(s, 2, 2); !ok || n < 1 || n > 12 {
+			if n, s, ok = twoDigits(s); !ok || n < 1 || n > 12 {
 				return t, false
 			}
 			month = n
 		case opDay:
-			if n, s, ok = numAt(s, 2, 2); !ok || n < 1 || n > 31 {
+			if n, s, ok = twoDigits(s); !ok || n < 1 || n > 31 {
 				return t, false
 			}
 			day = n
@@ -160,12 +160,12 @@ func (l *numericLayout) read(s string) (t civil, ok bool) {
 			}
 			hour = n
 		case opMinute:
-			if n, s, ok = numAt(s, 2, 2); !ok || n > 59 {
+			if n, s, ok = twoDigits(s); !ok || n > 59 {
 				return t, false
 			}
 			minute = n
 		case opSecond:
-			if n, s, ok = numAt(s, 2, 2); !ok || n > 59 {
+			if n, s, ok = twoDigits(s); !ok || n > 59 {
 				return t, false
 			}
 			// time reads a fraction after the seconds even when the
@@ -201,6 +201,15 @@ func numAt(s string, lo, hi int) (n int, rest string, ok bool) {
 		i++
 	}
 	return n, s[i:], i >= lo
+}
+
+// twoDigits is numAt(s, 2, 2) without the loop: most fields are two
+// digits.
+func twoDigits(s string) (n int, rest string, ok bool) {
+	if len(s) < 2 || !isDigit(s[0]) || !isDigit(s[1]) {
+		return 0, s, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), s[2:], true
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
