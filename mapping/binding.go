@@ -436,10 +436,6 @@ func (b *binding) convertOne(st *rowState, s string, k source.Kind) {
 		}
 		w.Stage.ID = id
 	case kCustom:
-		if b.choices == nil && b.as == asText { // customValue's text case
-			w.putCustomText(b.custom, s, st.m.customs())
-			return
-		}
 		v, ok := b.customValue(s, k)
 		if !ok {
 			st.problem(b, s, b.ruleMsg)

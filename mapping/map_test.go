@@ -3,7 +3,6 @@ package mapping
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -843,55 +842,5 @@ func TestWorkReset(t *testing.T) {
 	}
 	if b, _ := json.Marshal(&w); string(b) != `{"type":""}` {
 		t.Errorf("reset work marshals as %s", b)
-	}
-}
-
-// TestStringBox: a stringBox value is the string it points at for
-// comparisons, type assertions and switches, fmt and encoding/json.
-func TestStringBox(t *testing.T) {
-	s := "EXT-" + strconv.Itoa(7) // not a constant
-	v := stringBox(&s)
-	if v != any("EXT-7") || v == any("EXT-8") {
-		t.Errorf("comparison: %v", v)
-	}
-	if got, ok := v.(string); !ok || got != "EXT-7" {
-		t.Errorf("assertion: %q, %v", got, ok)
-	}
-	switch x := v.(type) {
-	case string:
-		if x != "EXT-7" {
-			t.Errorf("switch: %q", x)
-		}
-	default:
-		t.Errorf("switch: type %T", v)
-	}
-	if got := fmt.Sprint(v); got != "EXT-7" {
-		t.Errorf("fmt: %q", got)
-	}
-	if b, err := json.Marshal(map[string]any{"k": v}); err != nil || string(b) != `{"k":"EXT-7"}` {
-		t.Errorf("json: %s, %v", b, err)
-	}
-	if m := map[any]int{v: 1}; m["EXT-7"] != 1 {
-		t.Error("map key: the box hashes unlike its string")
-	}
-}
-
-// TestMapIntoCustomText: text custom fields in a reused Work read as their
-// strings row after row, and a row without dates or numbers allocates
-// nothing once the Work has grown.
-func TestMapIntoCustomText(t *testing.T) {
-	m, _ := compileFor(t, "", []string{"title", "applies_to_part", "owned_by", "custom_fields.tnt__a", "custom_fields.tnt__b"},
-		Options{Type: "issue", Key: []string{"custom_fields.tnt__a"}})
-	var w Work
-	for i, r := range [][]string{{"T", "PROD-1", "DEVU-1", "a1", "b1"}, {"T", "PROD-1", "DEVU-1", "", "b2"}, {"T", "PROD-1", "DEVU-1", "a3", "b3"}} {
-		res := m.MapInto(&w, textRow(r...))
-		fresh := m.Map(textRow(r...))
-		if !reflect.DeepEqual(res.Work.CustomFields, fresh.Work.CustomFields) {
-			t.Errorf("row %d: MapInto %v, Map %v", i, res.Work.CustomFields, fresh.Work.CustomFields)
-		}
-	}
-	row := textRow("T", "PROD-1", "DEVU-1", "a"+strconv.Itoa(4), "b"+strconv.Itoa(4))
-	if n := testing.AllocsPerRun(100, func() { m.MapInto(&w, row) }); n != 0 {
-		t.Errorf("MapInto allocates %v times a row with text custom fields; want 0", n)
 	}
 }

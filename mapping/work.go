@@ -1,7 +1,5 @@
 package mapping
 
-import "unsafe"
-
 // Work is the body of a POST /works.create request. json.Marshal of a Work
 // is exactly what is sent: every field of the four request variants (issue,
 // opportunity, task, ticket) is here with its spec name, and empty fields
@@ -83,8 +81,6 @@ type workSpare struct {
 	links    []LinkRef
 	comments []Comment
 	names    []RowName
-	// texts holds the row's text custom field values (see putCustomText).
-	texts []string
 }
 
 // reset empties w for MapInto, keeping the backing arrays of its lists,
@@ -107,7 +103,6 @@ func (w *Work) reset() {
 		sp.spec = w.CustomSchemaSpec
 	}
 	clear(w.CustomFields)
-	sp.texts = sp.texts[:0]
 	// Field by field rather than *w = Work{...}: a whole-struct copy of a
 	// Work costs a bulk write barrier while the GC runs.
 	w.ID, w.Type, w.Title, w.Body, w.AppliesToPart = "", "", "", "", ""
@@ -122,41 +117,6 @@ func (w *Work) reset() {
 	w.Channels, w.ChannelsV2, w.Group, w.IsSpam, w.NeedsResponse = w.Channels[:0], w.ChannelsV2[:0], "", nil, nil
 	w.RevOrg, w.Severity, w.SourceChannel, w.SourceChannelV2 = "", "", "", ""
 	w.spare = sp
-}
-
-// putCustomText sets a text custom field (size: the map's size hint). A
-// Work that MapInto reuses keeps the row's text values in its own array
-// and stores interface values pointing into it (stringBox), instead of a
-// new 16-byte box a value a row as any(s) would allocate: in a dry run that
-// allocation, and the garbage it makes, was a twentieth of the mapping's
-// CPU. The values are strings like any other (type string, same JSON);
-// like the rest of a reused Work, they hold only until the next MapInto.
-func (w *Work) putCustomText(name, s string, size int) {
-	if w.CustomFields == nil {
-		w.CustomFields = make(map[string]any, size)
-	}
-	sp := w.spare
-	if sp == nil { // Map: a Work of its own
-		w.CustomFields[name] = s
-		return
-	}
-	// An append that moves the array leaves the boxes made before pointing
-	// into the old one, which keeps their values: it is not written again.
-	sp.texts = append(sp.texts, s)
-	w.CustomFields[name] = stringBox(&sp.texts[len(sp.texts)-1])
-}
-
-// stringBox returns an interface value of type string holding *p without
-// copying *p to the heap as any(*p) does: such an interface is a type word
-// and a pointer to a string header, which here is p. Writing *p changes
-// the value the interface holds, so *p must stay as it is while the
-// interface is in use (putCustomText: until the next row). TestStringBox
-// checks it behaves as any(*p) for comparisons, type switches, fmt and
-// encoding/json.
-func stringBox(p *string) any {
-	v := any("")
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(p)
-	return v
 }
 
 // newStage returns an empty stage, recycled when possible.
