@@ -2,11 +2,15 @@ package report
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,17 +32,32 @@ type PlanLine struct {
 }
 
 // PlanCSV is --plan-csv: what an import would write, one line per create
-// and per changed field of an update, written by a dry run. It is written
-// to a temporary file renamed into place by Close, so a dry run that
-// stops leaves no half plan; cells are neutralized against formula
-// injection. Add may be called concurrently.
+// and per changed field of an update, written by a dry run, in row order
+// (workers finish rows in any order: Close puts them back in the file's).
+// It is written to a temporary file renamed into place by Close, so a dry
+// run that stops leaves no half plan; cells are neutralized against
+// formula injection. Add may be called concurrently.
 type PlanCSV struct {
 	path, tmp string
 	mu        sync.Mutex
 	f         *os.File
 	bw        *bufio.Writer
-	w         *csv.Writer
+	line      bytes.Buffer // one record, encoded
+	w         *csv.Writer  // into line
+	size      int64        // bytes written to tmp
+	head      int64        // of them, the header's
+	index     []planRecord // where each line is in tmp, in the order added
+	unsorted  bool         // a line came after one of a later row
 	err       error
+}
+
+// planRecord is where one line of the plan is in the temporary file: 16
+// bytes a line, so a plan of a million lines is put in order with 16 MB
+// of memory and the lines themselves read back from the file.
+type planRecord struct {
+	row  int32
+	size int32
+	at   int64
 }
 
 // CreatePlanCSV starts the plan at path (mode 0600).
@@ -48,8 +67,9 @@ func CreatePlanCSV(path string) (*PlanCSV, error) {
 		return nil, fmt.Errorf("plan CSV: %w", err)
 	}
 	p := &PlanCSV{path: path, tmp: f.Name(), f: f, bw: bufio.NewWriter(f)}
-	p.w = csv.NewWriter(p.bw)
-	p.err = p.w.Write(PlanColumns)
+	p.w = csv.NewWriter(&p.line)
+	p.write(PlanColumns)
+	p.head, p.index = p.size, p.index[:0] // the header stays first
 	return p, nil
 }
 
@@ -65,23 +85,48 @@ func (p *PlanCSV) Add(l PlanLine) {
 	rec := neutralizeAll([]string{strconv.Itoa(l.Row), l.Key, l.Op, l.Work, l.Field, old, PlanValue(l.New)})
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.err == nil {
-		p.err = p.w.Write(rec)
+	if n := len(p.index); n > 0 && int(p.index[n-1].row) > l.Row {
+		p.unsorted = true
+	}
+	p.write(rec)
+	if n := len(p.index); n > 0 {
+		p.index[n-1].row = int32(min(l.Row, math.MaxInt32))
 	}
 }
 
-// Close finishes the plan and renames it into place; with keep false (the
-// run failed before the plan was complete) it removes it instead.
+// write encodes rec as one CSV record, appends it to the temporary file
+// and indexes it; the caller holds p.mu.
+func (p *PlanCSV) write(rec []string) {
+	if p.err != nil {
+		return
+	}
+	p.line.Reset()
+	if err := p.w.Write(rec); err != nil {
+		p.err = err
+		return
+	}
+	p.w.Flush()
+	if p.err = p.w.Error(); p.err != nil {
+		return
+	}
+	n, err := p.bw.Write(p.line.Bytes())
+	p.index = append(p.index, planRecord{size: int32(n), at: p.size})
+	p.size += int64(n)
+	p.err = err
+}
+
+// Close finishes the plan, puts its lines in row order and renames it into
+// place; with keep false (the run failed before the plan was complete) it
+// removes it instead.
 func (p *PlanCSV) Close(keep bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.w.Flush()
 	err := p.err
 	if err == nil {
-		err = p.w.Error()
-	}
-	if err == nil {
 		err = p.bw.Flush()
+	}
+	if err == nil && keep && p.unsorted {
+		err = p.sortInto()
 	}
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
@@ -97,6 +142,44 @@ func (p *PlanCSV) Close(keep bool) error {
 		os.Remove(p.tmp)
 		return fmt.Errorf("plan CSV %s: %w", p.path, err)
 	}
+	return nil
+}
+
+// sortInto rewrites the temporary file with its lines in row order (lines
+// of one row in the order they were added): into a second temporary file
+// that replaces the first.
+func (p *PlanCSV) sortInto() error {
+	slices.SortStableFunc(p.index, func(a, b planRecord) int { return cmp.Compare(a.row, b.row) })
+	out, err := os.CreateTemp(filepath.Dir(p.path), "."+filepath.Base(p.path)+".*")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(out)
+	var buf []byte
+	copyLine := func(at int64, size int) error {
+		buf = slices.Grow(buf[:0], size)[:size]
+		if _, err := p.f.ReadAt(buf, at); err != nil {
+			return err
+		}
+		_, err := bw.Write(buf)
+		return err
+	}
+	err = copyLine(0, int(p.head))
+	for i := 0; i < len(p.index) && err == nil; i++ {
+		err = copyLine(p.index[i].at, int(p.index[i].size))
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return err
+	}
+	os.Remove(p.tmp)
+	p.tmp = out.Name()
 	return nil
 }
 

@@ -46,3 +46,50 @@ func TestPlanCSV(t *testing.T) {
 		t.Errorf("an unfinished plan left %v", m)
 	}
 }
+
+// Lines added out of row order (workers finish rows in any order) are
+// written in row order, the lines of one row in the order they came, with
+// multi-line values intact; nothing but the plan is left in its directory.
+func TestPlanCSVInRowOrder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plan.csv")
+	p, err := CreatePlanCSV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []PlanLine{
+		{Row: 9, Key: "K9", Op: "update", Field: "title", New: json.RawMessage(`"line one\nline two"`)},
+		{Row: 3, Key: "K3", Op: "create"},
+		{Row: 9, Key: "K9", Op: "update", Field: "body", New: json.RawMessage(`"b"`)},
+		{Row: 5, Key: "K5", Op: "create"},
+		{Row: 3, Key: "K3b", Op: "create"},
+	} {
+		p.Add(l)
+	}
+	if err := p.Close(true); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r[0]+" "+r[1]+" "+r[4]+" "+r[6])
+	}
+	want := []string{"row key field new", "3 K3  ", "3 K3b  ", "5 K5  ", "9 K9 title line one\nline two", "9 K9 body b"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("plan:\n%q\nwant:\n%q", got, want)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 1 {
+		t.Errorf("files left: %v", m)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+}
