@@ -195,7 +195,8 @@ func defaultApplies(b *binding, w *Work) bool {
 // lengths, complete money values, the custom schema spec.
 func (m *Mapper) finish(st *rowState, typ typeSet) {
 	w := st.w
-	for _, r := range m.required {
+	for i := range m.required {
+		r := &m.required[i]
 		if r.types&typ == 0 && r.types != tAll {
 			continue // not required for this type, or the type is unknown
 		}
@@ -210,8 +211,10 @@ func (m *Mapper) finish(st *rowState, typ typeSet) {
 	if n := len(w.DevelopedWith); n > 8 {
 		st.probs = append(st.probs, m.rowProblem("developed_with", m.firstCol("developed_with"), "has "+strconv.Itoa(n)+" parts; at most 8 are allowed"))
 	}
-	m.checkMoney(st, w.Value, "value")
-	m.checkMoney(st, w.AnnualContractValue, "annual_contract_value")
+	if w.Value != nil || w.AnnualContractValue != nil { // the rare row with money
+		m.checkMoney(st, w.Value, "value")
+		m.checkMoney(st, w.AnnualContractValue, "annual_contract_value")
+	}
 	if len(w.CustomFields) > 0 {
 		w.CustomSchemaSpec = w.newSpec()
 	}
