@@ -79,6 +79,46 @@ type snapMeta struct {
 	Doubt    map[int32][]string `json:"doubt"`
 }
 
+// scan reads the journal's first size bytes: from its snapshot on when
+// one is usable (see Options.SnapshotTag). from is where the scan started.
+func (j *Journal) scan(size int64, light bool) (sc *scanned, from int64, err error) {
+	if j.snap.SnapshotTag != "" {
+		if sc, _ = loadSnapshot(snapshotPath(j.path), j.snap.SnapshotTag, j.f, size); sc != nil {
+			from = sc.end
+			return sc, from, sc.read(io.NewSectionReader(j.f, from, size-from), j.path, true)
+		}
+	}
+	sc, err = scan(io.NewSectionReader(j.f, 0, size), j.path, light)
+	return sc, 0, err
+}
+
+// snapshot writes a snapshot of sc, the scan of the journal's size bytes
+// that began at offset from, when the part it scanned was long enough to
+// be worth it and it stands for the whole file; it returns a warning when
+// it could not.
+func (j *Journal) snapshot(sc *scanned, from, size int64) string {
+	if j.snap.SnapshotTag == "" || !sc.hasHeader || sc.torn || sc.unterminated || sc.end != size || size-from < j.snap.snapMinTail {
+		return ""
+	}
+	if err := writeSnapshot(snapshotPath(j.path), j.snap.SnapshotTag, sc); err != nil {
+		return fmt.Sprintf("%v (the next run reads the whole checkpoint)", err)
+	}
+	return ""
+}
+
+// snapshotAtClose takes, when this run appended many lines, the snapshot
+// the next Open would take after reading them, so that the next run (the
+// night after an import) starts from it. It is best effort: that Open
+// tries again and says what failed.
+func (j *Journal) snapshotAtClose() {
+	if j.snap.SnapshotTag == "" || j.size-j.opened < j.snap.snapMinTail {
+		return
+	}
+	if sc, from, err := j.scan(j.size, true); err == nil {
+		_ = j.snapshot(sc, from, j.size)
+	}
+}
+
 // snapshotPath is where the journal at path keeps its snapshot.
 func snapshotPath(path string) string { return path + SnapshotSuffix }
 
