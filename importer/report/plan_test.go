@@ -24,12 +24,7 @@ func TestPlanCSV(t *testing.T) {
 	if err := p.Close(true); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readPlan(t, path)
 	got := make([]string, len(recs))
 	for i, r := range recs {
 		got[i] = strings.Join(r, "|")
@@ -69,17 +64,8 @@ func TestPlanCSVInRowOrder(t *testing.T) {
 	if err := p.Close(true); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	for _, r := range recs {
+	for _, r := range readPlan(t, path) {
 		got = append(got, r[0]+" "+r[1]+" "+r[4]+" "+r[6])
 	}
 	want := []string{"row key field new", "3 K3  ", "3 K3b  ", "5 K5  ", "9 K9 title line one\nline two", "9 K9 body b"}
@@ -92,4 +78,18 @@ func TestPlanCSVInRowOrder(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) != 0 {
 		t.Errorf("temporary files left: %v", m)
 	}
+}
+
+// readPlan reads the plan CSV at path.
+func readPlan(t *testing.T, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
