@@ -147,25 +147,14 @@ func BenchmarkCSVMap(b *testing.B) {
 }
 
 // genMapping is the mapping scripts/gendata writes for its CSV files (the
-// 1M-row file of the validate benchmarks): a type column, a value map, a
-// date with format:, custom fields (a string key and an int).
-const genMapping = `type: issue
-key: External ID
-timezone: UTC
-columns:
-  External ID: custom_fields.tnt__external_id
-  Type: type
-  Title: title
-  Description: body
-  Priority: priority
-  Severity:
-    field: severity
-    values: {Urgent: blocker, High: high, Normal: medium, Low: low}
-  Owner: owned_by
-  Tags: tags
-  Due: {field: target_close_date, format: "02.01.2006 15:04"}
-  Story Points: {field: custom_fields.tnt__story_points, as: int}
-  Part: applies_to_part
+// 1M-row file of the validate benchmarks), in YAML's flow style: a type
+// column, a value map, a date with format:, custom fields (a string key
+// and an int).
+const genMapping = `{type: issue, key: External ID, timezone: UTC, columns: {
+  External ID: custom_fields.tnt__external_id, Type: type, Title: title, Description: body, Priority: priority,
+  Severity: {field: severity, values: {Urgent: blocker, High: high, Normal: medium, Low: low}},
+  Owner: owned_by, Tags: tags, Due: {field: target_close_date, format: "02.01.2006 15:04"},
+  Story Points: {field: custom_fields.tnt__story_points, as: int}, Part: applies_to_part}}
 `
 
 var genHeader = []string{"External ID", "Type", "Title", "Description", "Priority", "Severity", "Owner", "Tags", "Due", "Story Points", "Part"}
