@@ -31,7 +31,7 @@ type csvReader struct {
 	file    *os.File
 	counted countingReader // c.file, counted for Position
 	size    int64          // c.file's size
-	r       *csv.Reader
+	r       *csvRecords
 	hdr     header
 	maxCell int
 	// guard cuts records over a limit (nil for a multi-byte delimiter);
@@ -69,7 +69,8 @@ type csvReader struct {
 // The file is read through a 256 KiB buffer and, when Options.Encoding asks
 // for it (or a UTF-16 BOM is found), a golang.org/x/text decoder. The field
 // separator is detected from the header line unless Options.Delimiter sets
-// it. Records are parsed by encoding/csv with strict quoting: quoted fields
+// it. Records are parsed by csvRecords, which reads exactly as encoding/csv
+// does with strict quoting: quoted fields
 // may hold separators, doubled quotes and newlines; a stray quote makes that
 // record invalid (or the file, when an unterminated quote swallows the rest
 // of it).
@@ -138,16 +139,17 @@ func (c *csvReader) start(opt Options) error {
 			limit = opt.recordLimit
 		}
 		c.guard = newRecordGuard(text, limit, byte(delim))
-		// Twice the buffer under it, so that its refills (the free part
-		// of this buffer) are at least that buffer's size: bufio then
-		// reads into them directly instead of copying the whole file once
-		// more.
-		text = bufio.NewReaderSize(c.guard, 2*csvBufSize)
+		text = c.guard
 	}
-	c.r = csv.NewReader(text)
+	// Twice the buffer under it, so that its refills (the free part of
+	// this buffer) are mostly at least that buffer's size: bufio then
+	// reads into them directly instead of copying the whole file once
+	// more.
+	c.r = newCSVRecords(text, 2*csvBufSize)
 	c.r.Comma = delim
 	c.r.FieldsPerRecord = -1 // widths are checked here, as row errors
-	c.r.LazyQuotes = false
+	// Quotes are strict: csvRecords reads as encoding/csv with LazyQuotes
+	// false.
 	// The record slice is reused; its strings are not (encoding/csv
 	// allocates them per record), so Cells may keep them.
 	c.r.ReuseRecord = true
@@ -174,7 +176,7 @@ func (c *csvReader) start(opt Options) error {
 			break
 		}
 	}
-	line, _ := c.r.FieldPos(0)
+	line := c.r.FieldLine(0)
 	c.lines.add(c.ordinal, line)
 	for _, cell := range raw {
 		if strings.IndexByte(cell, 0) >= 0 {
@@ -411,7 +413,7 @@ func (c *csvReader) next() (Row, error) {
 		if err != nil {
 			return c.readError(rec, err)
 		}
-		line, _ := c.r.FieldPos(0)
+		line := c.r.FieldLine(0)
 		c.lines.add(c.ordinal, line)
 		if c.blankRow(rec) {
 			continue
@@ -460,7 +462,7 @@ func (c *csvReader) read() ([]string, error) {
 	return rec, err
 }
 
-// readError handles an error from csv.Reader.Read (kept out of next, whose
+// readError handles an error from csvRecords.Read (kept out of next, whose
 // loop would otherwise allocate for errors.As on every record).
 func (c *csvReader) readError(rec []string, err error) (Row, error) {
 	var perr *csv.ParseError
@@ -510,7 +512,7 @@ func (c *csvReader) quoteError(number int, rec []string, perr *csv.ParseError) (
 	case err != nil:
 		return Row{}, &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file after line %d: %w", perr.Line, err)}
 	default:
-		line, _ := c.r.FieldPos(0)
+		line := c.r.FieldLine(0)
 		c.lines.add(c.ordinal, line)
 		if !c.blankRow(after) {
 			c.stash = &stashed{row: c.row(c.ordinal, after, line, true)}
@@ -533,7 +535,7 @@ func (c *csvReader) blankRow(rec []string) bool {
 }
 
 // row builds the Row of a record whose first field starts on line, and
-// checks it (fieldPos says whether c.r.FieldPos describes rec).
+// checks it (fieldPos says whether c.r.FieldLine describes rec).
 func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 	row := Row{Number: number, Cells: c.newCells()}
 	for k, i := range c.hdr.src {
@@ -556,7 +558,7 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		})
 	}
 	// Only a record that spans lines can hold a multi-line cell: one
-	// FieldPos and one IndexByte tell, instead of an IndexByte per cell.
+	// FieldLine and one IndexByte tell, instead of an IndexByte per cell.
 	multi := c.embedded && fieldPos && c.spansLines(rec, line)
 	// embeddedRows needs two lines of a header's count of delimiters in a
 	// cell: a shorter cell is not searched for its newlines at all.
@@ -586,7 +588,7 @@ func (c *csvReader) row(number int, rec []string, line int, fieldPos bool) Row {
 		}
 		at := line
 		if fieldPos {
-			at, _ = c.r.FieldPos(i)
+			at = c.r.FieldLine(i)
 		}
 		k := c.hdr.index(i)
 		errs = append(errs, &RowError{Where: c.where(at, i, k), Msg: bad, Column: k + 1})
@@ -619,7 +621,7 @@ func (c *csvReader) spansLines(rec []string, line int) bool {
 	if len(rec) == 0 {
 		return false
 	}
-	last, _ := c.r.FieldPos(len(rec) - 1)
+	last := c.r.FieldLine(len(rec) - 1)
 	return last > line || strings.IndexByte(rec[len(rec)-1], '\n') >= 0
 }
 
@@ -632,9 +634,9 @@ func (c *csvReader) holdsNewline(rec []string, i, line int) bool {
 	if i+1 < len(rec) {
 		start, next := line, 0
 		if i > 0 {
-			start, _ = c.r.FieldPos(i)
+			start = c.r.FieldLine(i)
 		}
-		next, _ = c.r.FieldPos(i + 1)
+		next = c.r.FieldLine(i + 1)
 		return next > start
 	}
 	return strings.IndexByte(rec[i], '\n') >= 0
