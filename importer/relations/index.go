@@ -128,7 +128,7 @@ func (ix *Index) externalHash(ref []byte) uint64 {
 // arena is full at 4 GiB, and the key is not kept).
 func (ix *Index) storeKey(key string) uint32 {
 	off := len(ix.arena)
-	if off+len(key)+binary.MaxVarintLen64 >= math.MaxUint32 {
+	if uint64(off)+uint64(len(key))+binary.MaxVarintLen64 >= math.MaxUint32 {
 		return 0
 	}
 	ix.arena = binary.AppendUvarint(ix.arena, uint64(len(key)))
