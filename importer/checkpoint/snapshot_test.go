@@ -422,3 +422,40 @@ func TestSnapshotTemporaryFile(t *testing.T) {
 		}
 	}
 }
+
+// A format 1 checkpoint (no key recorded: a reader guesses the keying
+// from the keys it counts) and the committed fixtures give from their
+// snapshot, split at every line, exactly the scan of the whole file.
+func TestSnapshotOfFixtures(t *testing.T) {
+	// Format 1: no key recorded; keyless rows' hashes and a run line that
+	// adds the endpoint.
+	format1 := []byte(`{"checkpoint":1,"input":"/x.csv","size":9,"mapping_hash":"sha256:1","tool":"devrev-import/0.0.1","created":"2025-01-02T03:04:05Z"}
+{"row":2,"key":"h:0123456789abcdef","status":"created","ts":"2025-01-02T03:04:06Z","id":"don:core:x:issue/1"}
+{"run":2,"started":"2025-01-03T03:04:05Z","input":"/x.csv","size":9,"mapping_hash":"sha256:2","endpoint":"https://api.devrev.ai","tool":"devrev-import/0.0.2"}
+{"row":3,"key":"h:fedcba9876543210","status":"sending","ts":"2025-01-03T03:04:06Z","fp":"f"}
+{"row":4,"key":"TKT-4","status":"invalid","ts":"2025-01-03T03:04:07Z","errors":["x"]}
+`)
+	for _, name := range []string{"format 1", "testdata/v1-entries.checkpoint.jsonl", "testdata/v2-creates.checkpoint.jsonl"} {
+		data := format1
+		if name != "format 1" {
+			var err error
+			if data, err = os.ReadFile(name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		full := scanSeeded(t, data, 7)
+		if name == "format 1" && (full.hashKeys != 2 || full.otherKeys != 1 || full.header.Endpoint == "" || full.lastHash != "sha256:2") {
+			t.Fatalf("format 1: %+v", full)
+		}
+		for end := bytes.IndexByte(data, '\n') + 1; end <= len(data); {
+			if got := viaSnapshot(t, data, end, 7); !reflect.DeepEqual(got, full) {
+				t.Fatalf("%s split at %d: the snapshot and the tail give\n%+v\nthe whole scan\n%+v", name, end, got, full)
+			}
+			next := bytes.IndexByte(data[end:], '\n')
+			if next < 0 {
+				break
+			}
+			end += next + 1
+		}
+	}
+}
