@@ -69,10 +69,12 @@ type Journal struct {
 	bufs     sync.Pool   // *bytes.Buffer for marshalling lines
 	lines    sync.Pool   // *[]byte for appendEntry
 	light    *lightState // the light State Open returned, whose handle Close closes
-	// snap is Options' snapshot settings (a tag, the smallest tail worth a
-	// snapshot) and opened the size of the file when the run began.
-	snap   Options
-	opened int64
+	// snapTag is Options.SnapshotTag ("" with Light unset: no snapshot),
+	// snapMin the smallest tail worth a snapshot, opened the size of the
+	// file when the run began.
+	snapTag string
+	snapMin int64
+	opened  int64
 
 	mu      sync.Mutex // serializes writes; guards the fields below
 	size    int64      // bytes in the file
@@ -136,8 +138,8 @@ func Open(path string, hdr Header, opt Options) (*Journal, *State, []string, err
 		syncEach: opt.SyncEvery < 0,
 		syncHook: opt.syncHook,
 	}
-	if opt.Light && opt.SnapshotTag != "" {
-		j.snap = Options{Light: true, SnapshotTag: opt.SnapshotTag, snapMinTail: cmp.Or(opt.snapMinTail, defaultSnapMinTail)}
+	if opt.Light {
+		j.snapTag, j.snapMin = opt.SnapshotTag, cmp.Or(opt.snapMinTail, defaultSnapMinTail)
 	}
 	st, warnings, err := j.prepare(hdr, created, opt)
 	if err == nil && st.light != nil {

@@ -53,6 +53,25 @@ func appendT(t testing.TB, j *Journal, e Entry) {
 	}
 }
 
+// fullAndLight writes entries to a new journal and reads it back as a
+// full and as a light State (the light one's journal is closed with the
+// test).
+func fullAndLight(t testing.TB, entries ...Entry) (full, light *State) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cp.jsonl")
+	j, _, _ := openT(t, path, testHeader, Options{})
+	for _, e := range entries {
+		appendT(t, j, e)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, full, _ = readT(t, path)
+	j, light, _ = openT(t, path, testHeader, Options{Light: true})
+	t.Cleanup(func() { j.Close() })
+	return full, light
+}
+
 // readT reads a journal in a test, failing the test on error.
 func readT(t testing.TB, path string) (Header, *State, []string) {
 	t.Helper()

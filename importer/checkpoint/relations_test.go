@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"path/filepath"
 	"testing"
 )
 
@@ -32,18 +31,7 @@ func TestLinkAndCommentLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "cp.jsonl")
-			j, _, _ := openT(t, path, testHeader, Options{})
-			appendT(t, j, Entry{Key: "ZD-1", Status: Created, ID: workID})
-			for _, e := range tt.in {
-				appendT(t, j, e)
-			}
-			if err := j.Close(); err != nil {
-				t.Fatal(err)
-			}
-			_, full, _ := readT(t, path)
-			j, light, _ := openT(t, path, testHeader, Options{Light: true})
-			defer j.Close()
+			full, light := fullAndLight(t, append([]Entry{{Key: "ZD-1", Status: Created, ID: workID}}, tt.in...)...)
 			for _, st := range []*State{full, light} {
 				e, _ := st.Last(tt.in[0].Key)
 				if e.Status != tt.last || e.Op != tt.op {

@@ -82,8 +82,8 @@ type snapMeta struct {
 // scan reads the journal's first size bytes: from its snapshot on when
 // one is usable (see Options.SnapshotTag). from is where the scan started.
 func (j *Journal) scan(size int64, light bool) (sc *scanned, from int64, err error) {
-	if j.snap.SnapshotTag != "" {
-		if sc, _ = loadSnapshot(snapshotPath(j.path), j.snap.SnapshotTag, j.f, size); sc != nil {
+	if j.snapTag != "" {
+		if sc, _ = loadSnapshot(snapshotPath(j.path), j.snapTag, j.f, size); sc != nil {
 			from = sc.end
 			return sc, from, sc.read(io.NewSectionReader(j.f, from, size-from), j.path, true)
 		}
@@ -97,10 +97,10 @@ func (j *Journal) scan(size int64, light bool) (sc *scanned, from int64, err err
 // be worth it and it stands for the whole file; it returns a warning when
 // it could not.
 func (j *Journal) snapshot(sc *scanned, from, size int64) string {
-	if j.snap.SnapshotTag == "" || !sc.hasHeader || sc.torn || sc.unterminated || sc.end != size || size-from < j.snap.snapMinTail {
+	if j.snapTag == "" || !sc.hasHeader || sc.torn || sc.unterminated || sc.end != size || size-from < j.snapMin {
 		return ""
 	}
-	if err := writeSnapshot(snapshotPath(j.path), j.snap.SnapshotTag, sc); err != nil {
+	if err := writeSnapshot(snapshotPath(j.path), j.snapTag, sc); err != nil {
 		return fmt.Sprintf("%v (the next run reads the whole checkpoint)", err)
 	}
 	return ""
@@ -111,7 +111,7 @@ func (j *Journal) snapshot(sc *scanned, from, size int64) string {
 // night after an import) starts from it. It is best effort: that Open
 // tries again and says what failed.
 func (j *Journal) snapshotAtClose() {
-	if j.snap.SnapshotTag == "" || j.size-j.opened < j.snap.snapMinTail {
+	if j.snapTag == "" || j.size-j.opened < j.snapMin {
 		return
 	}
 	if sc, from, err := j.scan(j.size, true); err == nil {

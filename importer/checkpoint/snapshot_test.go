@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -457,5 +458,40 @@ func TestSnapshotOfFixtures(t *testing.T) {
 			}
 			end += next + 1
 		}
+	}
+}
+
+// The checks Open makes of a run against what the checkpoint recorded
+// (endpoint, org, key) hold when the recorded header comes from a
+// snapshot: another endpoint or key is refused before anything is written.
+func TestSnapshotKeepsTheConflictChecks(t *testing.T) {
+	opt := Options{Light: true, SnapshotTag: "build 1", snapMinTail: 1}
+	path := filepath.Join(t.TempDir(), "cp.jsonl")
+	hdr := testHeader
+	hdr.Endpoint, hdr.Key = "https://api.devrev.ai", &KeyDef{Columns: []string{"Ticket ID"}}
+	j, _, _ := openT(t, path, hdr, opt)
+	for i := range 50 {
+		appendT(t, j, Entry{Row: i + 2, Key: fmt.Sprint("T-", i), Status: Created, ID: fmt.Sprint("don:core:x:issue/", i)})
+	}
+	if err := j.Close(); err != nil { // leaves the snapshot
+		t.Fatal(err)
+	}
+	if _, why := loadSnapshot(snapshotPath(path), "build 1", mustOpen(t, path), fileSize(t, path)); why != "" {
+		t.Fatalf("no usable snapshot: %s", why)
+	}
+	size := fileSize(t, path)
+	other := hdr
+	other.Endpoint = "https://api.other.example"
+	otherKey := hdr
+	otherKey.Key = &KeyDef{Columns: []string{"Subject"}}
+	for what, h := range map[string]Header{"endpoint": other, "key": otherKey} {
+		_, _, _, err := Open(path, h, opt)
+		var ce *ConflictError
+		if !errors.As(err, &ce) || ce.What != what {
+			t.Errorf("another %s: Open = %v, want a conflict on the %s", what, err, what)
+		}
+	}
+	if got := fileSize(t, path); got != size {
+		t.Errorf("the refused runs changed the journal: %d -> %d bytes", size, got)
 	}
 }

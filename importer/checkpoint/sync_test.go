@@ -64,18 +64,8 @@ func TestSyncLineKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "cp.jsonl")
-			j, _, _ := openT(t, path, testHeader, Options{})
-			appendT(t, j, Entry{Key: "other", Status: Created, ID: "don:core:dvrv-us-1:devo/x:issue/8", FH: fh("title", "zzzzzzzz")})
-			for _, e := range tt.in {
-				appendT(t, j, e)
-			}
-			if err := j.Close(); err != nil {
-				t.Fatal(err)
-			}
-			_, full, _ := readT(t, path)
-			j, light, _ := openT(t, path, testHeader, Options{Light: true})
-			defer j.Close()
+			other := Entry{Key: "other", Status: Created, ID: "don:core:dvrv-us-1:devo/x:issue/8", FH: fh("title", "zzzzzzzz")}
+			full, light := fullAndLight(t, append([]Entry{other}, tt.in...)...)
 			for _, st := range []*State{full, light} {
 				mode := map[bool]string{true: "light", false: "full"}[st.light != nil]
 				e, _ := st.Last("k")
@@ -286,17 +276,7 @@ func TestRowSumFollowsTheHashes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "cp.jsonl")
-			j, _, _ := openT(t, path, testHeader, Options{})
-			for _, e := range tt.in {
-				appendT(t, j, e)
-			}
-			if err := j.Close(); err != nil {
-				t.Fatal(err)
-			}
-			_, full, _ := readT(t, path)
-			j, light, _ := openT(t, path, testHeader, Options{Light: true})
-			defer j.Close()
+			full, light := fullAndLight(t, tt.in...)
 			for mode, st := range map[string]*State{"full": full, "light": light} {
 				sum, ok := st.RowSum("k")
 				if got := map[bool]string{true: FormatRowSum(sum)}[ok]; got != tt.want {
@@ -314,52 +294,34 @@ func TestRowSumFollowsTheHashes(t *testing.T) {
 // else: not for a key without that work, with unknown hashes or with an
 // update in doubt, and never its status, work or hashes (full and light).
 func TestVerifiedLineSetsOnlyTheRowDigest(t *testing.T) {
-	for _, light := range []bool{false, true} {
-		path := filepath.Join(t.TempDir(), "cp.jsonl")
-		j, _, _ := openT(t, path, testHeader, Options{})
-		id := func(n int) string { return fmt.Sprint("don:core:dvrv-us-1:devo/x:issue/", n) }
-		appendT(t, j, Entry{Row: 2, Key: "a", Status: Created, ID: id(1), FH: fh("title", "1"), RS: FormatRowSum(1)})
-		appendT(t, j, Entry{Row: 2, Key: "a", Status: Verified, ID: id(1), RS: FormatRowSum(2)})
-		appendT(t, j, Entry{Row: 3, Key: "b", Status: Created, ID: id(2), FH: fh("title", "2"), RS: FormatRowSum(3)})
-		appendT(t, j, Entry{Row: 3, Key: "b", Status: Verified, ID: id(9), RS: FormatRowSum(4)}) // another work
-		appendT(t, j, Entry{Row: 4, Key: "c", Status: Created, ID: id(3)})                       // no hashes
-		appendT(t, j, Entry{Row: 4, Key: "c", Status: Verified, ID: id(3), RS: FormatRowSum(5)})
-		appendT(t, j, Entry{Row: 5, Key: "d", Status: Created, ID: id(4), FH: fh("title", "4"), RS: FormatRowSum(6)})
-		appendT(t, j, Entry{Row: 5, Key: "d", Op: OpUpdate, Status: Updating, ID: id(4), Fields: []string{"title"}})
-		appendT(t, j, Entry{Row: 5, Key: "d", Status: Verified, ID: id(4), RS: FormatRowSum(7)}) // in doubt
-		appendT(t, j, Entry{Row: 6, Key: "e", Status: Verified, ID: id(5), RS: FormatRowSum(8)}) // unknown key
-		if err := j.Close(); err != nil {
-			t.Fatal(err)
-		}
-		var st *State
-		if light {
-			st = openLightT(t, path)
-		} else {
-			_, st, _ = readT(t, path)
-		}
+	id := func(n int) string { return fmt.Sprint("don:core:dvrv-us-1:devo/x:issue/", n) }
+	full, light := fullAndLight(t,
+		Entry{Row: 2, Key: "a", Status: Created, ID: id(1), FH: fh("title", "1"), RS: FormatRowSum(1)},
+		Entry{Row: 2, Key: "a", Status: Verified, ID: id(1), RS: FormatRowSum(2)},
+		Entry{Row: 3, Key: "b", Status: Created, ID: id(2), FH: fh("title", "2"), RS: FormatRowSum(3)},
+		Entry{Row: 3, Key: "b", Status: Verified, ID: id(9), RS: FormatRowSum(4)}, // another work
+		Entry{Row: 4, Key: "c", Status: Created, ID: id(3)},                       // no hashes
+		Entry{Row: 4, Key: "c", Status: Verified, ID: id(3), RS: FormatRowSum(5)},
+		Entry{Row: 5, Key: "d", Status: Created, ID: id(4), FH: fh("title", "4"), RS: FormatRowSum(6)},
+		Entry{Row: 5, Key: "d", Op: OpUpdate, Status: Updating, ID: id(4), Fields: []string{"title"}},
+		Entry{Row: 5, Key: "d", Status: Verified, ID: id(4), RS: FormatRowSum(7)}, // in doubt
+		Entry{Row: 6, Key: "e", Status: Verified, ID: id(5), RS: FormatRowSum(8)}) // unknown key
+	for mode, st := range map[string]*State{"full": full, "light": light} {
 		want := map[string]string{"a": "2 true", "b": "3 true", "c": "0 false", "d": "6 false", "e": "0 false"}
 		for k, w := range want {
 			rs, ok := st.RowSum(k)
 			if got := fmt.Sprint(rs, " ", ok); got != w {
-				t.Errorf("light %v: RowSum(%s) = %s, want %s", light, k, got, w)
+				t.Errorf("%s: RowSum(%s) = %s, want %s", mode, k, got, w)
 			}
 		}
 		if e, _ := st.Last("a"); e.Status != Created || e.ID != id(1) {
-			t.Errorf("light %v: a's last line is %s %s", light, e.Status, e.ID)
+			t.Errorf("%s: a's last line is %s %s", mode, e.Status, e.ID)
 		}
 		if _, ok := st.Last("e"); ok || st.Len() != 4 {
-			t.Errorf("light %v: a verified line made a key (%d keys)", light, st.Len())
+			t.Errorf("%s: a verified line made a key (%d keys)", mode, st.Len())
 		}
 		if sum, ok := st.SentSum("a"); !ok || sum != SumHashes(fh("title", "1")) {
-			t.Errorf("light %v: a's hashes changed", light)
+			t.Errorf("%s: a's hashes changed", mode)
 		}
 	}
-}
-
-// openLightT opens path light and closes it again, returning its State.
-func openLightT(t *testing.T, path string) *State {
-	t.Helper()
-	j, st, _ := openT(t, path, testHeader, Options{Light: true})
-	t.Cleanup(func() { j.Close() })
-	return st
 }

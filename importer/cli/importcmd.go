@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -833,12 +834,7 @@ func (r *importRun) rowSalt(mappingBytes []byte) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00strict=%v\x00schema=%s\x00build=%s", hashMapping(mappingBytes, &r.f), r.f.strict, r.f.schema, buildID())
 	desc := r.mapper.Describe()
-	keys := make([]string, 0, len(desc))
-	for k := range desc {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(desc)) {
 		fmt.Fprintf(h, "\x00%s=%s", k, desc[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]

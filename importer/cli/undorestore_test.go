@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -201,7 +202,7 @@ func assertRestored(t *testing.T, sim *simulator.Server, night1 map[string]workF
 			continue
 		}
 		if title, ok := titles[k]; ok {
-			want = maps(want)
+			want = maps.Clone(want)
 			want["title"] = title
 		}
 		for f, v := range want {
@@ -210,14 +211,6 @@ func assertRestored(t *testing.T, sim *simulator.Server, night1 map[string]workF
 			}
 		}
 	}
-}
-
-func maps(w workFields) workFields {
-	out := workFields{}
-	for k, v := range w {
-		out[k] = v
-	}
-	return out
 }
 
 // interruptFront sends SIGINT once the n-th works.update (a restore) has

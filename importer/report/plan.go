@@ -69,7 +69,7 @@ func CreatePlanCSV(path string) (*PlanCSV, error) {
 	p := &PlanCSV{path: path, tmp: f.Name(), f: f, bw: bufio.NewWriter(f)}
 	p.w = csv.NewWriter(&p.line)
 	p.write(PlanColumns)
-	p.head, p.index = p.size, p.index[:0] // the header stays first
+	p.head = p.size // the header stays first
 	return p, nil
 }
 
@@ -83,36 +83,40 @@ func (p *PlanCSV) Add(l PlanLine) {
 		old = "?"
 	}
 	rec := neutralizeAll([]string{strconv.Itoa(l.Row), l.Key, l.Op, l.Work, l.Field, old, PlanValue(l.New)})
+	row := int32(min(l.Row, math.MaxInt32))
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.index); n > 0 && int(p.index[n-1].row) > l.Row {
-		p.unsorted = true
-	}
-	p.write(rec)
-	if n := len(p.index); n > 0 {
-		p.index[n-1].row = int32(min(l.Row, math.MaxInt32))
+	at := p.size
+	if n := p.write(rec); n > 0 {
+		if k := len(p.index); k > 0 && p.index[k-1].row > row {
+			p.unsorted = true
+		}
+		p.index = append(p.index, planRecord{row: row, size: int32(n), at: at})
 	}
 }
 
-// write encodes rec as one CSV record, appends it to the temporary file
-// and indexes it; the caller holds p.mu.
-func (p *PlanCSV) write(rec []string) {
+// write encodes rec as one CSV record and appends it to the temporary
+// file, returning its size (0 after a failure, which sticks); the caller
+// holds p.mu.
+func (p *PlanCSV) write(rec []string) int {
 	if p.err != nil {
-		return
+		return 0
 	}
 	p.line.Reset()
 	if err := p.w.Write(rec); err != nil {
 		p.err = err
-		return
+		return 0
 	}
 	p.w.Flush()
 	if p.err = p.w.Error(); p.err != nil {
-		return
+		return 0
 	}
 	n, err := p.bw.Write(p.line.Bytes())
-	p.index = append(p.index, planRecord{size: int32(n), at: p.size})
 	p.size += int64(n)
-	p.err = err
+	if p.err = err; err != nil {
+		return 0
+	}
+	return n
 }
 
 // Close finishes the plan, puts its lines in row order and renames it into
