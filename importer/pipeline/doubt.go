@@ -53,7 +53,7 @@ type slot struct {
 	inFlight    int
 	waiting     int // reconciliations waiting for requests in flight
 	reconciling bool
-	changed     chan struct{} // closed and replaced on every change
+	changed     chan struct{} // made by a waiter, closed (and dropped) on every change
 }
 
 // enter waits until the slot of k admits the caller (a request: no
@@ -74,6 +74,9 @@ func (g *gate) enter(ctx context.Context, k uint64, reconcile bool) (func(), err
 		if !reconcile && !s.reconciling && s.waiting == 0 {
 			s.inFlight++
 			break
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
 		}
 		ch := s.changed
 		g.mu.Unlock()
@@ -104,7 +107,7 @@ func (g *gate) slot(k uint64) *slot {
 	}
 	s := g.slots[k]
 	if s == nil {
-		s = &slot{changed: make(chan struct{})}
+		s = &slot{}
 		g.slots[k] = s
 	}
 	return s
@@ -122,10 +125,13 @@ func (g *gate) leave(k uint64, s *slot, reconcile bool) {
 }
 
 // changedLocked wakes the slot's waiters and forgets an idle slot; the
-// caller holds g.mu.
+// caller holds g.mu. The channel is made only when somebody waits: a
+// request that nobody waits for (nearly all) makes none.
 func (g *gate) changedLocked(k uint64, s *slot) {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	if s.inFlight == 0 && s.waiting == 0 && !s.reconciling {
 		delete(g.slots, k)
 	}

@@ -531,6 +531,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 				continue
 			}
 			op.needsRead = op.needsRead || op.readOld
+		} else if err := rowValues(op); err != nil {
+			r.opFailed(op, 0, "encode", err.Error(), 0)
+			continue
 		}
 		if !r.emit(ctx, jobs, op) {
 			return nil

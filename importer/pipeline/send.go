@@ -437,6 +437,9 @@ func apiMessage(ae *devrev.APIError) string {
 // mayHavePerformed reports whether an attempt's request may have been
 // performed although no usable answer came back.
 func mayHavePerformed(err error) bool {
+	if err == nil {
+		return false // an answer came: the targets below would be allocated for nothing
+	}
 	var te *devrev.TransportError
 	if errors.As(err, &te) {
 		return te.InDoubt

@@ -164,6 +164,42 @@ func anyType(field string) (spec, bool) {
 	return spec{}, false
 }
 
+// known is a Values field's name and spec, looked up by the key's bytes.
+type known struct {
+	name string
+	spec spec
+}
+
+// knownFields maps every field name of common and byType to its name and
+// anyType spec: walkFields gets the name from here instead of allocating
+// a string for every key of every row. It is built once and only read.
+var knownFields = func() map[string]known {
+	m := make(map[string]known)
+	add := func(name string) {
+		s, _ := anyType(name)
+		m[name] = known{name: name, spec: s}
+	}
+	for name := range common {
+		add(name)
+	}
+	for _, fields := range byType {
+		for name := range fields {
+			add(name)
+		}
+	}
+	return m
+}()
+
+// fieldOf returns the name and spec of the body key k (without quotes):
+// the known field's (no allocation), or a new string and the spec of no
+// set or date rules for a key no spec names.
+func fieldOf(k []byte) (string, spec) {
+	if f, ok := knownFields[string(k)]; ok {
+		return f.name, f.spec
+	}
+	return string(k), spec{}
+}
+
 // Comparable reports whether DevRev serves field of a work of type typ
 // back, so that a served work can tell whether it holds the value. Fields
 // it does not (a task's start_date, an opportunity's amount, a ticket's

@@ -98,8 +98,7 @@ func walkFields(body []byte) (Values, bool) {
 				return isNull(v) || addCanonical(out, CustomPrefix+string(k), v, custom)
 			})
 		}
-		name := string(k)
-		s, _ := anyType(name)
+		name, s := fieldOf(k)
 		return addCanonical(out, name, v, s)
 	})
 	return out, ok
@@ -187,17 +186,33 @@ func isNull(raw json.RawMessage) bool {
 // 2.8e14 changes, and the checkpoint keeps a few bytes a field.
 func Hash(v json.RawMessage) string {
 	sum := sha256.Sum256(v)
-	return base64.RawURLEncoding.EncodeToString(sum[:6])
+	return base64.RawURLEncoding.EncodeToString(sum[:hashBytes])
 }
 
-// Hashes returns the Hash of every field of v.
+// Hashes returns the Hash of every field of v. The hashes are cut from
+// one string (one allocation a row, not one a field).
 func Hashes(v Values) map[string]string {
 	out := make(map[string]string, len(v))
+	var small [16]string
+	names := small[:0]
+	text := make([]byte, 0, hashLen*len(v))
 	for name, val := range v {
-		out[name] = Hash(val)
+		sum := sha256.Sum256(val)
+		text = base64.RawURLEncoding.AppendEncode(text, sum[:hashBytes])
+		names = append(names, name)
+	}
+	all := string(text)
+	for i, name := range names {
+		out[name] = all[i*hashLen : (i+1)*hashLen]
 	}
 	return out
 }
+
+// hashBytes of SHA-256 make a Hash of hashLen base64url characters.
+const (
+	hashBytes = 6
+	hashLen   = 8
+)
 
 // Changed lists, sorted, the fields of now whose hash differs from prev
 // (or that prev lacks), and the fields of prev absent in now: their cell

@@ -2,6 +2,7 @@ package workdiff
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -255,6 +256,27 @@ func TestEscapedStringIsTheLongWay(t *testing.T) {
 	for _, raw := range []string{`5`, `"2024-03-01T10:00:00+02:00"`, `["a\nb"]`} {
 		if _, ok := escapedString([]byte(raw), spec{date: strings.HasPrefix(raw, `"2`)}); ok {
 			t.Errorf("%s took the cheap string way", raw)
+		}
+	}
+}
+
+// TestHashesAreEachFieldsHash: Hashes, which cuts its hashes from one
+// string, gives every field its own Hash, for fewer fields than its stack
+// array holds and for more.
+func TestHashesAreEachFieldsHash(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 17, 40} {
+		v := Values{}
+		for i := range n {
+			v[fmt.Sprintf("custom_fields.f%d", i)] = json.RawMessage(fmt.Sprintf(`"value %d"`, i))
+		}
+		got := Hashes(v)
+		if len(got) != n {
+			t.Fatalf("%d fields: %d hashes", n, len(got))
+		}
+		for name, val := range v {
+			if got[name] != Hash(val) {
+				t.Errorf("%d fields: %s: hash %q, want Hash %q", n, name, got[name], Hash(val))
+			}
 		}
 	}
 }
