@@ -244,17 +244,11 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 	res.Loads = make([][]importRun, len(c.Workers))
 	for i := range c.Repeat {
 		for k, w := range c.Workers {
-			b.logf("unlimited import, %d workers, %d rows (%d of %d)", w, c.ImportRows, i+1, c.Repeat)
-			imp, err := b.importUnlimited(ctx, w)
+			imp, ld, err := b.importAndLoad(ctx, w, i)
 			if err != nil {
 				return nil, err
 			}
 			res.Imports[k] = append(res.Imports[k], imp)
-			b.logf("bare load loop, %d workers, %d rows (%d of %d)", w, c.ImportRows, i+1, c.Repeat)
-			ld, err := b.load(ctx, w)
-			if err != nil {
-				return nil, err
-			}
 			res.Loads[k] = append(res.Loads[k], ld)
 		}
 		if c.FastDir != "" && len(c.Workers) > 0 {
@@ -397,6 +391,32 @@ func (b *bench) validate(ctx context.Context, file string) (readRun, error) {
 // sandboxEnv points devrev-import at a simulator.
 func sandboxEnv(url string) []string {
 	return []string{"DEVREV_ENDPOINT=" + url, "DEVREV_TOKEN=" + simulator.DefaultToken}
+}
+
+// importAndLoad runs pair i of the unlimited import and the bare load
+// loop at w workers: the import first in even pairs, the loop first in
+// odd ones, so that a machine slowing down or speeding up during the
+// bench favours neither.
+func (b *bench) importAndLoad(ctx context.Context, w, i int) (imp, ld importRun, err error) {
+	c := b.cfg
+	runImport := func() error {
+		b.logf("unlimited import, %d workers, %d rows (%d of %d)", w, c.ImportRows, i+1, c.Repeat)
+		imp, err = b.importUnlimited(ctx, w)
+		return err
+	}
+	runLoad := func() error {
+		b.logf("bare load loop, %d workers, %d rows (%d of %d)", w, c.ImportRows, i+1, c.Repeat)
+		ld, err = b.load(ctx, w)
+		return err
+	}
+	first, second := runImport, runLoad
+	if i%2 == 1 {
+		first, second = runLoad, runImport
+	}
+	if err := first(); err != nil {
+		return imp, ld, err
+	}
+	return imp, ld, second()
 }
 
 // importArgs is the import command line for the bench.

@@ -187,7 +187,7 @@ func renderMarkdown(r *results) string {
 			fmt.Sprintf("%.0f%% (%s vs %s works/s)", q*100, thousands(int(imp.rate())), thousands(int(ld.rate()))), q >= targetImport)
 	}
 	if len(r.Imports) > 0 && len(r.Imports[0]) > 1 {
-		p("\nAll runs, works/s (import / bare loop): ")
+		p("\nAll runs, works/s (import / bare loop; the import runs first in pairs 1, 3, 5 ..., the loop in pairs 2, 4 ...): ")
 		for k := range r.Imports {
 			if k > 0 {
 				p("; ")

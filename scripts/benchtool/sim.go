@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -31,8 +32,11 @@ type recordedSim struct {
 	events []event
 }
 
-// startSim serves a new simulator with opt on a free loopback port.
+// startSim serves a new simulator with opt on a free loopback port. It
+// collects the garbage of the simulators before it first (the works they
+// held): otherwise whichever run comes next pays for the last one's.
 func startSim(opt simulator.Options) (*recordedSim, error) {
+	runtime.GC()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("simulator: listen: %w", err)
