@@ -151,18 +151,16 @@ func (s *scanner) key() ([]byte, bool) {
 	if !s.eat('"') {
 		return nil, false
 	}
-	start := s.i
-	for ; s.i < len(s.b); s.i++ {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return s.b[start : s.i-1], true
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return nil, false
-		}
+	rest := s.b[s.i:]
+	n := 0
+	for n < len(rest) && plainByte[rest[n]] && rest[n] < utf8.RuneSelf {
+		n++
 	}
-	return nil, false
+	if n == len(rest) || rest[n] != '"' {
+		return nil, false // the end, an escape, a control or non-ASCII byte
+	}
+	s.i += n + 1
+	return rest[:n], true
 }
 
 // plainString reads a string value without escapes and of valid UTF-8,
@@ -236,10 +234,29 @@ func (s *scanner) elements(depth int) bool {
 	}
 }
 
+// plainByte is true for the bytes a JSON string holds as they are: all
+// but the quote, the backslash and the control characters. A table lookup
+// a byte is what lets skipString run over a body or a title fast.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString reads the rest of a string after its opening quote.
 func (s *scanner) skipString() bool {
 	for s.i < len(s.b) {
-		c := s.b[s.i]
+		rest := s.b[s.i:]
+		n := 0
+		for n < len(rest) && plainByte[rest[n]] {
+			n++
+		}
+		s.i += n
+		if n == len(rest) {
+			return false
+		}
+		c := rest[n]
 		s.i++
 		switch {
 		case c == '"':
