@@ -7,8 +7,9 @@ import (
 )
 
 // BenchmarkRowValues is what a create costs before it is sent: its body
-// marshalled, split into canonical fields and hashed (the fields of a
-// scripts/bench row: text with escapes, owners, tags, a date, custom fields).
+// encoded with its canonical fields (workdiff.Encode) and hashed (the
+// fields of a scripts/bench row: text with escapes, owners, tags, a date,
+// custom fields).
 func BenchmarkRowValues(b *testing.B) {
 	w := &mapping.Work{
 		Type: "ticket", Title: "Rate limiter returns 502 intermittently",

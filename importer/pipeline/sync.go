@@ -69,14 +69,12 @@ type syncState struct {
 	refresh bool
 }
 
-// rowValues fills the op's create body (marshalled once: a create sends
-// it, an update is built from it), its mapped values and their hashes.
+// rowValues fills the op's create body (encoded once: a create sends it,
+// an update is built from it), its mapped values and their hashes. The
+// body is json.Marshal's and the values FieldsOfValid's of it, in one
+// pass over the work (workdiff.Encode).
 func rowValues(op *Op) error {
-	body, err := json.Marshal(op.Work)
-	if err != nil {
-		return err
-	}
-	now, err := workdiff.FieldsOfValid(body) // json.Marshal wrote it
+	body, now, err := workdiff.Encode(op.Work)
 	if err != nil {
 		return err
 	}
