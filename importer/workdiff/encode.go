@@ -533,7 +533,7 @@ func (e *encoder) flag(open int, key string, b bool) {
 // (a key with escapes goes the old way: two keys may then be one).
 func plainKey(k string) bool {
 	for i := 0; i < len(k); i++ {
-		if c := k[i]; c >= utf8.RuneSelf || !htmlSafe[c] {
+		if !htmlSafe[k[i]] {
 			return false // non-ASCII keys too: rare, and the old way is exact
 		}
 	}
@@ -561,9 +561,11 @@ func appendFloat(dst []byte, f float64) ([]byte, bool) {
 	return dst, true
 }
 
-// htmlSafe are the ASCII bytes json.Marshal writes as they are: not
-// control characters, quote, backslash, or (HTML escaping) < > &.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+// htmlSafe are the bytes json.Marshal writes as they are, whatever
+// follows: ASCII but control characters, quote, backslash, and (HTML
+// escaping) < > &. Bytes beyond ASCII are false: they start a rune that
+// appendHTMLString decodes.
+var htmlSafe = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
 	}
@@ -573,18 +575,20 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 // appendHTMLString appends s quoted as json.Marshal does (HTML escaping
 // on: < > & as \u003c \u003e \u0026; U+2028, U+2029 and invalid UTF-8
 // escaped too). plain reports that nothing needed an escape: the bytes
-// are then also s's canonical form (outside a date field).
+// are then also s's canonical form (outside a date field). It skips runs
+// of safe bytes with one table lookup a byte: most of a work's text.
 func appendHTMLString(dst []byte, s string) ([]byte, bool) {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start, plain := 0, true
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if htmlSafe[b] {
-				i++
-				continue
-			}
+	for i := 0; ; {
+		for i < len(s) && htmlSafe[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		if b := s[i]; b < utf8.RuneSelf {
 			plain = false
 			dst = append(dst, s[start:i]...)
 			switch b {
