@@ -564,25 +564,33 @@ func appendFloat(dst []byte, f float64) ([]byte, bool) {
 // htmlSafe are the bytes json.Marshal writes as they are, whatever
 // follows: ASCII but control characters, quote, backslash, and (HTML
 // escaping) < > &. Bytes beyond ASCII are false: they start a rune that
-// appendHTMLString decodes.
-var htmlSafe = func() (t [256]bool) {
+// appendQuoted decodes. jsonSafe are those without HTML escaping (what
+// AppendString writes as they are): < > & too.
+var htmlSafe, jsonSafe = func() (html, plain [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
 	}
-	return t
+	return html, plain
 }()
 
 // appendHTMLString appends s quoted as json.Marshal does (HTML escaping
 // on: < > & as \u003c \u003e \u0026; U+2028, U+2029 and invalid UTF-8
 // escaped too). plain reports that nothing needed an escape: the bytes
-// are then also s's canonical form (outside a date field). It skips runs
-// of safe bytes with one table lookup a byte: most of a work's text.
+// are then also s's canonical form (outside a date field).
 func appendHTMLString(dst []byte, s string) ([]byte, bool) {
+	return appendQuoted(dst, s, &htmlSafe)
+}
+
+// appendQuoted appends s quoted as encoding/json does, with HTML escaping
+// when safe is &htmlSafe and without when it is &jsonSafe; plain reports
+// that nothing needed an escape.
+func appendQuoted(dst []byte, s string, safe *[256]bool) ([]byte, bool) {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start, plain := 0, true
 	for i := 0; ; {
-		for i < len(s) && htmlSafe[s[i]] {
+		for i < len(s) && safe[s[i]] { // one lookup a byte: most of a text
 			i++
 		}
 		if i >= len(s) {
@@ -592,7 +600,7 @@ func appendHTMLString(dst []byte, s string) ([]byte, bool) {
 			plain = false
 			dst = append(dst, s[start:i]...)
 			switch b {
-			case '<', '>', '&':
+			case '<', '>', '&': // only with HTML escaping: they are safe without
 				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
 			default:
 				dst = appendASCII(dst, b)

@@ -441,3 +441,34 @@ func fuzzWork(set uint64, a, b, c string, n int64, x float64) *mapping.Work {
 
 // set2 is two bits of set (from 52 on) as a choice of text.
 func set2(set uint64, i int) int { return int(set>>(52+2*uint(i))) & 3 }
+
+// FuzzStringWriters: appendHTMLString writes what json.Marshal writes
+// for a string, AppendString what an Encoder without HTML escaping
+// writes, and plain is true exactly when nothing was escaped.
+func FuzzStringWriters(f *testing.F) {
+	for _, s := range escapes {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, plain := appendHTMLString(nil, s)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendHTMLString(%q) = %s, json.Marshal %s", s, got, want)
+		}
+		if plain != (string(got) == `"`+s+`"`) {
+			t.Fatalf("appendHTMLString(%q): plain %v for %s", s, plain, got)
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := AppendString(nil, s), bytes.TrimSuffix(b.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Fatalf("AppendString(%q) = %s, an Encoder without HTML escaping %s", s, got, want)
+		}
+	})
+}

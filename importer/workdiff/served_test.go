@@ -8,7 +8,6 @@ import (
 
 	"github.com/devrev-import/devrev-import/importer/devrev"
 	"github.com/devrev-import/devrev-import/importer/simulator"
-	"github.com/devrev-import/devrev-import/importer/source"
 	"github.com/devrev-import/devrev-import/mapping"
 )
 
@@ -151,15 +150,7 @@ func compile(t *testing.T, yaml string, header []string, typ string) *mapping.Ma
 // mapCells maps one row of text cells to the works.create body.
 func mapCells(t *testing.T, m *mapping.Mapper, cells []string) []byte {
 	t.Helper()
-	row := source.Row{Number: 2}
-	for _, c := range cells {
-		row.Cells = append(row.Cells, source.Cell{Value: c})
-	}
-	res := m.Map(row)
-	if len(res.Problems) > 0 {
-		t.Fatalf("row %q: %v", cells, res.Problems)
-	}
-	b, err := json.Marshal(res.Work)
+	b, err := json.Marshal(mapRow(t, m, cells))
 	if err != nil {
 		t.Fatal(err)
 	}

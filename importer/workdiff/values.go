@@ -400,35 +400,8 @@ func hex4(s []byte) (rune, bool) {
 // name, the others as \u00XX), U+2028 and U+2029 as \u2028 and \u2029,
 // invalid UTF-8 as \ufffd.
 func AppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = appendASCII(append(dst, s[start:i]...), b)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(append(dst, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(append(dst, s[start:]...), '"')
+	dst, _ = appendQuoted(dst, s, &jsonSafe)
+	return dst
 }
 
 // appendASCII appends the ASCII character b as AppendString writes it.
