@@ -294,3 +294,18 @@ func TestRunRejectsBadUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestMedianRateRatio: the import target is the median of the pairs'
+// ratios, not the median import over the median loop: here the pairs
+// give 50%, 90% and 100% (median 90%) while the medians give 100%.
+func TestMedianRateRatio(t *testing.T) {
+	s := time.Second
+	imps := []importRun{{Created: 100, Wall: 2 * s}, {Created: 90, Wall: s}, {Created: 100, Wall: s}}
+	loads := []importRun{{Created: 100, Wall: s}, {Created: 100, Wall: s}, {Created: 100, Wall: s}}
+	if got := medianRateRatio(imps, loads); got < 0.899 || got > 0.901 {
+		t.Errorf("medianRateRatio = %.3f, want 0.900", got)
+	}
+	if got := medianRateRatio(nil, loads); got != 0 {
+		t.Errorf("medianRateRatio of no pairs = %v, want 0", got)
+	}
+}
