@@ -255,21 +255,37 @@ func (e *encoder) list(f *workField, l []string) bool {
 	}
 	e.member(0, f.key)
 	start := len(e.body)
+	e.addValue(f, start, plainOr(e.stringList(l)))
+	return true
+}
+
+// stringList appends l as a JSON array; plainSorted as for array.
+func (e *encoder) stringList(l []string) (plainSorted bool) {
+	return e.array(len(l), func(i int) (p bool) {
+		e.body, p = appendHTMLString(e.body, l[i])
+		return p
+	})
+}
+
+// array appends n elements, each written by put (which reports whether it
+// needed no escape), between brackets. plainSorted reports that every
+// element was plain and each one's bytes sort after the last one's: the
+// array is then the canonical form of a set of them.
+func (e *encoder) array(n int, put func(i int) bool) (plainSorted bool) {
 	e.body = append(e.body, '[')
-	plain, prev := true, 0
-	for i, s := range l {
+	plainSorted = true
+	prev := 0
+	for i := range n {
 		if i > 0 {
 			e.body = append(e.body, ',')
 		}
 		at := len(e.body)
-		var p bool
-		e.body, p = appendHTMLString(e.body, s)
-		plain = plain && p && (i == 0 || bytes.Compare(e.body[prev:at-1], e.body[at:]) <= 0)
+		p := put(i)
+		plainSorted = plainSorted && p && (i == 0 || bytes.Compare(e.body[prev:at-1], e.body[at:]) <= 0)
 		prev = at
 	}
 	e.body = append(e.body, ']')
-	e.addValue(f, start, plainOr(plain))
-	return true
+	return plainSorted
 }
 
 // plainOr is fromBody for a value written plain and in canonical order.
@@ -288,18 +304,7 @@ func (e *encoder) tags(f *workField, tags []mapping.SetTag) bool {
 	}
 	e.member(0, f.key)
 	start := len(e.body)
-	e.body = append(e.body, '[')
-	plain, prev := true, 0
-	for i, t := range tags {
-		if i > 0 {
-			e.body = append(e.body, ',')
-		}
-		at := len(e.body)
-		p := e.object(keyID, t.ID, true, keyValue, t.Value)
-		plain = plain && p && (i == 0 || bytes.Compare(e.body[prev:at-1], e.body[at:]) <= 0)
-		prev = at
-	}
-	e.body = append(e.body, ']')
+	plain := e.array(len(tags), func(i int) bool { return e.object(keyID, tags[i].ID, true, keyValue, tags[i].Value) })
 	e.addValue(f, start, plainOr(plain))
 	return true
 }
@@ -511,14 +516,7 @@ func (e *encoder) inner(open int, key string, l []string) {
 		return
 	}
 	e.member(open, key)
-	e.body = append(e.body, '[')
-	for i, s := range l {
-		if i > 0 {
-			e.body = append(e.body, ',')
-		}
-		e.body, _ = appendHTMLString(e.body, s)
-	}
-	e.body = append(e.body, ']')
+	e.stringList(l)
 }
 
 // flag appends an omitempty boolean inside the object opened at open.
