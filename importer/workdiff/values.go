@@ -185,8 +185,13 @@ func isNull(raw json.RawMessage) bool {
 // two different values of one field of one row collide about once in
 // 2.8e14 changes, and the checkpoint keeps a few bytes a field.
 func Hash(v json.RawMessage) string {
+	return string(appendHash(make([]byte, 0, hashLen), v))
+}
+
+// appendHash appends v's Hash to dst.
+func appendHash(dst []byte, v json.RawMessage) []byte {
 	sum := sha256.Sum256(v)
-	return base64.RawURLEncoding.EncodeToString(sum[:hashBytes])
+	return base64.RawURLEncoding.AppendEncode(dst, sum[:hashBytes])
 }
 
 // Hashes returns the Hash of every field of v. The hashes are cut from
@@ -197,8 +202,7 @@ func Hashes(v Values) map[string]string {
 	names := small[:0]
 	text := make([]byte, 0, hashLen*len(v))
 	for name, val := range v {
-		sum := sha256.Sum256(val)
-		text = base64.RawURLEncoding.AppendEncode(text, sum[:hashBytes])
+		text = appendHash(text, val)
 		names = append(names, name)
 	}
 	all := string(text)
