@@ -120,6 +120,13 @@ type Limiter struct {
 	// its clock ahead of ours). A window ends countDelay before its
 	// Reset for what we send.
 	countDelay time.Duration
+	// rtt bounds countDelay: a request is counted before its answer
+	// leaves, so no request's count delay is longer than its round trip.
+	// One slow request (a stall on either side) teaches a long delay the
+	// others do not have; trusting it would send what the server still
+	// counts in a full window. The shortest recent round trip says how
+	// soon a request may be counted.
+	rtt shortestRTT
 
 	// changed is closed (and replaced) whenever the bucket's rate changes,
 	// so a Wait holding a reservation made at the old rate re-reserves.
@@ -244,7 +251,7 @@ func sleep(ctx context.Context, timer <-chan time.Time) error {
 // gateLocked expires a passed window and reports whether the pause or the
 // budget blocks a request at now, and until when.
 func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
-	if l.known && !now.Add(l.countDelay).Before(l.reset) {
+	if l.known && !now.Add(l.delay()).Before(l.reset) {
 		// The window is over: its budget is unknown until a response of
 		// the new window arrives. Start it gently in auto mode.
 		l.known = false
@@ -261,7 +268,7 @@ func (l *Limiter) gateLocked(now time.Time) (time.Time, bool) {
 		return l.pause, true
 	}
 	if l.known && l.budget <= 0 {
-		return l.reset.Add(-l.countDelay), true
+		return l.reset.Add(-l.delay()), true
 	}
 	return time.Time{}, false
 }
@@ -316,8 +323,14 @@ func (l *Limiter) Observe(resp devrev.Response, sentAt time.Time) {
 		l.throttledSince = time.Time{}
 	}
 	r := resp.Rate
+	if r.Known {
+		if r.Reset.After(l.reset) {
+			l.rtt.newWindow()
+		}
+		l.rtt.add(now.Sub(sentAt))
+	}
 	l.learnCountDelayLocked(r, sentAt, now)
-	if !r.Known || !r.Reset.After(now.Add(l.countDelay)) {
+	if !r.Known || !r.Reset.After(now.Add(l.delay())) {
 		return
 	}
 	// Requests that may be counted by the server after this one.
@@ -346,9 +359,44 @@ func (l *Limiter) Observe(resp devrev.Response, sentAt time.Time) {
 	if l.auto && l.budget > 0 {
 		// budget requests, evenly spaced: budget+1 gaps, so the last one
 		// leaves one gap before Reset rather than on it.
-		perSec := float64(l.budget+1) / l.reset.Sub(now.Add(l.countDelay)).Seconds()
+		perSec := float64(l.budget+1) / l.reset.Sub(now.Add(l.delay())).Seconds()
 		l.setRateLocked(now, perSec)
 	}
+}
+
+// delay is the count delay the limiter acts on: the learned one, but no
+// longer than the shortest round trip of the current and previous window.
+func (l *Limiter) delay() time.Duration {
+	return min(l.countDelay, l.rtt.bound())
+}
+
+// shortestRTT keeps the shortest round trip of the answers of the current
+// window and of the one before, so a bound learned in a fast moment lasts
+// a window beyond it and then gives way to what the network does now.
+type shortestRTT struct {
+	cur, prev time.Duration
+	seen      bool
+}
+
+func (s *shortestRTT) add(d time.Duration) {
+	if !s.seen {
+		s.cur, s.prev, s.seen = d, d, true
+	}
+	s.cur = min(s.cur, max(0, d))
+}
+
+func (s *shortestRTT) newWindow() {
+	if s.seen {
+		s.prev, s.cur = s.cur, math.MaxInt64
+	}
+}
+
+// bound is the shortest round trip seen, or no bound before the first.
+func (s *shortestRTT) bound() time.Duration {
+	if !s.seen {
+		return math.MaxInt64
+	}
+	return min(s.cur, s.prev)
 }
 
 // learnCountDelayLocked learns countDelay from an answer to a request
