@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -123,6 +124,25 @@ func assertExactlyOnce(t *testing.T, sim *simulator.Server, n int) {
 	}
 }
 
+// lockedBuffer is a bytes.Buffer safe for the simulator's handlers to
+// write while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func startSim(t *testing.T, opt simulator.Options) *simulator.Server {
 	t.Helper()
 	sim, err := simulator.Start(opt)
@@ -187,14 +207,18 @@ func TestImportHonoursRetryAfterWithNoEarlyRequests(t *testing.T) {
 }
 
 func TestImportAutoRatePacesToHeadersWithout429(t *testing.T) {
-	sim := startSim(t, simulator.Options{Limit: 20, Window: time.Second})
+	var simLog lockedBuffer
+	sim := startSim(t, simulator.Options{Limit: 20, Window: time.Second,
+		Log: slog.New(slog.NewTextHandler(&simLog, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	csvPath, mappingPath := writeTickets(t, 50)
 	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath)
 	if res.code != ExitOK {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
 	if st := sim.Stats(); st.Throttled != 0 {
-		t.Errorf("auto pacing met %d 429s with headers present", st.Throttled)
+		// When each request was answered, and after how long: enough to
+		// tell a window opened early from one sent over blind.
+		t.Errorf("auto pacing met %d 429s with headers present; the simulator's requests:\n%s", st.Throttled, simLog.String())
 	}
 	assertExactlyOnce(t, sim, 50)
 }
