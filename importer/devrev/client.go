@@ -288,11 +288,53 @@ func (c *Client) Redact(s string) string {
 	return redactToken(s, c.token)
 }
 
+// wholeTokenBelow is the length under which a token is redacted only where
+// it stands alone. DevRev's tokens are JWTs of hundreds of bytes, redacted
+// wherever they appear; a short one (a test's, a typo's) replaced
+// everywhere would mangle the very message that says what went wrong: the
+// token "x" turned "context deadline exceeded" into
+// "conte[REDACTED]t deadline e[REDACTED]ceeded".
+const wholeTokenBelow = 16
+
 func redactToken(s, token string) string {
 	if token == "" || !strings.Contains(s, token) {
 		return s
 	}
-	return strings.ReplaceAll(s, token, "[REDACTED]")
+	if len(token) >= wholeTokenBelow {
+		return strings.ReplaceAll(s, token, "[REDACTED]")
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, token)
+		if i < 0 {
+			break
+		}
+		end := i + len(token)
+		alone := (i == 0 || !tokenByte(s[i-1])) && (end == len(s) || !tokenByte(s[end]))
+		b.WriteString(s[:i])
+		if alone {
+			b.WriteString("[REDACTED]")
+		} else {
+			b.WriteString(token)
+		}
+		s = s[end:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// tokenByte reports whether c may continue a token's text (JWT and PAT
+// alphabets): a short token next to one is part of another word.
+func tokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c >= 0x80
+}
+
+// readOnly reports whether op only reads (DevRev names reads .get, .list
+// and .self): one performed without its answer changed nothing, so it is
+// never in doubt, and saying so ("may have been performed") would send a
+// person looking for a write that cannot have happened.
+func readOnly(op string) bool {
+	return strings.HasSuffix(op, ".get") || strings.HasSuffix(op, ".list") || strings.HasSuffix(op, ".self")
 }
 
 // call performs one POST of body to path and returns the response body of a
@@ -375,7 +417,7 @@ func (c *Client) callInto(ctx context.Context, op string, body []byte, buf *byte
 		if tc := conn.Load(); tc != nil && tc.writeFails.Load() > failsBase.Load() {
 			inDoubt = false
 		}
-		return resp, &TransportError{Op: op, Err: c.safeErr(err), InDoubt: inDoubt}
+		return resp, &TransportError{Op: op, Err: c.safeErr(err), InDoubt: inDoubt && !readOnly(op)}
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(hr.Body, maxDrainBytes))

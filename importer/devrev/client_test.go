@@ -589,6 +589,33 @@ func TestTransportErrors(t *testing.T) {
 		}
 	})
 
+	// A read that timed out after it was written changed nothing: it is
+	// not in doubt, and its message does not say it may have been done.
+	t.Run("read timed out after write", func(t *testing.T) {
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.ReadAll(r.Body)
+			<-release
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() { close(release) })
+		c, err := New(Options{Endpoint: srv.URL, Token: testToken, Timeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads := map[string]func() error{
+			"works.get":              func() error { _, _, err := c.GetWork(context.Background(), "ISS-1"); return err },
+			"dev-users.self":         func() error { _, _, err := c.Self(context.Background()); return err },
+			"schemas.aggregated.get": func() error { _, _, err := c.AggregatedSchema(context.Background(), "ticket"); return err },
+		}
+		for op, read := range reads {
+			var te *TransportError
+			if err := read(); !errors.As(err, &te) || te.InDoubt || te.Op != op || strings.Contains(err.Error(), "doubt") {
+				t.Errorf("%s: err = %v (in doubt %v), want a transport error not in doubt", op, err, te != nil && te.InDoubt)
+			}
+		}
+	})
+
 	t.Run("cancelled before sending", func(t *testing.T) {
 		c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 			t.Error("request reached the server")
@@ -737,6 +764,29 @@ func TestRedact(t *testing.T) {
 	}
 	if got := c.Redact("nothing here"); got != "nothing here" {
 		t.Errorf("Redact = %q", got)
+	}
+	// Short tokens only where they stand alone: not inside the words of
+	// the message.
+	for token, cases := range map[string][][2]string{
+		"x": {
+			{"context deadline exceeded", "context deadline exceeded"},
+			{"x", "[REDACTED]"},
+			{"Bearer x: refused", "Bearer [REDACTED]: refused"},
+			{`"x" and x-ratelimit and x`, `"[REDACTED]" and x-ratelimit and [REDACTED]`},
+		},
+		"abc.12": {
+			{"token=abc.12; abc.123 abc.12é", "token=[REDACTED]; abc.123 abc.12é"},
+		},
+	} {
+		short, err := New(Options{Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range cases {
+			if got := short.Redact(tc[0]); got != tc[1] {
+				t.Errorf("token %q: Redact(%q) = %q, want %q", token, tc[0], got, tc[1])
+			}
+		}
 	}
 }
 
