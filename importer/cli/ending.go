@@ -32,6 +32,9 @@ func apiFailure(what string, err error, hint string) (int, string) {
 		return ExitStopped, fmt.Sprintf("%s: interrupted", what)
 	case d == throttle.Fail && isAPI:
 		return ExitStopped, fmt.Sprintf("%s: %v %s", what, err, hint)
+	case isWait(err):
+		// The wait's own message says how long, why, and to run again.
+		return ExitStopped, fmt.Sprintf("%s: %v", what, err)
 	}
 	return ExitStopped, fmt.Sprintf("%s: %v: the API is not available; run again later", what, err)
 }

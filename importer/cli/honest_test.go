@@ -282,3 +282,21 @@ func writeLookupTickets(t *testing.T, n int) (csvPath, mappingPath string) {
 	}
 	return csvPath, mappingPath
 }
+
+// TestSchemaFetchAskedToWaitAYear: the first call of a run (the live
+// schema) answered 429 with a year's Retry-After stops at once with exit 3,
+// and its one message says how long, why, and to run again, once.
+func TestSchemaFetchAskedToWaitAYear(t *testing.T) {
+	url := stub(t, nil, tooMany("31536000"))
+	csvPath, mappingPath := writeTickets(t, 3)
+	res := run(t, url, nil, "import", csvPath, "--mapping", mappingPath, "--workers", "1")
+	if res.code != ExitStopped {
+		t.Fatalf("exit %d, want %d\n%s", res.code, ExitStopped, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "8760h0m0s") || !strings.Contains(res.stderr, "--max-wait") {
+		t.Errorf("the message does not say the wait and the limit:\n%s", res.stderr)
+	}
+	if n := strings.Count(res.stderr, "run again later"); n != 1 {
+		t.Errorf("\"run again later\" said %d times:\n%s", n, res.stderr)
+	}
+}
