@@ -59,7 +59,8 @@ func exitStatus(code int) error {
 //   - an exitError: its code;
 //   - a *source.FileError: 2, nothing was sent;
 //   - a *pipeline.StopError: 4 when the token was refused, 1 when
-//     --max-errors stopped the run, else 3 (resumable);
+//     --max-errors stopped the run, 2 when create mode found the file
+//     imported before (nothing created), else 3 (resumable);
 //   - a *checkpoint.LockedError: 5;
 //   - anything else: 3, the command stopped before the end.
 func exitFor(err error) (int, string) {
@@ -92,6 +93,9 @@ func stopExit(se *pipeline.StopError) (int, string) {
 		return ExitAuth, fmt.Sprintf("the API refused the token: %v", se.Err)
 	case pipeline.ReasonMaxErrors:
 		return ExitRowsFailed, fmt.Sprintf("stopped: %v", se.Err)
+	case pipeline.ReasonImportedBefore:
+		// Not resumable as it is: the same command would stop again.
+		return ExitUsage, fmt.Sprintf("stopped: %v", se.Err)
 	}
 	return ExitStopped, fmt.Sprintf("stopped (%s): run the same command again to resume", se)
 }

@@ -19,7 +19,8 @@ import (
 // Honest endings: a run that did not do everything never says it did.
 
 // stub serves the DevRev API's shape on loopback: creates answer with
-// create (nil: a work), every other call with other (nil: 404).
+// create (nil: a work), every other call with other (nil: an empty
+// works.list, else 404).
 func stub(t *testing.T, create, other http.HandlerFunc) string {
 	t.Helper()
 	var n atomic.Int64
@@ -32,7 +33,13 @@ func stub(t *testing.T, create, other http.HandlerFunc) string {
 		}
 	}
 	if other == nil {
-		other = func(w http.ResponseWriter, _ *http.Request) {
+		other = func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/works.list" {
+				// No work holds any key: the org is new to this file.
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"works":[]}`)
+				return
+			}
 			http.Error(w, `{"type":"not_found"}`, http.StatusNotFound)
 		}
 	}

@@ -147,7 +147,8 @@ type Result struct {
 type Reason string
 
 // The reasons a run stops early. Every one is resumable: running the same
-// command again continues where the run stopped.
+// command again continues where the run stopped (all but
+// ReasonImportedBefore, see probe.go).
 const (
 	ReasonInterrupted    Reason = "interrupted"     // a signal, or the context ended
 	ReasonAPIUnavailable Reason = "api_unavailable" // too many consecutive server or network failures
@@ -205,6 +206,7 @@ type run struct {
 	keyField             string
 	digest               rowDigest // of the rows' cells (Config.RowSalt)
 	lookups              []*Op     // rows whose key is being looked up in DevRev (producer only)
+	probing              bool      // create mode's first rows are checked in DevRev (probe.go; producer only)
 	// The second phase: the journal as the first left it, the links and
 	// comments met so far (producer only), their counts.
 	works      *checkpoint.State
@@ -274,6 +276,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Source != nil {
 		r.digest = newRowDigest(cfg.RowSalt, cfg.Source.Header())
 	}
+	r.probing = probes(cfg, r.keyField)
 	if r.c == nil {
 		r.c = new(progress.Counters)
 	}
@@ -447,7 +450,11 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 		}
 		row, err := src.Next()
 		if err == io.EOF {
-			r.flushLookups(ctx, jobs)
+			if r.probing {
+				r.flushProbe(ctx, jobs)
+			} else {
+				r.flushLookups(ctx, jobs)
+			}
 			return nil
 		}
 		if err != nil {
@@ -533,6 +540,11 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 			op.needsRead = op.needsRead || op.readOld
 		} else if err := rowValues(op); err != nil {
 			r.opFailed(op, 0, "encode", err.Error(), 0)
+			continue
+		} else if r.probing {
+			if !r.probe(ctx, jobs, op) {
+				return nil
+			}
 			continue
 		}
 		if !r.emit(ctx, jobs, op) {
