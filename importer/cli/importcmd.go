@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -479,6 +480,8 @@ func (r *importRun) setup(ctx context.Context, pcfg *pipeline.Config, cfg *mappi
 		return cleanup, err
 	}
 	if r.dry {
+		_, err := os.Lstat(r.checkpointPath())
+		pcfg.NoCheckpoint = errors.Is(err, fs.ErrNotExist)
 		return cleanup, nil
 	}
 	r.display.Step("reading the checkpoint " + r.ckPath)

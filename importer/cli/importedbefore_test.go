@@ -23,6 +23,14 @@ func TestCreateWithANewCheckpointStopsWhenTheFileWasImportedBefore(t *testing.T)
 	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
 		t.Fatalf("first import: exit %d\n%s", res.code, res.stderr)
 	}
+	// A dry run beside the import's checkpoint does not ask.
+	lists := sim.Stats().ByPath["/works.list"]
+	if res := run(t, sim.URL, nil, "validate", csvPath, "--mapping", mappingPath); res.code != ExitOK || strings.Contains(res.stderr, "would stop") {
+		t.Errorf("validate beside the checkpoint: exit %d\n%s", res.code, res.stderr)
+	}
+	if n := sim.Stats().ByPath["/works.list"]; n != lists {
+		t.Errorf("validate beside the checkpoint looked keys up (%d works.list)", n-lists)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -35,6 +43,11 @@ func TestCreateWithANewCheckpointStopsWhenTheFileWasImportedBefore(t *testing.T)
 				if err := os.Remove(csvPath + ".checkpoint.jsonl"); err != nil {
 					t.Fatal(err)
 				}
+			}
+			// The dry run says what the import would do.
+			dry := run(t, sim.URL, nil, append([]string{"validate", csvPath, "--mapping", mappingPath}, tc.args...)...)
+			if dry.code != ExitOK || !strings.Contains(dry.stderr, "an import would stop (exit 2) and create nothing") {
+				t.Errorf("validate: exit %d, no warning of the stop:\n%s", dry.code, dry.stderr)
 			}
 			res := run(t, sim.URL, nil, append([]string{"import", csvPath, "--mapping", mappingPath}, tc.args...)...)
 			if res.code != ExitUsage || res.summary["stopped"] != "imported_before" {

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,11 @@ type Config struct {
 
 	// Stop, when closed, stops taking new rows; requests in flight finish.
 	Stop <-chan struct{}
+	// NoCheckpoint says, in a dry run (which reads no checkpoint), that
+	// the import's checkpoint does not exist yet, so the dry run checks
+	// the first keys in DevRev as that import would (probe.go).
+	NoCheckpoint bool
+
 	// Reopen opens the source again from the start. A dry run with it
 	// finds duplicate keys in bounded memory (a second pass confirms
 	// suspects); without it, every key is remembered.
@@ -521,6 +527,9 @@ func (r *run) produce(ctx context.Context, jobs chan<- *Op) error {
 		}
 		if jobs == nil {
 			r.c.Done.Add(1)
+			if r.probing && !r.probe(ctx, nil, &Op{Row: source.Row{Number: row.Number}, Key: strings.Clone(res.Key)}) {
+				return nil
+			}
 			continue
 		}
 		op := &Op{Kind: KindCreate, Row: row, Key: res.Key, Work: res.Work, Doubt: doubt}

@@ -31,10 +31,18 @@ const ReasonImportedBefore Reason = "imported_before"
 const probeShown = 3
 
 // probes reports whether this run checks its first keys in DevRev: create
-// mode, not a dry run, the key in a custom field, a token, and a
-// checkpoint without a work (nor a create in doubt).
+// mode, the key in a custom field, a token, and a checkpoint without a
+// work (nor a create in doubt). A dry run checks when the import's
+// checkpoint does not exist (Config.NoCheckpoint), and warns of what the
+// import would do.
 func probes(cfg Config, keyField string) bool {
-	if cfg.Mode.syncs() || cfg.DryRun || keyField == "" || cfg.Client == nil || cfg.State == nil {
+	if cfg.Mode.syncs() || keyField == "" || cfg.Client == nil {
+		return false
+	}
+	if cfg.DryRun {
+		return cfg.NoCheckpoint
+	}
+	if cfg.State == nil {
 		return false
 	}
 	for status, n := range cfg.State.Counts() {
@@ -47,7 +55,7 @@ func probes(cfg Config, keyField string) bool {
 
 // probe queues op, a create of a run that probes, until lookupBatch rows
 // are queued or the file ends; then flushProbe decides them all. false
-// means the run stopped.
+// means the run stopped. A dry run queues only the row's number and key.
 func (r *run) probe(ctx context.Context, jobs chan<- *Op, op *Op) bool {
 	r.lookups = append(r.lookups, op)
 	if len(r.lookups) < lookupBatch {
@@ -58,10 +66,11 @@ func (r *run) probe(ctx context.Context, jobs chan<- *Op, op *Op) bool {
 
 // flushProbe looks the queued rows' keys up once and ends the probing:
 // none in DevRev, they are sent as creates; some, the run stops before
-// any is sent. A key field DevRev refuses to filter by (a 400: not
-// filterable) leaves a warning and the run goes on as create mode always
-// did; an API that is down or refuses the token stops it as usual. false
-// means the run stopped.
+// any is sent (a dry run, jobs nil, warns that the import would stop). A
+// key field DevRev refuses to filter by (a 400: not filterable) leaves a
+// warning and the run goes on as create mode always did; an API that is
+// down or refuses the token stops it as usual. false means the run
+// stopped.
 func (r *run) flushProbe(ctx context.Context, jobs chan<- *Op) bool {
 	ops := r.lookups
 	r.lookups, r.probing = nil, false
@@ -78,10 +87,15 @@ func (r *run) flushProbe(ctx context.Context, jobs chan<- *Op) bool {
 		}
 		r.notTried.Add(int64(len(ops)))
 		return false
+	case len(found) > 0 && jobs == nil:
+		r.warn(fmt.Sprintf("an import would stop (exit 2) and create nothing: %v", r.importedBefore(ops, found)))
 	case len(found) > 0:
 		r.stop(&StopError{Reason: ReasonImportedBefore, Err: r.importedBefore(ops, found)})
 		r.notTried.Add(int64(len(ops)))
 		return false
+	}
+	if jobs == nil {
+		return true // a dry run counted them when they were read
 	}
 	for i, op := range ops {
 		if !r.emit(ctx, jobs, op) {
