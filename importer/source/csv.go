@@ -149,7 +149,9 @@ func (c *csvReader) start(opt Options) error {
 	c.r.Comma = delim
 	c.r.FieldsPerRecord = -1 // widths are checked here, as row errors
 	// Quotes are strict: csvRecords reads as encoding/csv with LazyQuotes
-	// false.
+	// false, but a row with a bare quote keeps its cells (the row is
+	// invalid all the same; the errors CSV writes them quoted).
+	c.r.KeepBareQuotes = true
 	// The record slice is reused; its strings are not (encoding/csv
 	// allocates them per record), so Cells may keep them.
 	c.r.ReuseRecord = true
@@ -490,9 +492,13 @@ type stashed struct {
 func (c *csvReader) quoteError(number int, rec []string, perr *csv.ParseError) (Row, error) {
 	c.lines.add(number, perr.StartLine)
 	row := c.row(number, rec, perr.StartLine, false)
+	how := "a quote inside a field must be doubled, and the field quoted"
+	if errors.Is(perr.Err, csv.ErrBareQuote) {
+		how += ": the errors CSV has the row written so" // KeepBareQuotes kept its cells
+	}
 	row.Err = joinErrs(&RowError{
 		Where: fmt.Sprintf("%s:%d", c.path, perr.StartLine),
-		Msg:   fmt.Sprintf("line %d, column %d: %v (a quote inside a field must be doubled, and the field quoted)", perr.Line, perr.Column, perr.Err),
+		Msg:   fmt.Sprintf("line %d, column %d: %v (%s)", perr.Line, perr.Column, perr.Err, how),
 	}, row.Err)
 	if !errors.Is(perr.Err, csv.ErrQuote) {
 		return row, nil

@@ -55,6 +55,12 @@ type csvRecords struct {
 	// ReuseRecord lets Read return a slice sharing the previous one's
 	// array (the strings are new for each record).
 	ReuseRecord bool
+	// KeepBareQuotes reads on past a '"' inside an unquoted field, keeping
+	// it as text (LazyQuotes, for unquoted fields only), so the record
+	// comes back whole; the error is still the first ErrBareQuote. The
+	// one departure from encoding/csv, off by default: a row reported for
+	// its quote keeps every cell in the errors CSV, to be fixed there.
+	KeepBareQuotes bool
 
 	src    io.Reader
 	srcErr error // from src, handed on once the buffered bytes are read
@@ -291,8 +297,12 @@ parseField:
 				}
 			}
 			if quote < end {
-				err = &csv.ParseError{StartLine: recLine, Line: c.numLine, Column: pos.col + quote - p, Err: csv.ErrBareQuote}
-				break parseField
+				if err == nil {
+					err = &csv.ParseError{StartLine: recLine, Line: c.numLine, Column: pos.col + quote - p, Err: csv.ErrBareQuote}
+				}
+				if !c.KeepBareQuotes {
+					break parseField
+				}
 			}
 			c.fields = append(c.fields, fieldSpan{p - c.keep, end - c.keep, pos, 0})
 			if i < 0 {

@@ -325,3 +325,47 @@ func FuzzCSVRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestCSVRecordsKeepBareQuotes: with KeepBareQuotes a record with a '"'
+// inside an unquoted field comes back whole, as encoding/csv's LazyQuotes
+// reads it, with the error strict encoding/csv gives (the first bare
+// quote's line and column); the records after it are read as always.
+// (Where the strict reader's record ended at the bare quote's line while
+// the whole record goes on, their later reads differ: only the lazy
+// records and no error count there.)
+func TestCSVRecordsKeepBareQuotes(t *testing.T) {
+	for _, input := range []string{
+		"x\"y,3\n4,5\n",
+		"a,b\"c\"d,\"q\"\nn,m,o\n",
+		"a\"b,c\"d\n",
+		"a\"b,\"multi\nline\"\nz,z\n",
+		"ok,\"fine\"\nbad \"quote\" here,2\nlast,\"one\"",
+		"é\"é,\"\"\"\"\n",
+	} {
+		strict := csv.NewReader(strings.NewReader(input))
+		strict.FieldsPerRecord = -1
+		lazy := csv.NewReader(strings.NewReader(input))
+		lazy.FieldsPerRecord, lazy.LazyQuotes = -1, true
+		ours := newCSVRecords(strings.NewReader(input), 16)
+		ours.FieldsPerRecord, ours.KeepBareQuotes = -1, true
+		apart := false // strict stopped where the others did not
+		for n := 1; ; n++ {
+			_, serr := strict.Read()
+			want, lerr := lazy.Read()
+			got, gerr := ours.Read()
+			if apart {
+				serr = lerr
+			}
+			if d := diffErr(serr, gerr); d != "" {
+				t.Errorf("%q read %d: %s", input, n, d)
+			}
+			apart = apart || strict.InputOffset() != lazy.InputOffset()
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%q read %d: record %q, want %q", input, n, got, want)
+			}
+			if lerr != nil || gerr == io.EOF {
+				break
+			}
+		}
+	}
+}
