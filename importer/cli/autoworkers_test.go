@@ -16,6 +16,20 @@ func TestImportRefusesBadWorkers(t *testing.T) {
 		{"--workers", "-3"},
 		{"--workers", "many"},
 		{"--workers", "auto", "--max-workers", "0"},
+		// A pool of 100,000 took 290 MB before a row was sent.
+		{"--workers", "100000"},
+		{"--max-workers", "100000"},
+		// Numbers that used to be read as the default.
+		{"--timeout", "0s"},
+		{"--timeout", "-1s"},
+		{"--max-wait", "-1s"},
+		{"--max-wait", "0s"},
+		{"--max-duration", "-5m"},
+		{"--wait-lock", "-1s"},
+		{"--max-retries", "-1"},
+		{"--max-consecutive-failures", "0"},
+		{"--burst", "-2"},
+		{"--max-cell-bytes", "0"},
 	} {
 		res := run(t, sim.URL, nil, append([]string{"import", csvPath, "--mapping", mappingPath}, args...)...)
 		if res.code != ExitUsage {

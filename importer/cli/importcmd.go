@@ -45,6 +45,8 @@ type importFlags struct {
 	allowEmbeddedRows                                      bool
 	maxCellBytes                                           int
 
+	cmd string // the command the flags were registered for: validate or import
+
 	// import only
 	sandbox bool
 	apiFlags
@@ -63,6 +65,7 @@ type importFlags struct {
 }
 
 func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
+	f.cmd = cmd
 	fs.StringVar(&f.typ, "type", "", "default work type when no column gives it: issue|ticket|task|opportunity")
 	fs.StringVar(&f.mappingPath, "mapping", "", "mapping file (YAML); default: header names are field names")
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
@@ -524,12 +527,12 @@ func (r *importRun) checkFlags() (runLimits, error) {
 	if f.workers, err = parseWorkers(f.workersArg); err != nil {
 		return runLimits{}, r.fail(ExitUsage, "--workers: %v", err)
 	}
-	if f.maxWorkers < 1 && f.workers == 0 {
-		return runLimits{}, r.fail(ExitUsage, "--max-workers %d: want at least 1", f.maxWorkers)
-	}
 	maxErrors, maxErrorsPct, err := parseMaxErrors(f.maxErrors)
 	if err != nil {
 		return runLimits{}, r.fail(ExitUsage, "--max-errors: %v", err)
+	}
+	if err := checkNumbers(f.numFlags()); err != nil {
+		return runLimits{}, err
 	}
 	return runLimits{rate: rate, maxErrors: maxErrors, maxErrorsPct: maxErrorsPct}, nil
 }
@@ -782,6 +785,27 @@ func parseWorkers(s string) (int, error) {
 		return 0, fmt.Errorf("%q: want auto or a positive whole number", s)
 	}
 	return n, nil
+}
+
+// numFlags are the numeric flags of the command, with their ranges.
+func (f *importFlags) numFlags() ([]numFlag, []durFlag) {
+	pool := " (more requests in flight than any rate limit lets through; --workers auto sizes the pool)"
+	nums := []numFlag{{name: "max-cell-bytes", n: f.maxCellBytes, min: 1}}
+	durs := []durFlag{{name: "timeout", d: f.timeout, zeroMean: "30s"}}
+	if f.cmd != "import" {
+		return nums, durs
+	}
+	nums = append(nums,
+		numFlag{name: "workers", n: max(1, f.workers), min: 1, max: maxPool, why: pool},
+		numFlag{name: "max-workers", n: f.maxWorkers, min: 1, max: maxPool, why: pool},
+		numFlag{name: "burst", n: f.burst, min: 0, why: " (0 = the default)"},
+		numFlag{name: "max-retries", n: f.maxRetries, min: 0, why: " (0 = no retries)"},
+		numFlag{name: "max-consecutive-failures", n: f.maxConsecFail, min: 1})
+	durs = append(durs,
+		durFlag{name: "max-duration", d: f.maxDuration, zeroOK: true, zeroMean: "no limit"},
+		durFlag{name: "max-wait", d: f.maxWait, zeroMean: "15m"},
+		durFlag{name: "wait-lock", d: f.waitLock, zeroOK: true, zeroMean: "do not wait"})
+	return nums, durs
 }
 
 // conns is how many connections the HTTP client may keep: enough for the

@@ -83,6 +83,10 @@ func runUndo(ctx context.Context, pos []string, f undoFlags, env Env) error {
 	if err != nil {
 		return usageError("--rate: %v", err)
 	}
+	if err := checkNumbers([]numFlag{{name: "workers", n: f.workers, min: 1, max: maxPool}},
+		[]durFlag{{name: "timeout", d: f.api.timeout, zeroMean: "30s"}, {name: "wait-lock", d: f.waitLock, zeroOK: true, zeroMean: "do not wait"}}); err != nil {
+		return err
+	}
 	// Ctrl-C works from here on: waiting for the lock, at the prompt,
 	// while deleting.
 	in, stopWatch := watchSignals(ctx, env)
