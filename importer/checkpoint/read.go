@@ -340,6 +340,12 @@ func readLines(r io.Reader, at readPos, name string, light bool, out chan<- []de
 				flush()
 				return pos(), nil, fmt.Errorf("checkpoint %s line %d: damaged line: %w", name, pending.no, pending.err)
 			}
+			if lineNo == 1 && bytes.TrimLeft(content, " \t")[0] != '{' {
+				// No line this tool writes starts otherwise, torn or not:
+				// a CSV, the mapping or a summary given as CHECKPOINT.
+				flush()
+				return pos(), nil, fmt.Errorf("%s is not a checkpoint file (its first line is not a JSON object): a checkpoint is the FILE.checkpoint.jsonl an import writes", name)
+			}
 			batch = append(batch, decoded{start: start, end: off, no: lineNo, terminated: terminated})
 			d := &batch[len(batch)-1]
 			var derr error

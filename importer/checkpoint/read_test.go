@@ -50,7 +50,7 @@ func TestReadDamage(t *testing.T) {
 		{name: "second header", content: hdrLine + lineA + hdrLine, err: "line 3: unexpected second checkpoint header"},
 		{name: "no header", content: lineA + lineB, err: "line 1: not a checkpoint file"},
 		{name: "newer version", content: `{"checkpoint":3}` + "\n" + lineA, err: "version 3 is not supported"},
-		{name: "a CSV file", content: "id,title\nTKT-1,Printer\n", err: "line 1: damaged line"},
+		{name: "a CSV file", content: "id,title\nTKT-1,Printer\n", err: "is not a checkpoint file (its first line is not a JSON object)"},
 		{name: "a one-line text file", content: "hello world", err: "is not a checkpoint file"},
 		{name: "torn header", content: hdrLine[:25], warn: "ignoring its torn header (25 bytes)", kept: ""},
 		{name: "header cut before its key", content: `{"chec`, warn: "torn header", kept: ""},
