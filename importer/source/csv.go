@@ -126,8 +126,13 @@ func (c *csvReader) start(opt Options) error {
 	if err != nil {
 		return &FileError{Path: c.path, Err: err}
 	}
+	text, quirks := findQuirks(text)
 	delim := opt.Delimiter
-	if delim == 0 {
+	switch {
+	case delim != 0:
+	case quirks.sep != 0:
+		delim = quirks.sep
+	default:
 		delim = detectDelimiter(text)
 	}
 	if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
@@ -156,6 +161,12 @@ func (c *csvReader) start(opt Options) error {
 	// allocates them per record), so Cells may keep them.
 	c.r.ReuseRecord = true
 
+	if quirks.sep != 0 {
+		// The "sep=" line: a record, not a row.
+		if _, err := c.read(); err != nil && !errors.As(err, new(*csv.ParseError)) {
+			return &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file: %w", err)}
+		}
+	}
 	var raw []string
 	for {
 		rec, err := c.read()
@@ -746,9 +757,13 @@ func countCSV(path string, opt Options) (int, error) {
 	if err != nil {
 		return 0, &FileError{Path: path, Err: err}
 	}
+	text, quirks := findQuirks(text)
 	records, err := countRecords(text, make([]byte, csvBufSize))
 	if err != nil {
 		return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
+	}
+	if quirks.sep != 0 {
+		records-- // the "sep=" line
 	}
 	return max(records-1, 0), nil
 }

@@ -562,6 +562,8 @@ func TestCount(t *testing.T) {
 		{"newlines in quotes", "a,b\n\"x\ny\",\"\"\"\n\"\n3,4\n", Options{}, 2},
 		{"header only", "a,b\n", Options{}, 0},
 		{"utf-16", utf16LE("a\n1\n2\n3\n", true), Options{}, 3},
+		{"Excel's sep= line", "sep=;\r\na;b\r\n1;2\r\n3;4\r\n", Options{}, 2},
+		{"lines ended by CR alone", "a,b\r1,2\r\"x\ry\",3\r", Options{}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -698,5 +700,59 @@ func TestCSVInvalidUTF8AcrossReads(t *testing.T) {
 	}
 	if len(bad) < 20 {
 		t.Fatalf("only %d bad rows", len(bad))
+	}
+}
+
+// TestCSVQuirks: Excel's "sep=X" first line names the delimiter and is no
+// row (row numbers start at the header after it, as Excel shows them; line
+// numbers count it); a file whose lines end with a carriage return alone
+// ("CSV (Macintosh)") is read line by line, a quoted cell's CR included.
+func TestCSVQuirks(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		opt           Options
+		header        []string
+		rows          [][]string
+		where         string // of the second data row
+	}{
+		{"sep= line", "sep=;\r\na;b\r\n1;x,y\r\n3;4\r\n", Options{}, []string{"a", "b"}, [][]string{{"1", "x,y"}, {"3", "4"}}, "f.csv:4"},
+		{"sep= line, upper case, LF", "SEP=|\na|b\n1|2\n3|4\n", Options{}, []string{"a", "b"}, [][]string{{"1", "2"}, {"3", "4"}}, "f.csv:4"},
+		{"sep= line and --delimiter", "sep=;\na,b\n1,2\n3,4\n", Options{Delimiter: ','}, []string{"a", "b"}, [][]string{{"1", "2"}, {"3", "4"}}, "f.csv:4"},
+		{"not a sep= line", "sep=ab\n1\n2\n", Options{}, []string{"sep=ab"}, [][]string{{"1"}, {"2"}}, "f.csv:3"},
+		{"CR alone", "a,b\r1,\"two\rlines\"\r3,4\r", Options{}, []string{"a", "b"}, [][]string{{"1", "two\nlines"}, {"3", "4"}}, "f.csv:4"},
+		{"CR alone and a sep= line", "sep=;\ra;b\r1;2\r3;4", Options{}, []string{"a", "b"}, [][]string{{"1", "2"}, {"3", "4"}}, "f.csv:4"},
+		{"CRLF stays CRLF", "a,b\r\n1,\"x\r\ny\"\r\n3,4\r\n", Options{}, []string{"a", "b"}, [][]string{{"1", "x\ny"}, {"3", "4"}}, "f.csv:4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := OpenCSV(writeFile(t, "f.csv", tc.content), tc.opt)
+			if err != nil {
+				t.Fatalf("OpenCSV: %v", err)
+			}
+			defer r.Close()
+			if got := r.Header(); !reflect.DeepEqual(got, tc.header) {
+				t.Errorf("header %q, want %q", got, tc.header)
+			}
+			rows, err := readAll(t, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [][]string
+			for _, row := range rows {
+				var cells []string
+				for _, c := range row.Cells {
+					cells = append(cells, c.Value)
+				}
+				got = append(got, cells)
+				if row.Err != nil {
+					t.Errorf("row %d: %v", row.Number, row.Err)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.rows) {
+				t.Fatalf("rows %q, want %q", got, tc.rows)
+			}
+			if where := r.Where(rows[1].Number, -1); rows[1].Number != 3 || !strings.HasSuffix(where, "/"+tc.where) {
+				t.Errorf("second row: number %d at %s, want 3 at %s", rows[1].Number, where, tc.where)
+			}
+		})
 	}
 }
