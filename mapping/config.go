@@ -47,6 +47,7 @@ type Config struct {
 	Sheet     string // XLSX sheet ("" = the first visible one)
 	Encoding  string // CSV encoding ("" = UTF-8, BOM detected)
 	Delimiter rune   // CSV delimiter (0 = detected)
+	HeaderRow int    // the header's row (0 = the first row not empty; --header-row)
 
 	// How a run writes, so a nightly cron line need not repeat it; the
 	// --mode flag overrides Mode.
@@ -125,7 +126,7 @@ func (e *ConfigError) Error() string {
 }
 
 // topKeys are the keys allowed at the top of a mapping file.
-var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "mode", "tags", "columns", "defaults", "ignore", "comments"}
+var topKeys = []string{"type", "key", "timezone", "sheet", "encoding", "delimiter", "header_row", "mode", "tags", "columns", "defaults", "ignore", "comments"}
 
 // Modes are the values of mode: (and --mode): how a run writes.
 var Modes = []string{"create", "upsert", "update"}
@@ -200,7 +201,7 @@ func Parse(name string, data []byte) (*Config, error) {
 					cfg.Timezone, cfg.Location = s, loc
 				}
 			}
-		case "sheet", "encoding", "delimiter":
+		case "sheet", "encoding", "delimiter", "header_row":
 			p.parseReading(cfg, k.Value, v)
 		case "mode":
 			p.parseMode(cfg, v)
@@ -311,7 +312,8 @@ func (p *parser) stringList(n *yaml.Node, what string) []string {
 }
 
 // parseReading reads the keys that say how the file is read: sheet:,
-// encoding: and delimiter: (which keeps its spaces: "\t" is a tab).
+// encoding:, delimiter: (which keeps its spaces: "\t" is a tab) and
+// header_row:.
 func (p *parser) parseReading(cfg *Config, key string, v *yaml.Node) {
 	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
 		p.errAt(v, "%s must be a single value", key)
@@ -337,6 +339,13 @@ func (p *parser) parseReading(cfg *Config, key string, v *yaml.Node) {
 			return
 		}
 		cfg.Delimiter = d
+	case "header_row":
+		n, err := strconv.Atoi(strings.TrimSpace(v.Value))
+		if err != nil || n < 1 {
+			p.errAt(v, "header_row: %q: want the row number the header is on (1 or more)", v.Value)
+			return
+		}
+		cfg.HeaderRow = n
 	}
 }
 

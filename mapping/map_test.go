@@ -736,6 +736,15 @@ func TestParseReadingKeys(t *testing.T) {
 			t.Errorf("%q: sheet %q encoding %q delimiter %q", tc.yaml, cfg.Sheet, cfg.Encoding, cfg.Delimiter)
 		}
 	}
+	cfg, err := Parse("m.yaml", []byte("type: issue\nheader_row: 4\ncolumns: {T: title}\n"))
+	if err != nil || cfg.HeaderRow != 4 {
+		t.Errorf("header_row: 4: %v, HeaderRow %d", err, cfg.HeaderRow)
+	}
+	for _, bad := range []string{"0", "-2", "four", "[4]"} {
+		if _, err := Parse("m.yaml", []byte("type: issue\nheader_row: "+bad+"\ncolumns: {T: title}\n")); err == nil || !strings.Contains(err.Error(), "header_row") {
+			t.Errorf("header_row: %s: err %v, want one naming header_row", bad, err)
+		}
+	}
 }
 
 func TestMayRepeat(t *testing.T) {

@@ -44,6 +44,7 @@ type importFlags struct {
 	strict, dryRun                                         bool
 	allowEmbeddedRows                                      bool
 	maxCellBytes                                           int
+	headerRow                                              int
 
 	cmd string // the command the flags were registered for: validate or import
 
@@ -71,6 +72,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 	fs.StringVar(&f.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
 	fs.Var(&f.key, "key", "column(s) identifying a row across runs, comma-separated (default: the mapping's key, else a hash of the row's cells)")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV delimiter (default: detect among , ; tab |)")
+	fs.IntVar(&f.headerRow, "header-row", 0, "the row the header is on, when a report's title and filters sit above it (default: the mapping's header_row, else the first row that is not empty)")
 	fs.StringVar(&f.encoding, "encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
 	fs.StringVar(&f.timezone, "timezone", "", "time zone for dates without one, e.g. Europe/Berlin (default: the mapping's, else UTC)")
 	fs.StringVar(&f.comments, "comments", "", "a comments file (CSV or XLSX, one comment a row), mapped by the mapping's comments: section")
@@ -111,7 +113,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 
 // importGroups are the headings of validate's and import's help.
 var importGroups = []flagGroup{
-	{"Input", []string{"sheet", "delimiter", "encoding", "max-cell-bytes", "allow-embedded-rows", "comments", "comments-sheet"}},
+	{"Input", []string{"sheet", "delimiter", "encoding", "header-row", "max-cell-bytes", "allow-embedded-rows", "comments", "comments-sheet"}},
 	{"Mapping", []string{"mapping", "type", "key", "timezone", "strict", "schema", "lookup-cache"}},
 	{"Sync (create, upsert, update)", []string{"mode", "plan-csv", "recreate-missing"}},
 	{"API", []string{"sandbox", "endpoint", "token-file", "timeout", "verbose", "dry-run"}},
@@ -790,7 +792,7 @@ func parseWorkers(s string) (int, error) {
 // numFlags are the numeric flags of the command, with their ranges.
 func (f *importFlags) numFlags() ([]numFlag, []durFlag) {
 	pool := " (more requests in flight than any rate limit lets through; --workers auto sizes the pool)"
-	nums := []numFlag{{name: "max-cell-bytes", n: f.maxCellBytes, min: 1}}
+	nums := []numFlag{{name: "max-cell-bytes", n: f.maxCellBytes, min: 1}, {name: "header-row", n: f.headerRow, min: 0, why: " (0 = the first row that is not empty)"}}
 	durs := []durFlag{{name: "timeout", d: f.timeout, zeroMean: "30s"}}
 	if f.cmd != "import" {
 		return nums, durs

@@ -21,23 +21,27 @@ with why, and TODOs for what it could not tell. Check it, then validate with it.
 	typ := fs.String("type", "", "work type the mapping is for: issue|ticket|task|opportunity (default: guessed from the header)")
 	sheet := fs.String("sheet", "", "XLSX sheet (default: the visible sheet with the most rows)")
 	encoding := fs.String("encoding", "", "CSV encoding: utf-8|windows-1252|utf-16 (default utf-8, with BOM detection)")
-	withGroups(c, flagGroup{"Input", []string{"sheet", "encoding"}}, flagGroup{"Mapping", []string{"type"}})
+	headerRow := fs.Int("header-row", 0, "the row the header is on, when a report's title sits above it (written as header_row:)")
+	withGroups(c, flagGroup{"Input", []string{"sheet", "encoding", "header-row"}}, flagGroup{"Mapping", []string{"type"}})
 	c.RunE = func(_ *cobra.Command, pos []string) error {
-		return runInit(pos, *typ, *sheet, *encoding, env)
+		if *headerRow < 0 {
+			return usageError("--header-row %d: want the row number the header is on (1 or more)", *headerRow)
+		}
+		return runInit(pos, *typ, *sheet, *encoding, *headerRow, env)
 	}
 	return c
 }
 
 // runInit is init with its flags parsed.
-func runInit(pos []string, typ, sheet, encoding string, env Env) error {
+func runInit(pos []string, typ, sheet, encoding string, headerRow int, env Env) error {
 	if len(pos) != 1 {
 		return usageError("need exactly one FILE")
 	}
 	if _, ok := requiredByType[typ]; !ok && typ != "" {
 		return usageError("--type %q: must be one of issue, ticket, task, opportunity", typ)
 	}
-	opt := source.Options{Sheet: sheet, Encoding: encoding, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }}
-	in := skeletonInput{file: pos[0], typ: typ}
+	opt := source.Options{Sheet: sheet, Encoding: encoding, HeaderRow: headerRow, AllowEmbeddedRows: true, AllowDuplicate: func(string) bool { return true }}
+	in := skeletonInput{file: pos[0], typ: typ, headerRow: headerRow}
 	if opt.Sheet == "" {
 		var err error
 		if in.sheet, in.why, err = pickInitSheet(pos[0], opt); err != nil {

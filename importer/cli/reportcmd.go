@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 type reportFlags struct {
 	createdCSV, errorsCSV, html       string
 	input, sheet, delimiter, encoding string
+	headerRow                         int // as the import read the input (its checkpoint says)
 	logFormat                         string
 }
 
@@ -95,6 +97,7 @@ func writeReport(path string, f reportFlags, env Env) error {
 	}
 	if f.errorsCSV != "" {
 		f.sheet, f.encoding, f.delimiter = readingOf(hdr.Mapping, f.sheet, f.encoding, f.delimiter)
+		f.headerRow, _ = strconv.Atoi(hdr.Mapping["header_row"]) // "" (row 1): 0
 		if err := writeErrorsCSV(hdr.Key, state, f, env); err != nil {
 			return err
 		}
@@ -152,7 +155,7 @@ func writeErrorsCSV(key *checkpoint.KeyDef, state *checkpoint.State, f reportFla
 	if input == "" {
 		return fmt.Errorf("--errors-csv: the checkpoint names no input file; pass --input FILE")
 	}
-	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, AllowDuplicate: func(string) bool { return true }}
+	opt := source.Options{Sheet: f.sheet, Encoding: f.encoding, HeaderRow: f.headerRow, AllowDuplicate: func(string) bool { return true }}
 	if f.delimiter != "" {
 		d, err := source.ParseDelimiter(f.delimiter)
 		if err != nil {

@@ -24,6 +24,10 @@ func (f *importFlags) sourceOptions(cfg *mapping.Config) (source.Options, error)
 			opt.Encoding = cfg.Encoding
 		}
 		opt.Delimiter = cfg.Delimiter
+		opt.HeaderRow = cfg.HeaderRow
+	}
+	if f.headerRow > 0 {
+		opt.HeaderRow = f.headerRow
 	}
 	if f.delimiter != "" {
 		d, err := source.ParseDelimiter(f.delimiter)
@@ -134,6 +138,9 @@ func yamlQuote(s string) string {
 // when it has only some.
 func (r *importRun) failSheet(opt source.Options, cfg *mapping.Config, err error) error {
 	hint, complete := sheetHint(r.file, opt, cfg)
+	if hint == "" {
+		hint, complete = headerRowHint(r.file, opt, cfg)
+	}
 	switch {
 	case hint == "":
 		return r.fail(ExitUsage, "%v", err)
@@ -144,7 +151,7 @@ func (r *importRun) failSheet(opt source.Options, cfg *mapping.Config, err error
 }
 
 // describeReading adds how the file was read (sheet, encoding, delimiter,
-// when set) to a checkpoint's description of the mapping, so that
+// header row, when set) to a checkpoint's description of the mapping, so that
 // `report --errors-csv` reads the rows' cells from the same sheet.
 func describeReading(d map[string]string, opt source.Options) {
 	if opt.Sheet != "" {
@@ -155,6 +162,9 @@ func describeReading(d map[string]string, opt source.Options) {
 	}
 	if opt.Delimiter != 0 {
 		d["delimiter"] = string(opt.Delimiter)
+	}
+	if opt.HeaderRow > 1 {
+		d["header_row"] = strconv.Itoa(opt.HeaderRow)
 	}
 }
 
@@ -184,4 +194,69 @@ func untypedFormats(cfg *mapping.Config) []string {
 		}
 	}
 	return out
+}
+
+// headerRowSearch is how many rows headerRowHint looks through for the
+// mapped header: a report's title, its filters and a blank line or two.
+const headerRowSearch = 30
+
+// headerRowHint looks, when the mapping does not fit the header read (a
+// report export whose title and filters sit above the header), for a row
+// among the first headerRowSearch holding at least half the mapped
+// columns, more than the header read, and says how to start there.
+// complete reports that it holds every one.
+func headerRowHint(path string, opt source.Options, cfg *mapping.Config) (hint string, complete bool) {
+	cols := mappedNames(cfg)
+	if len(cols) == 0 {
+		return "", false
+	}
+	rows, err := source.FirstRows(path, opt, headerRowSearch)
+	if err != nil || len(rows) == 0 {
+		return "", false
+	}
+	read := 0 // the row read as the header: the first at or after opt.HeaderRow
+	for read < len(rows)-1 && rows[read].Number < opt.HeaderRow {
+		read++
+	}
+	have := countIn(rows[read].Values, cols)
+	for _, row := range rows {
+		n := countIn(row.Values, cols)
+		if n <= have || 2*n < len(cols) {
+			continue
+		}
+		pick := fmt.Sprintf("pass --header-row %d, or write header_row: %d in the mapping", row.Number, row.Number)
+		if n == len(cols) {
+			return fmt.Sprintf("%s: the mapped header is on row %d (what is above it looks like a title): %s", path, row.Number, pick), true
+		}
+		return fmt.Sprintf("%s: row %d has %d of the %d mapped columns, the header read has %d: %s", path, row.Number, n, len(cols), have, pick), false
+	}
+	return "", false
+}
+
+// mappedNames are the columns a mapping names: its columns and its key.
+func mappedNames(cfg *mapping.Config) []string {
+	if cfg == nil {
+		return nil
+	}
+	var cols []string
+	for _, r := range cfg.Columns {
+		cols = append(cols, r.Column)
+	}
+	return append(cols, cfg.Key...)
+}
+
+// countIn counts the names of cols among cells (compared as headers are:
+// trimmed, case-insensitively).
+func countIn(cells, cols []string) int {
+	have := map[string]bool{}
+	for _, h := range cells {
+		have[strings.ToLower(strings.TrimSpace(h))] = true
+	}
+	n := 0
+	for _, c := range cols {
+		if have[strings.ToLower(strings.TrimSpace(c))] {
+			n++
+		}
+	}
+	return n
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -62,6 +63,8 @@ type csvReader struct {
 	queue []Row
 	stash *stashed
 	err   error // sticky error after a FileError or io.EOF
+	// peekRows are the rows FirstRows asked for.
+	peekRows []PeekRow
 }
 
 // OpenCSV opens a CSV file and reads its header.
@@ -161,6 +164,9 @@ func (c *csvReader) start(opt Options) error {
 	// allocates them per record), so Cells may keep them.
 	c.r.ReuseRecord = true
 
+	if opt.peek > 0 {
+		return c.peek(opt.peek, quirks.sep != 0)
+	}
 	if quirks.sep != 0 {
 		// The "sep=" line: a record, not a row.
 		if _, err := c.read(); err != nil && !errors.As(err, new(*csv.ParseError)) {
@@ -174,9 +180,19 @@ func (c *csvReader) start(opt Options) error {
 			return &FileError{Path: c.path, Err: fmt.Errorf("the header is over %s: this is not a CSV file's header", byteSize(c.guard.limit))}
 		}
 		if err == io.EOF {
+			if opt.HeaderRow > 1 {
+				return &FileError{Path: c.path, Err: fmt.Errorf("no header on line %d or after (--header-row %d): the file ends before", opt.HeaderRow, opt.HeaderRow)}
+			}
 			return &FileError{Path: c.path, Err: errors.New("the file has no header (only blank lines)")}
 		}
 		var perr *csv.ParseError
+		if errors.As(err, &perr) && perr.StartLine < opt.HeaderRow {
+			err = nil // a title line above the header, whatever its quotes
+		}
+		if err == nil && c.r.FieldLine(0) < opt.HeaderRow {
+			c.ordinal++ // a row above the header: counted, as Excel numbers it
+			continue
+		}
 		if errors.As(err, &perr) {
 			return &FileError{Path: c.path, Err: fmt.Errorf("the header is not valid CSV: line %d, column %d: %w", perr.Line, perr.Column, perr.Err)}
 		}
@@ -758,12 +774,68 @@ func countCSV(path string, opt Options) (int, error) {
 		return 0, &FileError{Path: path, Err: err}
 	}
 	text, quirks := findQuirks(text)
+	if opt.HeaderRow > 1 {
+		// The lines above the header (the "sep=" line among them).
+		br, ok := text.(*bufio.Reader)
+		if !ok {
+			br = bufio.NewReader(text)
+			text = br
+		}
+		if err := skipLines(br, opt.HeaderRow-1); err != nil {
+			return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
+		}
+	}
 	records, err := countRecords(text, make([]byte, csvBufSize))
 	if err != nil {
 		return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
 	}
-	if quirks.sep != 0 {
+	if quirks.sep != 0 && opt.HeaderRow <= 1 {
 		records-- // the "sep=" line
 	}
 	return max(records-1, 0), nil
 }
+
+// skipLines reads past the first n lines of br.
+func skipLines(br *bufio.Reader, n int) error {
+	for ; n > 0; n-- {
+		for {
+			_, err := br.ReadSlice('\n')
+			if err == nil {
+				break
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// peek reads the first n records that are not blank into c.peekRows, the
+// "sep=" line (sep) not among them (see FirstRows).
+func (c *csvReader) peek(n int, sep bool) error {
+	skip := sep
+	for len(c.peekRows) < n {
+		rec, err := c.read()
+		if err == io.EOF {
+			break
+		}
+		var perr *csv.ParseError
+		if err != nil && !errors.As(err, &perr) {
+			return &FileError{Path: c.path, Err: fmt.Errorf("cannot read the file: %w", err)}
+		}
+		if skip || blank(rec) {
+			skip = false
+			continue
+		}
+		c.peekRows = append(c.peekRows, PeekRow{Number: c.r.FieldLine(0), Values: slices.Clone(rec)})
+	}
+	c.err = io.EOF
+	return nil
+}
+
+func (c *csvReader) peeked() []PeekRow { return c.peekRows }

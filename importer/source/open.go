@@ -41,6 +41,13 @@ type Options struct {
 	// the header and both columns. Headers compare case-insensitively.
 	AllowDuplicate func(header string) bool
 
+	// HeaderRow is the row the header is on (0 or 1: the first row that
+	// is not empty): the rows above it, a report's title and filters, are
+	// skipped. For XLSX it is the sheet's row number; for CSV the line the
+	// header starts on, as an editor (and Excel, before any cell of
+	// several lines) numbers it, counting an Excel "sep=" line.
+	HeaderRow int
+
 	// AllowEmbeddedRows accepts a CSV cell whose lines look like records
 	// of the file (see OpenCSV); without it such a cell makes its row
 	// invalid, as it is most often a stray quote that merged records.
@@ -51,6 +58,10 @@ type Options struct {
 	// a row before it asks for the next one (a dry run: it copies what it
 	// keeps of an invalid row). The Values are never reused.
 	ReuseCells bool
+
+	// peek, set by FirstRows, makes Open collect the first peek rows as
+	// they are (no header taken) and stop there.
+	peek int
 
 	// unzipLimit overrides defaultUnzipLimit (tests lower it).
 	unzipLimit int64
@@ -176,4 +187,29 @@ func Count(path string, opt Options) (int, error) {
 		return -1, nil
 	}
 	return countCSV(path, opt)
+}
+
+// PeekRow is a row of the file as it is, before any header is taken: the
+// number the file shows it under (the line it starts on for CSV, the row
+// for XLSX) and its cells' values.
+type PeekRow struct {
+	Number int
+	Values []string
+}
+
+// FirstRows reads the first n rows of the file that are not empty, as
+// they are: for a hint when a mapping does not fit the header read (a
+// report's title above it). Every error is a *FileError.
+func FirstRows(path string, opt Options, n int) ([]PeekRow, error) {
+	opt.peek, opt.HeaderRow = max(n, 1), 0
+	r, err := Open(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	p, ok := r.(interface{ peeked() []PeekRow })
+	if !ok {
+		return nil, nil
+	}
+	return p.peeked(), nil
 }

@@ -101,14 +101,15 @@ func xlsxRows(path string, opt Options) int {
 	}
 	for _, zf := range x.zr.File {
 		if strings.EqualFold(zf.Name, partName) {
-			return dimensionRows(zf)
+			return dimensionRows(zf, opt.HeaderRow)
 		}
 	}
 	return -1
 }
 
-// dimensionRows reads the <dimension> of one sheet part.
-func dimensionRows(zf *zip.File) int {
+// dimensionRows reads the <dimension> of one sheet part, whose header is
+// on headerRow (0: the range's first row).
+func dimensionRows(zf *zip.File, headerRow int) int {
 	rc, err := zf.Open()
 	if err != nil {
 		return -1
@@ -128,7 +129,10 @@ func dimensionRows(zf *zip.File) int {
 	if top <= 0 || bottom <= top || bottom > maxSheetRows {
 		return -1
 	}
-	rows := bottom - top // the header is the range's first row
+	rows := bottom - max(top, headerRow) // the header is the range's first row, or headerRow
+	if rows <= 0 {
+		return -1
+	}
 	if uint64(rows)*minRowBytes > zf.UncompressedSize64 {
 		return -1
 	}

@@ -43,6 +43,7 @@ type xlsxReader struct {
 	date1904    bool
 	styleDate   []bool // styleDate[s]: cell style s has a date/time format
 	hdr         header
+	peekRows    []PeekRow // the rows FirstRows asked for
 	maxCell     int
 	n           int // the sheet row last read
 
@@ -256,17 +257,23 @@ func (x *xlsxReader) pickSheet(want string) error {
 // readHeader reads up to the first non-empty row (the header) and the first
 // data row after it.
 func (x *xlsxReader) readHeader(opt Options) error {
+	if opt.peek > 0 {
+		return x.peek(opt.peek)
+	}
 	var raw []string
 	for {
 		vals, meta, err := x.rawRow()
+		if err == io.EOF && opt.HeaderRow > 1 {
+			return x.fail("sheet %q has no header on row %d or after (--header-row %d)", x.sheet, opt.HeaderRow, opt.HeaderRow)
+		}
 		if err == io.EOF {
 			return x.fail("sheet %q is empty", x.sheet)
 		}
 		if err != nil {
 			return err
 		}
-		if blank(vals) {
-			continue
+		if x.n < opt.HeaderRow || blank(vals) {
+			continue // a title or filter row above the header, or an empty one
 		}
 		for i, v := range vals {
 			cell, _ := x.cell(v, metaAt(meta, i))
@@ -674,3 +681,30 @@ func readZipEntry(zf *zip.File) ([]byte, error) {
 	defer rc.Close()
 	return io.ReadAll(io.LimitReader(rc, xlsxXMLLimit))
 }
+
+// peek reads the first n rows that are not empty into x.peekRows (see
+// FirstRows).
+func (x *xlsxReader) peek(n int) error {
+	for len(x.peekRows) < n {
+		vals, meta, err := x.rawRow()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if blank(vals) {
+			continue
+		}
+		row := PeekRow{Number: x.n, Values: make([]string, len(vals))}
+		for i, v := range vals {
+			cell, _ := x.cell(v, metaAt(meta, i))
+			row.Values[i] = cell.Value
+		}
+		x.peekRows = append(x.peekRows, row)
+	}
+	x.err = io.EOF
+	return nil
+}
+
+func (x *xlsxReader) peeked() []PeekRow { return x.peekRows }
