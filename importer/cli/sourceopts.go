@@ -53,11 +53,7 @@ func sheetHint(path string, opt source.Options, cfg *mapping.Config) (hint strin
 	if err != nil || len(sheets) < 2 {
 		return "", false
 	}
-	var cols []string
-	for _, r := range cfg.Columns {
-		cols = append(cols, r.Column)
-	}
-	cols = append(cols, cfg.Key...)
+	cols := mappedNames(cfg)
 	current, how := opt.Sheet, "the sheet read"
 	if current == "" {
 		for _, s := range sheets {
@@ -101,17 +97,7 @@ func mappedColumns(path, sheet string, cols []string) int {
 		return -1
 	}
 	defer src.Close()
-	have := map[string]bool{}
-	for _, h := range src.Header() {
-		have[strings.ToLower(strings.TrimSpace(h))] = true
-	}
-	n := 0
-	for _, c := range cols {
-		if have[strings.ToLower(strings.TrimSpace(c))] {
-			n++
-		}
-	}
-	return n
+	return countIn(src.Header(), cols)
 }
 
 // shellQuote quotes a word for a command line when it needs it.

@@ -571,18 +571,8 @@ func TestTransportErrors(t *testing.T) {
 	})
 
 	t.Run("timeout after write", func(t *testing.T) {
-		release := make(chan struct{})
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.ReadAll(r.Body)
-			<-release
-		}))
-		t.Cleanup(srv.Close)
-		t.Cleanup(func() { close(release) })
-		c, err := New(Options{Endpoint: srv.URL, Token: testToken, Timeout: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = c.CreateWork(context.Background(), []byte(`{"title":"x"}`))
+		c := silentAfterRead(t)
+		_, _, err := c.CreateWork(context.Background(), []byte(`{"title":"x"}`))
 		wantTransport(t, err, true)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
@@ -592,17 +582,7 @@ func TestTransportErrors(t *testing.T) {
 	// A read that timed out after it was written changed nothing: it is
 	// not in doubt, and its message does not say it may have been done.
 	t.Run("read timed out after write", func(t *testing.T) {
-		release := make(chan struct{})
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.ReadAll(r.Body)
-			<-release
-		}))
-		t.Cleanup(srv.Close)
-		t.Cleanup(func() { close(release) })
-		c, err := New(Options{Endpoint: srv.URL, Token: testToken, Timeout: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := silentAfterRead(t)
 		reads := map[string]func() error{
 			"works.get":              func() error { _, _, err := c.GetWork(context.Background(), "ISS-1"); return err },
 			"dev-users.self":         func() error { _, _, err := c.Self(context.Background()); return err },
@@ -628,6 +608,24 @@ func TestTransportErrors(t *testing.T) {
 			t.Errorf("err = %v, want it to wrap context.Canceled", err)
 		}
 	})
+}
+
+// silentAfterRead is a client with a 100 ms timeout of a server that
+// reads each request whole and never answers.
+func silentAfterRead(t *testing.T) *Client {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	c, err := New(Options{Endpoint: srv.URL, Token: testToken, Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func wantTransport(t *testing.T, err error, inDoubt bool) {

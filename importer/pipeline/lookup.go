@@ -21,11 +21,17 @@ const lookupPage = 100
 // in DevRev by the custom field that stores keys (Mapper.KeyField); a
 // full batch is looked up at once. false means the run stopped.
 func (r *run) lookUp(ctx context.Context, jobs chan<- *Op, op *Op) bool {
+	return r.queue(ctx, jobs, op, r.flushLookups)
+}
+
+// queue adds op to the rows waiting for one works.list; a full batch is
+// handed to flush at once. false means the run stopped.
+func (r *run) queue(ctx context.Context, jobs chan<- *Op, op *Op, flush func(context.Context, chan<- *Op) bool) bool {
 	r.lookups = append(r.lookups, op)
 	if len(r.lookups) < lookupBatch {
 		return true
 	}
-	return r.flushLookups(ctx, jobs)
+	return flush(ctx, jobs)
 }
 
 // flushLookups looks the queued keys up (one works.list filter, paged)

@@ -57,11 +57,7 @@ func probes(cfg Config, keyField string) bool {
 // are queued or the file ends; then flushProbe decides them all. false
 // means the run stopped. A dry run queues only the row's number and key.
 func (r *run) probe(ctx context.Context, jobs chan<- *Op, op *Op) bool {
-	r.lookups = append(r.lookups, op)
-	if len(r.lookups) < lookupBatch {
-		return true
-	}
-	return r.flushProbe(ctx, jobs)
+	return r.queue(ctx, jobs, op, r.flushProbe)
 }
 
 // flushProbe looks the queued rows' keys up once and ends the probing:
