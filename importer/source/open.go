@@ -109,11 +109,17 @@ func Open(path string, opt Options) (Reader, error) {
 // its first bytes.
 func sniff(path string) ([]byte, error) {
 	st, err := os.Stat(path)
+	if path == "-" && err != nil {
+		return nil, &FileError{Path: path, Err: errors.New("standard input cannot be read: " + rereadNote)}
+	}
 	if err != nil {
 		return nil, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
 	}
 	if st.IsDir() {
 		return nil, &FileError{Path: path, Err: errors.New("is a directory, not a CSV or XLSX file")}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &FileError{Path: path, Err: errors.New("is a pipe or a device, not a file: " + rereadNote)}
 	}
 	if st.Size() == 0 {
 		return nil, &FileError{Path: path, Err: errors.New("the file is empty")}
@@ -130,6 +136,11 @@ func sniff(path string) ([]byte, error) {
 	}
 	return head[:n], nil
 }
+
+// rereadNote says why a stream will not do: the file is read more than
+// once (sniffed, counted, checked for duplicate keys, read again to
+// resume).
+const rereadNote = "save it to a file and give its path (the file is read more than once: to tell its kind, count its rows, check duplicate keys, resume)"
 
 // oleError explains an OLE compound file: either an Excel 97-2003 .xls or an
 // encrypted (password-protected) .xlsx, which Office stores the same way.
