@@ -20,6 +20,8 @@ func (r *importRun) relateConfig(rr *relRun) *pipeline.RelateConfig {
 	rc := &pipeline.RelateConfig{
 		Reopen:     func() (source.Reader, error) { return source.Open(r.file, r.opt) },
 		Resolve:    rr.ix.Resolve,
+		Check:      func() error { return r.checkRelations(rr) },
+		Refused:    rr.ix.Refused,
 		Works:      func() (*checkpoint.State, error) { return checkpoint.ReadLight(r.ckPath) },
 		Visibility: mapping.DefaultVisibility,
 	}

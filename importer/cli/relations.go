@@ -99,10 +99,11 @@ func (rr *relRun) close() {
 	rr.ix.Close()
 }
 
-// finishRelations reads the comments file, checks every reference and
-// puts the counts into the summary.
-func (r *importRun) finishRelations(rr *relRun, s *report.Summary) error {
-	if rr == nil {
+// checkRelations reads the comments file and checks every reference, once:
+// an import's second phase does it before it sends (so a link closing a
+// parent cycle is not created), validate after its rows.
+func (r *importRun) checkRelations(rr *relRun) error {
+	if rr.rep != nil {
 		return nil
 	}
 	if rr.addErr != nil {
@@ -120,6 +121,19 @@ func (r *importRun) finishRelations(rr *relRun, s *report.Summary) error {
 		return r.fail(ExitUsage, "%v", err)
 	}
 	rr.rep = rep
+	return nil
+}
+
+// finishRelations checks every reference (unless the second phase did)
+// and puts the counts into the summary.
+func (r *importRun) finishRelations(rr *relRun, s *report.Summary) error {
+	if rr == nil {
+		return nil
+	}
+	if err := r.checkRelations(rr); err != nil {
+		return err
+	}
+	rep := rr.rep
 	sent := s.Relations // the import's second phase: what it sent
 	s.Relations = &report.RelationCounts{Links: rep.Links, Comments: rep.Comments, Unresolved: rep.Unresolved, Warnings: rep.Warnings,
 		LinkProblems: rep.LinkErrors, CommentProblems: rep.CommentErrors + rr.commentProbs}

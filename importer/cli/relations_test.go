@@ -252,3 +252,46 @@ func TestInitGuessesLinksAndComments(t *testing.T) {
 		}
 	}
 }
+
+// TestImportLeavesOutTheLinkClosingACycle: a Jira export whose parents go
+// round (K-1's parent is K-2, K-2's is K-1): the import creates every work
+// and every link but the one that closes the cycle (the one met first),
+// which fails naming the cycle; DevRev never holds one. (Relations'
+// TestTwoParents covers the second parent, refused the same way.)
+func TestImportLeavesOutTheLinkClosingACycle(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "cyc.csv")
+	content := "Summary,Issue key,Issue id,Issue Type,Status,Priority,Parent,Outward issue link (Blocks),Outward issue link (Blocks),Comment,Comment,Description\n" +
+		"A,K-1,1,Story,To Do,High,2,,,,,d\n" +
+		"B,K-2,2,Story,To Do,High,1,,,,,d\n" +
+		"C,K-3,3,Story,To Do,High,1,,,,,d\n"
+	if err := os.WriteFile(csvPath, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sim := startSim(t, simulator.Options{})
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", filepath.Join("..", "..", "samples", "jira-hierarchy.yaml"))
+	if res.code != ExitRowsFailed {
+		t.Fatalf("exit %d, want %d (a link failed)\n%s", res.code, ExitRowsFailed, res.stderr)
+	}
+	if !strings.Contains(res.stderr, `cyc.csv:2: Parent "2": not created: the parent hierarchy has a cycle: K-1 → K-2 → K-1`) {
+		t.Errorf("the refused link is not named:\n%s", res.stderr)
+	}
+	parentOf := map[string]string{} // child's display ID → parent's
+	for _, l := range sim.Links() {
+		if l.Type == "is_parent_of" && !l.Deleted {
+			parentOf[l.TargetDisplayID] = l.SourceDisplayID
+		}
+	}
+	if len(parentOf) != 2 {
+		t.Fatalf("parent links %v, want K-2's and K-3's (K-1's closes the cycle)", parentOf)
+	}
+	for child := range parentOf {
+		seen := map[string]bool{}
+		for w := child; w != ""; w = parentOf[w] {
+			if seen[w] {
+				t.Fatalf("DevRev holds a parent cycle through %s: %v", w, parentOf)
+			}
+			seen[w] = true
+		}
+	}
+}

@@ -40,6 +40,13 @@ type RelateConfig struct {
 	// Resolve says what a link reference names (relations.Index.Resolve,
 	// valid once the first phase fed it every row).
 	Resolve func(ref mapping.LinkRef) (relations.Target, bool)
+	// Check, when set, runs before the phase sends anything: the checks
+	// of every reference (relations.Index.Finish) that Refused answers by.
+	Check func() error
+	// Refused says why the link reference of a row's cell is not to be
+	// created (relations.Index.Refused: it closes a parent cycle or gives
+	// a work a second parent); nil refuses none.
+	Refused func(row, col int, ref string) (string, bool)
 	// Works reads the journal as the first phase left it (a light State:
 	// the work of every key).
 	Works func() (*checkpoint.State, error)
@@ -88,6 +95,11 @@ type relCounts struct {
 // relate runs the second phase.
 func (r *run) relate(ctx context.Context) error {
 	rc := r.cfg.Relate
+	if rc.Check != nil {
+		if err := rc.Check(); err != nil {
+			return err
+		}
+	}
 	works, err := rc.Works()
 	if err != nil {
 		return &StopError{Reason: ReasonCheckpoint, Err: fmt.Errorf("reading the checkpoint for links and comments: %w", err)}
@@ -228,6 +240,12 @@ func (r *run) workOf(key string) (string, bool) {
 // on the row).
 func (r *run) linkOp(row source.Row, key, id string, ref mapping.LinkRef) *Op {
 	what := fmt.Sprintf("%s %q", ref.Column, ref.Ref)
+	if rf := r.cfg.Relate.Refused; rf != nil {
+		if why, refused := rf(row.Number, ref.Col, ref.Ref); refused {
+			r.relFailed(row, KindLink, "", what+": not created: "+why)
+			return nil
+		}
+	}
 	t, ok := r.cfg.Relate.Resolve(ref)
 	var other, otherName string
 	switch {

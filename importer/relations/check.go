@@ -318,8 +318,22 @@ func (ix *Index) describe(rep *Report, pend []pending) error {
 		}
 		text := mapping.Problem{Field: string(first.link), Msg: msg}.Format(ix.where(first))
 		ix.add(rep, Problem{Row: first.row, Text: text, Warning: p.warning})
+		switch p.kind {
+		case 'c': // the cycle's edge met first in the file: the rest stand
+			ix.refuse(first, msg)
+		case 't': // the second parent
+			ix.refuse(recs[1], msg)
+		}
 	}
 	return nil
+}
+
+// refuse records that the link of record v is not to be created.
+func (ix *Index) refuse(v *view, why string) {
+	if ix.refused == nil {
+		ix.refused = map[linkAt]string{}
+	}
+	ix.refused[linkAt{v.row, v.col, string(v.ref)}] = why
 }
 
 // refName names the work a record's cell refers to: the key of the row

@@ -81,6 +81,24 @@ type Index struct {
 	recs  *spill
 
 	links, comments int // counted on valid rows
+	// refused are the parent links Finish found closing a cycle or giving
+	// a work a second parent: an import does not create them.
+	refused map[linkAt]string
+}
+
+// linkAt names one link reference: its row, its cell's column, the text.
+type linkAt struct {
+	row, col int
+	ref      string
+}
+
+// Refused says whether the link reference of row's column col that reads
+// ref would close a cycle in the parent hierarchy or give a work a second
+// parent (the second one met in the file), and why: such a link is not
+// created, the others of the hierarchy are. Valid after Finish.
+func (ix *Index) Refused(row, col int, ref string) (string, bool) {
+	why, ok := ix.refused[linkAt{row, col, ref}]
+	return why, ok
 }
 
 // New makes an empty Index.

@@ -201,6 +201,8 @@ func TestCycleIsNamed(t *testing.T) {
 	g.row("ZD-7", "7", "b", "ZD-1")
 	g.row("ZD-9", "9", "c", "ZD-7") // under the cycle: no depth warning
 	wantProblems(t, g.finish(), `f.csv:2 column "Parent" (parent): the parent hierarchy has a cycle: ZD-1 → ZD-7 → ZD-1 (each → its parent)`)
+	// The cycle's edge met first is not to be created; the rest stand.
+	wantRefused(t, g.ix, map[[2]int]string{{2, 3}: "ZD-7"}, map[[2]int]string{{3, 3}: "ZD-1", {4, 3}: "ZD-7"})
 	h := newFixture(t, Options{})
 	h.row("ZD-2", "2", "a", "", "", "ZD-4")
 	h.row("ZD-4", "4", "b", "", "", "ZD-2")
@@ -209,6 +211,23 @@ func TestCycleIsNamed(t *testing.T) {
 		`f.csv:4 column "Parent" (parent): "ZD-6" links the row to itself`,
 		`f.csv:2 column "Subs" (children): the parent hierarchy has a cycle: ZD-4 → ZD-2 → ZD-4 (each → its parent)`,
 	)
+	wantRefused(t, h.ix, map[[2]int]string{{2, 5}: "ZD-4"}, map[[2]int]string{{3, 5}: "ZD-2"})
+}
+
+// wantRefused checks Index.Refused for the link references at {row,
+// column} reading the texts given: refused, and not.
+func wantRefused(t *testing.T, ix *Index, refused, kept map[[2]int]string) {
+	t.Helper()
+	for at, ref := range refused {
+		if why, ok := ix.Refused(at[0], at[1], ref); !ok || why == "" {
+			t.Errorf("row %d column %d %q not refused", at[0], at[1], ref)
+		}
+	}
+	for at, ref := range kept {
+		if why, ok := ix.Refused(at[0], at[1], ref); ok {
+			t.Errorf("row %d column %d %q refused: %s", at[0], at[1], ref, why)
+		}
+	}
 }
 
 func TestDepthWarning(t *testing.T) {
@@ -250,6 +269,8 @@ func TestTwoParents(t *testing.T) {
 		`f.csv:2 column "Subs" (children): C-3 has two parents, P-1 (f.csv:2 column "Subs") and P-2 (f.csv:4 column "Parent"); a work has one`,
 		`f.csv:5 column "Parent" (parent): C-4 has two parents, P-1 (f.csv:5 column "Parent") and P-5 (f.csv:6 column "Subs"); a work has one`,
 	)
+	// The second parent met in the file is not to be linked.
+	wantRefused(t, f.ix, map[[2]int]string{{4, 3}: "P-2", {6, 5}: "C-4"}, map[[2]int]string{{2, 5}: "C-3", {5, 3}: "P-1", {8, 3}: "ISS-3"})
 	// The same link named from both ends is one link, not two parents.
 	g := newFixture(t, Options{})
 	g.row("P-1", "1", "a", "", "", "C-2")
