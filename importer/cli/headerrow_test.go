@@ -100,3 +100,25 @@ func TestHeaderRowHintXLSX(t *testing.T) {
 		t.Errorf("init --header-row 4: exit %d\n%s%s", init.code, init.stdout, init.stderr)
 	}
 }
+
+// TestInitGuessesTheHeaderRow: init on a report export with a title above
+// the header writes header_row: with why, and its mapping validates the
+// file; on a file whose first row is the header it writes none.
+func TestInitGuessesTheHeaderRow(t *testing.T) {
+	csvPath, _ := writeTitled(t, 5)
+	res := run(t, "", nil, "init", csvPath)
+	if res.code != ExitOK || !strings.Contains(res.stdout, "header_row: 4  # a title above it") {
+		t.Fatalf("init: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	mp := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(mp, []byte(res.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if v := run(t, "", nil, "validate", csvPath, "--mapping", mp); v.code != ExitOK || v.num("rows") != 5 {
+		t.Errorf("validate with init's mapping: exit %d summary %v\n%s", v.code, v.summary, v.stderr)
+	}
+	plain, _ := writeTickets(t, 5)
+	if res := run(t, "", nil, "init", plain); res.code != ExitOK || strings.Contains(res.stdout, "header_row") {
+		t.Errorf("init of a file with its header first: exit %d\n%s", res.code, res.stdout)
+	}
+}

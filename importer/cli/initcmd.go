@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,6 +51,11 @@ func runInit(pos []string, typ, sheet, encoding string, headerRow int, env Env) 
 		}
 		opt.Sheet = in.sheet
 	}
+	if opt.HeaderRow == 0 {
+		if row, why := guessHeaderRow(pos[0], opt); row > 1 {
+			opt.HeaderRow, in.headerRow, in.headerWhy = row, row, why
+		}
+	}
 	src, err := source.Open(pos[0], opt)
 	if err != nil {
 		return usageError("%v", err)
@@ -57,6 +64,56 @@ func runInit(pos []string, typ, sheet, encoding string, headerRow int, env Env) 
 	in.cols, in.rows = sampleColumns(src, initSampleRows)
 	writeSkeleton(env.Stdout, in)
 	return nil
+}
+
+// guessHeaderRow finds a report's title above the header: when the first
+// rows that are not empty hold one or two cells and a later one (within
+// headerRowSearch) is as wide as the widest of them and no narrower than
+// the rows below it, that row is the header. 0 when the first row is.
+func guessHeaderRow(path string, opt source.Options) (int, string) {
+	rows, err := source.FirstRows(path, opt, headerRowSearch)
+	if err != nil || len(rows) < 3 {
+		return 0, ""
+	}
+	filled := make([]int, len(rows))
+	widest := 0
+	for i, r := range rows {
+		for _, v := range r.Values {
+			if strings.TrimSpace(v) != "" {
+				filled[i]++
+			}
+		}
+		widest = max(widest, filled[i])
+	}
+	if widest < 3 || filled[0] > 2 {
+		return 0, ""
+	}
+	for i := 1; i < len(rows); i++ {
+		if filled[i] == widest && labels(rows[i].Values) {
+			return rows[i].Number, fmt.Sprintf("a title above it (rows of one or two cells); row %d is the first as wide as the rows below it, and names its columns", rows[i].Number)
+		}
+		if filled[i] > 2 {
+			return 0, "" // a narrower row that is no title: no guess
+		}
+	}
+	return 0, ""
+}
+
+// labels reports whether the cells read as a header: distinct, and none a
+// number.
+func labels(values []string) bool {
+	seen := map[string]bool{}
+	for _, v := range values {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" {
+			continue
+		}
+		if _, err := strconv.ParseFloat(v, 64); err == nil || seen[v] {
+			return false
+		}
+		seen[v] = true
+	}
+	return true
 }
 
 // initSampleRows is how many rows init reads to guess from.

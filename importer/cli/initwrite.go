@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -16,8 +17,10 @@ type skeletonInput struct {
 	typ   string // from --type; "" to guess
 	sheet string // sheet: to write ("" for none)
 	why   string // why that sheet
-	// headerRow is header_row: to write (0 or 1 for none)
+	// headerRow is header_row: to write (0 or 1 for none), headerWhy
+	// why, when init guessed it
 	headerRow int
+	headerWhy string
 	cols      []*sampledColumn
 	rows      int // rows sampled
 }
@@ -37,7 +40,8 @@ func writeSkeleton(w io.Writer, in skeletonInput) {
 	fmt.Fprintf(w, "# Each guess says why; check every line, then: devrev-import validate %s --mapping THIS_FILE\n", in.file)
 	fmt.Fprintf(w, "type: %s  # %s\n", typ, typWhy)
 	if in.headerRow > 1 {
-		fmt.Fprintf(w, "header_row: %d  # the rows above it are a title, skipped\n", in.headerRow)
+		why := cmp.Or(in.headerWhy, "the rows above it are skipped")
+		fmt.Fprintf(w, "header_row: %d  # %s\n", in.headerRow, why)
 	}
 	if in.sheet != "" {
 		fmt.Fprintf(w, "sheet: %s  # %s\n", yamlString(in.sheet), in.why)
