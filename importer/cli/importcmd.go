@@ -63,6 +63,7 @@ type importFlags struct {
 	// how rows are written (see sync.go)
 	mode, planCSV   string
 	recreateMissing bool
+	noKeyCheck      bool
 }
 
 func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
@@ -93,6 +94,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 	fs.StringVar(&f.mode, "mode", "", "create (default: new rows only), upsert (create new rows, update changed ones) or update (update only); default: the mapping's mode:")
 	fs.StringVar(&f.planCSV, "plan-csv", "", "dry run: write what an import would do here, one line per create and per changed field (row, key, op, work, field, old, new)")
 	fs.BoolVar(&f.recreateMissing, "recreate-missing", false, "upsert: create again a row whose work was deleted in DevRev (default: the row fails)")
+	fs.BoolVar(&f.noKeyCheck, "no-key-check", false, "create mode with a new checkpoint: create even when DevRev already holds works with the first rows' keys (another import uses the same keys)")
 	if cmd != "import" {
 		return
 	}
@@ -115,7 +117,7 @@ func (f *importFlags) register(fs *pflag.FlagSet, cmd string) {
 var importGroups = []flagGroup{
 	{"Input", []string{"sheet", "delimiter", "encoding", "header-row", "max-cell-bytes", "allow-embedded-rows", "comments", "comments-sheet"}},
 	{"Mapping", []string{"mapping", "type", "key", "timezone", "strict", "schema", "lookup-cache"}},
-	{"Sync (create, upsert, update)", []string{"mode", "plan-csv", "recreate-missing"}},
+	{"Sync (create, upsert, update)", []string{"mode", "plan-csv", "recreate-missing", "no-key-check"}},
 	{"API", []string{"sandbox", "endpoint", "token-file", "timeout", "verbose", "dry-run"}},
 	{"Output", []string{"errors-csv", "created-csv", "summary-json", "progress", "log-format"}},
 	{"Limits and rate", []string{"workers", "max-workers", "rate", "burst", "max-retries", "max-consecutive-failures", "max-duration", "max-errors", "max-wait"}},
@@ -265,7 +267,7 @@ func (r *importRun) run(ctx context.Context) error {
 	counters := new(progress.Counters)
 	pcfg := pipeline.Config{
 		Source: src, Mapper: mapper, DryRun: r.dry, Errors: errs, Counters: counters, Logger: r.log,
-		Mode: r.mode(cfg), RecreateMissing: r.f.recreateMissing, TagsAdd: cfg != nil && cfg.TagsAdd,
+		Mode: r.mode(cfg), RecreateMissing: r.f.recreateMissing, TagsAdd: cfg != nil && cfg.TagsAdd, NoKeyCheck: r.f.noKeyCheck,
 	}
 	r.cfg, r.mapper = cfg, mapper
 	r.groups = newProblemGroups(src.Header())

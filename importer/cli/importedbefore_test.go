@@ -64,6 +64,15 @@ func TestCreateWithANewCheckpointStopsWhenTheFileWasImportedBefore(t *testing.T)
 			assertExactlyOnce(t, sim, 80)
 		})
 	}
+	// --no-key-check creates them all the same (a dry run says so: no
+	// warning), and is refused outside create mode.
+	other := filepath.Join(t.TempDir(), "third.jsonl")
+	if res := run(t, sim.URL, nil, "validate", csvPath, "--mapping", mappingPath, "--checkpoint", other, "--no-key-check"); res.code != ExitOK || strings.Contains(res.stderr, "would stop") {
+		t.Errorf("validate --no-key-check: exit %d\n%s", res.code, res.stderr)
+	}
+	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert", "--no-key-check"); res.code != ExitUsage || !strings.Contains(res.stderr, "--no-key-check is for create mode") {
+		t.Errorf("upsert --no-key-check: exit %d\n%s", res.code, res.stderr)
+	}
 	// What the message says to run: every work found by its key, none
 	// written.
 	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--mode", "upsert")
@@ -118,5 +127,23 @@ func TestCreateProbeRefusedIsAWarning(t *testing.T) {
 	}
 	if !strings.Contains(res.stderr, "could not check whether DevRev already holds works") || !strings.Contains(res.stderr, "not filterable") {
 		t.Errorf("no warning naming the refused check:\n%s", res.stderr)
+	}
+}
+
+// TestNoKeyCheckCreatesAllTheSame: keys another import also uses (two
+// trackers numbering from 1): --no-key-check asks nothing and creates.
+func TestNoKeyCheckCreatesAllTheSame(t *testing.T) {
+	sim := startSim(t, simulator.Options{})
+	csvPath, mappingPath := writeTickets(t, 4)
+	if res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath); res.code != ExitOK {
+		t.Fatalf("first import: exit %d\n%s", res.code, res.stderr)
+	}
+	lists := sim.Stats().ByPath["/works.list"]
+	res := run(t, sim.URL, nil, "import", csvPath, "--mapping", mappingPath, "--checkpoint", filepath.Join(t.TempDir(), "b.jsonl"), "--no-key-check")
+	if res.code != ExitOK || res.num("created") != 4 || sim.Stats().ByPath["/works.list"] != lists {
+		t.Errorf("exit %d summary %v, works.list %d -> %d\n%s", res.code, res.summary, lists, sim.Stats().ByPath["/works.list"], res.stderr)
+	}
+	if n := len(sim.Works()); n != 8 {
+		t.Errorf("%d works, want 8 (each key twice, as asked)", n)
 	}
 }

@@ -45,6 +45,9 @@ func (r *importRun) checkMode(cfg *mapping.Config, m *mapping.Mapper) error {
 	if r.f.planCSV != "" && !r.dry {
 		return r.fail(ExitUsage, "--plan-csv is for dry runs (validate, import --dry-run): it says what an import would do")
 	}
+	if r.f.noKeyCheck && mode != pipeline.ModeCreate {
+		return r.fail(ExitUsage, "--no-key-check is for create mode (upsert and update look every key up)")
+	}
 	if r.f.recreateMissing && mode != pipeline.ModeUpsert {
 		return r.fail(ExitUsage, "--recreate-missing is for --mode upsert (it creates again a row whose work was deleted in DevRev)")
 	}

@@ -112,6 +112,10 @@ type Config struct {
 
 	// Stop, when closed, stops taking new rows; requests in flight finish.
 	Stop <-chan struct{}
+	// NoKeyCheck turns off create mode's look at its first keys in DevRev
+	// on a new checkpoint (probe.go): keys another import uses too.
+	NoKeyCheck bool
+
 	// NoCheckpoint says, in a dry run (which reads no checkpoint), that
 	// the import's checkpoint does not exist yet, so the dry run checks
 	// the first keys in DevRev as that import would (probe.go).

@@ -36,7 +36,7 @@ const probeShown = 3
 // checkpoint does not exist (Config.NoCheckpoint), and warns of what the
 // import would do.
 func probes(cfg Config, keyField string) bool {
-	if cfg.Mode.syncs() || keyField == "" || cfg.Client == nil {
+	if cfg.Mode.syncs() || cfg.NoKeyCheck || keyField == "" || cfg.Client == nil {
 		return false
 	}
 	if cfg.DryRun {
@@ -122,6 +122,6 @@ func (r *run) importedBefore(ops []*Op, found map[string][]devrev.Work) error {
 		"(custom field %s): %d of the first %d valid rows, e.g. %s. The file was imported before with another checkpoint; "+
 		"creating would make a second work of each, so nothing was created. "+
 		"Run with --mode upsert (finds each work by its key: updates what changed, creates only new rows), "+
-		"or with the earlier run's --checkpoint",
+		"or with the earlier run's --checkpoint (--no-key-check creates them all the same: for keys another import also uses)",
 		r.keyField, n, len(ops), strings.Join(named, "; "))
 }
