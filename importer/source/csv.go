@@ -235,14 +235,18 @@ func (c *csvReader) start(opt Options) error {
 // sniffBytes is how much of a CSV file sniffWindows1252 looks at.
 const sniffBytes = 1 << 20
 
-// sniffWindows1252 refuses a file read as UTF-8 (no --encoding, no BOM)
-// whose first MiB is not UTF-8 but is Windows-1252 text: without the
-// refusal its ASCII-only rows would be imported and the others reported
-// invalid, half a file. Text is Windows-1252 here when it has no NUL (a
-// binary or UTF-16 file, refused later with its own message), no other C0
-// control besides tab, CR, LF and form feed, and none of the five bytes
-// the code page leaves undefined. Invalid UTF-8 after the first MiB stays
-// a row-level error. f is left at its start.
+// sniffWindows1252 refuses a file read as UTF-8 (no --encoding; a UTF-8
+// BOM or none) whose first MiB is not UTF-8 but is Windows-1252 text:
+// without the refusal its ASCII-only rows would be imported and the others
+// reported invalid, half a file. A UTF-8 BOM does not make the text UTF-8
+// (a tool that adds one to text it did not convert lies). Text is
+// Windows-1252 here when it has no NUL (a binary or UTF-16 file, refused
+// later with its own message), no other C0 control besides tab, CR, LF
+// and form feed, and none of the five bytes the code page leaves
+// undefined. It also refuses a UTF-16 BOM before text with no NUL byte in
+// its first 4 KiB: a CSV's delimiters and digits are ASCII, which UTF-16
+// writes with a NUL, so that text is not UTF-16. Invalid UTF-8 after the
+// first MiB stays a row-level error. f is left at its start.
 func sniffWindows1252(f *os.File) error {
 	buf := make([]byte, sniffBytes)
 	n, err := io.ReadFull(f, buf)
@@ -253,8 +257,17 @@ func sniffWindows1252(f *os.File) error {
 		return fmt.Errorf("cannot read the file: %w", err)
 	}
 	buf = buf[:n]
-	if bytes.HasPrefix(buf, []byte("\xEF\xBB\xBF")) || bytes.HasPrefix(buf, []byte("\xFF\xFE")) || bytes.HasPrefix(buf, []byte("\xFE\xFF")) {
-		return nil // a byte order mark says what the file is
+	bom := "a UTF-8 byte order mark"
+	switch {
+	case bytes.HasPrefix(buf, []byte("\xFF\xFE")), bytes.HasPrefix(buf, []byte("\xFE\xFF")):
+		if text := buf[2:min(len(buf), 4<<10)]; len(text) > 0 && bytes.IndexByte(text, 0) < 0 {
+			return errors.New("starts with a UTF-16 byte order mark, but its text is not UTF-16 (no NUL bytes): pass --encoding utf-8 (or windows-1252)")
+		}
+		return nil // the UTF-16 decoder reads it
+	case bytes.HasPrefix(buf, []byte("\xEF\xBB\xBF")):
+		buf = buf[3:]
+	default:
+		bom = ""
 	}
 	if n == sniffBytes {
 		buf = trimPartialRune(buf)
@@ -264,6 +277,9 @@ func sniffWindows1252(f *os.File) error {
 		return nil
 	}
 	line := 1 + bytes.Count(buf[:bad], []byte{'\n'})
+	if bom != "" {
+		return fmt.Errorf("starts with %s, but looks like windows-1252: pass --encoding windows-1252 (line %d is not valid UTF-8)", bom, line)
+	}
 	return fmt.Errorf("looks like windows-1252: pass --encoding windows-1252 (line %d is not valid UTF-8)", line)
 }
 
@@ -331,9 +347,15 @@ func decodeCSV(br *bufio.Reader, name string) (io.Reader, error) {
 			dec = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
 		}
 	case "utf8":
+		// Said to be UTF-8: a UTF-16 BOM's bytes (invalid UTF-8) are no
+		// text either (the file's tool wrote a mark that lies).
+		if bytes.HasPrefix(bom, []byte("\xFF\xFE")) || bytes.HasPrefix(bom, []byte("\xFE\xFF")) {
+			_, _ = br.Discard(2)
+		}
 	case "windows1252", "cp1252":
+		// A UTF-8 BOM before Windows-1252 text (a tool added it without
+		// converting): not "ï»¿" in the first header.
 		dec = charmap.Windows1252.NewDecoder()
-		utf8BOM = false
 	case "utf16", "utf16le":
 		dec = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()
 		utf8BOM = false
@@ -343,7 +365,7 @@ func decodeCSV(br *bufio.Reader, name string) (io.Reader, error) {
 	default:
 		return nil, fmt.Errorf("unknown encoding %q (want utf-8, windows-1252 or utf-16)", name)
 	}
-	if utf8BOM && dec == nil {
+	if utf8BOM {
 		_, _ = br.Discard(3)
 	}
 	if dec == nil {

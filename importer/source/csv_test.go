@@ -447,8 +447,8 @@ func TestCSVEmbeddedRows(t *testing.T) {
 }
 
 // TestCSVWindows1252Sniff: only the first MiB decides, a byte Windows-1252
-// leaves undefined is not taken for it, and a BOM or an explicit encoding
-// skip the sniff.
+// leaves undefined is not taken for it, and an explicit encoding skips the
+// sniff (a UTF-8 BOM does not: TestCSVLyingBOM).
 func TestCSVWindows1252Sniff(t *testing.T) {
 	pad := "Title,b\n" + strings.Repeat("plain ascii row,1\n", sniffBytes/18+1)
 	tests := []struct {
@@ -461,7 +461,7 @@ func TestCSVWindows1252Sniff(t *testing.T) {
 		{name: "a multi-byte rune cut at the first MiB is not invalid", content: pad[:sniffBytes-1] + "é,2\n" + "x,3\n"},
 		{name: "an undefined Windows-1252 byte", content: "Title,b\nCaf\xe9\x81,2\n", rowErr: "invalid UTF-8"},
 		{name: "explicit utf-8", content: "Title,b\nCaf\xe9,2\n", opt: Options{Encoding: "utf-8"}, rowErr: "invalid UTF-8"},
-		{name: "utf-8 BOM", content: "\xEF\xBB\xBFTitle,b\nCaf\xe9,2\n", rowErr: "invalid UTF-8"},
+		{name: "utf-8 BOM, an undefined Windows-1252 byte", content: "\xEF\xBB\xBFTitle,b\nCaf\xe9\x81,2\n", rowErr: "invalid UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -754,5 +754,40 @@ func TestCSVQuirks(t *testing.T) {
 				t.Errorf("second row: number %d at %s, want 3 at %s", rows[1].Number, where, tc.where)
 			}
 		})
+	}
+}
+
+// TestCSVLyingBOM: a byte order mark that lies about the text is not
+// believed: a UTF-8 BOM before Windows-1252 text is refused as a file
+// without one is (half the rows would be imported), and with --encoding
+// windows-1252 the BOM is not read as "ï»¿" in the first header; a UTF-16
+// BOM before text with no NUL byte (a CSV in UTF-16 has one after every
+// ASCII delimiter) is refused, and --encoding utf-8 then reads it.
+func TestCSVLyingBOM(t *testing.T) {
+	latin := "\xEF\xBB\xBFTitle,b\nCaf\xe9,2\n"
+	if _, err := OpenCSV(writeFile(t, "f.csv", latin), Options{}); err == nil || !strings.Contains(err.Error(), "starts with a UTF-8 byte order mark, but looks like windows-1252: pass --encoding windows-1252") {
+		t.Errorf("UTF-8 BOM before windows-1252: err %v", err)
+	}
+	_, rows, _ := openRead(t, latin, Options{Encoding: "windows-1252"})
+	if len(rows) != 1 || rows[0].Cells[0].Value != "Café" {
+		t.Errorf("--encoding windows-1252: rows %v", values(rows))
+	}
+	r, err := OpenCSV(writeFile(t, "f.csv", latin), Options{Encoding: "windows-1252"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Header(); h[0] != "Title" {
+		t.Errorf("header %q: the BOM was read as text", h)
+	}
+	r.Close()
+	for _, bom := range []string{"\xFF\xFE", "\xFE\xFF"} {
+		text := bom + "Title,b\nA,2\n"
+		if _, err := OpenCSV(writeFile(t, "f.csv", text), Options{}); err == nil || !strings.Contains(err.Error(), "its text is not UTF-16") {
+			t.Errorf("%q BOM before UTF-8: err %v", bom, err)
+		}
+		_, rows, _ := openRead(t, text, Options{Encoding: "utf-8"})
+		if len(rows) != 1 || rows[0].Cells[0].Value != "A" {
+			t.Errorf("%q BOM, --encoding utf-8: rows %v", bom, values(rows))
+		}
 	}
 }
