@@ -26,8 +26,8 @@ with why, and TODOs for what it could not tell. Check it, then validate with it.
 	headerRow := fs.Int("header-row", 0, "the row the header is on, when a report's title sits above it (written as header_row:)")
 	withGroups(c, flagGroup{"Input", []string{"sheet", "encoding", "header-row"}}, flagGroup{"Mapping", []string{"type"}})
 	c.RunE = func(_ *cobra.Command, pos []string) error {
-		if *headerRow < 0 {
-			return usageError("--header-row %d: want the row number the header is on (1 or more)", *headerRow)
+		if err := checkNumbers([]numFlag{{name: "header-row", n: *headerRow, min: 0, why: " (0 = the first row that is not empty)"}}, nil); err != nil {
+			return err
 		}
 		return runInit(pos, *typ, *sheet, *encoding, *headerRow, env)
 	}
@@ -68,8 +68,9 @@ func runInit(pos []string, typ, sheet, encoding string, headerRow int, env Env) 
 
 // guessHeaderRow finds a report's title above the header: when the first
 // rows that are not empty hold one or two cells and a later one (within
-// headerRowSearch) is as wide as the widest of them and no narrower than
-// the rows below it, that row is the header. 0 when the first row is.
+// headerRowSearch), before any other row of three or more cells, is as
+// wide as the widest of them and reads as labels, that row is the header.
+// 0 when the first row is.
 func guessHeaderRow(path string, opt source.Options) (int, string) {
 	rows, err := source.FirstRows(path, opt, headerRowSearch)
 	if err != nil || len(rows) < 3 {

@@ -47,11 +47,7 @@ func (r *run) flushLookups(ctx context.Context, jobs chan<- *Op) bool {
 	}
 	found, err := r.listByKey(r.intake, ops)
 	if err != nil {
-		if !r.stopped() {
-			r.stop(stopFor(err))
-		}
-		r.notTried.Add(int64(len(ops)))
-		return false
+		return r.lookupFailed(err, len(ops))
 	}
 	for i, op := range ops {
 		works := found[op.Key]
@@ -80,6 +76,17 @@ func (r *run) flushLookups(ctx context.Context, jobs chan<- *Op) bool {
 		}
 	}
 	return true
+}
+
+// lookupFailed ends the run for a works.list that failed after its
+// retries (the API's state, not the rows'): the n rows waiting for it
+// count as not attempted. It returns false, the run stopped.
+func (r *run) lookupFailed(err error, n int) bool {
+	if !r.stopped() {
+		r.stop(stopFor(err))
+	}
+	r.notTried.Add(int64(n))
+	return false
 }
 
 // listByKey lists the works whose key field holds one of the ops' keys,

@@ -78,11 +78,7 @@ func (r *run) flushProbe(ctx context.Context, jobs chan<- *Op) bool {
 	case err != nil && throttle.Classify(err) == throttle.Fail:
 		r.warn(fmt.Sprintf("could not check whether DevRev already holds works with these keys (a new checkpoint in create mode): %v", err))
 	case err != nil:
-		if !r.stopped() {
-			r.stop(stopFor(err))
-		}
-		r.notTried.Add(int64(len(ops)))
-		return false
+		return r.lookupFailed(err, len(ops))
 	case len(found) > 0 && jobs == nil:
 		r.warn(fmt.Sprintf("an import would stop (exit 2) and create nothing: %v", r.importedBefore(ops, found)))
 	case len(found) > 0:

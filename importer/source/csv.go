@@ -125,28 +125,29 @@ func OpenCSV(path string, opt Options) (Reader, error) {
 // start sets up decoding and the csv.Reader, reads the header and the first
 // data row.
 func (c *csvReader) start(opt Options) error {
-	text, err := decodeCSV(bufio.NewReaderSize(&c.counted, csvBufSize), opt.Encoding)
+	decoded, err := decodeCSV(bufio.NewReaderSize(&c.counted, csvBufSize), opt.Encoding)
 	if err != nil {
 		return &FileError{Path: c.path, Err: err}
 	}
-	text, quirks := findQuirks(text)
+	br, quirks := findQuirks(decoded)
 	delim := opt.Delimiter
 	switch {
 	case delim != 0:
 	case quirks.sep != 0:
 		delim = quirks.sep
 	default:
-		delim = detectDelimiter(text)
+		delim = detectDelimiter(br)
 	}
 	if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
 		return &FileError{Path: c.path, Err: fmt.Errorf("%q cannot be the field delimiter", delim)}
 	}
+	var text io.Reader = br
 	if delim < utf8.RuneSelf {
 		limit := recordLimit(c.maxCell)
 		if opt.recordLimit > 0 {
 			limit = opt.recordLimit
 		}
-		c.guard = newRecordGuard(text, limit, byte(delim))
+		c.guard = newRecordGuard(br, limit, byte(delim))
 		text = c.guard
 	}
 	// Twice the buffer under it, so that its refills (the free part of
@@ -334,7 +335,7 @@ func windows1252Text(buf []byte) bool {
 
 // decodeCSV returns the text of the file as UTF-8 according to the encoding
 // name, stripping a byte order mark.
-func decodeCSV(br *bufio.Reader, name string) (io.Reader, error) {
+func decodeCSV(br *bufio.Reader, name string) (*bufio.Reader, error) {
 	bom, _ := br.Peek(3)
 	utf8BOM := bytes.HasPrefix(bom, []byte("\xEF\xBB\xBF"))
 	var dec *encoding.Decoder
@@ -380,11 +381,7 @@ var delimiters = [...]byte{',', ';', '\t', '|'}
 
 // detectDelimiter picks the separator seen most often outside quotes on the
 // first line of text (without consuming it); ',' when there is none.
-func detectDelimiter(text io.Reader) rune {
-	br, ok := text.(*bufio.Reader)
-	if !ok {
-		return ','
-	}
+func detectDelimiter(br *bufio.Reader) rune {
 	buf, _ := br.Peek(br.Size())
 	var counts [len(delimiters)]int
 	quoted := false
@@ -798,12 +795,7 @@ func countCSV(path string, opt Options) (int, error) {
 	text, quirks := findQuirks(text)
 	if opt.HeaderRow > 1 {
 		// The lines above the header (the "sep=" line among them).
-		br, ok := text.(*bufio.Reader)
-		if !ok {
-			br = bufio.NewReader(text)
-			text = br
-		}
-		if err := skipLines(br, opt.HeaderRow-1); err != nil {
+		if err := skipLines(text, opt.HeaderRow-1); err != nil {
 			return 0, &FileError{Path: path, Err: fmt.Errorf("cannot read the file: %w", err)}
 		}
 	}

@@ -26,28 +26,18 @@ type textQuirks struct {
 	// (Excel does not show it), so row numbers start at the header after
 	// it, while line numbers count it, as an editor does.
 	sep rune
-	// crOnly: lines end with a lone '\r' (no '\n' in the first buffer):
-	// each '\r' is read as '\n'.
-	crOnly bool
 }
 
-// findQuirks looks at the start of text (a *bufio.Reader, as decodeCSV
-// returns) and returns the text to read, with lone carriage returns made
-// newlines when the file ends its lines so.
-func findQuirks(text io.Reader) (io.Reader, textQuirks) {
-	var q textQuirks
-	br, ok := text.(*bufio.Reader)
-	if !ok {
-		return text, q
-	}
+// findQuirks looks at the start of the decoded text and returns the text
+// to read: when its lines end with a lone '\r' (no '\n' in the first
+// buffer), with each '\r' read as '\n'.
+func findQuirks(br *bufio.Reader) (*bufio.Reader, textQuirks) {
 	head, _ := br.Peek(br.Size())
 	if bytes.IndexByte(head, '\r') >= 0 && bytes.IndexByte(head, '\n') < 0 {
-		q.crOnly = true
 		br = bufio.NewReaderSize(crAsLF{br}, br.Size())
 		head, _ = br.Peek(br.Size())
 	}
-	q.sep = sepLine(head)
-	return br, q
+	return br, textQuirks{sep: sepLine(head)}
 }
 
 // sepLine returns the delimiter of a first line "sep=X" (X one character,

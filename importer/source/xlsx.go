@@ -275,10 +275,7 @@ func (x *xlsxReader) readHeader(opt Options) error {
 		if x.n < opt.HeaderRow || blank(vals) {
 			continue // a title or filter row above the header, or an empty one
 		}
-		for i, v := range vals {
-			cell, _ := x.cell(v, metaAt(meta, i))
-			raw = append(raw, cell.Value)
-		}
+		raw = x.values(vals, meta)
 		break
 	}
 	var err error
@@ -696,15 +693,20 @@ func (x *xlsxReader) peek(n int) error {
 		if blank(vals) {
 			continue
 		}
-		row := PeekRow{Number: x.n, Values: make([]string, len(vals))}
-		for i, v := range vals {
-			cell, _ := x.cell(v, metaAt(meta, i))
-			row.Values[i] = cell.Value
-		}
-		x.peekRows = append(x.peekRows, row)
+		x.peekRows = append(x.peekRows, PeekRow{Number: x.n, Values: x.values(vals, meta)})
 	}
 	x.err = io.EOF
 	return nil
 }
 
 func (x *xlsxReader) peeked() []PeekRow { return x.peekRows }
+
+// values are a raw row's cells as text (a header's, a peeked row's).
+func (x *xlsxReader) values(vals []string, meta []cellMeta) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		cell, _ := x.cell(v, metaAt(meta, i))
+		out[i] = cell.Value
+	}
+	return out
+}

@@ -144,7 +144,7 @@ type send struct {
 
 // NewLimiter returns a Limiter for cfg.
 func NewLimiter(cfg Config) *Limiter {
-	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0, maxWait: cfg.MaxWait, changed: make(chan struct{})}
+	l := &Limiter{clock: cfg.Clock, auto: cfg.Rate <= 0, maxWait: cfg.MaxWait, changed: make(chan struct{}), rtt: newShortestRTT()}
 	if l.clock == nil {
 		l.clock = realClock{}
 	}
@@ -373,31 +373,17 @@ func (l *Limiter) delay() time.Duration {
 // shortestRTT keeps the shortest round trip of the answers of the current
 // window and of the one before, so a bound learned in a fast moment lasts
 // a window beyond it and then gives way to what the network does now.
-type shortestRTT struct {
-	cur, prev time.Duration
-	seen      bool
-}
+// (math.MaxInt64 where none was seen: no bound).
+type shortestRTT struct{ cur, prev time.Duration }
 
-func (s *shortestRTT) add(d time.Duration) {
-	if !s.seen {
-		s.cur, s.prev, s.seen = d, d, true
-	}
-	s.cur = min(s.cur, max(0, d))
-}
+func newShortestRTT() shortestRTT { return shortestRTT{math.MaxInt64, math.MaxInt64} }
 
-func (s *shortestRTT) newWindow() {
-	if s.seen {
-		s.prev, s.cur = s.cur, math.MaxInt64
-	}
-}
+func (s *shortestRTT) add(d time.Duration) { s.cur = min(s.cur, max(0, d)) }
 
-// bound is the shortest round trip seen, or no bound before the first.
-func (s *shortestRTT) bound() time.Duration {
-	if !s.seen {
-		return math.MaxInt64
-	}
-	return min(s.cur, s.prev)
-}
+func (s *shortestRTT) newWindow() { s.prev, s.cur = s.cur, math.MaxInt64 }
+
+// bound is the shortest round trip of the two windows.
+func (s *shortestRTT) bound() time.Duration { return min(s.cur, s.prev) }
 
 // learnCountDelayLocked learns countDelay from an answer to a request
 // sent at sentAt, before the reset of the window the limiter knew: counted
